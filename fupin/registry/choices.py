@@ -1,0 +1,31 @@
+"""Status choices of the registry (状态), and Django choices built from the policy code lists."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from fupin.policy import codes
+
+
+class RecordStatus(models.TextChoices):
+    """在册状态 — whether a household or member is on the registry. Nothing is hard-deleted."""
+
+    ACTIVE = "active", "在册 active"
+    LEFT = "left", "已注销 left"
+
+
+class CategoryFormVersion(models.TextChoices):
+    """贫困户属性 form version."""
+
+    V2014 = "2014", "2014版"
+    V2016 = "2016", "2016版"
+
+
+def choices(code_list: codes.CodeList) -> list[tuple[str, str]]:
+    """Django choices (code, Chinese label) of a code list."""
+    return code_list.choices("zh")
+
+
+CATEGORY_CHOICES = sorted(
+    {c for cl in codes.HOUSEHOLD_CATEGORY_BY_VERSION.values() for c in cl.codes()}
+)

@@ -1,0 +1,115 @@
+"""Reads of the registry, always through :func:`fupin.core.scoping.visible_to`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet, Sum
+
+from fupin.core.scoping import visible_to
+from fupin.policy import codes
+from fupin.policy.incidence import IncidenceResult, compute_incidence
+from fupin.policy.regions import LEVEL_FIELD, LEVEL_VILLAGE
+from fupin.regions.models import Region
+
+from .choices import RecordStatus
+from .models import Household, Member
+
+NOT_EXITED = Q(poverty_status__in=sorted(codes.POVERTY_STATUS_NOT_EXITED))
+
+
+@dataclass(frozen=True)
+class HouseholdFilters:
+    """Search and filters of the household list (page and API alike)."""
+
+    q: str = ""  # name of any member, ID number, household number
+    region: str = ""  # any region code (12 digits or its prefix form)
+    status: str = "active"  # record status: active / left / all
+    poverty_status: str = ""
+    cause: str = ""  # main or other cause
+    category: str = ""
+
+
+def households(user: Any, filters: HouseholdFilters | None = None) -> QuerySet[Household]:
+    """The households the user may see, filtered."""
+    f = filters or HouseholdFilters()
+    qs = visible_to(user, Household.objects.select_related("village"))
+    if f.status in (RecordStatus.ACTIVE, RecordStatus.LEFT):
+        qs = qs.filter(status=f.status)
+    if f.region:
+        region = Region.objects.filter(code=f.region).first()
+        qs = qs.filter(**{LEVEL_FIELD[region.level]: region.code}) if region else qs.none()
+    if f.poverty_status:
+        qs = qs.filter(poverty_status=f.poverty_status)
+    if f.cause:
+        qs = qs.filter(Q(main_cause=f.cause) | Q(other_cause_1=f.cause) | Q(other_cause_2=f.cause))
+    if f.category:
+        qs = qs.filter(category=f.category)
+    term = f.q.strip()
+    if term:
+        member_match = Member.objects.filter(Q(name__contains=term) | Q(id_number=term.upper()))
+        qs = qs.filter(Q(head_name__contains=term) | Q(household_number=term)
+                       | Q(pk__in=member_match.values("household_id")))
+    return qs
+
+
+def household_detail(user: Any, household_id: int) -> Household:
+    from fupin.core.scoping import get_visible_or_404
+
+    return get_visible_or_404(user, Household.objects.select_related("village"), pk=household_id)
+
+
+@dataclass(frozen=True)
+class RegionFigures:
+    """Figures of one region (区划统计): registered households and persons, poor not yet exited, incidence."""
+
+    code: str
+    name: str
+    level: int
+    households: int
+    persons: int
+    poor_households: int
+    poor_persons: int
+    incidence: IncidenceResult
+    is_poor_village: bool = False
+
+
+def _figures_by(qs: QuerySet[Household], column: str) -> dict[str, dict[str, int]]:
+    rows = (
+        qs.filter(status=RecordStatus.ACTIVE)
+        .values(column)
+        .annotate(
+            households=Count("id"), persons=Sum("size"),
+            poor_households=Count("id", filter=NOT_EXITED), poor_persons=Sum("size", filter=NOT_EXITED),
+        )
+    )
+    return {r[column]: r for r in rows}
+
+
+def _make(region: Region, row: dict[str, int] | None) -> RegionFigures:
+    row = row or {}
+    poor_persons = row.get("poor_persons") or 0
+    return RegionFigures(
+        code=region.code, name=region.name, level=region.level,
+        households=row.get("households") or 0, persons=row.get("persons") or 0,
+        poor_households=row.get("poor_households") or 0, poor_persons=poor_persons,
+        incidence=compute_incidence(poor_persons, region.rural_population),
+        is_poor_village=region.is_poor_village,
+    )
+
+
+def region_figures(user: Any, region: Region) -> tuple[RegionFigures, list[RegionFigures]]:
+    """Figures of a region the user may see and of each of its children (two queries).
+
+    The caller has already fetched ``region`` through the scoping function; the household query is
+    scoped again, so a figure can never include a household outside the user's scope.
+    """
+    qs = visible_to(user, Household.objects.all()).filter(**{LEVEL_FIELD[region.level]: region.code})
+    own = _figures_by(qs, LEVEL_FIELD[region.level]).get(region.code)
+    children: list[RegionFigures] = []
+    if region.level < LEVEL_VILLAGE:
+        by_child = _figures_by(qs, LEVEL_FIELD[region.level + 1])
+        kids = visible_to(user, Region.objects.filter(parent=region)).order_by("code")
+        children = [_make(child, by_child.get(child.code)) for child in kids]
+    return _make(region, own), children

@@ -1,0 +1,13 @@
+"""URL map: pages at /, the JSON API at /api/v1/, configuration at /admin/."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from fupin.api.main import api
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("fupin.web.urls")),
+]
