@@ -31,3 +31,9 @@ def make_user(db) -> Callable[..., Any]:
 @pytest.fixture
 def make_household(db) -> Callable[..., Any]:
     return make_household_for
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """PBKDF2's 1M iterations cost ~0.5 s a user; tests use a fast hasher (production keeps PBKDF2)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

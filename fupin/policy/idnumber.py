@@ -91,7 +91,7 @@ def validate_id_number(raw: str, *, today: date | None = None) -> IdNumberResult
     if birth is None:
         return _fail(raw, "出生日期无效", "invalid birth date")
     today = today or date.today()
-    if birth > today or birth.year < 1890:
+    if birth > today or birth.year < 1850:
         return _fail(raw, "出生日期不在合理范围", "birth date out of range")
     expected = check_character(value[:17])
     if value[17] != expected:

@@ -99,7 +99,7 @@ def _clean_member(data: Mapping[str, Any], *, prefix: str = "") -> dict[str, Any
     for flag in ("education", "migrant_work"):
         values[flag] = values.get(flag) or ""
     values["migrant_months"] = int(values.get("migrant_months") or 0)
-    return values
+    return _coerce(Member, values)
 
 
 def _describe_household(h: Household) -> str:
@@ -163,6 +163,26 @@ def _next_household_number(village_code: str) -> str:
     return f"{village_code}{seq:05d}"
 
 
+def _coerce(model: type[Household] | type[Member], values: dict[str, Any]) -> dict[str, Any]:
+    """Values as the model stores them (Decimal with the field's places, ints, bools), so that audit
+    rows compare like with like. Call after the policy checks have refused malformed input."""
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        f = model._meta.get_field(name)
+        if value is None or value == "":
+            out[name] = value
+            continue
+        try:
+            coerced = f.to_python(value)
+        except Exception as exc:
+            raise RegistryError(INVALID, {name: [f"无效的值: {value} / invalid value"]}) from exc
+        if isinstance(coerced, Decimal):
+            places = getattr(f, "decimal_places", 2)
+            coerced = coerced.quantize(Decimal(1).scaleb(-places))
+        out[name] = coerced
+    return out
+
+
 def _household_values(data: Mapping[str, Any]) -> dict[str, Any]:
     values = {k: data[k] for k in HOUSEHOLD_FIELDS if k in data}
     for name in ("other_cause_1", "other_cause_2", "road_type", "fuel_type", "dilapidated_grade"):
@@ -186,6 +206,7 @@ def create_household(
     errors = check_household({**defaults, **values})
     if errors:
         raise RegistryError.from_errors(INVALID, errors)
+    values = _coerce(Household, values)
     if not members:
         raise RegistryError(INVALID, {"members": ["至少登记一名成员(户主) / at least one member (the head)"]})
     cleaned = [_clean_member(m, prefix=f"members.{i}.") for i, m in enumerate(members)]
@@ -273,7 +294,7 @@ def update_household(
         errors = check_household(merged)
         if errors:
             raise RegistryError.from_errors(INVALID, errors)
-        for k, v in values.items():
+        for k, v in _coerce(Household, values).items():
             setattr(household, k, v)
         if village_code and village_code != household.village_code:
             require_in_scope(actor, village_code, roles.EDIT_REGISTRY)
