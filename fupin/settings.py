@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "ninja",  # its bundled Swagger UI assets, served from /static/ (no CDN)
     "fupin.core",
     "fupin.accounts",
     "fupin.regions",

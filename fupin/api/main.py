@@ -1,7 +1,26 @@
-"""The JSON API (django-ninja) under /api/v1/: OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs."""
+"""The JSON API (接口, django-ninja) under /api/v1/: OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs.
+
+Every endpoint needs ``Authorization: Bearer <token>`` (``fupin token create USERNAME``); the
+routers are thin adapters over :mod:`fupin.registry.selectors` and :mod:`fupin.registry.services`,
+and every read is scoped by :func:`fupin.core.scoping.visible_to`. Errors: see :mod:`.errors`.
+"""
 
 from __future__ import annotations
 
 from ninja import NinjaAPI
 
-api = NinjaAPI(title="fupin API", version="1", description="精准扶贫 registry API", urls_namespace="api")
+from . import errors
+from .auth import token_auth
+from .docs import LocalSwagger
+from .households import router as households_router
+from .members import router as members_router
+from .regions import router as regions_router
+
+api = NinjaAPI(
+    title="fupin API", version="1", description="精准扶贫 registry API (建档立卡)", urls_namespace="api",
+    auth=token_auth, docs=LocalSwagger(),
+)
+errors.install(api)
+api.add_router("/regions", regions_router)
+api.add_router("/households", households_router)
+api.add_router("/members", members_router)

@@ -76,6 +76,9 @@ def check_household(data: Mapping[str, Any]) -> list[FieldError]:
             errors.append(FieldError("planned_exit_year", f"计划脱贫年度应在{FIRST_YEAR}–{LAST_YEAR}之间 / out of range"))
         elif year not in (None, "") and int(planned) < int(year):
             errors.append(FieldError("planned_exit_year", "计划脱贫年度早于识别年度 / planned exit before identification"))
+    exit_year = data.get("exit_year")
+    if exit_year not in (None, "") and not FIRST_YEAR <= int(exit_year) <= LAST_YEAR:
+        errors.append(FieldError("exit_year", f"脱贫年度应在{FIRST_YEAR}–{LAST_YEAR}之间 / out of range"))
     for name in ("income_wage", "income_business", "income_property", "transfer_dibao", "transfer_wubao",
                  "transfer_pension", "transfer_eco", "transfer_other", "business_expense", "arable_mu",
                  "irrigated_mu", "forest_mu", "grain_to_green_mu", "fruit_forest_mu", "pasture_mu",

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -128,7 +129,7 @@ def _check_one_household(id_number: str, *, target: Household | None, exclude_me
 def _village(code: str) -> Region:
     village = Region.objects.filter(code=code, level=LEVEL_VILLAGE).first()
     if village is None:
-        raise RegistryError(INVALID, {"village": [f"不是村级区划: {code} / not a village code"]})
+        raise RegistryError(INVALID, {"village_code": [f"不是村级区划: {code} / not a village code"]})
     return village
 
 
@@ -174,8 +175,9 @@ def _coerce(model: type[Household] | type[Member], values: dict[str, Any]) -> di
             continue
         try:
             coerced = f.to_python(value)
-        except Exception as exc:
-            raise RegistryError(INVALID, {name: [f"无效的值: {value} / invalid value"]}) from exc
+            f.run_validators(coerced)
+        except ValidationError as exc:
+            raise RegistryError(INVALID, {name: [f"无效的值: {value}({'; '.join(exc.messages)}) / invalid value"]}) from exc
         if isinstance(coerced, Decimal):
             places = getattr(f, "decimal_places", 2)
             coerced = coerced.quantize(Decimal(1).scaleb(-places))
@@ -185,7 +187,8 @@ def _coerce(model: type[Household] | type[Member], values: dict[str, Any]) -> di
 
 def _household_values(data: Mapping[str, Any]) -> dict[str, Any]:
     values = {k: data[k] for k in HOUSEHOLD_FIELDS if k in data}
-    for name in ("other_cause_1", "other_cause_2", "road_type", "fuel_type", "dilapidated_grade"):
+    for name in ("other_cause_1", "other_cause_2", "road_type", "fuel_type", "dilapidated_grade", "group_name",
+                 "address", "phone", "bank_name", "bank_account"):
         if name in values and values[name] is None:
             values[name] = ""
     for name in ("planned_exit_year", "exit_year"):
