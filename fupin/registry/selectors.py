@@ -29,6 +29,7 @@ class HouseholdFilters:
     poverty_status: str = ""
     cause: str = ""  # main or other cause
     category: str = ""
+    category_form_version: str = ""  # 2014 / 2016: the same code means different things per form
 
 
 def households(user: Any, filters: HouseholdFilters | None = None) -> QuerySet[Household]:
@@ -46,6 +47,8 @@ def households(user: Any, filters: HouseholdFilters | None = None) -> QuerySet[H
         qs = qs.filter(Q(main_cause=f.cause) | Q(other_cause_1=f.cause) | Q(other_cause_2=f.cause))
     if f.category:
         qs = qs.filter(category=f.category)
+    if f.category_form_version:
+        qs = qs.filter(category_form_version=f.category_form_version)
     term = f.q.strip()
     if term:
         member_match = Member.objects.filter(Q(name__contains=term) | Q(id_number=term.upper()))

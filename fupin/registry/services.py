@@ -309,9 +309,9 @@ def update_household(
 
 def add_member(*, actor: Any, household_id: int, data: Mapping[str, Any], source: str = "web") -> Member:
     """Add a person to a household (births, marriage in …)."""
-    cleaned = _clean_member(data)
     with transaction.atomic():
         household = _lock_household(actor, household_id)
+        cleaned = _clean_member(data)
         if household.status != RecordStatus.ACTIVE:
             raise RegistryError("该户已注销,不能添加成员 / the household has left the registry")
         _check_one_household(cleaned["id_number"], target=household, exclude_member_id=None, field_name="id_number")

@@ -1,0 +1,115 @@
+"""Template filters of the pages: code labels (代码标签), masking (脱敏), role names.
+
+``{% load fupin_tags %}`` then e.g. ``{{ h.main_cause|code_label:"poverty_cause" }}``. Labels follow
+the active language (``zh-hans`` first, ``en`` second).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.conf import settings
+from django.utils.translation import get_language, gettext
+
+from fupin.policy import codes, roles
+from fupin.policy.idnumber import mask_id_number
+from fupin.web import labels
+
+register = template.Library()
+
+
+def current_lang() -> str:
+    """The active language code (``zh-hans`` or ``en``)."""
+    return get_language() or settings.LANGUAGE_CODE
+
+
+@register.filter
+def code_label(value: Any, list_id: str) -> str:
+    """The label of a code in one of the national code lists, in the active language."""
+    if value is None:
+        return ""
+    return codes.ALL_LISTS[list_id].label(str(value), current_lang())
+
+
+def category_text(code: str | None, version: str | None) -> str:
+    """贫困户属性 label under a form version (2014 or 2016)."""
+    code_list = codes.HOUSEHOLD_CATEGORY_BY_VERSION.get(str(version or ""))
+    if code_list is None:
+        return str(code or "")
+    return code_list.label(code, current_lang())
+
+
+@register.filter
+def category_label(household: Any) -> str:
+    """The household's 贫困户属性 label, read with the code list of its form version."""
+    return category_text(household.category, household.category_form_version)
+
+
+@register.filter
+def form_version_label(version: Any) -> str:
+    return str(labels.CATEGORY_FORM_VERSIONS.get(str(version), version))
+
+
+def mask_account(number: str) -> str:
+    """A bank account with all but its last four characters masked (银行账号脱敏)."""
+    if not number:
+        return ""
+    if len(number) <= 4:
+        return "*" * len(number)
+    return "*" * (len(number) - 4) + number[-4:]
+
+
+def may_see_full_id(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.may_see_full_id)
+
+
+@register.filter
+def id_for(number: Any, user: Any) -> str:
+    """The ID number in full for users who may see it, else masked (3504**********1234)."""
+    number = str(number or "")
+    return number if may_see_full_id(user) else mask_id_number(number)
+
+
+@register.filter
+def account_for(number: Any, user: Any) -> str:
+    """The bank account in full for users who may see full IDs, else all but the last 4 masked."""
+    number = str(number or "")
+    return number if may_see_full_id(user) else mask_account(number)
+
+
+@register.filter
+def role_label(user: Any) -> str:
+    """The user's role (角色) in the active language."""
+    role = roles.ROLES.get(getattr(user, "role", ""))
+    if role is None:
+        return ""
+    return role.en if current_lang().startswith("en") else role.zh
+
+
+@register.filter
+def flag(value: Any) -> str:
+    """是/否 for a yes/no field."""
+    return gettext("Yes") if value else gettext("No")
+
+
+@register.filter
+def record_status(value: Any) -> str:
+    """在册 / 已注销."""
+    return str(labels.RECORD_STATUS.get(str(value), value))
+
+
+@register.filter
+def id_kind(value: Any) -> str:
+    return str(labels.ID_KINDS.get(str(value), value))
+
+
+@register.filter
+def level_name(level: Any) -> str:
+    """区划级别 (省/市/县/乡镇/村) in the active language."""
+    from fupin.policy.regions import LEVEL_NAMES
+
+    names = LEVEL_NAMES.get(int(level or 0))
+    if names is None:
+        return ""
+    return names[1] if current_lang().startswith("en") else names[0]

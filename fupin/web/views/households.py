@@ -1,0 +1,55 @@
+"""The household list (贫困户查询) and a household's page (贫困户详情)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from fupin.core.scoping import visible_to
+from fupin.policy import roles
+from fupin.regions.models import Region
+from fupin.registry import selectors
+from fupin.registry.choices import RecordStatus
+from fupin.web.forms.filters import HouseholdFilterForm
+
+from .common import breadcrumbs, can_edit_region, render_page_or_partial
+
+PAGE_SIZE = 50
+
+
+@login_required
+def household_list(request: HttpRequest) -> HttpResponse:
+    """户查询 — search and filters; htmx asks for the results table only."""
+    form = HouseholdFilterForm(request.GET)
+    if form.is_valid():
+        qs = selectors.households(request.user, form.filters())
+    else:
+        qs = selectors.households(request.user).none()
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    region_code = form.cleaned_data.get("region") if form.is_valid() else ""
+    context = {
+        "form": form, "page": page,
+        "region": visible_to(request.user, Region.objects.filter(code=region_code)).first() if region_code else None,
+        "can_create": request.user.has_capability(roles.EDIT_REGISTRY),
+    }
+    return render_page_or_partial(request, "web/households/list.html", "web/households/_results.html", context)
+
+
+@login_required
+def household_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """贫困户详情 — all registration data and the members; 404 out of scope."""
+    user = request.user
+    household = selectors.household_detail(user, pk)
+    members = list(household.members.all())
+    active = household.status == RecordStatus.ACTIVE
+    context = {
+        "h": household,
+        "members": [m for m in members if m.status == RecordStatus.ACTIVE],
+        "left_members": [m for m in members if m.status != RecordStatus.ACTIVE],
+        "breadcrumbs": breadcrumbs(user, household.village, include_self=True),
+        "can_edit": active and can_edit_region(user, household.village_code),
+        "can_audit": user.has_capability(roles.VIEW_AUDIT),
+    }
+    return render(request, "web/households/detail.html", context)
