@@ -39,6 +39,9 @@ def read_region_list(path: Path, prefix: str = "") -> pl.DataFrame:
     if missing:
         raise RegionListError(f"缺少列 / missing columns: {sorted(missing)}")
     df = df.with_columns(pl.col("name").str.strip_chars(), pl.col("parent_code").fill_null(""))
+    # The NBS lists repeat a county that has no townships of its own (金门县 350527000000) at levels 4
+    # and 5 as its own child; keep the first (highest-level) row of a code and drop self-parented rows.
+    df = df.filter(pl.col("code") != pl.col("parent_code")).unique(subset="code", keep="first", maintain_order=True)
     bad = df.with_row_index("row", offset=2).filter(
         ~pl.col("code").str.contains(r"^\d{12}$") | ~pl.col("level").is_between(1, 5)
         | pl.col("name").is_null() | (pl.col("name") == "")

@@ -6,7 +6,13 @@ from fupin.policy import codes, roles
 from fupin.policy.incidence import compute_incidence
 from fupin.policy.income import IncomeLines, IncomeSettings, compute_income_per_capita
 from fupin.policy.regions import (
-    RegionCodeError, ancestor_codes, contains, level_of, normalize_code, parent_code, prefix_of,
+    RegionCodeError,
+    ancestor_codes,
+    contains,
+    level_of,
+    normalize_code,
+    parent_code,
+    prefix_of,
 )
 from fupin.policy.registry_checks import check_causes, check_household, check_member, check_one_head
 

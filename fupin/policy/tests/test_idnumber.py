@@ -7,8 +7,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fupin.policy.idnumber import (
-    KIND_DISABILITY, KIND_LEGACY, KIND_RESIDENT, age_on, check_character, make_id_number, mask_id_number,
-    upgrade_15, validate_id_number,
+    KIND_DISABILITY,
+    KIND_LEGACY,
+    KIND_RESIDENT,
+    age_on,
+    check_character,
+    make_id_number,
+    mask_id_number,
+    upgrade_15,
+    validate_id_number,
 )
 
 # Published example numbers (the GB 11643 standard's own example and widely cited test numbers).
