@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from fupin.core import audit
 from fupin.core.models import ChangeAction
-from fupin.core.scoping import require_in_scope
+from fupin.core.scoping import ScopeError, require_in_scope
 from fupin.policy import codes, roles
 from fupin.policy.idnumber import validate_id_number
 from fupin.policy.income import IncomeLines, compute_income_per_capita
@@ -252,10 +252,18 @@ def _lock_household(actor: Any, household_id: int, capability: str = roles.EDIT_
     household = (Household.objects.select_for_update().select_related("village")
                  .filter(pk=household_id).first())
     if household is None:
-        from fupin.core.scoping import ScopeError
         raise ScopeError("不存在或无权操作 / not found")
     require_in_scope(actor, household.village_code, capability)
     return household
+
+
+def _lock_member(actor: Any, member_id: int) -> tuple[Household, Member]:
+    """Lock a member's household (scope-checked) and the member; call inside a transaction."""
+    household_id = Member.objects.filter(pk=member_id).values_list("household_id", flat=True).first()
+    if household_id is None:
+        raise ScopeError("不存在或无权操作 / not found")
+    household = _lock_household(actor, household_id)
+    return household, Member.objects.select_for_update().get(pk=member_id)
 
 
 def _check_version(obj: Household | Member, expected_version: int | None) -> None:
@@ -341,13 +349,8 @@ def _refresh_household(actor: Any, household: Household, source: str) -> None:
 def update_member(
     *, actor: Any, member_id: int, expected_version: int | None, data: Mapping[str, Any], source: str = "web",
 ) -> Member:
-    member = Member.objects.filter(pk=member_id).only("household_id").first()
-    if member is None:
-        from fupin.core.scoping import ScopeError
-        raise ScopeError("不存在或无权操作 / not found")
     with transaction.atomic():
-        household = _lock_household(actor, member.household_id)
-        member = Member.objects.select_for_update().get(pk=member_id)
+        household, member = _lock_member(actor, member_id)
         _check_version(member, expected_version)
         if member.status != RecordStatus.ACTIVE:
             raise RegistryError("该成员已减少,不能修改 / the member has left the household")
@@ -374,13 +377,8 @@ def member_leaves(*, actor: Any, member_id: int, reason: str, comment: str = "",
     """A member leaves the household (死亡, 婚出 …): a status with a reason, never a deletion."""
     if reason not in codes.MEMBER_LEAVE_REASON or not reason:
         raise RegistryError(INVALID, {"reason": [f"无效的减少原因: {reason} / invalid reason"]})
-    member = Member.objects.filter(pk=member_id).only("household_id").first()
-    if member is None:
-        from fupin.core.scoping import ScopeError
-        raise ScopeError("不存在或无权操作 / not found")
     with transaction.atomic():
-        household = _lock_household(actor, member.household_id)
-        member = Member.objects.select_for_update().get(pk=member_id)
+        household, member = _lock_member(actor, member_id)
         if member.status != RecordStatus.ACTIVE:
             raise RegistryError("该成员已减少 / the member has already left")
         if member.relation == codes.HEAD_RELATION and household.members.filter(status=RecordStatus.ACTIVE).count() > 1:
