@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "fupin.accounts",
     "fupin.regions",
     "fupin.registry",
+    "fupin.imports",
     "fupin.web",
     "fupin.demo",
 ]

@@ -46,6 +46,8 @@ SCOPE_RULES: dict[str, Callable[[Region], Q]] = {
     "registry.member": _by_ancestor_column("household__"),
     "core.changerecord": _by_code_prefix("region_code"),
     "accounts.user": _by_code_prefix("region__code"),
+    "imports.importbatch": _by_code_prefix("region_code"),
+    "imports.importrejection": _by_code_prefix("batch__region_code"),
 }
 
 

@@ -69,5 +69,6 @@ def test_every_registry_model_has_a_scope_rule():
 
     from fupin.core.scoping import SCOPE_RULES
 
-    for model in apps.get_app_config("registry").get_models():
-        assert model._meta.label_lower in SCOPE_RULES
+    for app in ("registry", "imports"):
+        for model in apps.get_app_config(app).get_models():
+            assert model._meta.label_lower in SCOPE_RULES

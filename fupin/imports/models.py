@@ -1,0 +1,80 @@
+"""Import batches (导入批次) and their rejected rows (错误行).
+
+A batch is one file taken through the staged pipeline: landed → validated (review) → merged in one
+transaction, or refused at review. Its counts always satisfy rows read = rows imported + rows
+rejected. The rejected rows are kept with row number, column and reason for the review page and the
+downloadable error report.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from .choices import BatchKind, BatchStatus
+
+
+class ImportBatch(models.Model):
+    """导入批次 — one uploaded roster file."""
+
+    kind = models.CharField(max_length=20, choices=BatchKind.choices, default=BatchKind.ROSTER)
+    status = models.CharField(max_length=12, choices=BatchStatus.choices, default=BatchStatus.LANDED, db_index=True)
+    file_name = models.CharField("文件名 file name", max_length=255)
+    file_sha256 = models.CharField("文件哈希 SHA-256", max_length=64, db_index=True)
+    file_size = models.PositiveBigIntegerField(default=0)
+    stored_path = models.CharField(max_length=500, blank=True, help_text="the landed copy in the data folder")
+    encoding = models.CharField(max_length=20, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+")
+    actor_name = models.CharField(max_length=150, blank=True)
+    region_code = models.CharField("导入区域 target region", max_length=12, db_index=True)
+    source = models.CharField(max_length=20, blank=True, help_text="web, api, cli")
+    created_at = models.DateTimeField(auto_now_add=True)
+    validated_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by_name = models.CharField(max_length=150, blank=True)
+    decision_comment = models.TextField(blank=True)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="percent, for the upload page")
+    progress_label = models.CharField(max_length=100, blank=True)
+    error = models.TextField(blank=True, help_text="why the batch failed as a whole")
+
+    rows_read = models.PositiveIntegerField(default=0)
+    rows_imported = models.PositiveIntegerField(default=0, help_text="rows valid (at review) or written (merged)")
+    rows_rejected = models.PositiveIntegerField(default=0)
+    households_new = models.PositiveIntegerField(default=0)
+    households_changed = models.PositiveIntegerField(default=0)
+    households_unchanged = models.PositiveIntegerField(default=0)
+    persons_new = models.PositiveIntegerField(default=0)
+    persons_changed = models.PositiveIntegerField(default=0)
+    persons_unchanged = models.PositiveIntegerField(default=0)
+    by_village = models.JSONField(default=list, help_text="[{village_code, name, new, changed, unchanged, rejected}]")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "导入批次 import batch"
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.file_name} ({self.status})"
+
+    @property
+    def accounted(self) -> bool:
+        return self.rows_read == self.rows_imported + self.rows_rejected
+
+
+class ImportRejection(models.Model):
+    """错误行 — one reason a source row was rejected (a row may have several)."""
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rejections")
+    row_number = models.PositiveIntegerField("行号 row", help_text="the row number as the spreadsheet shows it")
+    column = models.CharField("列 column", max_length=60, blank=True)
+    value = models.CharField("值 value", max_length=200, blank=True)
+    reason = models.CharField("原因 reason", max_length=300)
+    household_number = models.CharField(max_length=32, blank=True)
+    village_code = models.CharField(max_length=12, blank=True)
+
+    class Meta:
+        ordering = ["batch_id", "row_number", "id"]
+        verbose_name = "导入错误行 rejected row"
+
+    def __str__(self) -> str:
+        return f"row {self.row_number} {self.column}: {self.reason}"
