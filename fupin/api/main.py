@@ -13,6 +13,8 @@ from . import errors
 from .auth import token_auth
 from .docs import LocalSwagger
 from .households import router as households_router
+from .imports import exports_router
+from .imports import router as imports_router
 from .members import router as members_router
 from .regions import router as regions_router
 
@@ -24,3 +26,5 @@ errors.install(api)
 api.add_router("/regions", regions_router)
 api.add_router("/households", households_router)
 api.add_router("/members", members_router)
+api.add_router("/imports", imports_router)
+api.add_router("/exports", exports_router)

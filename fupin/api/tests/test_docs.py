@@ -18,6 +18,8 @@ def test_openapi_lists_every_path_and_the_bearer_scheme(client):
         "/api/v1/regions/tree", "/api/v1/regions/{code}", "/api/v1/households",
         "/api/v1/households/{household_id}", "/api/v1/households/{household_id}/members",
         "/api/v1/members/{member_id}",
+        "/api/v1/imports", "/api/v1/imports/{batch_id}", "/api/v1/imports/{batch_id}/rejections",
+        "/api/v1/imports/{batch_id}/merge", "/api/v1/imports/{batch_id}/refuse", "/api/v1/exports/roster",
     }
     assert set(spec["paths"]["/api/v1/households"]) == {"get", "post"}
     assert set(spec["paths"]["/api/v1/households/{household_id}"]) == {"get", "patch"}

@@ -1,0 +1,484 @@
+"""Benchmark of the roster import (issue 3): 1M persons CSV → PostgreSQL, and the comparisons.
+
+    .venv/bin/python bench/import.py [--persons 1000000] [--xlsx-persons 100000] [--skip-orm]
+                                     [--pg-url postgres://postgres@127.0.0.1:5432/postgres] [--sqlite/--no-sqlite]
+
+Steps (each timed stage runs in a subprocess with ``django.setup()`` pointed at a scratch database):
+
+1. generate a roster of N persons with Polars (vectorised; real Sanming villages; ~1 % bad rows:
+   wrong ID check characters, unknown codes, bad years) as CSV, and one of ``--xlsx-persons`` as xlsx;
+2. create the scratch database ``fupin_bench_import``, ``fupin migrate``, ``fupin load_regions
+   --prefix 3504``;
+3. **raw**: Polars ``read_csv`` + ``COPY`` of the same rows into a plain text table — the floor;
+4. **orm**: the same pipeline but the load through Django ``bulk_create`` (in a rolled-back
+   transaction; on a subset of at most ``--orm-persons`` rows, extrapolated linearly, labelled);
+5. **xlsx**: the xlsx roster end to end (rolled back);
+6. **pg**: the CSV end to end through the services — land, validate (read + normalise + check,
+   diff, store rejections), merge (re-diff, COPY, audit) — committed; validate and merge run in two
+   processes as on the web (the upload job, then the reviewer's merge request), and the time is the
+   sum of the stages;
+7. **sqlite**: the same CSV end to end on a fresh SQLite file.
+
+Peak memory is the largest resident set of this process and its children (``ru_maxrss``). The last
+line holds every figure as key=value pairs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+FUPIN = str(Path(sys.executable).with_name("fupin"))
+SCRATCH = "fupin_bench_import"
+REGIONS_CSV = ROOT / "fupin" / "data" / "regions-fujian.csv"
+
+SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
+GIVEN = list("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国玉兰志强文斌海燕红梅小红金凤春花德福永生明亮")
+WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+# --- generating a roster (Polars, vectorised) ----------------------------------------------------------
+
+def _pick(values: list[str], h) -> object:
+    import polars as pl
+
+    return pl.lit(pl.Series(values)).get((h % len(values)).cast(pl.Int64))
+
+
+def generate(persons: int, *, seed: int = 1, household_offset: int = 0):
+    """A roster frame of ``persons`` rows (roster headers), ~1 % bad rows. ``household_offset`` shifts
+    household numbers and ID sequences so two generated files never share a household or person."""
+    import polars as pl
+
+    regions = pl.read_csv(REGIONS_CSV, schema_overrides={"code": pl.Utf8, "parent_code": pl.Utf8})
+    regions = regions.filter(pl.col("code").str.starts_with("3504"))
+    names = dict(zip(regions["code"], regions["name"], strict=True))
+    villages = regions.filter(pl.col("level") == 5)["code"].sort().to_list()
+
+    n_households = persons // 3 + 10
+    hh = pl.DataFrame({"hh": pl.int_range(n_households, eager=True)}).with_columns(
+        pl.col("hh").hash(seed).alias("_h"))
+    size_table = [1, 2, 2, 3, 3, 3, 4, 4, 4, 5, 6]
+    hh = hh.with_columns(
+        _pick([str(s) for s in size_table], pl.col("_h")).cast(pl.Int64).alias("size"),
+        pl.lit(pl.Series(villages)).get(((pl.col("_h") // 17) % len(villages)).cast(pl.Int64)).alias("village_code"),
+    ).with_columns(
+        (pl.int_range(pl.len()).over("village_code") + 1 + household_offset).alias("_seq"),
+    ).with_columns(
+        (pl.col("village_code") + pl.col("_seq").cast(pl.Utf8).str.zfill(5)).alias("户编号"),
+    )
+    p = (hh.select("hh", "size", "village_code", "户编号", "_h")
+         .with_columns(pl.int_ranges(0, pl.col("size")).alias("pos")).explode("pos").head(persons)
+         .with_row_index("i"))
+    p = p.with_columns(pl.col("i").cast(pl.Int64) + household_offset * 1000)
+    # Household size as the file has it (the last household may be cut by head(persons)).
+    p = p.with_columns(pl.len().over("hh").alias("size"))
+    days = 27_393  # 1940-01-01 .. 2014-12-31
+    # Unique ID numbers: heads and spouses (adults, born 1940–1989) use sequences 000–499, the others
+    # 500–999; within each pool (birth day, sequence) is a bijection of the row index.
+    adult_days = 18_000
+    adult = pl.col("pos") < 2
+    p = p.with_columns(
+        pl.when(adult).then((pl.col("i") * 7919) % adult_days).otherwise((pl.col("i") * 7919) % days).alias("_d"),
+        pl.when(adult).then((pl.col("i") // adult_days) % 500)
+        .otherwise(500 + (pl.col("i") // days) % 500).alias("_s"),
+        pl.col("i").hash(seed + 1).alias("_ph"),
+    )
+    birth = pl.date(1940, 1, 1) + pl.duration(days=pl.col("_d"))
+    p = p.with_columns(birth.alias("_birth"))
+    first17 = (pl.col("village_code").str.slice(0, 6) + pl.col("_birth").dt.strftime("%Y%m%d")
+               + pl.col("_s").cast(pl.Utf8).str.zfill(3))
+    p = p.with_columns(first17.alias("_f17"))
+    total = pl.sum_horizontal([pl.col("_f17").str.slice(k, 1).cast(pl.Int64) * w for k, w in enumerate(WEIGHTS)])
+    p = p.with_columns((pl.col("_f17") + pl.lit(pl.Series(list("10X98765432"))).get((total % 11).cast(pl.Int64)))
+                       .alias("证件号码"))
+    male = (pl.col("_s") % 2) == 1
+    ph = pl.col("_ph")
+    yuan = lambda h, lo, hi: ((h % ((hi - lo) * 100)) + lo * 100).cast(pl.Float64) / 100  # noqa: E731
+    hhh = pl.col("_h")
+    yes_no = lambda h, k: pl.when((h // k) % 4 == 0).then(pl.lit("是")).otherwise(pl.lit("否"))  # noqa: E731
+    wage, business, prop = yuan(hhh // 3, 0, 12000), yuan(hhh // 5, 0, 4000), yuan(hhh // 7, 0, 300)
+    dibao = pl.when((hhh // 11) % 5 == 0).then(yuan(hhh // 13, 600, 3000)).otherwise(0.0)
+    pension = pl.when((hhh // 19) % 3 == 0).then(yuan(hhh // 23, 0, 1500)).otherwise(0.0)
+    expense = yuan(hhh // 29, 0, 1500)
+    net = wage + business + prop + dibao + pension - expense
+    ident_year = 2014 + (hhh // 31) % 3
+    out = p.select(
+        pl.col("village_code").str.slice(0, 4).add(pl.lit("0" * 8)).replace_strict(names, default="").alias("市"),
+        pl.col("village_code").str.slice(0, 6).add(pl.lit("0" * 6)).replace_strict(names, default="").alias("县"),
+        pl.col("village_code").str.slice(0, 9).add(pl.lit("000")).replace_strict(names, default="").alias("乡镇"),
+        pl.col("village_code").replace_strict(names, default="").alias("行政村"),
+        pl.col("village_code").alias("行政区划代码"),
+        (pl.lit("第") + ((hhh // 37) % 9 + 1).cast(pl.Utf8) + pl.lit("组")).alias("自然村(组)"),
+        pl.col("户编号"),
+        (pl.lit("13") + (hhh % 1_000_000_000).cast(pl.Utf8).str.zfill(9)).alias("联系电话"),
+        _pick(["农村信用社", "邮储银行", "农业银行"], hhh // 41).alias("开户银行"),
+        (pl.lit("6230") + (hhh % 10**12).cast(pl.Utf8).str.zfill(12)).alias("银行账号"),
+        pl.lit("国家标准").alias("识别标准"),
+        _pick(["一般贫困户", "一般贫困户", "低保贫困户", "特困供养贫困户"], hhh // 43).alias("贫困户属性"),
+        pl.lit("2016").alias("属性版本"),
+        _pick(["因病", "因残", "因学", "缺技术", "缺劳力", "缺资金"], hhh // 47).alias("主要致贫原因"),
+        _pick(["", "", "因灾", "交通条件落后"], hhh // 53).alias("其他致贫原因"),
+        yes_no(hhh, 59).alias("军烈属"), yes_no(hhh, 61).alias("独生子女户"), yes_no(hhh, 67).alias("双女户"),
+        pl.lit("未脱贫").alias("脱贫属性"),
+        ident_year.cast(pl.Utf8).alias("识别年度"),
+        (ident_year + 1 + (hhh // 71) % 3).cast(pl.Utf8).alias("计划脱贫年度"),
+        pl.lit("").alias("脱贫年度"),
+        _pick(["否", "否", "否", "C", "D"], hhh // 73).alias("危房户"),
+        pl.lit("是").alias("饮水安全"), pl.lit("否").alias("饮水困难"), pl.lit("是").alias("通生活用电"),
+        yes_no(hhh, 79).alias("有无卫生厕所"),
+        _pick(["柴草", "煤炭", "清洁能源"], hhh // 83).alias("主要燃料类型"),
+        _pick(["泥土路", "砂石路", "水泥路"], hhh // 89).alias("入户路类型"),
+        (((hhh // 97) % 50).cast(pl.Float64) / 10).round(1).cast(pl.Utf8).alias("距村主干路(公里)"),
+        yuan(hhh // 101, 30, 150).round(2).cast(pl.Utf8).alias("住房面积(平方米)"),
+        yuan(hhh // 103, 0, 5).round(2).cast(pl.Utf8).alias("耕地面积(亩)"),
+        pl.lit("0").alias("有效灌溉面积(亩)"),
+        yuan(hhh // 107, 0, 10).round(2).cast(pl.Utf8).alias("林地面积(亩)"),
+        wage.round(2).cast(pl.Utf8).alias("工资性收入"),
+        business.round(2).cast(pl.Utf8).alias("生产经营性收入"),
+        prop.round(2).cast(pl.Utf8).alias("财产性收入"),
+        dibao.round(2).cast(pl.Utf8).alias("低保金"),
+        pl.lit("0").alias("五保金"),
+        pension.round(2).cast(pl.Utf8).alias("养老保险金"),
+        pl.lit("0").alias("生态补偿金"), pl.lit("0").alias("其他转移性收入"),
+        expense.round(2).cast(pl.Utf8).alias("生产经营性支出"),
+        (net / pl.col("size")).round(2).cast(pl.Utf8).alias("年人均纯收入"),
+        (_pick(SURNAMES, hhh) + _pick(GIVEN, ph) + _pick(GIVEN, ph // 97)).alias("姓名"),
+        pl.col("证件号码"),
+        pl.when(pl.col("pos") == 0).then(pl.lit("户主")).when(pl.col("pos") == 1).then(pl.lit("配偶"))
+        .when(male).then(pl.lit("之子")).otherwise(pl.lit("之女")).alias("与户主关系"),
+        pl.when(male).then(pl.lit("男")).otherwise(pl.lit("女")).alias("性别"),
+        _pick(["汉族"] * 9 + ["畲族"], ph // 7).alias("民族"),
+        _pick(["小学", "初中", "高中", "文盲或半文盲"], ph // 11).alias("文化程度"),
+        pl.lit("非在校生").alias("在校生状况"),
+        _pick(["健康", "健康", "健康", "长期慢性病"], ph // 13).alias("健康状况"),
+        pl.lit("普通劳动力").alias("劳动技能"),
+        pl.lit("").alias("务工状况"), pl.lit("0").alias("务工时间"),
+        pl.lit("否").alias("现役军人"), yes_no(ph, 17).alias("参加大病医疗"), pl.lit("是").alias("参加城乡居民基本医疗保险"),
+        yes_no(ph, 19).alias("参加城乡居民基本养老保险"), yes_no(ph, 23).alias("享受低保"), pl.lit("否").alias("特困供养"),
+        pl.col("_ph").alias("_bad"),
+    )
+    # ~1 % bad rows: wrong check character, an unknown code, a bad year.
+    bad = pl.col("_bad") % 100 == 0
+    kind = (pl.col("_bad") // 100) % 3
+    out = out.with_columns(
+        pl.when(bad & (kind == 0)).then(pl.col("证件号码").str.slice(0, 17) + pl.lit("Y"))
+        .otherwise(pl.col("证件号码")).alias("证件号码"),
+        pl.when(bad & (kind == 1)).then(pl.lit("因穷")).otherwise(pl.col("主要致贫原因")).alias("主要致贫原因"),
+        pl.when(bad & (kind == 2)).then(pl.lit("20X4")).otherwise(pl.col("识别年度")).alias("识别年度"),
+    ).drop("_bad")
+    return out
+
+
+# --- timed stages (run in subprocesses) --------------------------------------------------------------
+
+def _setup(rollback: bool):
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fupin.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def worker_e2e(file: str, rollback: bool) -> dict:
+    """Land, validate and merge ``file`` as the system; per-stage times."""
+    _setup(rollback)
+    from django.db import transaction
+
+    from fupin.imports import services
+
+    marks: list[tuple[float, str]] = []
+    stamp = lambda p, label: marks.append((time.perf_counter(), label))  # noqa: E731
+
+    class Rollback(Exception):
+        pass
+
+    result: dict = {}
+    start = time.perf_counter()
+    try:
+        with transaction.atomic() if rollback else _null():
+            batch = services.land_file(actor=None, file_name=Path(file).name, path=Path(file),
+                                       region_code="350400000000", source="bench")
+            t_land = time.perf_counter()
+            marks.clear()
+            batch = services.validate_batch(batch.pk, progress=stamp)
+            if batch.status != "review":
+                raise RuntimeError(batch.error)
+            t_valid = time.perf_counter()
+            validate_marks = list(marks)
+            rss_validate = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+            batch = services.merge_batch(actor=None, batch_id=batch.pk, progress=lambda p, label: None)
+            t_merge = time.perf_counter()
+            result = {
+                "total_s": t_merge - start, "land_s": t_land - start,
+                "check_s": validate_marks[1][0] - validate_marks[0][0],
+                "diff_s": validate_marks[2][0] - validate_marks[1][0],
+                "store_rejections_s": t_valid - validate_marks[2][0],
+                "merge_s": t_merge - t_valid,
+                "read": batch.rows_read, "imported": batch.rows_imported, "rejected": batch.rows_rejected,
+                "households_new": batch.households_new, "peak_mb_validate": rss_validate,
+                "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+            }
+            if rollback:
+                raise Rollback
+    except Rollback:
+        pass
+    return result
+
+
+def worker_validate(file: str) -> dict:
+    """Land and validate ``file`` (committed): the web's upload job."""
+    _setup(False)
+    from fupin.imports import services
+
+    marks: list[float] = []
+    start = time.perf_counter()
+    batch = services.land_file(actor=None, file_name=Path(file).name, path=Path(file),
+                               region_code="350400000000", source="bench")
+    t_land = time.perf_counter()
+    batch = services.validate_batch(batch.pk, progress=lambda p, label: marks.append(time.perf_counter()))
+    if batch.status != "review":
+        raise RuntimeError(batch.error)
+    end = time.perf_counter()
+    return {"batch": batch.pk, "land_s": t_land - start, "check_s": marks[1] - marks[0],
+            "diff_s": marks[2] - marks[1], "store_rejections_s": end - marks[2],
+            "validate_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}
+
+
+def worker_merge(batch_id: str) -> dict:
+    """Merge a validated batch (committed): the reviewer's 'merge' request."""
+    _setup(False)
+    from fupin.imports import services
+
+    start = time.perf_counter()
+    batch = services.merge_batch(actor=None, batch_id=int(batch_id))
+    return {"merge_s": time.perf_counter() - start, "read": batch.rows_read, "imported": batch.rows_imported,
+            "rejected": batch.rows_rejected, "merge_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}
+
+
+def run_split(file: Path, env: dict[str, str]) -> dict:
+    """Validate and merge in two processes, as the web does (upload job, then the merge request);
+    the times are those of the stages, not of starting Python."""
+    validated = run_worker("validate", file, env)
+    merged = run_worker("merge", Path(str(validated["batch"])), env)
+    total = sum(validated[k] for k in ("land_s", "check_s", "diff_s", "store_rejections_s")) + merged["merge_s"]
+    return {**validated, **merged, "total_s": total}
+
+
+class _null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def worker_raw(file: str) -> dict:
+    """The floor: Polars read_csv + COPY of the same rows into a plain text table."""
+    _setup(False)
+    import io
+
+    import polars as pl
+    from django.db import connection
+
+    start = time.perf_counter()
+    frame = pl.read_csv(file, infer_schema=False)
+    t_read = time.perf_counter()
+    with connection.cursor() as cursor:
+        cols = ", ".join(f'c{i} text' for i in range(frame.width))
+        cursor.execute("DROP TABLE IF EXISTS bench_raw")
+        cursor.execute(f"CREATE TABLE bench_raw ({cols})")
+        buffer = io.BytesIO()
+        frame.write_csv(buffer, include_header=False)
+        with cursor.cursor.copy("COPY bench_raw FROM STDIN WITH (FORMAT csv)") as copy:
+            copy.write(buffer.getvalue())
+        cursor.execute("DROP TABLE bench_raw")
+    return {"raw_s": time.perf_counter() - start, "raw_read_s": t_read - start, "rows": frame.height}
+
+
+def worker_orm(file: str) -> dict:
+    """The same check and diff, then the load through Django ``bulk_create`` (rolled back)."""
+    _setup(True)
+    from django.db import transaction
+
+    from fupin.core.models import ChangeRecord
+    from fupin.imports import services
+    from fupin.imports.pipelines.diff_roster import HOUSEHOLD_COMPARED, MEMBER_COMPARED
+    from fupin.policy.regions import LEVEL_FIELD, ancestor_codes
+    from fupin.registry.models import Household, Member
+
+    class Rollback(Exception):
+        pass
+
+    start = time.perf_counter()
+    out: dict = {}
+    try:
+        with transaction.atomic():
+            context = services.build_context(None, "350400000000")
+            checked = services.check_file(Path(file), context)
+            diff = services.diff_checked(checked.valid, context, checked.rejections)
+            t_diff = time.perf_counter()
+
+            def value(model, name, v):
+                f = model._meta.get_field(name)
+                if v == "":
+                    return None if f.null and not f.get_internal_type() == "CharField" else ("" if f.get_internal_type() == "CharField" else f.get_default())
+                if f.get_internal_type() == "BooleanField":
+                    return v == "1"
+                return f.to_python(v)
+
+            households = []
+            for row in diff.households.iter_rows(named=True):
+                h = Household(household_number=row["household_number"], village_id=row["village_code"],
+                              **{LEVEL_FIELD[lv]: c for lv, c in ancestor_codes(row["village_code"]).items()},
+                              **{c: value(Household, c, row[c]) for c in HOUSEHOLD_COMPARED},
+                              head_name=row["head_name"], size=int(row["size"]), income_net=row["income_net"],
+                              income_per_capita=row["income_per_capita"] or None,
+                              income_rule_version=row["income_rule_version"])
+                households.append(h)
+            Household.objects.bulk_create(households, batch_size=2000)
+            ids = {h.household_number: h.pk for h in households}
+            members = [Member(household_id=ids[r["household_number"]], sex=r.get("sex") or "1",
+                              birth_date=r.get("birth_date"), id_kind=r.get("id_kind") or "resident",
+                              **{c: value(Member, c, r[c]) for c in MEMBER_COMPARED})
+                       for r in diff.members.iter_rows(named=True)]
+            Member.objects.bulk_create(members, batch_size=2000)
+            ChangeRecord.objects.bulk_create([
+                ChangeRecord(actor_name="system", action="create", model="registry.household", object_id=str(h.pk),
+                             household_id=h.pk, region_code=h.village_code, changes={"household_number": [None, h.household_number]},
+                             source="import") for h in households], batch_size=2000)
+            out = {"orm_s": time.perf_counter() - start, "orm_load_s": time.perf_counter() - t_diff,
+                   "rows": diff.members.height}
+            raise Rollback
+    except Rollback:
+        pass
+    return out
+
+
+WORKERS = {"e2e": worker_e2e, "raw": worker_raw, "orm": worker_orm, "validate": worker_validate,
+           "merge": worker_merge}
+
+
+def run_worker(name: str, file: Path, env: dict[str, str], *, rollback: bool = False) -> dict:
+    cmd = [PYTHON, __file__, "--worker", name, "--file", str(file)] + (["--rollback"] if rollback else [])
+    done = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def fupin(env: dict[str, str], *args: str) -> None:
+    subprocess.run([FUPIN, *args], env=env, check=True, stdout=subprocess.DEVNULL)
+
+
+def prepare(env: dict[str, str]) -> None:
+    fupin(env, "migrate", "--no-input")
+    fupin(env, "load_regions", "--prefix", "3504")
+
+
+def peak_mb() -> int:
+    self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return round(max(self_kb, children_kb) / 1024)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--persons", type=int, default=1_000_000)
+    parser.add_argument("--xlsx-persons", type=int, default=100_000)
+    parser.add_argument("--orm-persons", type=int, default=100_000,
+                        help="ORM path on at most this many persons, extrapolated linearly")
+    parser.add_argument("--skip-orm", action="store_true")
+    parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--sqlite", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
+    parser.add_argument("--file", help=argparse.SUPPRESS)
+    parser.add_argument("--rollback", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        fn = WORKERS[args.worker]
+        result = fn(args.file, args.rollback) if args.worker == "e2e" else fn(args.file)
+        print(json.dumps(result))
+        return
+
+    import polars as pl
+    import psycopg
+
+    figures: dict[str, object] = {"persons": args.persons}
+    with tempfile.TemporaryDirectory(prefix="fupin-bench-") as tmp:
+        tmpdir = Path(tmp)
+        t0 = time.perf_counter()
+        roster = generate(args.persons)
+        csv_path = tmpdir / "roster.csv"
+        roster.write_csv(csv_path)
+        xlsx_path = tmpdir / "roster.xlsx"
+        generate(args.xlsx_persons, seed=7, household_offset=50_000).write_excel(xlsx_path, worksheet="花名册",
+                                                                                 autofit=False)
+        orm_persons = min(args.persons, args.orm_persons)
+        orm_path = tmpdir / "roster-orm.csv"
+        roster.head(orm_persons).write_csv(orm_path)
+        del roster
+        print(f"generated {args.persons} persons CSV ({csv_path.stat().st_size / 1e6:.0f} MB) and "
+              f"{args.xlsx_persons} persons xlsx in {time.perf_counter() - t0:.1f} s", flush=True)
+
+        target = args.pg_url.rsplit("/", 1)[0] + "/" + SCRATCH
+        with psycopg.connect(args.pg_url, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {SCRATCH}")
+            admin.execute(f"CREATE DATABASE {SCRATCH}")
+        try:
+            env = {**os.environ, "FUPIN_DATABASE_URL": target, "FUPIN_DATA_DIR": str(tmpdir / "pg-data")}
+            prepare(env)
+            raw = run_worker("raw", csv_path, env)
+            print(f"raw (Polars read_csv + COPY, {raw['rows']} rows): {raw['raw_s']:.2f} s", flush=True)
+            figures["raw_s"] = round(raw["raw_s"], 2)
+            if not args.skip_orm:
+                orm = run_worker("orm", orm_path, env, rollback=True)
+                scale = args.persons / max(orm_persons, 1)
+                figures["orm_s"] = round(orm["orm_s"] * scale, 1)
+                label = "" if scale == 1 else f" (measured {orm['orm_s']:.2f} s on {orm_persons}, ×{scale:g})"
+                print(f"orm bulk_create path: {figures['orm_s']} s{label}", flush=True)
+                if scale != 1:
+                    figures["orm_extrapolated_from"] = orm_persons
+            xlsx = run_worker("e2e", xlsx_path, env, rollback=True)
+            figures_xlsx = round(xlsx["total_s"], 2)
+            print(f"xlsx {args.xlsx_persons} persons end to end: {figures_xlsx} s {_stages(xlsx)}", flush=True)
+            pg = run_split(csv_path, env)
+            print(f"PostgreSQL end to end: {pg['total_s']:.2f} s {_stages(pg)}", flush=True)
+            print(f"  read={pg['read']} imported={pg['imported']} rejected={pg['rejected']} "
+                  f"(peak MB: validate {pg['validate_peak_mb']}, merge {pg['merge_peak_mb']})", flush=True)
+            figures["pg_s"] = round(pg["total_s"], 2)
+            figures["ratio"] = round(pg["total_s"] / raw["raw_s"], 2)
+            if "orm_s" in figures:
+                figures["orm_vs_pg"] = round(float(figures["orm_s"]) / pg["total_s"], 1)
+        finally:
+            with psycopg.connect(args.pg_url, autocommit=True) as admin:
+                admin.execute(f"DROP DATABASE IF EXISTS {SCRATCH} WITH (FORCE)")
+        if args.sqlite:
+            env = {**os.environ, "FUPIN_DATA_DIR": str(tmpdir / "sqlite-data")}
+            env.pop("FUPIN_DATABASE_URL", None)
+            prepare(env)
+            lite = run_split(csv_path, env)
+            print(f"SQLite end to end: {lite['total_s']:.2f} s {_stages(lite)}", flush=True)
+            figures["sqlite_s"] = round(lite["total_s"], 2)
+        figures["xlsx_persons"] = args.xlsx_persons
+        figures["xlsx100k_s" if args.xlsx_persons == 100_000 else f"xlsx{args.xlsx_persons}_s"] = figures_xlsx
+        figures["rows_read"], figures["rows_imported"], figures["rows_rejected"] = pg["read"], pg["imported"], pg["rejected"]
+    figures["peak_mb"] = peak_mb()
+    del pl
+    print(" ".join(f"{k}={v}" for k, v in figures.items()))
+
+
+def _stages(r: dict) -> str:
+    return "(" + ", ".join(f"{k[:-2]} {r[k]:.2f}" for k in ("land_s", "check_s", "diff_s", "store_rejections_s",
+                                                             "merge_s")) + ")"
+
+
+if __name__ == "__main__":
+    main()

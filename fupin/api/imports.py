@@ -1,0 +1,222 @@
+"""Roster import and export (花名册导入导出) in the API.
+
+- ``POST /imports`` (multipart: ``file``, ``region_code``) lands the file and validates it in the
+  request (synchronously: an API client waits for the review counts, and tests stay simple); 201 with
+  the batch at ``review`` (or ``failed``).
+- ``GET /imports``, ``GET /imports/{id}``, ``GET /imports/{id}/rejections?page=`` — scoped reads.
+- ``POST /imports/{id}/merge`` and ``POST /imports/{id}/refuse`` ``{comment}`` — editors in scope.
+- ``GET /exports/roster?region=&format=xlsx|csv`` — the roster of a region in the user's scope,
+  ID numbers masked unless the role may see them.
+
+Reads go through :mod:`fupin.imports.selectors`, writes through :mod:`fupin.imports.services`
+(``source="api"``). Out of scope, or a write without ``registry.edit``: 404. A refusal by the
+services (:class:`~fupin.imports.services.ImportRefused`) is 422 ``{"message", "field_errors"}``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.http import content_disposition_header
+from ninja import Field, File, Form, Query, Router, Schema, Status
+from ninja.files import UploadedFile
+
+from fupin.core.scoping import ScopeError, region_in_scope, require_in_scope
+from fupin.imports import selectors, services
+from fupin.imports.pipelines.export_roster import export_roster
+from fupin.policy import roles
+from fupin.policy.regions import RegionCodeError, normalize_code
+from fupin.regions.models import Region
+from fupin.registry.services import INVALID, RegistryError
+
+from .auth import editor_auth
+from .schemas import DetailOut, ErrorOut, RecordId
+
+router = Router(tags=["imports 花名册导入"])
+exports_router = Router(tags=["exports 花名册导出"])
+WRITE_RESPONSES = {401: DetailOut, 404: DetailOut, 422: ErrorOut}
+CONTENT_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+}
+
+
+class VillageCounts(Schema):
+    village_code: str
+    name: str = ""
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+
+
+class BatchOut(Schema):
+    """导入批次: status, progress and counts (rows_read = rows_imported + rows_rejected)."""
+
+    id: int
+    status: str = Field(..., description="landed, validating, review, merging, merged, refused, failed")
+    file_name: str
+    file_sha256: str
+    region_code: str
+    actor_name: str
+    source: str
+    created_at: datetime
+    validated_at: datetime | None
+    decided_at: datetime | None
+    decided_by_name: str
+    decision_comment: str
+    progress: int
+    progress_label: str
+    error: str
+    rows_read: int
+    rows_imported: int
+    rows_rejected: int
+    households_new: int
+    households_changed: int
+    households_unchanged: int
+    persons_new: int
+    persons_changed: int
+    persons_unchanged: int
+    by_village: list[VillageCounts]
+
+
+class BatchPage(Schema):
+    count: int
+    page: int
+    page_size: int
+    items: list[BatchOut]
+
+
+class RejectionOut(Schema):
+    row_number: int
+    column: str
+    value: str
+    reason: str
+    household_number: str
+    village_code: str
+
+
+class RejectionPage(Schema):
+    count: int
+    page: int
+    page_size: int
+    items: list[RejectionOut]
+
+
+class PageQuery(Schema):
+    page: int = Field(1, ge=1, le=1_000_000)
+    page_size: int = Field(100, ge=1, le=500)
+
+
+class DecisionIn(Schema):
+    comment: str = Field("", max_length=2000)
+
+
+class RefuseIn(Schema):
+    comment: str = Field(..., min_length=1, max_length=2000, description="拒绝理由 / why the batch is refused")
+
+
+class ExportQuery(Schema):
+    region: str = Field("", description="区划代码, 默认为用户所属区划 / default: the user's region")
+    format: Literal["xlsx", "csv"] = "xlsx"
+
+
+def batch_out(batch: Any) -> dict[str, Any]:
+    data = {name: getattr(batch, name) for name in BatchOut.model_fields if name != "id"}
+    data["id"] = batch.pk
+    data["by_village"] = list(batch.by_village or [])
+    return data
+
+
+def _refused(exc: services.ImportRefused) -> RegistryError:
+    return RegistryError(exc.message, {})
+
+
+def _editable_batch(request: HttpRequest, batch_id: int) -> Any:
+    batch = selectors.batch_detail(request.auth, batch_id)
+    require_in_scope(request.auth, batch.region_code, roles.EDIT_REGISTRY)
+    return batch
+
+
+@router.post("", auth=editor_auth, response={201: BatchOut, **WRITE_RESPONSES})
+def upload(request: HttpRequest, file: File[UploadedFile], region_code: Form[str]):
+    """上传花名册 (.xlsx or .csv) into a region of the user's scope; validated before the response."""
+    try:
+        code = normalize_code(region_code)
+    except RegionCodeError as exc:
+        raise RegistryError(INVALID, {"region_code": [str(exc)]}) from exc
+    require_in_scope(request.auth, code, roles.EDIT_REGISTRY)
+    try:
+        batch = services.land_file(actor=request.auth, file_name=file.name or "roster", content=file.read(),
+                                   region_code=code, source="api")
+        batch = services.validate_batch(batch.pk, actor=request.auth)
+    except services.ImportRefused as exc:
+        raise _refused(exc) from exc
+    return Status(201, batch_out(selectors.batch_detail(request.auth, batch.pk)))
+
+
+@router.get("", response={200: BatchPage})
+def list_batches(request: HttpRequest, query: Query[PageQuery]):
+    """导入批次: the batches of the user's scope, newest first."""
+    qs = selectors.batches(request.auth)
+    start = (query.page - 1) * query.page_size
+    return {"count": qs.count(), "page": query.page, "page_size": query.page_size,
+            "items": [batch_out(b) for b in qs[start: start + query.page_size]]}
+
+
+@router.get("/{batch_id}", response={200: BatchOut, 404: DetailOut})
+def get_batch(request: HttpRequest, batch_id: RecordId):
+    """一个导入批次: status, progress and counts."""
+    return batch_out(selectors.batch_detail(request.auth, batch_id))
+
+
+@router.get("/{batch_id}/rejections", response={200: RejectionPage, 404: DetailOut})
+def rejections(request: HttpRequest, batch_id: RecordId, query: Query[PageQuery]):
+    """错误行: row number, column, value and reason, in row order."""
+    batch = selectors.batch_detail(request.auth, batch_id)
+    qs = batch.rejections.all()
+    start = (query.page - 1) * query.page_size
+    items = [{name: getattr(r, name) for name in RejectionOut.model_fields} for r in qs[start: start + query.page_size]]
+    return {"count": qs.count(), "page": query.page, "page_size": query.page_size, "items": items}
+
+
+@router.post("/{batch_id}/merge", auth=editor_auth, response={200: BatchOut, **WRITE_RESPONSES})
+def merge(request: HttpRequest, batch_id: RecordId, body: DecisionIn | None = None):
+    """确认入库: merge a batch at review into the registry."""
+    batch = _editable_batch(request, batch_id)
+    try:
+        services.merge_batch(actor=request.auth, batch_id=batch.pk, comment=body.comment if body else "")
+    except services.ImportRefused as exc:
+        raise _refused(exc) from exc
+    return batch_out(selectors.batch_detail(request.auth, batch.pk))
+
+
+@router.post("/{batch_id}/refuse", auth=editor_auth, response={200: BatchOut, **WRITE_RESPONSES})
+def refuse(request: HttpRequest, batch_id: RecordId, body: RefuseIn):
+    """拒绝: refuse the whole batch, with a reason."""
+    batch = _editable_batch(request, batch_id)
+    try:
+        services.refuse_batch(actor=request.auth, batch_id=batch.pk, comment=body.comment)
+    except services.ImportRefused as exc:
+        raise _refused(exc) from exc
+    return batch_out(selectors.batch_detail(request.auth, batch.pk))
+
+
+@exports_router.get("/roster", response={401: DetailOut, 404: DetailOut, 422: ErrorOut}, openapi_extra={
+    "responses": {"200": {"description": "the roster file (xlsx or CSV)"}}})
+def export(request: HttpRequest, query: Query[ExportQuery]):
+    """导出花名册: households and members of a region in the roster's columns (xlsx or CSV)."""
+    user = request.auth
+    raw = query.region or (user.region_id or "")
+    try:
+        code = normalize_code(raw)
+    except RegionCodeError as exc:
+        raise RegistryError(INVALID, {"region": [str(exc)]}) from exc
+    if not region_in_scope(user, code, roles.VIEW_REGISTRY) or not Region.objects.filter(code=code).exists():
+        raise ScopeError("不存在或无权查看 / not found")
+    response = HttpResponse(export_roster(user, code, query.format), content_type=CONTENT_TYPES[query.format])
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True,
+                                                                 filename=f"花名册-{code}.{query.format}")
+    return response

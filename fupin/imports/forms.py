@@ -1,0 +1,75 @@
+"""Forms of the import/export pages (导入导出): upload a roster, refuse a batch, export a roster.
+
+The region choices are the user's own region and the regions below it (two levels down, to the
+village), read through the scoping function: a user can only pick a place they may import into
+(upload, ``registry.edit``) or see (export, ``registry.view``). The services check again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from fupin.core.scoping import visible_to
+from fupin.policy import roles
+from fupin.policy.regions import LEVEL_VILLAGE
+from fupin.regions.models import Region
+
+ACCEPT = ".xlsx,.csv"
+MAX_CHOICES = 2000
+
+
+def region_choices(user: Any, capability: str) -> list[tuple[str, str]]:
+    """The user's region, then the regions one and two levels below it (down to villages)."""
+    region = getattr(user, "region", None)
+    if region is None or not user.has_capability(capability):
+        return []
+    levels = [lv for lv in (region.level + 1, region.level + 2) if lv <= LEVEL_VILLAGE]
+    below = (visible_to(user, Region.objects.filter(level__in=levels), capability)
+             .order_by("code").only("code", "name", "level")[:MAX_CHOICES])
+    out = [(region.code, f"{region.name} ({region.code})")]
+    out += [(r.code, f"{'· ' * (r.level - region.level)}{r.name} ({r.code})") for r in below]
+    return out
+
+
+class UploadForm(forms.Form):
+    """上传花名册: an .xlsx or .csv file and the region it is imported into."""
+
+    file = forms.FileField(label=_("Roster file (.xlsx or .csv)"),
+                           widget=forms.ClearableFileInput(attrs={"accept": ACCEPT}))
+    region_code = forms.ChoiceField(label=_("Import into region"))
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["region_code"].choices = region_choices(user, roles.EDIT_REGISTRY)
+        if getattr(user, "region_id", None):
+            self.fields["region_code"].initial = user.region_id
+
+    def clean_file(self) -> Any:
+        f = self.cleaned_data["file"]
+        if not f.name.lower().endswith((".xlsx", ".csv")):
+            raise forms.ValidationError(_("Only .xlsx and .csv files can be imported."))
+        return f
+
+
+class RefuseForm(forms.Form):
+    """拒绝: the whole batch is refused, with a reason."""
+
+    comment = forms.CharField(label=_("Reason for refusing"), max_length=2000,
+                              widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ExportForm(forms.Form):
+    """导出花名册: a region in the user's scope and a format."""
+
+    region = forms.ChoiceField(label=_("Region"))
+    format = forms.ChoiceField(label=_("Format"), choices=[("xlsx", "Excel (.xlsx)"), ("csv", "CSV")],
+                               initial="xlsx")
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["region"].choices = region_choices(user, roles.VIEW_REGISTRY)
+        if getattr(user, "region_id", None):
+            self.fields["region"].initial = user.region_id

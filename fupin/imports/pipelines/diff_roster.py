@@ -1,0 +1,322 @@
+"""Compare a checked roster with the registry (比对): new, changed, unchanged — column work in Polars.
+
+Decisions (docs and tests follow them):
+
+- **Matching.** A file household is matched to the registry by 户编号 (``household_number``, unique
+  over the registry); a new household keeps the file's 户编号. Members are matched by 证件号码
+  within the household.
+- **Changed** means any compared field differs: the household fields the roster carries, the
+  village, the derived head name, size, net and per-capita income (recomputed here with the
+  counting rule of :mod:`fupin.policy.income`), or any member (added, changed, or leaving).
+  Fields compare in canonical text forms (:func:`canonical`): text stripped, booleans ``1``/``0``,
+  integers as digits, decimals with the model field's places, nulls as the field default.
+  Unchanged households are not touched and not audited.
+- **Members missing** from a file household leave it (merge writes status ``left``).
+- **Whole households.** A household is imported whole or not at all: when any of its rows is
+  rejected, its other rows are rejected too (size, head and per-capita income need every member).
+  Beyond the row checks of ``check_roster`` this step rejects, by household: a 户编号 whose household
+  has left the registry, or lies in a village the importer may not write to; a household without
+  exactly one head; the same 证件号码 twice in the file; and a person active in another household
+  that the file does not also bring (一人一户). A person the file moves from one file household to
+  another is allowed (the leave is written first).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+from django.db import models
+
+from fupin.imports import roster
+from fupin.policy.codes import HEAD_RELATION
+from fupin.policy.income import DEFAULT_INCOME_SETTINGS, TRANSFER_LINES, IncomeSettings
+from fupin.registry.models import Household, Member
+from fupin.registry.services import HOUSEHOLD_FIELDS, MEMBER_FIELDS
+
+#: Household fields the roster carries (other_causes fills other_cause_1/2).
+HOUSEHOLD_COMPARED: tuple[str, ...] = (
+    *(c.field for c in roster.COLUMNS if c.level == roster.HOUSEHOLD and c.field in HOUSEHOLD_FIELDS),
+    "other_cause_1", "other_cause_2",
+)
+#: Derived household columns recomputed from the file and compared too.
+HOUSEHOLD_DERIVED_COMPARED = ("village_code", "head_name", "size", "income_net", "income_per_capita",
+                              "income_rule_version")
+MEMBER_COMPARED: tuple[str, ...] = tuple(f for f in MEMBER_FIELDS)
+MEMBER_FROM_ID = ("sex", "birth_date", "id_kind")
+INCOME_LINES = ("income_wage", "income_business", "income_property", *TRANSFER_LINES)
+
+REJECTION_SCHEMA = {"_row": pl.Int64, "column": pl.Utf8, "value": pl.Utf8, "reason": pl.Utf8,
+                    "household_number": pl.Utf8, "village_code": pl.Utf8}
+_SEP = "\x1f"
+
+
+def canonical(expr: pl.Expr, model: type[models.Model], name: str) -> pl.Expr:
+    """The canonical text form of a field's values (see the module docstring)."""
+    f = model._meta.get_field(name)
+    default = f.get_default()
+    text = expr.cast(pl.Utf8)
+    if isinstance(f, models.BooleanField):
+        low = text.str.strip_chars().str.to_lowercase()
+        return (pl.when(low.is_in(["t", "true", "1"])).then(pl.lit("1"))
+                .when(low.is_in(["f", "false", "0"])).then(pl.lit("0"))
+                .otherwise(pl.lit("1" if default else "0")))
+    if isinstance(f, models.DecimalField):
+        places = f.decimal_places
+        number = (text.str.strip_chars().cast(pl.Float64, strict=False).round(places)
+                  .cast(pl.Decimal(20, places)).cast(pl.Utf8))
+        fill = "" if f.null or default is None else f"{float(default):.{places}f}"
+        return number.fill_null(pl.lit(fill))
+    if isinstance(f, models.IntegerField):
+        number = text.str.strip_chars().cast(pl.Float64, strict=False).cast(pl.Int64).cast(pl.Utf8)
+        fill = "" if f.null or default is None else str(default)
+        return number.fill_null(pl.lit(fill))
+    fill = "" if default is None or default is models.NOT_PROVIDED else str(default)
+    return text.str.strip_chars().fill_null(pl.lit(fill))
+
+
+def _cents(col: str) -> pl.Expr:
+    return (pl.col(col).cast(pl.Float64, strict=False).fill_null(0.0) * 100).round(0).cast(pl.Int64)
+
+
+def _yuan(cents: pl.Expr) -> pl.Expr:
+    """Integer cents as ``-1234.05``."""
+    absolute = cents.abs()
+    return pl.concat_str([
+        pl.when(cents < 0).then(pl.lit("-")).otherwise(pl.lit("")),
+        (absolute // 100).cast(pl.Utf8), pl.lit("."),
+        (absolute % 100).cast(pl.Utf8).str.zfill(2),
+    ])
+
+
+def with_income(frame: pl.LazyFrame, settings: IncomeSettings = DEFAULT_INCOME_SETTINGS) -> pl.LazyFrame:
+    """Net and per-capita income from canonical income lines and ``size`` (as
+    :func:`fupin.policy.income.compute_income_per_capita`: exact cents, ROUND_HALF_UP)."""
+    counted = ["income_wage", "income_business", "income_property",
+               *(t for t in TRANSFER_LINES if t in settings.counted_transfers)]
+    net = pl.sum_horizontal([_cents(c) for c in counted]) - _cents("business_expense")
+    size = pl.col("size").cast(pl.Int64)
+    per = net.sign() * ((2 * net.abs() + size) // (2 * size))
+    return frame.with_columns(
+        _yuan(net).alias("income_net"),
+        pl.when(size > 0).then(_yuan(per)).otherwise(pl.lit("")).alias("income_per_capita"),
+        pl.lit(settings.version).alias("income_rule_version"),
+    )
+
+
+def file_households(valid: pl.DataFrame) -> pl.DataFrame:
+    """One row per file household: its first row's household fields and the derived ones, canonical."""
+    present = [c for c in HOUSEHOLD_COMPARED if c in valid.columns]
+    lazy = (
+        valid.lazy()
+        .group_by("household_number", maintain_order=True)
+        .agg(
+            pl.col("_row").min().alias("_first_row"),
+            pl.len().cast(pl.Int64).alias("size"),
+            pl.col("name").filter(pl.col("relation").cast(pl.Utf8) == HEAD_RELATION).first().alias("head_name"),
+            pl.col("village_code").first(),
+            *[pl.col(c).first() for c in present],
+        )
+        .with_columns(*[canonical(pl.col(c), Household, c).alias(c) for c in present],
+                      *[pl.lit(None, pl.Utf8).alias(c) for c in HOUSEHOLD_COMPARED if c not in present])
+    )
+    lazy = with_income(lazy.with_columns(*[canonical(pl.col(c), Household, c).alias(c)
+                                           for c in HOUSEHOLD_COMPARED if c not in present]))
+    return lazy.with_columns(
+        canonical(pl.col("head_name"), Household, "head_name").alias("head_name"),
+        pl.col("size").cast(pl.Utf8),
+        pl.col("village_code").cast(pl.Utf8),
+    ).collect()
+
+
+def file_members(valid: pl.DataFrame) -> pl.DataFrame:
+    """One row per file person: the member fields canonical, plus sex, birth date and ID kind."""
+    extra = [c for c in MEMBER_FROM_ID if c in valid.columns]
+    return valid.select(
+        "_row", pl.col("household_number").cast(pl.Utf8), pl.col("village_code").cast(pl.Utf8),
+        *[canonical(pl.col(c), Member, c).alias(c) for c in MEMBER_COMPARED], *extra,
+    )
+
+
+def _key(cols: Iterable[str]) -> pl.Expr:
+    return pl.concat_str([pl.col(c) for c in cols], separator=_SEP)
+
+
+def _text(*parts: str | pl.Expr) -> pl.Expr:
+    """A message built from literals and columns (``pl.format`` panicked on some empty frames)."""
+    return pl.concat_str([p.cast(pl.Utf8) if isinstance(p, pl.Expr) else pl.lit(p) for p in parts])
+
+
+def _reject(rows: pl.DataFrame, column: str, value: pl.Expr, reason: pl.Expr | str) -> pl.DataFrame:
+    if rows.height == 0:
+        return empty_rejections()
+    reason_expr = pl.lit(reason) if isinstance(reason, str) else reason
+    return rows.select(
+        pl.col("_row").cast(pl.Int64), pl.lit(column).alias("column"), value.cast(pl.Utf8).alias("value"),
+        reason_expr.cast(pl.Utf8).alias("reason"), pl.col("household_number").cast(pl.Utf8),
+        pl.col("village_code").cast(pl.Utf8),
+    )
+
+
+def empty_rejections() -> pl.DataFrame:
+    return pl.DataFrame(schema=REJECTION_SCHEMA)
+
+
+@dataclass
+class RosterDiff:
+    """What merging the file would do; ``households``/``members`` hold the accepted file rows."""
+
+    households: pl.DataFrame  # file households + hh_id, hh_version, own_changed, state
+    members: pl.DataFrame  # file persons + m_id, m_version, hh_id, state
+    leaving: pl.DataFrame  # registry members to leave: id, household_id, household_number, version, …
+    old_households: pl.DataFrame  # registry values of the matched households
+    old_members: pl.DataFrame  # registry values of the matched members
+    rejections: pl.DataFrame  # rows this step rejected (REJECTION_SCHEMA)
+    counts: dict[str, int] = field(default_factory=dict)
+    by_village: list[dict[str, Any]] = field(default_factory=list)
+
+
+def diff_roster(
+    valid: pl.DataFrame, *, registry_households: pl.DataFrame, registry_members: pl.DataFrame,
+    active_members: pl.DataFrame, allowed_villages: Iterable[str], prior_rejections: pl.DataFrame | None = None,
+    village_names: dict[str, str] | None = None,
+) -> RosterDiff:
+    """Diff the accepted rows of a checked roster against the registry frames
+    (:mod:`.registry_frames`). ``prior_rejections``: the rows ``check_roster`` rejected (their
+    households are rejected whole)."""
+    allowed = pl.Series("code", list(allowed_villages), dtype=pl.Utf8)
+    prior = prior_rejections if prior_rejections is not None else empty_rejections()
+    fm_all = file_members(valid)
+    reg_status = registry_households.select("household_number", pl.col("status").alias("_reg_status"),
+                                            pl.col("village_code").alias("_reg_village"))
+    rejected: list[pl.DataFrame] = []
+
+    # Per-row rejections by household (R1, R2), head count (R3), duplicates in the file (R4).
+    rows = valid.select("_row", pl.col("household_number").cast(pl.Utf8), pl.col("village_code").cast(pl.Utf8),
+                        pl.col("relation").cast(pl.Utf8), pl.col("id_number").cast(pl.Utf8))
+    joined = rows.join(reg_status, on="household_number", how="left")
+    rejected.append(_reject(joined.filter(pl.col("_reg_status").is_not_null() & (pl.col("_reg_status") != "active")),
+                            "户编号", pl.col("household_number"),
+                            "该户已注销,不能通过导入恢复 / the household has left the registry"))
+    rejected.append(_reject(joined.filter(pl.col("_reg_status").is_not_null()
+                                          & ~pl.col("_reg_village").is_in(allowed.implode())),
+                            "户编号", pl.col("household_number"),
+                            "户编号已被您无权修改的户使用 / the household number belongs to a household outside "
+                            "your region"))
+    heads = rows.group_by("household_number").agg((pl.col("relation") == HEAD_RELATION).sum().alias("_heads"))
+    rejected.append(_reject(rows.join(heads, on="household_number").filter(pl.col("_heads") != 1)
+                            .filter(pl.col("relation") == HEAD_RELATION).vstack(
+                                rows.join(heads, on="household_number").filter(pl.col("_heads") == 0)
+                                .group_by("household_number").agg(pl.all().sort_by("_row").first())
+                                .select([*rows.columns, "_heads"])),
+                            "与户主关系", pl.col("relation"),
+                            _text("该户户主人数为", pl.col("_heads"), ",应为1 / the household has ", pl.col("_heads"),
+                                  " heads, needs exactly one")))
+    dup = rows.filter(pl.col("id_number").is_duplicated())
+    rejected.append(_reject(dup, "证件号码", pl.col("id_number"),
+                            "证件号码在文件中重复 / the same ID number appears twice in the file"))
+    base = pl.concat(rejected)
+
+    # R5 (one person, one household) depends on which households stay: iterate to a fixed point.
+    reg_active = active_members.select(pl.col("id_number").cast(pl.Utf8),
+                                       pl.col("household_number").cast(pl.Utf8).alias("_reg_hn"))
+    mine = base
+    for _ in range(10):
+        bad_households = pl.concat([mine.select("household_number"), prior.select(
+            pl.col("household_number").cast(pl.Utf8))]).drop_nulls().unique()
+        kept = rows.filter(~pl.col("household_number").is_in(bad_households["household_number"].implode()))
+        kept_numbers = kept["household_number"].unique()
+        clash = (kept.join(reg_active, on="id_number", how="inner")
+                 .filter((pl.col("_reg_hn") != pl.col("household_number"))
+                         & ~pl.col("_reg_hn").is_in(kept_numbers.implode())))
+        r5 = _reject(clash, "证件号码", pl.col("id_number"),
+                     _text("证件号码已在户编号 ", pl.col("_reg_hn"), " 登记,一人不能在两户登记 / already a member of household ",
+                           pl.col("_reg_hn")))
+        new_mine = pl.concat([base, r5]).unique(subset=["_row", "column"], keep="first", maintain_order=True)
+        if new_mine.height == mine.height:
+            mine = new_mine
+            break
+        mine = new_mine
+    # Whole households (R6).
+    bad_rows = pl.concat([mine.select("_row", "household_number"),
+                          prior.select(pl.col("_row").cast(pl.Int64), pl.col("household_number").cast(pl.Utf8))])
+    first_bad = bad_rows.drop_nulls("household_number").group_by("household_number").agg(
+        pl.col("_row").min().alias("_bad_row"))
+    cascade = (rows.join(first_bad, on="household_number", how="inner")
+               .filter(~pl.col("_row").is_in(bad_rows["_row"].implode())))
+    mine = pl.concat([mine, _reject(cascade, "户编号", pl.col("household_number"), _text(
+        "同户第", pl.col("_bad_row"), "行有错误,整户未导入 / row ", pl.col("_bad_row"),
+        " of the same household was rejected; the household was not imported"))]).sort("_row")
+    kept_numbers = rows.filter(~pl.col("household_number").is_in(first_bad["household_number"].implode()))[
+        "household_number"].unique()
+
+    accepted = valid.filter(pl.col("household_number").cast(pl.Utf8).is_in(kept_numbers.implode()))
+    fh = file_households(accepted) if accepted.height else file_households(valid.clear())
+    fm = fm_all.filter(pl.col("household_number").is_in(kept_numbers.implode()))
+    hh_cols = [*HOUSEHOLD_COMPARED, *HOUSEHOLD_DERIVED_COMPARED]
+
+    old_h = registry_households.filter(pl.col("household_number").is_in(kept_numbers.implode()))
+    fh = fh.join(old_h.select("household_number", pl.col("id").alias("hh_id"), pl.col("version").alias("hh_version"),
+                              _key(hh_cols).alias("_old_key")), on="household_number", how="left")
+    fh = fh.with_columns((pl.col("hh_id").is_not_null() & (_key(hh_cols) != pl.col("_old_key"))).alias("own_changed"))
+
+    old_m = registry_members.filter(pl.col("household_number").is_in(old_h["household_number"].implode()))
+    fm = fm.join(old_m.select("household_number", "id_number", pl.col("id").alias("m_id"),
+                              pl.col("version").alias("m_version"), _key(MEMBER_COMPARED).alias("_old_key")),
+                 on=["household_number", "id_number"], how="left")
+    fm = fm.with_columns(
+        pl.when(pl.col("m_id").is_null()).then(pl.lit("new"))
+        .when(_key(MEMBER_COMPARED) != pl.col("_old_key")).then(pl.lit("changed"))
+        .otherwise(pl.lit("unchanged")).alias("state")
+    ).drop("_old_key")
+    leaving = old_m.join(fm.select("household_number", "id_number"), on=["household_number", "id_number"],
+                         how="anti")
+
+    member_touch = pl.concat([
+        fm.filter(pl.col("state") != "unchanged").select("household_number"),
+        leaving.select("household_number"),
+    ]).unique()
+    fh = fh.with_columns(
+        pl.when(pl.col("hh_id").is_null()).then(pl.lit("new"))
+        .when(pl.col("own_changed") | pl.col("household_number").is_in(member_touch["household_number"].implode()))
+        .then(pl.lit("changed")).otherwise(pl.lit("unchanged")).alias("state")
+    ).drop("_old_key")
+    fm = fm.join(fh.select("household_number", "hh_id", pl.col("state").alias("hh_state")), on="household_number",
+                 how="left")
+    fm = fm.with_columns(pl.when(pl.col("hh_state") == "new").then(pl.lit("new")).otherwise(pl.col("state"))
+                         .alias("state"))
+
+    rows_rejected_extra = mine["_row"].n_unique()
+    counts = {
+        "households_new": fh.filter(pl.col("state") == "new").height,
+        "households_changed": fh.filter(pl.col("state") == "changed").height,
+        "households_unchanged": fh.filter(pl.col("state") == "unchanged").height,
+        "persons_new": fm.filter(pl.col("state") == "new").height,
+        "persons_changed": fm.filter(pl.col("state") == "changed").height,
+        "persons_unchanged": fm.filter(pl.col("state") == "unchanged").height,
+        "persons_left": leaving.height,
+        "rows_imported": fm.height,
+        "rows_rejected_extra": rows_rejected_extra,
+    }
+    return RosterDiff(
+        households=fh, members=fm, leaving=leaving, old_households=old_h, old_members=old_m, rejections=mine,
+        counts=counts, by_village=by_village(fh, fm, pl.concat([prior.select(list(REJECTION_SCHEMA)).cast(
+            REJECTION_SCHEMA), mine]), village_names or {}),
+    )
+
+
+def by_village(fh: pl.DataFrame, fm: pl.DataFrame, rejections: pl.DataFrame,
+               names: dict[str, str]) -> list[dict[str, Any]]:
+    """Per village: households new/changed/unchanged, persons new/changed, rejected rows."""
+    h = fh.group_by("village_code").agg(
+        *[(pl.col("state") == s).sum().alias(s) for s in ("new", "changed", "unchanged")])
+    p = fm.group_by("village_code").agg(
+        *[(pl.col("state") == s).sum().alias(f"persons_{s}") for s in ("new", "changed", "unchanged")])
+    r = (rejections.unique(subset=["_row"]).with_columns(pl.col("village_code").fill_null(""))
+         .group_by("village_code").agg(pl.len().alias("rejected")))
+    out = (h.join(p, on="village_code", how="full", coalesce=True)
+           .join(r, on="village_code", how="full", coalesce=True).fill_null(0).sort("village_code"))
+    return [{"village_code": row["village_code"], "name": names.get(row["village_code"], ""),
+             **{k: int(v) for k, v in row.items() if k != "village_code"}} for row in out.iter_rows(named=True)]

@@ -1,0 +1,120 @@
+"""Export the roster (花名册导出) in the import's own columns, xlsx or CSV.
+
+One row per active member of an active household, in :data:`fupin.imports.roster.HEADERS` order:
+codes written as their Chinese labels (the import takes labels or codes), other causes joined by
+``、``, booleans 是/否, 危房户 否/C/D, 属性版本, 行政区划代码 and the place names, the income lines and
+年人均纯收入 as stored. So exporting and importing the same data changes nothing ("0 changed").
+
+Scope: ``user`` ``None`` is the system (every region, full IDs); a user gets only what
+:func:`fupin.core.scoping.visible_to` lets them see, with 证件号码 masked unless their role may see
+full IDs (:func:`fupin.policy.idnumber.mask_id_number`). CSV is UTF-8 with a BOM (Excel opens it).
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import polars as pl
+
+from fupin.core.bulk import read_frame
+from fupin.core.scoping import visible_to
+from fupin.imports import roster
+from fupin.policy import codes, roles
+from fupin.policy.idnumber import mask_id_number
+from fupin.policy.regions import LEVEL_FIELD, level_of, normalize_code
+from fupin.regions.models import Region
+from fupin.registry.models import Household, Member
+
+from .diff_roster import HOUSEHOLD_COMPARED, MEMBER_COMPARED, canonical
+
+FORMATS = ("xlsx", "csv")
+_BOOL = {"1": "是", "0": "否"}
+
+
+def _labels(code_list: codes.CodeList) -> dict[str, str]:
+    return {item.code: item.zh for item in code_list.items if item.code}
+
+
+def _as_label(col: str, code_list: codes.CodeList) -> pl.Expr:
+    return pl.col(col).replace(_labels(code_list))
+
+
+def export_frame(user: Any, region_code: str) -> pl.DataFrame:
+    """The roster rows of ``region_code`` that ``user`` may see (``None``: the system)."""
+    region_code = normalize_code(region_code)
+    households = Household.objects.filter(status="active", **{LEVEL_FIELD[level_of(region_code)]: region_code})
+    if user is not None:
+        households = visible_to(user, households, roles.VIEW_REGISTRY)
+    id_sql, id_params = households.values("id").query.sql_with_params()
+    h_cols = ["household_number", "village_code", *HOUSEHOLD_COMPARED, "income_per_capita"]
+    h = read_frame(f"SELECT id, {', '.join(h_cols)} FROM {Household._meta.db_table} WHERE id IN ({id_sql})",
+                   id_params)
+    m = read_frame(
+        f"SELECT household_id, sex, relation, birth_date, id, {', '.join(c for c in MEMBER_COMPARED if c != 'relation')} "
+        f"FROM {Member._meta.db_table} WHERE status = 'active' AND household_id IN ({id_sql})", id_params)
+    h = h.with_columns(*[canonical(pl.col(c), Household, c).alias(c)
+                         for c in [*HOUSEHOLD_COMPARED, "income_per_capita", "village_code"]])
+    m = m.with_columns(*[canonical(pl.col(c), Member, c).alias(c) for c in MEMBER_COMPARED],
+                       pl.col("id").cast(pl.Int64), pl.col("household_id").cast(pl.Int64))
+    h = h.with_columns(pl.col("id").cast(pl.Int64))
+    rows = (m.join(h.rename({"id": "household_id"}), on="household_id", how="inner")
+            .sort(["village_code", "household_number", "relation", "birth_date", "id"]))
+    if user is not None and not user.may_see_full_id:
+        rows = rows.with_columns(pl.col("id_number").map_elements(mask_id_number, return_dtype=pl.Utf8))
+    return _to_roster(rows)
+
+
+def _place_names(village_codes: list[str]) -> dict[str, str]:
+    wanted: set[str] = set()
+    for code in village_codes:
+        wanted |= {code[:4] + "0" * 8, code[:6] + "0" * 6, code[:9] + "000", code}
+    return dict(Region.objects.filter(code__in=wanted).values_list("code", "name"))
+
+
+def _to_roster(rows: pl.DataFrame) -> pl.DataFrame:
+    names = _place_names(rows["village_code"].unique().to_list() if rows.height else [])
+    village = pl.col("village_code")
+    out: dict[str, pl.Expr] = {
+        "city_name": (village.str.slice(0, 4) + pl.lit("0" * 8)).replace_strict(names, default=""),
+        "county_name": (village.str.slice(0, 6) + pl.lit("0" * 6)).replace_strict(names, default=""),
+        "township_name": (village.str.slice(0, 9) + pl.lit("000")).replace_strict(names, default=""),
+        "village_name": village.replace_strict(names, default=""),
+        "village_code": village,
+        "other_causes": pl.concat_str([_as_label("other_cause_1", codes.POVERTY_CAUSE),
+                                       _as_label("other_cause_2", codes.POVERTY_CAUSE)], separator="、")
+        .str.strip_chars("、"),
+        "category": (pl.col("category_form_version") + ":" + pl.col("category")).replace_strict(
+            {f"{v}:{c}": label for v, cl in codes.HOUSEHOLD_CATEGORY_BY_VERSION.items()
+             for c, label in _labels(cl).items()}, default=pl.col("category")),
+        "dilapidated_grade": pl.when(pl.col("dilapidated_grade") == "").then(pl.lit("否"))
+        .otherwise(pl.col("dilapidated_grade")),
+        "income_per_capita_check": pl.col("income_per_capita"),
+        "sex_check": _as_label("sex", codes.SEX),
+    }
+    exprs = []
+    for column in roster.COLUMNS:
+        if column.field in out:
+            expr = out[column.field]
+        elif column.kind == "bool":
+            expr = pl.col(column.field).replace_strict(_BOOL, default="")
+        elif column.kind.startswith("code:"):
+            expr = _as_label(column.field, codes.ALL_LISTS[column.kind.split(":", 1)[1]])
+        else:
+            expr = pl.col(column.field)
+        exprs.append(expr.cast(pl.Utf8).fill_null("").alias(column.header))
+    return rows.select(exprs)
+
+
+def export_roster(user_or_none: Any, region_code: str, fmt: str) -> bytes:
+    """The roster of ``region_code`` as xlsx or CSV bytes (see the module docstring)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {FORMATS}")
+    frame = export_frame(user_or_none, region_code)
+    buffer = io.BytesIO()
+    if fmt == "csv":
+        buffer.write("\ufeff".encode())
+        frame.write_csv(buffer)
+    else:
+        frame.write_excel(buffer, worksheet="花名册", autofit=False)
+    return buffer.getvalue()

@@ -1,0 +1,313 @@
+"""Read a roster file (花名册) into a frame of strings, one column per roster field.
+
+Extract stage of the roster import (issue 3). Decisions, in the order a file meets them:
+
+- **Formats.** ``.xlsx``/``.xlsm`` through fastexcel (the sheet named like 花名册, else the first
+  sheet), read as strings; anything else is CSV, decoded as UTF-8 with BOM (``utf-8-sig``), UTF-8,
+  then GB18030 (a superset of GBK and GB2312), always all columns as strings. The encoding is judged
+  on the first 64 KiB (GBK text is practically never valid UTF-8); a UTF-8 file is handed to the
+  Polars reader as it is (which checks the rest and falls back to GB18030 if it fails).
+- **Header row.** The first :data:`HEADER_SCAN_ROWS` rows are scanned; each cell is normalised
+  (:func:`normalise_header`: NFKC so full-width letters, digits and （）become ASCII, all whitespace
+  removed incl. the ideographic space and line breaks, lower case, a leading/trailing ``*`` dropped)
+  and looked up among the headers and aliases of :data:`fupin.imports.roster.COLUMNS`. The header is
+  the row with the most matches (the first on a tie; at least :data:`MIN_HEADER_MATCHES`). Rows above
+  it (titles, notes) are ignored.
+- **Two-row (merged) headers.** When the row below (or above) the best row also matches at least two
+  headers, the two rows form the header, column by column, the lower (sub-)header winning when it is
+  a known header: "收入情况" merged over 工资性收入 | 生产经营性收入 … works, and so does 姓名 merged
+  down over two rows. ``header_row`` is then the upper of the two rows.
+- **Data rows.** A row is data when it has a 姓名, 证件号码 or 户编号 value and is not a note row (a
+  row with a single non-empty cell that contains a colon or starts with 注/备注/说明/填表/制表/审核/
+  合计/小计 — "填表人: 张三" under the table). Empty rows, trailing rows and note rows are dropped
+  and not counted.
+- **Row numbers.** ``_row`` is the 1-based row number as the spreadsheet or a text editor shows it
+  (title rows and header included). In xlsx the leading empty rows that the reader skips are added
+  back from the sheet XML. CSV row numbers count lines (a quoted cell with a line break would shift
+  them — rosters do not have those).
+- **IDs stored as numbers.** In xlsx the 证件号码 column is loaded a second time with dtype
+  ``boolean``: fastexcel turns number cells into a value and text cells into null, so
+  ``_id_numeric`` marks every number cell (its digits are already lost; never repaired). For CSV the
+  pattern check (``E+``, ``.0``) is made in :mod:`.normalise_roster`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from xml.etree import ElementTree
+
+import fastexcel
+import polars as pl
+
+from fupin.imports import roster
+
+HEADER_SCAN_ROWS = 30
+MIN_HEADER_MATCHES = 3
+XLSX_SUFFIXES = (".xlsx", ".xlsm")
+CSV_ENCODINGS = ("utf-8-sig", "utf-8", "gb18030")
+DATA_FIELDS = ("name", "id_number", "household_number")
+_NOTE_START = ("注", "备注", "说明", "填表", "制表", "审核", "合计", "小计")
+
+
+class RosterReadError(ValueError):
+    """The file cannot be read as a roster (no header found, undecodable, empty)."""
+
+
+@dataclass(frozen=True)
+class RawRoster:
+    """The file's data rows as strings: ``_row``, ``_id_numeric`` and one Utf8 column per field found."""
+
+    frame: pl.DataFrame
+    encoding: str
+    header_row: int
+    unknown_headers: list[str]
+    headers: dict[str, str]  # field -> header as written in the file
+
+
+def normalise_header(text: object) -> str:
+    """Header cell → lookup key (full-width → ASCII, no whitespace, lower case, no ``*``)."""
+    if text is None:
+        return ""
+    value = unicodedata.normalize("NFKC", str(text))
+    value = re.sub(r"\s+", "", value).lower()
+    return value.strip("*★")
+
+
+def _header_index() -> dict[str, str]:
+    index: dict[str, str] = {}
+    for column in roster.COLUMNS:
+        for spelling in (column.header, *column.aliases):
+            index.setdefault(normalise_header(spelling), column.field)
+    return index
+
+
+HEADER_INDEX = _header_index()
+
+
+def field_of(header: object) -> str | None:
+    """The roster field a header cell names, or None (also tries without a trailing "(单位)")."""
+    key = normalise_header(header)
+    if not key:
+        return None
+    if key in HEADER_INDEX:
+        return HEADER_INDEX[key]
+    bare = re.sub(r"\([^()]*\)$", "", key)
+    return HEADER_INDEX.get(bare)
+
+
+def _score(row: list[str | None]) -> int:
+    return sum(1 for cell in row if field_of(cell) is not None)
+
+
+def _find_header(rows: list[list[str | None]]) -> tuple[int, list[str | None], int]:
+    """(0-based index of the first header row, the combined header cells, number of header rows)."""
+    scores = [_score(r) for r in rows[:HEADER_SCAN_ROWS]]
+    if not scores or max(scores) < MIN_HEADER_MATCHES:
+        raise RosterReadError("找不到表头(前30行中没有花名册列名) / no roster header found in the first 30 rows")
+    best = scores.index(max(scores))
+    if best + 1 < len(scores) and scores[best + 1] >= 2:
+        top, sub = best, best + 1
+    elif best > 0 and scores[best - 1] >= 2:
+        top, sub = best - 1, best
+    else:
+        return best, list(rows[best]), 1
+    width = max(len(rows[top]), len(rows[sub]))
+    upper = list(rows[top]) + [None] * (width - len(rows[top]))
+    lower = list(rows[sub]) + [None] * (width - len(rows[sub]))
+    combined: list[str | None] = []
+    for up, low in zip(upper, lower, strict=True):
+        if field_of(low) is not None or (low not in (None, "") and field_of(up) is None):
+            combined.append(low)
+        else:
+            combined.append(up)
+    return top, combined, 2
+
+
+def _map_columns(header: list[str | None]) -> tuple[dict[int, str], dict[str, str], list[str]]:
+    by_index: dict[int, str] = {}
+    headers: dict[str, str] = {}
+    unknown: list[str] = []
+    for i, cell in enumerate(header):
+        text = "" if cell is None else str(cell).strip()
+        if not text:
+            continue
+        field = field_of(text)
+        if field is None or field in headers:
+            unknown.append(text)
+            continue
+        by_index[i] = field
+        headers[field] = text
+    return by_index, headers, unknown
+
+
+def _data_rows(frame: pl.DataFrame, cell_columns: list[str]) -> pl.DataFrame:
+    """Drop empty rows and note rows (see the module docstring). The note test runs only on the rows
+    with a single filled cell; a file whose only non-data rows are at the end is sliced (no copy)."""
+    present = [pl.col(f).str.strip_chars() for f in DATA_FIELDS if f in frame.columns]
+    has_key = pl.any_horizontal([(c.is_not_null() & (c != "")) for c in present]) if present else pl.lit(False)
+    filled = pl.sum_horizontal([pl.col(c).is_not_null().cast(pl.Int32) for c in cell_columns])
+    flags = frame.select(has_key.alias("_key"), (filled == 1).alias("_single"))
+    keep = flags.get_column("_key")
+    single = (flags.get_column("_key") & flags.get_column("_single")).arg_true()
+    if single.len():
+        first = pl.coalesce([pl.col(c) for c in cell_columns]).str.strip_chars()
+        note = "|".join(_NOTE_START)
+        is_note = frame.select(cell_columns)[single].select(first.str.contains(f"^({note})|[:：]")).to_series()
+        keep = keep.scatter(single.filter(is_note.fill_null(False)), False)
+    kept = int(keep.sum())
+    if kept == frame.height:
+        return frame
+    if kept == 0 or bool(keep.head(kept).all()):
+        return frame.head(kept)
+    return frame.filter(keep)
+
+
+def _build(body: pl.DataFrame, *, first_data_row: int, header_row: int, header: list[str | None],
+           id_numeric: pl.Series | None, encoding: str) -> RawRoster:
+    """``body`` holds the rows below the header; ``first_data_row`` is the file row number of its first."""
+    by_index, headers, unknown = _map_columns(header)
+    if "id_number" not in headers and "name" not in headers:
+        raise RosterReadError("表头中没有姓名或证件号码列 / the header has neither 姓名 nor 证件号码")
+    names = body.columns
+    numeric = (id_numeric.is_not_null() if id_numeric is not None
+               else pl.repeat(False, body.height, dtype=pl.Boolean, eager=True))
+    frame = body.select(
+        pl.int_range(first_data_row, first_data_row + pl.len(), dtype=pl.Int64).alias("_row"),
+        numeric.alias("_id_numeric"),
+        *[pl.col(names[i]).cast(pl.Utf8).alias(field) for i, field in by_index.items() if i < len(names)],
+        *[pl.col(names[i]).cast(pl.Utf8).alias(f"_other_{i}") for i in range(len(names)) if i not in by_index],
+    )
+    others = [c for c in frame.columns if c.startswith("_other_")]
+    frame = _data_rows(frame, [*headers, *others]).drop(others)
+    missing = [f for f in headers if f not in frame.columns]
+    frame = frame.with_columns([pl.lit(None, dtype=pl.Utf8).alias(f) for f in missing])
+    return RawRoster(frame=frame, encoding=encoding, header_row=header_row, unknown_headers=unknown,
+                     headers=headers)
+
+
+# xlsx ------------------------------------------------------------------------------------------
+
+def _sheet_index(reader: fastexcel.ExcelReader) -> int:
+    for i, name in enumerate(reader.sheet_names):
+        if "花名册" in name:
+            return i
+    return 0
+
+
+def _sheet_xml_path(zf: zipfile.ZipFile, index: int) -> str | None:
+    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+    rel_ns = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+    book = ElementTree.fromstring(zf.read("xl/workbook.xml"))
+    sheets = book.findall("m:sheets/m:sheet", ns)
+    if index >= len(sheets):
+        return None
+    rid = sheets[index].get(rel_ns)
+    rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    for rel in rels:
+        if rel.get("Id") == rid:
+            target = rel.get("Target", "")
+            return target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
+    return None
+
+
+def xlsx_first_row(path: Path, index: int) -> int:
+    """1-based number of the first row holding a value (the reader starts its range there)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            name = _sheet_xml_path(zf, index)
+            if name is None:
+                return 1
+            with zf.open(name) as fh:
+                text = fh.read(4 << 20).decode("utf-8", "replace")
+    except (KeyError, zipfile.BadZipFile, ElementTree.ParseError):
+        return 1
+    for match in re.finditer(r'<row[^>]*\sr="(\d+)"[^>]*>(.*?)</row>', text, re.S):
+        if "<v>" in match.group(2) or "<v " in match.group(2) or "<is>" in match.group(2):
+            return int(match.group(1))
+    return 1
+
+
+def read_xlsx(path: Path) -> RawRoster:
+    reader = fastexcel.read_excel(path)
+    index = _sheet_index(reader)
+    grid = reader.load_sheet(index, header_row=None, dtypes="string").to_polars()
+    rows = [list(r) for r in grid.head(HEADER_SCAN_ROWS).iter_rows()]
+    header_index, header, header_rows = _find_header(rows)
+    id_col = next((i for i, h in enumerate(header) if field_of(h) == "id_number"), None)
+    id_numeric = None
+    if id_col is not None:
+        sheet = reader.load_sheet(index, header_row=None, use_columns=[id_col], dtypes={id_col: "boolean"})
+        id_numeric = sheet.to_polars().to_series()
+        if id_numeric.len() != grid.height:  # ranges differ: fall back to "no numeric cells"
+            id_numeric = None
+    first = xlsx_first_row(path, index)
+    start = header_index + header_rows
+    return _build(grid.slice(start), first_data_row=first + start, header_row=first + header_index, header=header,
+                  id_numeric=None if id_numeric is None else id_numeric.slice(start), encoding="xlsx")
+
+
+# CSV -------------------------------------------------------------------------------------------
+
+def decode_csv(data: bytes) -> tuple[str, str]:
+    """(encoding name, the first part of the text for header detection). UTF-8 is judged on the first
+    64 KiB (GBK text is practically never valid UTF-8); the full check is the CSV reader's."""
+    head = data[: 1 << 16]
+    if head.startswith(b"\xef\xbb\xbf"):
+        encoding, head = "utf-8-sig", head[3:]
+    else:
+        encoding = "utf-8"
+    try:
+        text = codecs.getincrementaldecoder("utf-8")().decode(head, final=len(head) == len(data))
+    except UnicodeDecodeError:
+        encoding = "gb18030"
+        text = codecs.getincrementaldecoder("gb18030")(errors="ignore").decode(head, final=False)
+    cut = text.rfind("\n")
+    return encoding, text[: cut + 1] if cut >= 0 and len(head) < len(data) else text
+
+
+def _gb18030_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes().decode("gb18030").encode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RosterReadError("无法识别文件编码(应为UTF-8或GBK/GB18030) / unknown file encoding") from exc
+
+
+def read_csv(path: Path) -> RawRoster:
+    with open(path, "rb") as fh:
+        start = fh.read((1 << 16) + 1)
+    encoding, head = decode_csv(start)
+    rows: list[list[str | None]] = [list(r) for _, r in zip(range(HEADER_SCAN_ROWS), csv.reader(io.StringIO(head)),
+                                                            strict=False)]
+    header_index, header, header_rows = _find_header(rows)
+    width = max(len(header), 1)
+
+    def load(source: Path | io.BytesIO) -> pl.DataFrame:
+        return pl.read_csv(source, has_header=False, infer_schema=False, truncate_ragged_lines=True,
+                           skip_rows=header_index + header_rows, schema={f"c{i}": pl.Utf8 for i in range(width)},
+                           missing_utf8_is_empty_string=False)
+
+    if encoding == "gb18030":
+        grid = load(io.BytesIO(_gb18030_bytes(path)))
+    else:
+        try:
+            grid = load(path)
+        except pl.exceptions.ComputeError:  # not UTF-8 after all
+            encoding = "gb18030"
+            grid = load(io.BytesIO(_gb18030_bytes(path)))
+    return _build(grid, first_data_row=header_index + header_rows + 1, header_row=header_index + 1,
+                  header=header, id_numeric=None, encoding=encoding)
+
+
+def read_roster(path: Path) -> RawRoster:
+    """Read ``path`` (xlsx or CSV) into a :class:`RawRoster`."""
+    path = Path(path)
+    if path.suffix.lower() in XLSX_SUFFIXES:
+        return read_xlsx(path)
+    return read_csv(path)

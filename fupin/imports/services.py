@@ -1,0 +1,313 @@
+"""Roster import (花名册导入) in stages, the HOPE pattern: land → validate → review → merge or refuse.
+
+- :func:`land_file` keeps a copy of the file in the data folder with its SHA-256 (status ``landed``).
+- :func:`validate_batch` reads, normalises and checks every row (``check_roster``), compares the
+  accepted rows with the registry (:mod:`.pipelines.diff_roster`), stores every rejected row and the
+  counts — new / changed / unchanged households and persons, per village — and waits for review
+  (``review``). Rows read = rows imported + rows rejected, always.
+- :func:`merge_batch` writes it in **one** transaction: it re-diffs against the registry as it is
+  now and refuses a stale batch (the counts differ from what was reviewed), then writes new and
+  changed households and members in bulk (COPY on PostgreSQL), the leaves and the audit rows, and
+  the batch's final counts. Any failure rolls everything back: the registry is exactly as before
+  and the batch is ``failed`` (or, when killed, still ``review``).
+- :func:`refuse_batch` ends a batch at review; nothing is written.
+
+Scope: ``actor=None`` is the system (the CLI without ``--as``): every village, full IDs. A user may
+import only into villages of their own region (``registry.edit``); rows for other villages are
+rejected by ``check_roster`` (the context's villages), never written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from fupin.core.audit import actor_name
+from fupin.core.bulk import copy_frame
+from fupin.core.scoping import ScopeError, require_in_scope
+from fupin.policy import roles
+from fupin.policy.regions import RegionCodeError, normalize_code
+from fupin.registry.models import Household, Member
+
+from .choices import BatchStatus
+from .models import ImportBatch, ImportRejection
+from .pipelines import registry_frames
+from .pipelines.diff_roster import REJECTION_SCHEMA, RosterDiff, diff_roster
+from .pipelines.merge_roster import merge_roster
+
+if TYPE_CHECKING:
+    from .pipelines.check_roster import CheckedRoster, RosterContext
+
+log = logging.getLogger(__name__)
+Progress = Callable[[int, str], None]
+_COMPARED_COUNTS = ("households_new", "households_changed", "households_unchanged", "persons_new",
+                    "persons_changed", "persons_unchanged", "rows_imported")
+
+
+class ImportRefused(Exception):
+    """An import step that cannot proceed (wrong status, stale batch, failed merge)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def imports_dir() -> Path:
+    path = Path(settings.DATA_DIR) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _valid_path(batch: ImportBatch) -> Path:
+    """The accepted rows of a validated batch (the merge re-diffs them against the registry)."""
+    return imports_dir() / f"batch-{batch.pk:06d}-valid.parquet"
+
+
+# --- context and analysis (no writes) ---------------------------------------------------------------
+
+def build_context(actor: Any, region_code: str | None = None) -> RosterContext:
+    """The villages ``actor`` may write to (within ``region_code``) and the active members."""
+    from .pipelines.check_roster import RosterContext
+
+    return RosterContext(villages=registry_frames.villages_frame(actor, region_code),
+                         existing_members=registry_frames.active_members_frame())
+
+
+def check_file(path: Path, context: RosterContext) -> CheckedRoster:
+    from .pipelines.check_roster import check_roster
+
+    return check_roster(path, context)
+
+
+def diff_checked(valid: pl.DataFrame, context: RosterContext, prior: pl.DataFrame | None = None) -> RosterDiff:
+    """Diff accepted rows against the registry as it is now."""
+    numbers = valid["household_number"].cast(pl.Utf8).unique().to_list() if valid.height else []
+    names = {r["code"]: f"{r['township_name']}{r['village_name']}" for r in context.villages.iter_rows(named=True)}
+    return diff_roster(
+        valid, registry_households=registry_frames.registry_households(numbers),
+        registry_members=registry_frames.registry_members(numbers), active_members=context.existing_members,
+        allowed_villages=context.villages["code"].to_list(), prior_rejections=_prior(prior), village_names=names,
+    )
+
+
+def _prior(rejections: pl.DataFrame | None) -> pl.DataFrame:
+    if rejections is None or rejections.height == 0:
+        return pl.DataFrame(schema=REJECTION_SCHEMA)
+    cols = [pl.col(c).cast(t) if c in rejections.columns else pl.lit(None, t).alias(c)
+            for c, t in REJECTION_SCHEMA.items()]
+    return rejections.select(cols)
+
+
+def preview_file(path: Path, *, actor: Any, region_code: str | None = None,
+                 progress: Progress | None = None) -> tuple[CheckedRoster, RosterDiff, dict[str, Any]]:
+    """Check and diff a file without landing it or writing anything (``fupin import --dry-run``)."""
+    progress = progress or (lambda p, label: None)
+    progress(5, "读取与校验 / reading and checking")
+    context = build_context(actor, region_code)
+    checked = check_file(path, context)
+    progress(60, "比对 / comparing")
+    diff = diff_checked(checked.valid, context, checked.rejections)
+    progress(100, "完成 / done")
+    return checked, diff, _counts(checked, diff)
+
+
+def _counts(checked: CheckedRoster, diff: RosterDiff) -> dict[str, Any]:
+    counts = {k: diff.counts[k] for k in _COMPARED_COUNTS}
+    counts["rows_read"] = checked.rows_read
+    counts["rows_rejected"] = checked.rows_rejected + diff.counts["rows_rejected_extra"]
+    counts["by_village"] = diff.by_village
+    if counts["rows_read"] != counts["rows_imported"] + counts["rows_rejected"]:
+        raise AssertionError(f"accounting broken: {counts}")
+    return counts
+
+
+def all_rejections(checked: CheckedRoster, diff: RosterDiff) -> pl.DataFrame:
+    return pl.concat([_prior(checked.rejections), diff.rejections.cast(REJECTION_SCHEMA)]).sort("_row")
+
+
+# --- the stages -------------------------------------------------------------------------------------
+
+def land_file(*, actor: Any, file_name: str, content: bytes | None = None, path: Path | None = None,
+              region_code: str, source: str) -> ImportBatch:
+    """Keep a copy of the file (data folder), its SHA-256 and size; status ``landed``."""
+    try:
+        region_code = normalize_code(region_code)
+    except RegionCodeError as exc:
+        raise ImportRefused(str(exc)) from exc
+    if actor is not None:
+        require_in_scope(actor, region_code, roles.EDIT_REGISTRY)
+    if (content is None) == (path is None):
+        raise ValueError("give content or path")
+    digest = hashlib.sha256()
+    if content is not None:
+        digest.update(content)
+        size = len(content)
+    else:
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        size = Path(path).stat().st_size
+    sha = digest.hexdigest()
+    suffix = Path(file_name).suffix.lower()[:10]
+    batch = ImportBatch.objects.create(
+        file_name=Path(file_name).name[:255], file_sha256=sha, file_size=size, actor=actor if actor else None,
+        actor_name=actor_name(actor), region_code=region_code, source=source, status=BatchStatus.LANDED,
+    )
+    stored = imports_dir() / f"batch-{batch.pk:06d}-{sha[:12]}{suffix}"
+    if content is not None:
+        stored.write_bytes(content)
+    else:
+        shutil.copyfile(path, stored)
+    batch.stored_path = str(stored)
+    batch.save(update_fields=["stored_path"])
+    return batch
+
+
+def _set_progress(batch: ImportBatch, percent: int, label: str, progress: Progress | None) -> None:
+    ImportBatch.objects.filter(pk=batch.pk).update(progress=percent, progress_label=label[:100])
+    if progress:
+        progress(percent, label)
+
+
+def validate_batch(batch_id: int, *, actor: Any = None, progress: Progress | None = None) -> ImportBatch:
+    """Check every row and compare with the registry; store rejections and counts; status ``review``.
+    An unexpected error leaves the batch ``failed`` with the reason (nothing in the registry changes)."""
+    batch = ImportBatch.objects.get(pk=batch_id)
+    if actor is not None:
+        require_in_scope(actor, batch.region_code, roles.EDIT_REGISTRY)
+    if batch.status not in (BatchStatus.LANDED, BatchStatus.VALIDATING, BatchStatus.REVIEW, BatchStatus.FAILED):
+        raise ImportRefused(f"批次状态为{batch.get_status_display()},不能校验 / batch is {batch.status}")
+    ImportBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.VALIDATING, error="")
+    try:
+        _set_progress(batch, 5, "读取与校验 / reading and checking", progress)
+        context = build_context(batch.actor, batch.region_code)
+        checked = check_file(Path(batch.stored_path), context)
+        _set_progress(batch, 60, "比对登记库 / comparing with the registry", progress)
+        diff = diff_checked(checked.valid, context, checked.rejections)
+        counts = _counts(checked, diff)
+        _set_progress(batch, 85, "保存错误行 / storing rejected rows", progress)
+        accepted = checked.valid.filter(pl.col("household_number").cast(pl.Utf8).is_in(
+            diff.households["household_number"].implode()))
+        accepted.write_parquet(_valid_path(batch))
+        del accepted
+        rejections = all_rejections(checked, diff)
+        encoding = (checked.encoding or "")[:20]
+        del checked, diff, context  # the frames are large; free them before storing
+        with transaction.atomic():
+            ImportRejection.objects.filter(batch_id=batch.pk).delete()
+            copy_frame(ImportRejection, rejections.select(
+                pl.lit(batch.pk, pl.Int64).alias("batch_id"), pl.col("_row").alias("row_number"),
+                pl.col("column").fill_null("").str.slice(0, 60).alias("column"),
+                pl.col("value").fill_null("").str.slice(0, 200).alias("value"),
+                pl.col("reason").fill_null("").str.slice(0, 300).alias("reason"),
+                pl.col("household_number").fill_null("").str.slice(0, 32).alias("household_number"),
+                pl.col("village_code").fill_null("").str.slice(0, 12).alias("village_code"),
+            ))
+            ImportBatch.objects.filter(pk=batch.pk).update(
+                status=BatchStatus.REVIEW, validated_at=timezone.now(), encoding=encoding,
+                progress=100, progress_label="待确认 / awaiting review", **counts,
+            )
+    except Exception as exc:
+        log.exception("import batch %s failed validation", batch.pk)
+        ImportBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000])
+    return ImportBatch.objects.get(pk=batch.pk)
+
+
+def _lock_registry() -> None:
+    """Keep other writers out of the registry for the merge (SQLite's write transaction already does)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {Household._meta.db_table}, {Member._meta.db_table} "
+                           "IN SHARE ROW EXCLUSIVE MODE")
+
+
+def merge_batch(*, actor: Any, batch_id: int, comment: str = "", progress: Progress | None = None,
+                step: Callable[[str], None] | None = None) -> ImportBatch:
+    """Write a reviewed batch into the registry in one transaction (see the module docstring)."""
+    try:
+        with transaction.atomic():
+            batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
+            if actor is not None:
+                require_in_scope(actor, batch.region_code, roles.EDIT_REGISTRY)
+            if batch.status != BatchStatus.REVIEW:
+                raise ImportRefused(f"批次状态为{batch.get_status_display()},不能入库 / only a batch awaiting "
+                                    f"review can be merged (this one is {batch.status})")
+            _lock_registry()
+            if progress:
+                progress(5, "比对登记库 / comparing with the registry")
+            valid = pl.read_parquet(_valid_path(batch))
+            context = build_context(batch.actor, batch.region_code)
+            diff = diff_checked(valid, context)
+            del valid, context
+            now = {k: diff.counts[k] for k in _COMPARED_COUNTS}
+            reviewed = {k: getattr(batch, k) for k in _COMPARED_COUNTS}
+            extra = diff.counts["rows_rejected_extra"]
+            if now != reviewed or extra:
+                raise ImportRefused("审核后登记库已变化,请重新校验该批次 / the registry changed after the review; "
+                                    f"validate the batch again (reviewed {reviewed}, now {now})")
+            if progress:
+                progress(30, "写入登记库 / writing the registry")
+            merge_roster(diff, batch_id=batch.pk, actor=actor, step=step)
+            batch.status = BatchStatus.MERGED
+            batch.decided_at = timezone.now()
+            batch.decided_by_name = actor_name(actor)
+            batch.decision_comment = comment
+            batch.progress, batch.progress_label = 100, "已入库 / merged"
+            batch.save()
+    except (ImportRefused, ScopeError, ImportBatch.DoesNotExist):
+        raise
+    except Exception as exc:
+        log.exception("import batch %s failed to merge", batch_id)
+        ImportBatch.objects.filter(pk=batch_id).update(status=BatchStatus.FAILED,
+                                                       error=f"{type(exc).__name__}: {exc}"[:2000])
+        raise ImportRefused(f"入库失败,登记库未改变 / the merge failed and nothing was written: {exc}") from exc
+    if progress:
+        progress(100, "已入库 / merged")
+    return batch
+
+
+def refuse_batch(*, actor: Any, batch_id: int, comment: str) -> ImportBatch:
+    """Refuse the whole batch at review (拒绝): nothing is written."""
+    with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
+        if actor is not None:
+            require_in_scope(actor, batch.region_code, roles.EDIT_REGISTRY)
+        if batch.status not in (BatchStatus.LANDED, BatchStatus.REVIEW, BatchStatus.FAILED):
+            raise ImportRefused(f"批次状态为{batch.get_status_display()},不能拒绝 / batch is {batch.status}")
+        batch.status = BatchStatus.REFUSED
+        batch.decided_at = timezone.now()
+        batch.decided_by_name = actor_name(actor)
+        batch.decision_comment = comment
+        batch.save()
+    return batch
+
+
+REPORT_HEADERS = {"row_number": "行号 row", "column": "列 column", "value": "值 value", "reason": "原因 reason",
+                  "household_number": "户编号 household", "village_code": "行政区划代码 village"}
+
+
+def rejections_frame_xlsx(rejections: pl.DataFrame) -> bytes:
+    """The error report as xlsx: row, column, value, reason (and household, village)."""
+    frame = rejections.rename({"_row": "row_number"}) if "_row" in rejections.columns else rejections
+    frame = frame.select([pl.col(k).alias(v) for k, v in REPORT_HEADERS.items()])
+    buffer = io.BytesIO()
+    frame.write_excel(buffer, worksheet="错误行", autofit=True)
+    return buffer.getvalue()
+
+
+def rejections_xlsx(batch_id: int) -> bytes:
+    rows = list(ImportRejection.objects.filter(batch_id=batch_id).order_by("row_number", "id")
+                .values_list(*REPORT_HEADERS))
+    frame = pl.DataFrame(rows, schema={k: pl.Int64 if k == "row_number" else pl.Utf8 for k in REPORT_HEADERS},
+                         orient="row")
+    return rejections_frame_xlsx(frame)

@@ -1,0 +1,172 @@
+"""The blank roster template (花名册空白模板) and the documented column map (docs/roster.md).
+
+Both are built from :data:`fupin.imports.roster.COLUMNS`, so the template, the import and the
+documentation cannot disagree:
+
+- :func:`template_xlsx` — sheet "花名册" with the Chinese headers (required ones marked in the
+  header's comment and in bold red), sheet "填写说明" listing every column, whether it is required,
+  its accepted values (the code lists with codes and labels from :mod:`fupin.policy.codes`) and notes;
+- :func:`column_map_markdown` — the text of docs/roster.md; ``python -m fupin.imports.template_file``
+  rewrites the file, and a test fails when it is out of date.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+import xlsxwriter
+
+from fupin.policy import codes
+
+from . import roster
+from .roster import RosterColumn
+
+TEMPLATE_FILE_NAME = "花名册模板.xlsx"
+DOCS_PATH = Path(__file__).resolve().parents[2] / "docs" / "roster.md"
+
+LEVELS = {roster.HOUSEHOLD: "户 household", roster.MEMBER: "人 member", roster.LOCATION: "所在地 location"}
+
+KINDS = {
+    "text": "文本 text",
+    "int": "整数 integer",
+    "decimal": "数值 number (元/亩/平方米/公里)",
+    "bool": "是/否 (有/无, 1/0, Y/N, √/×)",
+    "id_number": "18位身份证号码 (GB 11643 校验) ID number",
+    "category": "贫困户属性 category (label or code; 2014 or 2016 form)",
+    "dilapidated": "否/是/C/D (是 without a grade is stored as C)",
+    "region_code": "12位行政区划代码 12-digit village code",
+    "region_name": "区划名称 region name",
+}
+
+
+def code_list_of(column: RosterColumn) -> list[codes.CodeList]:
+    """The code lists a column's values come from (贫困户属性 has one per form version)."""
+    if column.kind.startswith(("code:", "codes:")):
+        return [codes.ALL_LISTS[column.kind.split(":", 1)[1]]]
+    if column.kind == "category":
+        return [codes.HOUSEHOLD_CATEGORY_BY_VERSION[v] for v in sorted(codes.HOUSEHOLD_CATEGORY_BY_VERSION)]
+    if column.kind == "dilapidated":
+        return [codes.ALL_LISTS["dilapidated_grade"]]
+    return []
+
+
+def kind_text(column: RosterColumn) -> str:
+    if column.kind.startswith("code:"):
+        cl = codes.ALL_LISTS[column.kind.split(":", 1)[1]]
+        return f"代码 code ({cl.zh}): 代码或名称 code or label"
+    if column.kind.startswith("codes:"):
+        cl = codes.ALL_LISTS[column.kind.split(":", 1)[1]]
+        return f"代码 codes ({cl.zh}): 最多两个, 以 , 、 ; / 或空格分隔 up to two"
+    return KINDS.get(column.kind, column.kind)
+
+
+def code_items_text(cl: codes.CodeList, sep: str = "; ") -> str:
+    return sep.join(f"{item.code} {item.zh}" for item in cl.items)
+
+
+def accepted_values(column: RosterColumn) -> str:
+    """What the column accepts, for the template's 填写说明 sheet."""
+    lists = code_list_of(column)
+    if not lists:
+        return kind_text(column)
+    parts = [f"{cl.zh}: {code_items_text(cl)}" for cl in lists]
+    return kind_text(column) + "\n" + "\n".join(parts)
+
+
+def template_xlsx() -> bytes:
+    """The blank template: the header row, and the 填写说明 sheet."""
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
+                            "valign": "vcenter"})
+    head_required = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
+                                     "valign": "vcenter", "font_color": "#C00000"})
+    text = book.add_format({"num_format": "@"})
+    wrap = book.add_format({"text_wrap": True, "valign": "top"})
+    bold = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+
+    sheet = book.add_worksheet("花名册")
+    for i, column in enumerate(roster.COLUMNS):
+        sheet.write_string(0, i, column.header, head_required if column.required else head)
+        # numbers that look like integers (ID numbers, accounts, codes) must stay text
+        sheet.set_column(i, i, max(10, len(column.header) * 2 + 2), text)
+        if column.required:
+            sheet.write_comment(0, i, "必填 required")
+    sheet.set_row(0, 32)
+    sheet.freeze_panes(1, 0)
+
+    notes = book.add_worksheet("填写说明")
+    titles = ["列名 column", "必填 required", "级别 level", "可填写的值 accepted values", "也接受的列名 aliases",
+              "说明 notes"]
+    for i, title in enumerate(titles):
+        notes.write_string(0, i, title, bold)
+    for r, column in enumerate(roster.COLUMNS, start=1):
+        notes.write_string(r, 0, column.header, wrap)
+        notes.write_string(r, 1, "是" if column.required else "", wrap)
+        notes.write_string(r, 2, LEVELS[column.level], wrap)
+        notes.write_string(r, 3, accepted_values(column), wrap)
+        notes.write_string(r, 4, "、".join(column.aliases), wrap)
+        notes.write_string(r, 5, column.note, wrap)
+    notes.set_column(0, 0, 24)
+    notes.set_column(1, 1, 10)
+    notes.set_column(2, 2, 16)
+    notes.set_column(3, 3, 70)
+    notes.set_column(4, 4, 30)
+    notes.set_column(5, 5, 50)
+    notes.freeze_panes(1, 0)
+    last = len(roster.COLUMNS) + 2
+    notes.write_string(last, 0, "每行一人，户的字段在同户各行重复；ID numbers, accounts and codes are text.", wrap)
+    book.close()
+    return out.getvalue()
+
+
+def _cell(value: str) -> str:
+    return value.replace("|", "\\|").replace("\n", "<br>")
+
+
+def column_map_markdown() -> str:
+    """The text of docs/roster.md."""
+    lines = [
+        "# 花名册列对照 Roster column map",
+        "",
+        "<!-- Generated from fupin/imports/roster.py by `python -m fupin.imports.template_file`;"
+        " do not edit by hand (a test checks it is up to date). -->",
+        "",
+        "The national roster (花名册) has one row per person; the household's fields repeat on every row of",
+        "its members. The blank template is at `/imports/template.xlsx` (sheet 花名册, and 填写说明 with",
+        "the accepted values). On import a header may be written as the template writes it or as one of its",
+        "aliases. Exports (`/imports/export/`, `GET /api/v1/exports/roster`) use the same columns; ID",
+        "numbers are masked unless the user's role may see them.",
+        "",
+        "| # | 列名 column | 必填 required | 级别 level | 字段 field | 类型 kind | 也接受的列名 aliases | 说明 notes |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for i, c in enumerate(roster.COLUMNS, start=1):
+        lines.append(
+            f"| {i} | {_cell(c.header)} | {'是' if c.required else ''} | {_cell(LEVELS[c.level])} | `{c.field}` "
+            f"| {_cell(kind_text(c))} | {_cell('、'.join(c.aliases))} | {_cell(c.note)} |"
+        )
+    lines += ["", "## 代码表 Code lists", "",
+              "A coded column accepts the code or the Chinese label.", ""]
+    seen: list[str] = []
+    for c in roster.COLUMNS:
+        for cl in code_list_of(c):
+            if cl.id in seen:
+                continue
+            seen.append(cl.id)
+            lines += [f"### {cl.zh} {cl.en} (`{cl.id}`, version {cl.version})", "",
+                      "| 代码 code | 名称 label | English |", "| --- | --- | --- |"]
+            lines += [f"| {_cell(item.code)} | {_cell(item.zh)} | {_cell(item.en)} |" for item in cl.items]
+            lines.append("")
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def write_docs(path: Path = DOCS_PATH) -> None:
+    path.write_text(column_map_markdown(), encoding="utf-8")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    write_docs(Path(sys.argv[1]) if len(sys.argv) > 1 else DOCS_PATH)
+    print(f"wrote {sys.argv[1] if len(sys.argv) > 1 else DOCS_PATH}")

@@ -1,0 +1,181 @@
+"""The import/export API: POST /api/v1/imports validates in the request; merge/refuse; rejections; export.
+
+401 without a token; 404 out of scope, or for a write without ``registry.edit``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from fupin.accounts.models import ApiToken
+from fupin.api.tests.conftest import PREFIX, Api
+from fupin.imports.choices import BatchStatus
+from fupin.imports.models import ImportBatch
+from fupin.policy.idnumber import mask_id_number
+from fupin.registry.models import Household
+from fupin.testing import MINGXI, NINGHUA, first_village
+
+from .test_views import small_roster
+
+CITY = "350400000000"
+
+
+class ImportApi(Api):
+    def upload(self, content: bytes, region_code: str, name: str = "花名册.csv"):
+        return self.client.post(PREFIX + "/imports", {"file": SimpleUploadedFile(name, content, "text/csv"),
+                                                      "region_code": region_code}, **self._headers())
+
+
+@pytest.fixture
+def anonymous(client) -> ImportApi:
+    return ImportApi(client)
+
+
+@pytest.fixture
+def api_as(client, make_user) -> Callable[..., ImportApi]:
+    def make(role: str, region_code: str) -> ImportApi:
+        user = make_user(role, region_code)
+        _token, raw = ApiToken.issue(user, name="test")
+        return ImportApi(client, user, raw)
+
+    return make
+
+
+@pytest.fixture
+def mingxi_village(db) -> str:
+    return first_village(MINGXI)
+
+
+@pytest.fixture
+def ninghua_village(db) -> str:
+    return first_village(NINGHUA)
+
+
+@pytest.fixture
+def review_batch(api_as, mingxi_village) -> int:
+    response = api_as("county", MINGXI).upload(small_roster(mingxi_village), MINGXI)
+    assert response.status_code == 201, response.content
+    return response.json()["id"]
+
+
+def test_anonymous_gets_401(anonymous, mingxi_village):
+    assert anonymous.upload(small_roster(mingxi_village), MINGXI).status_code == 401
+    for path in ("/imports", "/imports/1", "/imports/1/rejections", "/exports/roster"):
+        response = anonymous.get(path)
+        assert response.status_code == 401, path
+    assert anonymous.post("/imports/1/merge", {}).status_code == 401
+    assert anonymous.post("/imports/1/refuse", {"comment": "x"}).status_code == 401
+    assert not ImportBatch.objects.exists()
+
+
+def test_upload_validates_in_the_request(api_as, mingxi_village):
+    api = api_as("county", MINGXI)
+    response = api.upload(small_roster(mingxi_village), MINGXI)
+    assert response.status_code == 201
+    body = response.json()
+    assert body["status"] == "review"
+    assert (body["rows_read"], body["rows_imported"], body["rows_rejected"]) == (5, 4, 1)
+    assert body["households_new"] == 2 and body["persons_new"] == 4
+    assert body["region_code"] == MINGXI
+    assert [v["village_code"] for v in body["by_village"]] == [mingxi_village]
+    assert ImportBatch.objects.get(pk=body["id"]).source == "api"
+
+    fetched = api.get(f"/imports/{body['id']}")
+    assert fetched.status_code == 200 and fetched.json()["status"] == "review"
+    listing = api.get("/imports").json()
+    assert listing["count"] == 1 and listing["items"][0]["id"] == body["id"]
+    rejections = api.get(f"/imports/{body['id']}/rejections", {"page": 1}).json()
+    assert rejections["count"] >= 1
+    first = rejections["items"][0]
+    assert first["column"] == "证件号码" and first["row_number"] == 6 and first["reason"]
+
+
+@pytest.mark.parametrize("role,region", [("city", CITY), ("evaluator", MINGXI)])
+def test_viewers_cannot_upload(api_as, mingxi_village, role, region):
+    assert api_as(role, region).upload(small_roster(mingxi_village), MINGXI).status_code == 404
+    assert not ImportBatch.objects.exists()
+
+
+def test_upload_out_of_scope_is_404(api_as, ninghua_village):
+    response = api_as("county", MINGXI).upload(small_roster(ninghua_village), NINGHUA)
+    assert response.status_code == 404
+    assert not ImportBatch.objects.exists()
+
+
+def test_upload_with_a_bad_region_code_is_422(api_as, mingxi_village):
+    response = api_as("county", MINGXI).upload(small_roster(mingxi_village), "abc")
+    assert response.status_code == 422
+    assert "region_code" in response.json()["field_errors"]
+
+
+def test_out_of_scope_batch_is_404(api_as, review_batch):
+    other = api_as("county", NINGHUA)
+    assert other.get(f"/imports/{review_batch}").status_code == 404
+    assert other.get(f"/imports/{review_batch}/rejections").status_code == 404
+    assert other.post(f"/imports/{review_batch}/merge", {}).status_code == 404
+    assert other.post(f"/imports/{review_batch}/refuse", {"comment": "不对"}).status_code == 404
+    assert other.get("/imports").json()["count"] == 0
+    assert ImportBatch.objects.get(pk=review_batch).status == BatchStatus.REVIEW
+
+
+@pytest.mark.parametrize("role,region", [("city", CITY), ("evaluator", MINGXI)])
+def test_viewers_read_but_cannot_decide(api_as, review_batch, role, region):
+    api = api_as(role, region)
+    assert api.get(f"/imports/{review_batch}").status_code == 200
+    assert api.post(f"/imports/{review_batch}/merge", {}).status_code == 404
+    assert api.post(f"/imports/{review_batch}/refuse", {"comment": "不对"}).status_code == 404
+    assert ImportBatch.objects.get(pk=review_batch).status == BatchStatus.REVIEW
+
+
+def test_merge(api_as, review_batch, mingxi_village):
+    api = api_as("county", MINGXI)
+    response = api.post(f"/imports/{review_batch}/merge", {"comment": "核对无误"})
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "merged"
+    assert Household.objects.filter(household_number=f"{mingxi_village}90001").exists()
+    again = api.post(f"/imports/{review_batch}/merge", {})
+    assert again.status_code == 422
+    assert again.json()["message"]
+
+
+def test_township_officer_cannot_decide_a_county_batch(api_as, review_batch):
+    api = api_as("township", "350421100000")
+    assert api.post(f"/imports/{review_batch}/merge", {}).status_code == 404
+
+
+def test_refuse_needs_a_comment(api_as, review_batch, mingxi_village):
+    api = api_as("county", MINGXI)
+    assert api.post(f"/imports/{review_batch}/refuse", {}).status_code == 422
+    assert api.post(f"/imports/{review_batch}/refuse", {"comment": ""}).status_code == 422
+    response = api.post(f"/imports/{review_batch}/refuse", {"comment": "户编号有误"})
+    assert response.status_code == 200
+    assert response.json()["status"] == "refused"
+    assert response.json()["decision_comment"] == "户编号有误"
+    assert not Household.objects.filter(household_number=f"{mingxi_village}90001").exists()
+
+
+@pytest.mark.parametrize("fmt,kind", [("xlsx", "spreadsheetml"), ("csv", "text/csv")])
+def test_export(api_as, make_household, mingxi_village, ninghua_village, fmt, kind):
+    household = make_household(mingxi_village, members=2)
+    make_household(ninghua_village, members=2)
+    api = api_as("county", MINGXI)
+    response = api.get("/exports/roster", {"region": MINGXI, "format": fmt})
+    assert response.status_code == 200
+    assert kind in response["Content-Type"]
+    assert "attachment" in response["Content-Disposition"]
+    if fmt == "csv":
+        assert household.members.first().id_number in response.content.decode("utf-8-sig")
+    assert api.get("/exports/roster", {"region": NINGHUA, "format": fmt}).status_code == 404
+    assert api.get("/exports/roster", {"region": MINGXI, "format": "pdf"}).status_code == 422
+    assert api.get("/exports/roster", {"format": fmt}).status_code == 200  # default: the user's region
+
+
+def test_export_masks_ids_for_viewers(api_as, make_household, mingxi_village):
+    household = make_household(mingxi_village, members=2)
+    number = household.members.first().id_number
+    text = api_as("city", CITY).get("/exports/roster", {"region": MINGXI, "format": "csv"}).content.decode("utf-8-sig")
+    assert number not in text
+    assert mask_id_number(number) in text

@@ -1,0 +1,124 @@
+"""Browser test of the roster import (花名册导入): a county officer uploads a CSV, watches the progress
+(validation in a background thread, polled by htmx), reads the review page's counts, confirms, and
+finds the imported household in the household list. Screenshots: ``test-artifacts/browser/import-*.png``.
+
+As in :mod:`fupin.web.tests.test_browser`, the data is made in a fixture before Playwright's event
+loop starts, and the test body makes no ORM call.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from django.conf import settings
+
+from fupin.testing import MINGXI, TEST_PASSWORD, first_village, load_test_regions, make_user_for
+
+from .test_views import household_rows, person_row, roster_csv
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"),
+]
+
+
+@pytest.fixture
+def shots() -> Path:
+    path = Path(settings.BASE_DIR) / "test-artifacts" / "browser"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def scene(live_server, settings, tmp_path, monkeypatch):
+    settings.FUPIN_IMPORT_SYNC = False  # the real thing: a thread, and the page polls
+    # a small file validates in well under a second: hold the thread back so the progress bar shows
+    from fupin.imports import services
+
+    real_validate = services.validate_batch
+
+    def slow_validate(batch_id, **kwargs):
+        services.ImportBatch.objects.filter(pk=batch_id).update(progress=2, progress_label="排队 / queued")
+        time.sleep(2.5)
+        return real_validate(batch_id, **kwargs)
+
+    monkeypatch.setattr(services, "validate_batch", slow_validate)
+    load_test_regions()
+    village = first_village(MINGXI)  # 城东居委会, 雪峰镇, 明溪县
+    officer = make_user_for("county", MINGXI, username="import_officer")
+    first, second = f"{village}80001", f"{village}80002"
+    rows = household_rows(village, first, members=3) + household_rows(village, second, members=2)
+    rows.append(person_row(village, f"{village}80003", 证件号码="350421196001011234"))  # a bad check digit
+    path = tmp_path / "明溪县花名册.csv"
+    path.write_bytes(roster_csv(rows))
+    head = rows[0]["姓名"]
+    return SimpleNamespace(officer=officer, village=village, path=path, household_number=first, head=head)
+
+
+def test_county_officer_imports_a_roster(live_server, scene, browser, shots):
+    from playwright.sync_api import expect
+
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", scene.officer.username)
+    page.fill("#id_password", TEST_PASSWORD)
+    page.click("button[type=submit].primary")
+
+    page.click("nav >> text=导入导出")
+    expect(page.locator("h1")).to_have_text("导入导出")
+    expect(page.locator("#id_region_code")).to_have_value(MINGXI)
+    page.set_input_files("#id_file", str(scene.path))
+    page.screenshot(path=str(shots / "import-upload.png"), full_page=True)
+    polls: list[str] = []
+    page.on("response", lambda r: polls.append(r.headers.get("hx-refresh", "")) if "/progress/" in r.url else None)
+    page.click("#upload-form button[type=submit]")
+
+    # the batch page polls the progress and reloads itself at review
+    expect(page.locator("progress")).to_be_visible()
+    page.screenshot(path=str(shots / "import-progress.png"), full_page=True)
+    expect(page.locator("#rows-read")).to_have_text("6", timeout=30_000)
+    assert polls and polls[-1] == "true"  # htmx polled, and the last answer told it to reload
+    expect(page.locator("#rows-imported")).to_have_text("5")
+    expect(page.locator("#rows-rejected")).to_have_text("1")
+    expect(page.locator("#rows-equation")).to_contain_text("读取 6 行 = 可导入 5 行 + 错误 1 行")
+    expect(page.locator("#households-counts .new")).to_have_text("2")
+    expect(page.locator("#persons-counts .new")).to_have_text("5")
+    expect(page.locator(f"#village-{scene.village} .new")).to_have_text("2")
+    expect(page.locator("#rejections tbody tr").first).to_contain_text("证件号码")
+    expect(page.locator("#errors-link")).to_be_visible()
+    page.screenshot(path=str(shots / "import-review.png"), full_page=True)
+
+    page.click("#merge-button")
+    expect(page.locator("#merged-note")).to_be_visible()
+    expect(page.locator(".alert.success").first).to_be_visible()
+    page.screenshot(path=str(shots / "import-merged.png"), full_page=True)
+
+    page.click("#households-link")
+    expect(page.locator("#result-count")).to_have_text("明溪县 · 共2户")
+    page.fill("#id_q", scene.household_number)
+    expect(page.locator("#result-count")).to_have_text("明溪县 · 共1户")
+    row = page.locator("#results tr", has_text=scene.household_number)
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text(scene.head)
+    page.screenshot(path=str(shots / "import-households.png"), full_page=True)
+    context.close()

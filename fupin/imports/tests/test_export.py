@@ -1,0 +1,67 @@
+"""The roster export: the import's columns, scoped, IDs masked unless the role may see them."""
+
+from __future__ import annotations
+
+import io
+
+import fastexcel
+import polars as pl
+import pytest
+
+from fupin.imports import roster
+from fupin.imports.pipelines.export_roster import export_roster
+from fupin.policy.idnumber import mask_id_number
+from fupin.registry.models import Member
+from fupin.testing import MINGXI, NINGHUA, first_village
+
+pytestmark = pytest.mark.django_db
+CITY = "350400000000"
+
+
+def read_csv(data: bytes) -> pl.DataFrame:
+    assert data.startswith(b"\xef\xbb\xbf")
+    return pl.read_csv(io.BytesIO(data[3:]), infer_schema=False)
+
+
+def test_system_export_has_the_roster_columns_labels_and_full_ids(make_household):
+    household = make_household(members=2, other_cause_1="2", other_cause_2="9", dilapidated_grade="D")
+    frame = read_csv(export_roster(None, MINGXI, "csv"))
+    assert frame.columns == roster.HEADERS
+    assert frame.height == 2
+    head = frame.row(0, named=True)
+    assert head["户编号"] == household.household_number
+    assert head["行政区划代码"] == household.village_code
+    assert (head["县"], head["市"]) == ("明溪县", "三明市")
+    assert (head["主要致贫原因"], head["其他致贫原因"], head["危房户"]) == ("因病", "因残、缺资金", "D")
+    assert (head["与户主关系"], head["贫困户属性"], head["属性版本"]) == ("户主", "一般贫困户", "2016")
+    assert head["年人均纯收入"] == str(household.income_per_capita)
+    ids = sorted(Member.objects.filter(household=household).values_list("id_number", flat=True))
+    assert sorted(frame["证件号码"].to_list()) == ids
+
+
+def test_city_viewer_gets_masked_ids_and_only_their_scope(make_household, make_user):
+    mine = make_household(first_village(MINGXI), members=2)
+    make_household(first_village(NINGHUA), members=3)
+    viewer = make_user("city", CITY)
+    frame = read_csv(export_roster(viewer, CITY, "csv"))
+    assert frame.height == 5
+    expected = sorted(mask_id_number(i) for i in Member.objects.values_list("id_number", flat=True))
+    assert sorted(frame["证件号码"].to_list()) == expected
+    officer = make_user("county", MINGXI)
+    own = read_csv(export_roster(officer, CITY, "csv"))  # the county officer asks for the whole city
+    assert own["户编号"].unique().to_list() == [mine.household_number]
+    assert sorted(own["证件号码"].to_list()) == sorted(mine.members.values_list("id_number", flat=True))
+
+
+def test_user_without_view_permission_or_left_records_export_nothing(make_household, make_user):
+    make_household(members=2)
+    outsider = make_user("county", NINGHUA)
+    assert read_csv(export_roster(outsider, MINGXI, "csv")).height == 0
+
+
+def test_xlsx_export_reads_back_as_strings(make_household):
+    make_household(members=3)
+    sheet = fastexcel.read_excel(export_roster(None, MINGXI, "xlsx")).load_sheet(0, dtypes="string").to_polars()
+    assert sheet.columns == roster.HEADERS
+    assert sheet.height == 3
+    assert all(len(v) == 18 for v in sheet["证件号码"].to_list())

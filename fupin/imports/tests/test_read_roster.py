@@ -1,0 +1,82 @@
+"""Reading roster files: encodings, header detection, merged headers, row numbers, non-data rows."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+import xlsxwriter
+
+from fupin.imports.pipelines.read_roster import RosterReadError, field_of, normalise_header, read_roster
+from fupin.imports.tests import roster_files as rf
+
+
+@pytest.mark.parametrize(("cell", "field"), [
+    ("证件号码", "id_number"), (" 证件\n号码 ", "id_number"), ("身份证号码", "id_number"), ("*姓名", "name"),
+    ("距村主干路（公里）", "road_distance_km"), ("耕地面积\u3000(亩)", "arable_mu"), ("工资性收入（元）", "income_wage"),
+    ("自然村（组）", "group_name"), ("与户主的关系", "relation"), ("序号", None), ("", None),
+])
+def test_header_lookup(cell, field):
+    assert field_of(cell) == field
+
+
+def test_normalise_header():
+    assert normalise_header("  ＡＢ （元）\u3000\n") == "ab(元)"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+def test_csv_encodings_titles_notes_and_blank_lines(tmp_path, encoding):
+    rows = rf.build_roster(2)
+    path = rf.write_csv(tmp_path / "r.csv", rows, encoding=encoding, title_rows=["三明市花名册", "", "单位: 元"],
+                        trailing_empty=2, note_rows=["填表人: 李四", "审核人", "合计 3 人"], blank_line_rows=[1])
+    raw = read_roster(path)
+    assert (raw.encoding, raw.header_row) == (encoding, 4)
+    assert raw.frame.get_column("_row").to_list() == [5, 7, 8]  # line 6 is the blank line
+    assert raw.frame.get_column("name").to_list() == [r["姓名"] for r in rows]
+    assert raw.frame.schema["_row"] == pl.Int64
+
+
+def test_xlsx_two_row_header_leading_blank_rows_and_sheet_choice(tmp_path):
+    rows = rf.build_roster(2)
+    path = rf.write_xlsx(tmp_path / "r.xlsx", rows, title_rows=["花名册"], two_row_header=True, leading_blank_rows=3,
+                         other_sheet_first=True, trailing_empty=4, note_rows=["注: 以上数据已核实"], numeric_id_rows={2})
+    raw = read_roster(path)
+    assert (raw.encoding, raw.header_row) == ("xlsx", 5)
+    assert raw.frame.get_column("_row").to_list() == [7, 8, 9]
+    assert raw.frame.get_column("_id_numeric").to_list() == [False, False, True]
+    assert raw.frame.get_column("income_wage").to_list() == [r["工资性收入"] for r in rows]
+    assert raw.headers["income_wage"] == "工资性收入"
+    assert raw.headers["name"] == "姓名"
+
+
+def test_first_sheet_when_none_is_named_roster(tmp_path):
+    path = rf.write_xlsx(tmp_path / "r.xlsx", rf.build_roster(1), sheet_name="Sheet1")
+    raw = read_roster(path)
+    assert raw.frame.height == 1
+    assert raw.header_row == 1
+
+
+def test_no_header_found(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text("a,b,c\n1,2,3\n", encoding="utf-8")
+    with pytest.raises(RosterReadError, match="找不到表头"):
+        read_roster(path)
+
+
+def test_header_below_row_30_is_not_found(tmp_path):
+    path = rf.write_csv(tmp_path / "r.csv", rf.build_roster(1), title_rows=["x"] * 30)
+    with pytest.raises(RosterReadError):
+        read_roster(path)
+
+
+def test_xlsx_header_with_full_width_and_line_breaks(tmp_path):
+    path = tmp_path / "r.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet("花名册")
+    for j, h in enumerate(["户 编 号", "姓\n名", "身份证号码", "与户主关系", "其它列"]):
+        sheet.write_string(0, j, h)
+    for j, v in enumerate(["H1", "张三", rf.build_roster(1)[0]["证件号码"], "户主", "x"]):
+        sheet.write_string(1, j, v)
+    workbook.close()
+    raw = read_roster(path)
+    assert raw.unknown_headers == ["其它列"]
+    assert raw.frame.select("household_number", "name", "relation").rows() == [("H1", "张三", "户主")]

@@ -1,0 +1,296 @@
+"""The staged import through the services: land → validate → review → merge or refuse.
+
+Files are written as the export writes them (the roster's own columns), then edited as frames.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import fastexcel
+import polars as pl
+import pytest
+
+from fupin.core.models import ChangeRecord
+from fupin.core.scoping import ScopeError
+from fupin.imports import selectors, services
+from fupin.imports.choices import BatchStatus
+from fupin.imports.models import ImportBatch, ImportRejection
+from fupin.imports.pipelines import merge_roster as merge_module
+from fupin.imports.pipelines.export_roster import export_frame
+from fupin.registry.models import Household, Member
+from fupin.testing import MINGXI, NINGHUA, first_village, next_id_number
+
+pytestmark = pytest.mark.django_db
+CITY = "350400000000"
+
+
+@pytest.fixture(autouse=True)
+def _data_dir(settings, tmp_path):
+    settings.DATA_DIR = tmp_path
+
+
+def write_csv(frame: pl.DataFrame, path: Path) -> Path:
+    buffer = io.BytesIO()
+    frame.write_csv(buffer)
+    path.write_bytes("\ufeff".encode() + buffer.getvalue())
+    return path
+
+
+def snapshot() -> tuple:
+    return (list(Household.objects.order_by("pk").values()), list(Member.objects.order_by("pk").values()),
+            list(ChangeRecord.objects.order_by("pk").values_list("pk", flat=True)))
+
+
+def run(path: Path, *, actor=None, region: str = CITY) -> ImportBatch:
+    batch = services.land_file(actor=actor, file_name=path.name, path=path, region_code=region, source="test")
+    return services.validate_batch(batch.pk)
+
+
+def import_file(path: Path, *, actor=None, region: str = CITY) -> ImportBatch:
+    batch = run(path, actor=actor, region=region)
+    assert batch.status == BatchStatus.REVIEW, batch.error
+    return services.merge_batch(actor=actor, batch_id=batch.pk, comment="ok")
+
+
+def new_rows(n_households: int = 2, *, village: str | None = None, start: int = 90001) -> pl.DataFrame:
+    """Roster rows for new households (3 persons each), built from an exported template row."""
+    return pl.concat([_household_rows(village or first_village(MINGXI, 2), f"{start + i}") for i in range(n_households)])
+
+
+_TEMPLATE: dict[str, pl.DataFrame] = {}
+
+
+def _household_rows(village: str, seq: str) -> pl.DataFrame:
+    if "t" not in _TEMPLATE:
+        from fupin.testing import make_household_for
+
+        household = make_household_for(first_village(MINGXI, 0), members=3)
+        _TEMPLATE["t"] = export_frame(None, MINGXI).filter(pl.col("户编号") == household.household_number)
+        Member.objects.filter(household=household).update(status="left")
+        Household.objects.filter(pk=household.pk).update(status="left", household_number="tmpl-" + seq)
+    rows = _TEMPLATE["t"]
+    return rows.with_columns(
+        pl.lit(village).alias("行政区划代码"), pl.lit("").alias("乡镇"), pl.lit("").alias("行政村"), pl.lit("").alias("性别"),
+        pl.lit(f"{village}{seq}").alias("户编号"),
+        pl.Series("证件号码", [next_id_number() for _ in range(rows.height)]),
+    )
+
+
+@pytest.fixture(autouse=True)
+def _reset_template():
+    _TEMPLATE.clear()
+    yield
+    _TEMPLATE.clear()
+
+
+def test_land_keeps_a_copy_with_its_hash(tmp_path):
+    path = write_csv(new_rows(1), tmp_path / "a.csv")
+    batch = services.land_file(actor=None, file_name="a.csv", path=path, region_code=CITY, source="test")
+    import hashlib
+
+    assert batch.status == BatchStatus.LANDED
+    assert batch.file_sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert Path(batch.stored_path).read_bytes() == path.read_bytes()
+    assert (batch.actor_name, batch.region_code, batch.file_size) == ("system", CITY, path.stat().st_size)
+
+
+def test_accounting_and_merge_of_new_households(tmp_path):
+    rows = new_rows(3)
+    bad = rows.with_row_index("i").with_columns(
+        pl.when(pl.col("i") == 4).then(pl.lit("123")).otherwise(pl.col("证件号码")).alias("证件号码")).drop("i")
+    path = write_csv(bad, tmp_path / "roster.csv")
+    before = Household.objects.count()
+    batch = run(path)
+    assert batch.status == BatchStatus.REVIEW
+    # Row 6 (the 5th data row) is bad: its household (rows 5–7) is rejected whole.
+    assert (batch.rows_read, batch.rows_imported, batch.rows_rejected) == (9, 6, 3)
+    assert batch.accounted
+    assert (batch.households_new, batch.households_changed, batch.households_unchanged) == (2, 0, 0)
+    assert (batch.persons_new, batch.persons_changed, batch.persons_unchanged) == (6, 0, 0)
+    rejected = list(ImportRejection.objects.filter(batch=batch).values_list("row_number", "column"))
+    assert rejected == [(5, ""), (6, "证件号码"), (7, "")]
+    village = first_village(MINGXI, 2)
+    assert batch.by_village == [{"village_code": village, "name": batch.by_village[0]["name"], "new": 2,
+                                 "changed": 0, "unchanged": 0, "persons_new": 6, "persons_changed": 0,
+                                 "persons_unchanged": 0, "rejected": 3}]
+    assert Household.objects.count() == before  # nothing written at review
+    records = ChangeRecord.objects.count()
+    batch = services.merge_batch(actor=None, batch_id=batch.pk, comment="ok")
+    assert batch.status == BatchStatus.MERGED
+    assert Household.objects.count() == before + 2
+    household = Household.objects.get(household_number=f"{village}90001")
+    assert (household.size, household.village_code, household.county_code, household.version) == (3, village,
+                                                                                                  MINGXI, 1)
+    assert household.head_name == household.members.get(relation="01").name
+    assert ChangeRecord.objects.count() == records + 2
+    record = ChangeRecord.objects.filter(household_id=household.pk).get()
+    assert (record.action, record.source, record.comment) == ("create", "import", f"导入批次 #{batch.pk}")
+    assert record.changes["household_number"] == [None, household.household_number]
+
+
+def test_reimporting_the_same_file_changes_nothing(tmp_path):
+    path = write_csv(new_rows(2), tmp_path / "roster.csv")
+    import_file(path)
+    before = snapshot()
+    again = run(path)
+    assert (again.households_new, again.households_changed, again.households_unchanged) == (0, 0, 2)
+    assert (again.persons_new, again.persons_changed, again.persons_unchanged) == (0, 0, 6)
+    services.merge_batch(actor=None, batch_id=again.pk)
+    assert snapshot() == before
+
+
+def test_a_newer_file_updates_and_audits_exactly_what_changed(tmp_path):
+    rows = new_rows(4)
+    import_file(write_csv(rows, tmp_path / "v1.csv"))
+    numbers = rows["户编号"].unique(maintain_order=True).to_list()
+    first_id = rows.filter(pl.col("户编号") == numbers[1])["证件号码"][1]
+    newer = rows.with_columns(
+        pl.when(pl.col("户编号") == numbers[0]).then(pl.lit("13900000000")).otherwise(pl.col("联系电话"))
+        .alias("联系电话"),
+        pl.when(pl.col("证件号码") == first_id).then(pl.lit("高中")).otherwise(pl.col("文化程度")).alias("文化程度"),
+    )
+    records = ChangeRecord.objects.count()
+    batch = import_file(write_csv(newer, tmp_path / "v2.csv"))
+    assert (batch.households_new, batch.households_changed, batch.households_unchanged) == (0, 2, 2)
+    assert (batch.persons_changed, batch.persons_unchanged) == (1, 11)
+    h0 = Household.objects.get(household_number=numbers[0])
+    assert (h0.phone, h0.version) == ("13900000000", 2)
+    member = Member.objects.get(id_number=first_id)
+    assert (member.education, member.version) == ("4", 2)
+    new_records = ChangeRecord.objects.order_by("pk")[records:]
+    assert [(r.model, r.object_id, r.changes) for r in new_records] == [
+        ("registry.member", str(member.pk), {"education": ["3", "4"]}),
+        ("registry.household", str(h0.pk), {"phone": [rows["联系电话"][0], "13900000000"]}),
+    ]
+    assert all(r.comment == f"导入批次 #{batch.pk}" and r.source == "import" for r in new_records)
+
+
+def test_a_member_missing_from_the_file_leaves_the_household(tmp_path):
+    rows = new_rows(1)
+    import_file(write_csv(rows, tmp_path / "v1.csv"))
+    gone = rows["证件号码"][2]
+    # 年人均纯收入 is checked against the lines ÷ size: left blank here (the size changes).
+    batch = import_file(write_csv(rows.head(2).with_columns(pl.lit("").alias("年人均纯收入")), tmp_path / "v2.csv"))
+    assert (batch.rows_rejected, batch.households_changed, batch.persons_unchanged) == (0, 1, 2)
+    member = Member.objects.get(id_number=gone)
+    assert (member.status, member.left_reason) == ("left", "other")
+    assert f"#{batch.pk}" in member.left_comment
+    assert Household.objects.get(household_number=rows["户编号"][0]).size == 2
+
+
+def test_export_then_import_is_zero_changed_for_a_county_user(tmp_path, make_household, make_user):
+    for _ in range(3):
+        make_household(members=3, other_cause_1="2", dilapidated_grade="C", phone="0598-1234567")
+    officer = make_user("county", MINGXI)
+    from fupin.imports.pipelines.export_roster import export_roster
+
+    path = tmp_path / "export.xlsx"
+    path.write_bytes(export_roster(officer, MINGXI, "xlsx"))
+    before = snapshot()
+    batch = run(path, actor=officer, region=MINGXI)
+    assert (batch.rows_read, batch.rows_rejected) == (9, 0)
+    assert (batch.households_changed, batch.households_new, batch.households_unchanged) == (0, 0, 3)
+    assert batch.persons_changed == 0
+    services.merge_batch(actor=officer, batch_id=batch.pk)
+    assert snapshot() == before
+
+
+def test_rows_outside_the_users_region_are_rejected_not_written(tmp_path, make_user):
+    officer = make_user("county", MINGXI)
+    rows = pl.concat([new_rows(1), new_rows(1, village=first_village(NINGHUA, 0), start=90002)])
+    batch = import_file(write_csv(rows, tmp_path / "r.csv"), actor=officer, region=MINGXI)
+    assert (batch.rows_read, batch.rows_imported, batch.rows_rejected) == (6, 3, 3)
+    assert not Household.objects.filter(village_code__startswith="350424").exists()
+    assert Household.objects.filter(household_number=rows["户编号"][0]).exists()
+
+
+def test_a_user_cannot_land_a_file_for_another_region(tmp_path, make_user):
+    officer = make_user("county", MINGXI)
+    path = write_csv(new_rows(1), tmp_path / "r.csv")
+    with pytest.raises(ScopeError):
+        services.land_file(actor=officer, file_name="r.csv", path=path, region_code=NINGHUA, source="test")
+    viewer = make_user("city", CITY)
+    with pytest.raises(ScopeError):
+        services.land_file(actor=viewer, file_name="r.csv", path=path, region_code=CITY, source="test")
+    assert ImportBatch.objects.count() == 0
+
+
+def test_refused_batch_writes_nothing_and_cannot_be_merged(tmp_path):
+    batch = run(write_csv(new_rows(2), tmp_path / "r.csv"))
+    before = snapshot()
+    refused = services.refuse_batch(actor=None, batch_id=batch.pk, comment="wrong file")
+    assert (refused.status, refused.decision_comment) == (BatchStatus.REFUSED, "wrong file")
+    with pytest.raises(services.ImportRefused):
+        services.merge_batch(actor=None, batch_id=batch.pk)
+    assert snapshot() == before
+
+
+def test_a_crash_mid_merge_leaves_the_registry_exactly_as_before(tmp_path, monkeypatch):
+    rows = new_rows(2)
+    import_file(write_csv(rows, tmp_path / "v1.csv"))
+    newer = pl.concat([rows.with_columns(pl.lit("13700000000").alias("联系电话")), new_rows(1, start=90003)])
+    batch = run(write_csv(newer, tmp_path / "v2.csv"))
+    before = snapshot()
+    real = merge_module.copy_frame
+
+    def crash_on_audit(model, frame):
+        if model is ChangeRecord:
+            raise RuntimeError("disk full")
+        return real(model, frame)
+
+    monkeypatch.setattr(merge_module, "copy_frame", crash_on_audit)
+    with pytest.raises(services.ImportRefused, match="disk full"):
+        services.merge_batch(actor=None, batch_id=batch.pk)
+    assert snapshot() == before
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.FAILED and "disk full" in batch.error
+
+
+def test_a_stale_batch_is_refused(tmp_path, make_household):
+    rows = new_rows(1)
+    import_file(write_csv(rows, tmp_path / "v1.csv"))
+    batch = run(write_csv(rows.with_columns(pl.lit("13700000000").alias("联系电话")), tmp_path / "v2.csv"))
+    Household.objects.filter(household_number=rows["户编号"][0]).update(phone="13700000000")  # someone else
+    with pytest.raises(services.ImportRefused, match="重新校验"):
+        services.merge_batch(actor=None, batch_id=batch.pk)
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.REVIEW
+
+
+def test_an_unreadable_file_fails_the_batch(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("nothing,here\n1,2\n")
+    batch = run(path)
+    assert batch.status == BatchStatus.FAILED and batch.error
+
+
+def test_rejections_xlsx_is_readable(tmp_path):
+    rows = new_rows(1).with_columns(pl.lit("因穷").alias("主要致贫原因"))
+    batch = run(write_csv(rows, tmp_path / "r.csv"))
+    sheet = fastexcel.read_excel(services.rejections_xlsx(batch.pk)).load_sheet(0).to_polars()
+    assert sheet.columns == list(services.REPORT_HEADERS.values())
+    assert sheet.height == ImportRejection.objects.filter(batch=batch).count() >= 3
+
+
+def test_selectors_scope_batches(tmp_path, make_user):
+    mine = run(write_csv(new_rows(1), tmp_path / "r.csv"), region=MINGXI)
+    run(write_csv(new_rows(1, village=first_village(NINGHUA, 0), start=90005), tmp_path / "s.csv"), region=NINGHUA)
+    officer = make_user("county", MINGXI)
+    assert list(selectors.batches(officer)) == [mine]
+    assert selectors.batch_detail(officer, mine.pk) == mine
+    other = ImportBatch.objects.exclude(pk=mine.pk).get()
+    with pytest.raises(ScopeError):
+        selectors.batch_detail(officer, other.pk)
+
+
+def test_a_user_outside_the_batch_region_cannot_merge_or_refuse_it(tmp_path, make_user):
+    batch = run(write_csv(new_rows(1), tmp_path / "r.csv"), region=MINGXI)
+    outsider = make_user("county", NINGHUA)
+    with pytest.raises(ScopeError):
+        services.merge_batch(actor=outsider, batch_id=batch.pk)
+    with pytest.raises(ScopeError):
+        services.refuse_batch(actor=outsider, batch_id=batch.pk, comment="no")
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.REVIEW

@@ -1,0 +1,364 @@
+"""The import/export pages (导入导出): upload → review → merge or refuse; errors.xlsx; template; export.
+
+Validation runs inline here (``FUPIN_IMPORT_SYNC``); the browser test exercises the thread and the
+htmx polling. 明溪县 users import into 明溪县; a 宁化县 batch does not exist for them (404).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from typing import Any
+
+import fastexcel
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from fupin.imports import roster
+from fupin.imports.choices import BatchStatus
+from fupin.imports.models import ImportBatch
+from fupin.policy.idnumber import make_id_number, mask_id_number
+from fupin.registry.models import Household
+from fupin.testing import MINGXI, NINGHUA, first_village
+
+CITY = "350400000000"  # 三明市
+_seq = iter(range(1, 100_000))
+
+
+def person_row(village_code: str, household_number: str, relation: str = "01", **extra: str) -> dict[str, str]:
+    n = next(_seq)
+    row = {
+        "行政区划代码": village_code, "户编号": household_number, "贫困户属性": "一般贫困户", "属性版本": "2016",
+        "主要致贫原因": "因病", "识别年度": "2014", "识别标准": "国家标准", "脱贫属性": "未脱贫",
+        "工资性收入": "6000", "生产经营性收入": "1500",
+        "姓名": f"导入{n}", "证件号码": make_id_number(village_code[:6], date(1960 + n % 40, 1 + n % 12, 1 + n % 28),
+                                                   n % 1000),
+        "与户主关系": relation, "民族": "01", "文化程度": "3", "在校生状况": "1", "健康状况": "1", "劳动技能": "1",
+    }
+    row.update(extra)
+    return row
+
+
+def household_rows(village_code: str, household_number: str, members: int = 2) -> list[dict[str, str]]:
+    return [person_row(village_code, household_number, "01" if i == 0 else "03") for i in range(members)]
+
+
+def roster_csv(rows: list[dict[str, str]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=roster.HEADERS)
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({h: row.get(h, "") for h in roster.HEADERS})
+    return out.getvalue().encode("utf-8-sig")
+
+
+def small_roster(village_code: str, *, bad_rows: int = 1) -> bytes:
+    """Two households of two persons, and ``bad_rows`` rows with an invalid ID number."""
+    rows = household_rows(village_code, f"{village_code}90001") + household_rows(village_code, f"{village_code}90002")
+    for i in range(bad_rows):
+        rows.append(person_row(village_code, f"{village_code}9100{i}", 证件号码="350421196001011234"))
+    return roster_csv(rows)
+
+
+@pytest.fixture(autouse=True)
+def _sync_import(settings):
+    settings.FUPIN_IMPORT_SYNC = True
+
+
+@pytest.fixture
+def mingxi_village(db) -> str:
+    return first_village(MINGXI)
+
+
+@pytest.fixture
+def ninghua_village(db) -> str:
+    return first_village(NINGHUA)
+
+
+@pytest.fixture
+def login(client, make_user):
+    def _login(role: str, region_code: str = MINGXI, **extra: Any):
+        user = make_user(role, region_code, **extra)
+        client.force_login(user)
+        return user
+
+    return _login
+
+
+@pytest.fixture
+def upload(client):
+    def _upload(content: bytes, region_code: str, name: str = "花名册.csv"):
+        return client.post("/imports/", {"file": SimpleUploadedFile(name, content, content_type="text/csv"),
+                                          "region_code": region_code})
+
+    return _upload
+
+
+@pytest.fixture
+def batch_of(make_user):
+    """A batch at review in a county, landed and validated through the services by a local officer."""
+    from fupin.imports import services
+
+    def make(county: str, village: str, *, bad_rows: int = 1) -> ImportBatch:
+        officer = make_user("county", county)
+        batch = services.land_file(actor=officer, file_name="花名册.csv", content=small_roster(village, bad_rows=bad_rows),
+                                   region_code=county, source="test")
+        return services.validate_batch(batch.pk, actor=officer)
+
+    return make
+
+
+# ------------------------------------------------------------------ the list and the upload
+
+
+def test_anonymous_is_sent_to_login(client):
+    for url in ("/imports/", "/imports/1/", "/imports/1/progress/", "/imports/1/errors.xlsx",
+                "/imports/template.xlsx", "/imports/export/"):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith("/login/?next=")
+    assert client.post("/imports/1/merge/").status_code == 302
+    assert client.post("/imports/1/refuse/", {"comment": "x"}).status_code == 302
+
+
+def test_list_shows_upload_and_export_forms_to_an_editor(client, login):
+    login("county")
+    response = client.get("/imports/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'id="upload-form"' in body
+    assert 'accept=".xlsx,.csv"' in body
+    assert 'id="export-form"' in body
+    assert "/imports/template.xlsx" in body
+    # the nav link of base.html
+    assert 'href="/imports/"' in body
+    # the region choices: the county and the places inside it, nothing outside
+    assert f'value="{MINGXI}"' in body
+    assert 'value="350421100000"' in body  # 雪峰镇
+    assert f'value="{NINGHUA}"' not in body
+
+
+@pytest.mark.parametrize("role", ["city", "evaluator"])
+def test_viewers_get_no_upload_form_and_cannot_post(client, login, upload, mingxi_village, role):
+    login(role, CITY if role == "city" else MINGXI)
+    response = client.get("/imports/")
+    assert response.status_code == 200
+    assert 'id="upload-form"' not in response.content.decode()
+    assert upload(small_roster(mingxi_village), MINGXI).status_code == 404
+    assert not ImportBatch.objects.exists()
+
+
+def test_upload_validates_and_shows_the_review_page(client, login, upload, mingxi_village):
+    login("county")
+    response = upload(small_roster(mingxi_village), MINGXI)
+    batch = ImportBatch.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/imports/{batch.pk}/"
+    assert batch.status == BatchStatus.REVIEW
+    assert batch.source == "web"
+    assert (batch.rows_read, batch.rows_imported, batch.rows_rejected) == (5, 4, 1)
+    assert batch.households_new == 2 and batch.persons_new == 4
+
+    page = client.get(f"/imports/{batch.pk}/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert '<dd id="rows-read">5</dd>' in body
+    assert '<dd id="rows-imported">4</dd>' in body
+    assert '<dd id="rows-rejected">1</dd>' in body
+    assert f'id="village-{mingxi_village}"' in body
+    assert 'id="merge-form"' in body and 'id="refuse-form"' in body
+    assert f"/imports/{batch.pk}/errors.xlsx" in body
+    assert "证件号码" in body  # the rejected row's column
+    assert 'hx-trigger="every 1s"' not in body  # no polling at review
+
+
+def test_upload_refuses_other_file_types_and_regions_out_of_scope(client, login, upload, mingxi_village):
+    login("county")
+    response = upload(b"hello", MINGXI, name="roster.txt")
+    assert response.status_code == 422
+    assert 'id="upload-form"' in response.content.decode()
+    response = upload(small_roster(mingxi_village), NINGHUA)
+    assert response.status_code == 422  # not one of the choices
+    assert not ImportBatch.objects.exists()
+
+
+def test_township_officer_may_choose_only_inside_the_township(client, login, upload, mingxi_village):
+    login("township", "350421100000")
+    body = client.get("/imports/").content.decode()
+    assert 'value="350421100000"' in body
+    assert f'value="{mingxi_village}"' in body
+    assert f'value="{MINGXI}"' not in body
+    assert upload(small_roster(mingxi_village), MINGXI).status_code == 422
+
+
+# ------------------------------------------------------------------ one batch
+
+
+def test_batch_pages_in_scope_and_out_of_scope(client, login, batch_of, mingxi_village, ninghua_village):
+    mine = batch_of(MINGXI, mingxi_village)
+    theirs = batch_of(NINGHUA, ninghua_village)
+    login("county")
+    for url in (f"/imports/{mine.pk}/", f"/imports/{mine.pk}/progress/", f"/imports/{mine.pk}/errors.xlsx"):
+        assert client.get(url).status_code == 200, url
+    for url in (f"/imports/{theirs.pk}/", f"/imports/{theirs.pk}/progress/", f"/imports/{theirs.pk}/errors.xlsx"):
+        assert client.get(url).status_code == 404, url
+    assert client.post(f"/imports/{theirs.pk}/merge/").status_code == 404
+    assert client.post(f"/imports/{theirs.pk}/refuse/", {"comment": "不对"}).status_code == 404
+    assert client.get("/imports/999999/").status_code == 404
+    listing = client.get("/imports/").content.decode()
+    assert f'id="batch-{mine.pk}"' in listing
+    assert f'id="batch-{theirs.pk}"' not in listing
+    theirs.refresh_from_db()
+    assert theirs.status == BatchStatus.REVIEW
+
+
+def test_city_viewer_sees_batches_but_cannot_decide(client, login, batch_of, mingxi_village):
+    batch = batch_of(MINGXI, mingxi_village)
+    login("city", CITY)
+    page = client.get(f"/imports/{batch.pk}/")
+    assert page.status_code == 200
+    assert 'id="merge-form"' not in page.content.decode()
+    assert client.post(f"/imports/{batch.pk}/merge/").status_code == 404
+    assert client.post(f"/imports/{batch.pk}/refuse/", {"comment": "不对"}).status_code == 404
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.REVIEW
+
+
+def test_evaluator_cannot_decide(client, login, batch_of, mingxi_village):
+    batch = batch_of(MINGXI, mingxi_village)
+    login("evaluator", MINGXI)
+    assert client.post(f"/imports/{batch.pk}/merge/").status_code == 404
+    assert client.post(f"/imports/{batch.pk}/refuse/", {"comment": "不对"}).status_code == 404
+
+
+def test_merge_writes_the_households(client, login, batch_of, mingxi_village):
+    batch = batch_of(MINGXI, mingxi_village)
+    login("county")
+    response = client.post(f"/imports/{batch.pk}/merge/")
+    assert response.status_code == 302 and response["Location"] == f"/imports/{batch.pk}/"
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.MERGED
+    assert Household.objects.filter(household_number__in=[f"{mingxi_village}90001", f"{mingxi_village}90002"]
+                                    ).count() == 2
+    body = client.get(f"/imports/{batch.pk}/").content.decode()
+    assert 'id="merged-note"' in body
+    assert f"/households/?region={MINGXI}" in body
+    assert 'id="merge-form"' not in body
+    # a second merge is refused by the service, not a crash
+    again = client.post(f"/imports/{batch.pk}/merge/", follow=True)
+    assert again.status_code == 200
+    assert 'class="alert error' in again.content.decode()
+
+
+def test_refuse_needs_a_comment(client, login, batch_of, mingxi_village):
+    batch = batch_of(MINGXI, mingxi_village)
+    login("county")
+    response = client.post(f"/imports/{batch.pk}/refuse/", {"comment": ""})
+    assert response.status_code == 422
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.REVIEW
+    response = client.post(f"/imports/{batch.pk}/refuse/", {"comment": "户编号有误"})
+    assert response.status_code == 302
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.REFUSED
+    assert not Household.objects.filter(household_number=f"{mingxi_village}90001").exists()
+    body = client.get(f"/imports/{batch.pk}/").content.decode()
+    assert 'id="refused-note"' in body and "户编号有误" in body
+
+
+def test_progress_asks_htmx_to_reload_when_done(client, login, batch_of, mingxi_village):
+    batch = batch_of(MINGXI, mingxi_village)
+    login("county")
+    response = client.get(f"/imports/{batch.pk}/progress/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert response["HX-Refresh"] == "true"
+    ImportBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.VALIDATING, progress=40,
+                                                   progress_label="校验")
+    response = client.get(f"/imports/{batch.pk}/progress/", HTTP_HX_REQUEST="true")
+    assert "HX-Refresh" not in response
+    body = response.content.decode()
+    assert 'hx-trigger="every 1s"' in body and 'value="40"' in body
+    page = client.get(f"/imports/{batch.pk}/").content.decode()
+    assert f'hx-get="/imports/{batch.pk}/progress/"' in page
+
+
+def test_rejections_are_paged_and_downloadable(client, login, batch_of, mingxi_village):
+    batch = batch_of(MINGXI, mingxi_village, bad_rows=3)
+    login("county")
+    response = client.get(f"/imports/{batch.pk}/errors.xlsx")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert "attachment" in response["Content-Disposition"]
+    frame = fastexcel.read_excel(response.content).load_sheet(0, dtypes="string").to_polars()
+    assert frame.height >= 3
+    from fupin.imports.models import ImportRejection
+
+    real = batch.rejections.count()
+    ImportRejection.objects.bulk_create(
+        ImportRejection(batch=batch, row_number=1000 + i, column="姓名", reason="测试") for i in range(120))
+    first = client.get(f"/imports/{batch.pk}/").content.decode()
+    assert first.count('<td class="wrap">测试</td>') == 100 - real
+    second = client.get(f"/imports/{batch.pk}/?page=2").content.decode()
+    assert 'class="wrap">测试</td>' in second
+
+
+# ------------------------------------------------------------------ template and export
+
+
+def test_blank_template(client, login):
+    login("evaluator")
+    response = client.get("/imports/template.xlsx")
+    assert response.status_code == 200
+    assert "attachment" in response["Content-Disposition"]
+    assert fastexcel.read_excel(response.content).load_sheet(0).to_polars().columns == roster.HEADERS
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_export_in_scope(client, login, make_household, mingxi_village, ninghua_village, fmt):
+    make_household(mingxi_village, members=2)
+    make_household(ninghua_village, members=2)
+    login("county")
+    response = client.get("/imports/export/", {"region": MINGXI, "format": fmt})
+    assert response.status_code == 200
+    assert "attachment" in response["Content-Disposition"]
+    assert response.content
+    assert client.get("/imports/export/", {"region": NINGHUA, "format": fmt}).status_code == 404
+    assert client.get("/imports/export/", {"region": "nonsense", "format": fmt}).status_code == 404
+    assert client.get("/imports/export/", {"region": MINGXI, "format": "pdf"}).status_code == 400
+
+
+def test_export_masks_ids_for_a_city_viewer(client, login, make_household, mingxi_village):
+    household = make_household(mingxi_village, members=2)
+    number = household.members.first().id_number
+    login("city", CITY)
+    response = client.get("/imports/export/", {"region": MINGXI, "format": "csv"})
+    assert response.status_code == 200
+    text = response.content.decode("utf-8-sig")
+    assert number not in text
+    assert mask_id_number(number) in text  # masked, not dropped
+    client.logout()
+    login("county")
+    text = client.get("/imports/export/", {"region": MINGXI, "format": "csv"}).content.decode("utf-8-sig")
+    assert number in text
+
+
+def test_upload_of_a_realistic_xlsx(client, login, upload, mingxi_village, tmp_path):
+    """A messy but valid xlsx (title row, two-row header, labels for codes) as a county office sends it."""
+    from .roster_files import Village, as_labels, build_roster, write_xlsx
+
+    village = Village(mingxi_village, "明溪县", "雪峰镇", "城东居委会")
+    rows = as_labels(build_roster(households=3, villages=[village], sizes=(2, 3, 1), start=7001))
+    path = write_xlsx(tmp_path / "明溪县花名册.xlsx", rows, title_rows=["明溪县建档立卡贫困户花名册"],
+                      two_row_header=True)
+    login("county")
+    response = upload(path.read_bytes(), MINGXI, name="明溪县花名册.xlsx")
+    assert response.status_code == 302
+    batch = ImportBatch.objects.get()
+    assert batch.status == BatchStatus.REVIEW, batch.error
+    assert (batch.rows_read, batch.rows_imported, batch.rows_rejected) == (6, 6, 0), list(batch.rejections.values_list("row_number", "column", "value", "reason"))
+    assert (batch.households_new, batch.persons_new) == (3, 6)
+    body = client.get(f"/imports/{batch.pk}/").content.decode()
+    assert 'id="no-rejections"' in body
+    assert client.post(f"/imports/{batch.pk}/merge/").status_code == 302
+    assert Household.objects.filter(household_number__startswith=f"{mingxi_village}700").count() == 3

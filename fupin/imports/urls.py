@@ -1,0 +1,18 @@
+"""Page URLs of the roster import and export (导入导出), under /imports/."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "imports"
+
+urlpatterns = [
+    path("", views.batch_list, name="list"),
+    path("template.xlsx", views.template_file, name="template"),
+    path("export/", views.export, name="export"),
+    path("<int:pk>/", views.batch_page, name="batch"),
+    path("<int:pk>/progress/", views.batch_progress, name="progress"),
+    path("<int:pk>/merge/", views.batch_merge, name="merge"),
+    path("<int:pk>/refuse/", views.batch_refuse, name="refuse"),
+    path("<int:pk>/errors.xlsx", views.batch_errors, name="errors"),
+]

@@ -1,0 +1,212 @@
+"""Pages of the roster import and export (花名册导入导出).
+
+Thin views over :mod:`fupin.imports.selectors` (reads, scoped) and :mod:`fupin.imports.services`
+(writes, which check the actor's region again). Out of scope, or a write without ``registry.edit``:
+404. The upload lands the file and starts the validation in a background thread; the batch page
+polls its progress through htmx and reloads when the batch is ready for review.
+
+Decisions:
+
+- Validation runs in a daemon thread of the web process (no task queue in this deployment); the
+  thread closes its database connection at the end. ``settings.FUPIN_IMPORT_SYNC = True`` runs it
+  inline instead (tests). A batch left ``validating`` by a restarted process shows its last progress;
+  it can be refused.
+- Merge runs inside the POST (one transaction in the service).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from fupin.core.scoping import ScopeError, region_in_scope
+from fupin.policy import roles
+from fupin.policy.regions import RegionCodeError, normalize_code
+from fupin.regions.models import Region
+
+from . import selectors, services
+from .choices import BatchStatus
+from .forms import ExportForm, RefuseForm, UploadForm
+from .pipelines.export_roster import export_roster
+from .template_file import TEMPLATE_FILE_NAME, template_xlsx
+
+logger = logging.getLogger(__name__)
+
+REJECTIONS_PAGE_SIZE = 100
+BATCHES_PAGE_SIZE = 50
+RUNNING = {BatchStatus.LANDED, BatchStatus.VALIDATING, BatchStatus.MERGING}
+EXPORT_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+}
+
+
+def _may_edit(user: Any) -> bool:
+    return user.has_capability(roles.EDIT_REGISTRY)
+
+
+def _require_editor(user: Any, region_code: str) -> None:
+    if not region_in_scope(user, region_code, roles.EDIT_REGISTRY):
+        raise ScopeError("不存在或无权操作 / not found")
+
+
+def _attachment(content: bytes, content_type: str, file_name: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=file_name)
+    return response
+
+
+def run_validation(batch_id: int, actor: Any) -> None:
+    """Validate the batch: inline with ``FUPIN_IMPORT_SYNC``, else in a daemon thread."""
+    if getattr(settings, "FUPIN_IMPORT_SYNC", False):
+        services.validate_batch(batch_id, actor=actor)
+        return
+
+    def work() -> None:
+        try:
+            services.validate_batch(batch_id, actor=actor)
+        except Exception:  # the service marks the batch failed; the page shows it
+            logger.exception("validation of import batch %s failed", batch_id)
+        finally:
+            connection.close()
+
+    threading.Thread(target=work, name=f"import-batch-{batch_id}", daemon=True).start()
+
+
+@login_required
+def batch_list(request: HttpRequest) -> HttpResponse:
+    """导入导出 — the batches the user may see, the upload form (editors) and the export form."""
+    user = request.user
+    can_upload = _may_edit(user) and user.region_id is not None
+    form = None
+    if request.method == "POST":
+        if not can_upload:
+            raise Http404
+        form = UploadForm(request.POST, request.FILES, user=user)
+        if form.is_valid():
+            region_code = form.cleaned_data["region_code"]
+            _require_editor(user, region_code)
+            upload = form.cleaned_data["file"]
+            try:
+                batch = services.land_file(actor=user, file_name=upload.name, content=upload.read(),
+                                           region_code=region_code, source="web")
+            except services.ImportRefused as exc:
+                form.add_error("file", exc.message)
+            else:
+                run_validation(batch.pk, user)
+                return redirect("imports:batch", batch.pk)
+    elif can_upload:
+        form = UploadForm(user=user)
+    page = Paginator(selectors.batches(user), BATCHES_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"page": page, "form": form, "export_form": ExportForm(user=user)}
+    return render(request, "imports/list.html", context, status=422 if form is not None and form.errors else 200)
+
+
+def _detail_context(request: HttpRequest, batch: Any, refuse_form: RefuseForm | None = None) -> dict[str, Any]:
+    user = request.user
+    rejections = Paginator(batch.rejections.all(), REJECTIONS_PAGE_SIZE).get_page(request.GET.get("page"))
+    can_decide = batch.status == BatchStatus.REVIEW and region_in_scope(user, batch.region_code,
+                                                                        roles.EDIT_REGISTRY)
+    region = Region.objects.filter(code=batch.region_code).first()
+    return {
+        "batch": batch, "region": region, "running": batch.status in RUNNING, "rejections": rejections,
+        "can_decide": can_decide, "refuse_form": refuse_form or RefuseForm(),
+    }
+
+
+@login_required
+@require_GET
+def batch_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """一个导入批次 — progress while validating; counts, villages and rejected rows at review."""
+    batch = selectors.batch_detail(request.user, pk)
+    return render(request, "imports/detail.html", _detail_context(request, batch))
+
+
+@login_required
+@require_GET
+def batch_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress bar (htmx polls it); once the batch is no longer running the page reloads."""
+    batch = selectors.batch_detail(request.user, pk)
+    response = render(request, "imports/_progress.html", {"batch": batch, "running": batch.status in RUNNING})
+    if batch.status not in RUNNING and request.headers.get("HX-Request"):
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@login_required
+@require_POST
+def batch_merge(request: HttpRequest, pk: int) -> HttpResponse:
+    """确认入库 — merge the batch into the registry."""
+    batch = selectors.batch_detail(request.user, pk)
+    _require_editor(request.user, batch.region_code)
+    try:
+        services.merge_batch(actor=request.user, batch_id=batch.pk, comment=request.POST.get("comment", ""))
+    except services.ImportRefused as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The batch was merged into the registry."))
+    return redirect("imports:batch", batch.pk)
+
+
+@login_required
+@require_POST
+def batch_refuse(request: HttpRequest, pk: int) -> HttpResponse:
+    """拒绝 — refuse the whole batch, with a reason."""
+    batch = selectors.batch_detail(request.user, pk)
+    _require_editor(request.user, batch.region_code)
+    form = RefuseForm(request.POST)
+    if not form.is_valid():
+        return render(request, "imports/detail.html", _detail_context(request, batch, form), status=422)
+    try:
+        services.refuse_batch(actor=request.user, batch_id=batch.pk, comment=form.cleaned_data["comment"])
+    except services.ImportRefused as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The batch was refused."))
+    return redirect("imports:batch", batch.pk)
+
+
+@login_required
+@require_GET
+def batch_errors(request: HttpRequest, pk: int) -> HttpResponse:
+    """错误行 as an xlsx file."""
+    batch = selectors.batch_detail(request.user, pk)
+    return _attachment(services.rejections_xlsx(batch.pk), EXPORT_TYPES["xlsx"], f"导入错误-{batch.pk}.xlsx")
+
+
+@login_required
+@require_GET
+def template_file(request: HttpRequest) -> HttpResponse:
+    """花名册空白模板."""
+    return _attachment(template_xlsx(), EXPORT_TYPES["xlsx"], TEMPLATE_FILE_NAME)
+
+
+@login_required
+@require_GET
+def export(request: HttpRequest) -> HttpResponse:
+    """导出花名册 — ``?region=CODE&format=xlsx|csv``: the user's scope only, IDs masked by role."""
+    user = request.user
+    raw = request.GET.get("region") or (user.region_id or "")
+    fmt = request.GET.get("format", "xlsx")
+    if fmt not in EXPORT_TYPES:
+        return HttpResponseBadRequest("format: xlsx | csv")
+    try:
+        code = normalize_code(raw)
+    except RegionCodeError as exc:
+        raise Http404 from exc
+    if not region_in_scope(user, code, roles.VIEW_REGISTRY) or not Region.objects.filter(code=code).exists():
+        raise Http404
+    content = export_roster(user, code, fmt)
+    return _attachment(content, EXPORT_TYPES[fmt], f"花名册-{code}.{fmt}")
