@@ -23,7 +23,8 @@ def rows_of(households: list[Household]) -> pl.DataFrame:
     hh = registry_frames.registry_households(numbers).select("id", "household_number", "village_code",
                                                              *HOUSEHOLD_COMPARED)
     mm = registry_frames.registry_members(numbers).select("household_id", *MEMBER_COMPARED)
-    rows = mm.join(hh.rename({"id": "household_id"}), on="household_id").drop("household_id")
+    rows = (mm.join(hh.rename({"id": "household_id"}), on="household_id").drop("household_id")
+            .sort("household_number", "relation", "id_number"))
     return rows.with_row_index("_row", offset=2).with_columns(
         pl.col("_row").cast(pl.Int64), pl.lit("1").alias("sex"), pl.lit(date(1970, 5, 1)).alias("birth_date"),
         pl.lit("resident").alias("id_kind"))
