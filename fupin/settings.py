@@ -54,6 +54,9 @@ INSTALLED_APPS = [
     "fupin.regions",
     "fupin.registry",
     "fupin.imports",
+    "fupin.rules",
+    "fupin.identification",
+    "fupin.screening",
     "fupin.web",
     "fupin.demo",
 ]

@@ -10,5 +10,8 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("imports/", include("fupin.imports.urls")),
+    path("rules/", include("fupin.rules.urls")),
+    path("identification/", include("fupin.identification.urls")),
+    path("screening/", include("fupin.screening.urls")),
     path("", include("fupin.web.urls")),
 ]

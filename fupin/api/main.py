@@ -15,8 +15,11 @@ from .docs import LocalSwagger
 from .households import router as households_router
 from .imports import exports_router
 from .imports import router as imports_router
+from .identification import router as identification_router
 from .members import router as members_router
 from .regions import router as regions_router
+from .rules import router as rules_router
+from .screening import router as screening_router
 
 api = NinjaAPI(
     title="fupin API", version="1", description="精准扶贫 registry API (建档立卡)", urls_namespace="api",
@@ -28,3 +31,6 @@ api.add_router("/households", households_router)
 api.add_router("/members", members_router)
 api.add_router("/imports", imports_router)
 api.add_router("/exports", exports_router)
+api.add_router("/rules", rules_router)
+api.add_router("/identification", identification_router)
+api.add_router("/screening", screening_router)
