@@ -13,9 +13,9 @@ from . import errors
 from .auth import token_auth
 from .docs import LocalSwagger
 from .households import router as households_router
+from .identification import router as identification_router
 from .imports import exports_router
 from .imports import router as imports_router
-from .identification import router as identification_router
 from .members import router as members_router
 from .regions import router as regions_router
 from .rules import router as rules_router
