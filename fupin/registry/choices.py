@@ -12,6 +12,11 @@ class RecordStatus(models.TextChoices):
 
     ACTIVE = "active", "在册 active"
     LEFT = "left", "已注销 left"
+    #: A household that applied and is going through the identification procedure (识别程序); not on
+    #: the registry yet, so no list or figure counts it (they count ``active`` only).
+    APPLICANT = "applicant", "申请中 applicant"
+    #: An applicant the procedure did not admit (驳回 or 撤回); kept with its case, counted nowhere.
+    DECLINED = "declined", "未纳入 not admitted"
 
 
 class CategoryFormVersion(models.TextChoices):

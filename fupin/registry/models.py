@@ -32,14 +32,20 @@ class Household(TimeStamped, Versioned):
     """贫困户 — a registered household (整户识别: the household is the unit)."""
 
     household_number = models.CharField("户编号 household number", max_length=32, unique=True)
+    # 扶贫手册编号: given at 建档 by the identification procedure (county code + year + sequence); blank
+    # until then. The database default lets bulk loads that do not name the column insert "".
+    handbook_number = models.CharField("扶贫手册编号 handbook number", max_length=20, blank=True, default="",
+                                       db_default="", editable=False)
     # Region ancestors (HOPE pattern): any level filters with one equality on an indexed column.
     village = models.ForeignKey("regions.Region", verbose_name="行政村 village", on_delete=models.PROTECT,
-                                related_name="households")
-    province_code = models.CharField(max_length=12, db_index=True, editable=False)
-    city_code = models.CharField(max_length=12, db_index=True, editable=False)
-    county_code = models.CharField(max_length=12, db_index=True, editable=False)
-    township_code = models.CharField(max_length=12, db_index=True, editable=False)
-    village_code = models.CharField(max_length=12, db_index=True, editable=False)
+                                related_name="households", db_index=False)  # village_code is indexed
+    # Indexed in Meta.indexes (plain b-trees: no PostgreSQL ``_like`` twin, no index on the one-value
+    # province column); see docs/decisions.md "registry indexes".
+    province_code = models.CharField(max_length=12, editable=False)
+    city_code = models.CharField(max_length=12, editable=False)
+    county_code = models.CharField(max_length=12, editable=False)
+    township_code = models.CharField(max_length=12, editable=False)
+    village_code = models.CharField(max_length=12, editable=False)
     group_name = models.CharField("自然村(组) group", max_length=60, blank=True)
     address = models.CharField("详细地址 address", max_length=200, blank=True)
 
@@ -110,7 +116,7 @@ class Household(TimeStamped, Versioned):
     housing_secure = models.BooleanField("住房安全有保障 safe housing", default=True)
 
     poverty_status = models.CharField("脱贫状态 poverty status", max_length=1, default="0",
-                                      choices=choices(codes.POVERTY_STATUS), db_index=True)
+                                      choices=choices(codes.POVERTY_STATUS))
     identification_year = models.PositiveSmallIntegerField("识别年度 identified in")
     planned_exit_year = models.PositiveSmallIntegerField("计划脱贫年度 planned exit", null=True, blank=True)
     exit_year = models.PositiveSmallIntegerField("脱贫年度 exited in", null=True, blank=True)
@@ -119,7 +125,7 @@ class Household(TimeStamped, Versioned):
     size = models.PositiveSmallIntegerField("家庭人口 household size", default=0, editable=False)
 
     status = models.CharField("在册状态 record status", max_length=10, choices=RecordStatus.choices,
-                              default=RecordStatus.ACTIVE, db_index=True)
+                              default=RecordStatus.ACTIVE)
     left_reason = models.CharField("注销原因 why it left", max_length=20, blank=True,
                                    choices=choices(codes.HOUSEHOLD_LEAVE_REASON))
     left_comment = models.TextField(blank=True)
@@ -128,7 +134,16 @@ class Household(TimeStamped, Versioned):
     class Meta:
         ordering = ["village_code", "household_number"]
         verbose_name = "贫困户 household"
-        indexes = [models.Index(fields=["county_code", "status", "poverty_status"])]
+        indexes = [
+            models.Index(fields=["county_code", "status", "poverty_status"]),
+            models.Index(fields=["city_code"], name="household_city"),
+            models.Index(fields=["township_code"], name="household_township"),
+            models.Index(fields=["village_code"], name="household_village"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["handbook_number"], condition=~Q(handbook_number=""),
+                                    name="household_unique_handbook_number"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.head_name or '—'} ({self.household_number})"
@@ -147,7 +162,7 @@ class Member(TimeStamped, Versioned):
 
     household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="members")
     name = models.CharField("姓名 name", max_length=60)
-    id_number = models.CharField("证件号码 ID number", max_length=20, db_index=True)
+    id_number = models.CharField("证件号码 ID number", max_length=20)  # indexed in Meta.indexes
     id_kind = models.CharField("证件类型 ID kind", max_length=12, editable=False)
     sex = models.CharField("性别 sex", max_length=1, choices=choices(codes.SEX), editable=False)
     birth_date = models.DateField("出生日期 birth date", editable=False)
@@ -170,7 +185,7 @@ class Member(TimeStamped, Versioned):
     is_tekun = models.BooleanField("特困供养 destitute support", default=False)
 
     status = models.CharField("在册状态 record status", max_length=10, choices=RecordStatus.choices,
-                              default=RecordStatus.ACTIVE, db_index=True)
+                              default=RecordStatus.ACTIVE)
     left_reason = models.CharField("减少原因 why they left", max_length=20, blank=True,
                                    choices=choices(codes.MEMBER_LEAVE_REASON))
     left_comment = models.TextField(blank=True)
@@ -179,6 +194,7 @@ class Member(TimeStamped, Versioned):
     class Meta:
         ordering = ["household_id", "relation", "birth_date"]
         verbose_name = "家庭成员 member"
+        indexes = [models.Index(fields=["id_number"], name="member_id_number")]
         constraints = [
             # Backstop for the one-person-one-household rule (the service gives the readable error).
             models.UniqueConstraint(fields=["id_number"], condition=Q(status="active"),

@@ -81,6 +81,8 @@ class DuplicatePerson(RegistryError):
 
 
 INVALID = "数据有误,未保存 / invalid data, nothing was saved"
+#: Households whose data may still change: on the registry, or applying (识别程序 under way).
+OPEN_STATUSES = (RecordStatus.ACTIVE, RecordStatus.APPLICANT)
 
 
 def _clean_member(data: Mapping[str, Any], *, prefix: str = "") -> dict[str, Any]:
@@ -199,10 +201,15 @@ def _household_values(data: Mapping[str, Any]) -> dict[str, Any]:
 
 def create_household(
     *, actor: Any, village_code: str, data: Mapping[str, Any], members: list[Mapping[str, Any]],
-    source: str = "web",
+    source: str = "web", status: str = RecordStatus.ACTIVE,
 ) -> Household:
-    """Register a household with its members (建档). Exactly one member is the head."""
+    """Register a household with its members (建档). Exactly one member is the head.
+
+    ``status=RecordStatus.APPLICANT`` records an application instead (农户申请, by the identification
+    procedure): the same checks, but the household is not on the registry until :func:`admit_household`."""
     require_in_scope(actor, village_code, roles.EDIT_REGISTRY)
+    if status not in OPEN_STATUSES:
+        raise RegistryError(INVALID, {"status": [f"新建户的状态应为在册或申请中: {status} / invalid status"]})
     village = _village(village_code)
     values = _household_values(data)
     defaults = {f: Household._meta.get_field(f).get_default() for f in HOUSEHOLD_FIELDS}
@@ -227,14 +234,15 @@ def create_household(
             for i, m in enumerate(cleaned):
                 _check_one_household(m["id_number"], target=None, exclude_member_id=None,
                                      field_name=f"members.{i}.id_number")
-            household = Household(**values)
+            household = Household(**values, status=status)
             _set_location(household, village)
             household.household_number = _next_household_number(village.code)
             household.save()
             created = [Member.objects.create(household=household, **m) for m in cleaned]
             _refresh_derived(household)
             household.save()
-            all_fields = (*HOUSEHOLD_FIELDS, *HOUSEHOLD_DERIVED, "household_number")
+            all_fields = (*HOUSEHOLD_FIELDS, *HOUSEHOLD_DERIVED, "household_number",
+                          *(("status",) if status != RecordStatus.ACTIVE else ()))
             audit.record(actor=actor, action=ChangeAction.CREATE, obj=household,
                          changes=audit.diff({}, audit.field_values(household, all_fields)),
                          household_id=household.pk, region_code=household.village_code, source=source)
@@ -297,7 +305,7 @@ def update_household(
     with transaction.atomic():
         household = _lock_household(actor, household_id)
         _check_version(household, expected_version)
-        if household.status != RecordStatus.ACTIVE:
+        if household.status not in OPEN_STATUSES:
             raise RegistryError("该户已注销,不能修改 / the household has left the registry")
         fields = (*HOUSEHOLD_FIELDS, *HOUSEHOLD_DERIVED)
         before = audit.field_values(household, fields)
@@ -320,7 +328,7 @@ def add_member(*, actor: Any, household_id: int, data: Mapping[str, Any], source
     with transaction.atomic():
         household = _lock_household(actor, household_id)
         cleaned = _clean_member(data)
-        if household.status != RecordStatus.ACTIVE:
+        if household.status not in OPEN_STATUSES:
             raise RegistryError("该户已注销,不能添加成员 / the household has left the registry")
         _check_one_household(cleaned["id_number"], target=household, exclude_member_id=None, field_name="id_number")
         relations = [*household.members.filter(status=RecordStatus.ACTIVE).values_list("relation", flat=True),
@@ -420,3 +428,70 @@ def household_leaves(*, actor: Any, household_id: int, reason: str, comment: str
         _save_with_audit(household, before, fields, actor=actor, household=household, source=source,
                          comment=comment, action=ChangeAction.STATUS)
     return household
+
+
+# --- applicants (识别程序): the identification procedure's only writes to the registry -----------------
+
+
+def handbook_number_for(county_code: str, year: int) -> str:
+    """扶贫手册编号 = the 6-digit county code + the 4-digit year + a 5-digit sequence in the county and
+    year (15 digits, e.g. ``350421202400001``). Call inside the transaction that stores it; the unique
+    index refuses a number taken meanwhile."""
+    prefix = f"{county_code[:6]}{year:04d}"
+    last = (Household.objects.filter(handbook_number__startswith=prefix)
+            .aggregate(m=Max("handbook_number"))["m"])
+    seq = int(last[len(prefix):]) + 1 if last and last[len(prefix):].isdigit() else 1
+    return f"{prefix}{seq:05d}"
+
+
+def _set_applicant_status(actor: Any, household_id: int, *, expected: tuple[str, ...], values: dict[str, Any],
+                          comment: str, source: str, handbook_year: int | None = None) -> Household:
+    """Change an applicant's status (and with ``handbook_year`` give it a handbook number), audited."""
+    with transaction.atomic():
+        household = _lock_household(actor, household_id)
+        if household.status not in expected:
+            raise RegistryError(f"该户状态为「{RecordStatus(household.status).label}」,不能办理 / the household's "
+                                f"status is {household.status}", {"status": [household.status]})
+        fields = (*values, *(("handbook_number",) if handbook_year is not None else ()))
+        before = audit.field_values(household, fields)
+        for k, v in values.items():
+            setattr(household, k, v)
+        for _attempt in range(3):
+            if handbook_year is not None:
+                household.handbook_number = handbook_number_for(household.county_code, handbook_year)
+            version = household.version
+            try:
+                with transaction.atomic():
+                    _save_with_audit(household, before, fields, actor=actor, household=household, source=source,
+                                     comment=comment, action=ChangeAction.STATUS)
+                break
+            except IntegrityError:
+                if handbook_year is None:
+                    raise
+                household.version = version  # the number was taken meanwhile: number again
+        else:
+            raise RegistryError("扶贫手册编号冲突,请重试 / the handbook number was taken, try again")
+    return household
+
+
+def admit_household(*, actor: Any, household_id: int, year: int, comment: str = "", source: str = "web") -> Household:
+    """纳入 — at 建档 an applicant goes on the registry: status active, 脱贫状态 0 未脱贫, identified in
+    ``year``, and its handbook number (:func:`handbook_number_for`)."""
+    return _set_applicant_status(actor, household_id, expected=(RecordStatus.APPLICANT,), values={
+        "status": RecordStatus.ACTIVE, "poverty_status": "0", "identification_year": year,
+    }, comment=comment, source=source, handbook_year=year)
+
+
+def decline_household(*, actor: Any, household_id: int, reason: str, source: str = "web") -> Household:
+    """未纳入 — the procedure did not admit the applicant (驳回 or 撤回); the reason goes into the audit
+    trail. The household and its members are kept (an applicant may apply again)."""
+    if not reason.strip():
+        raise RegistryError(INVALID, {"comment": ["请说明理由 / give the reason"]})
+    return _set_applicant_status(actor, household_id, expected=(RecordStatus.APPLICANT,),
+                                 values={"status": RecordStatus.DECLINED}, comment=reason, source=source)
+
+
+def reopen_application(*, actor: Any, household_id: int, comment: str = "", source: str = "web") -> Household:
+    """再次申请 — a household not admitted earlier applies again: status back to applicant."""
+    return _set_applicant_status(actor, household_id, expected=(RecordStatus.DECLINED,),
+                                 values={"status": RecordStatus.APPLICANT}, comment=comment, source=source)

@@ -29,7 +29,7 @@ import polars as pl
 from django.db import models
 
 from fupin.core.audit import actor_name
-from fupin.core.bulk import copy_frame, now_text, reserve_id_block, update_frame
+from fupin.core.bulk import copy_frame, indexes_built_after, now_text, reserve_id_block, update_frame
 from fupin.core.models import ChangeAction, ChangeRecord
 from fupin.policy.regions import LEVEL_FIELD, PREFIX_LENGTH
 from fupin.registry.models import Household, Member
@@ -83,8 +83,23 @@ def merge_roster(diff: RosterDiff, *, batch_id: int, actor: Any,
                  step: Callable[[str], None] | None = None) -> dict[str, int]:
     """Write ``diff``; call inside ``transaction.atomic()`` holding the registry tables' lock
     (primary keys are reserved as one block). ``step(label)`` is called before each
-    stage (progress, and the crash tests' hook). Returns rows written per kind."""
+    stage (progress, and the crash tests' hook). Returns rows written per kind.
+
+    A load that is large against the tables (a county's first import) has the secondary indexes
+    built once after the rows are in (:func:`fupin.core.bulk.indexes_built_after`)."""
     step = step or (lambda label: None)
+    new_households = diff.households.filter(pl.col("state") == "new").height
+    new_members = diff.members.filter(pl.col("state") == "new").height
+    loads = {Household: new_households, Member: new_members, ChangeRecord: new_households}
+    with indexes_built_after(loads) as rebuilt:
+        written = _merge(diff, batch_id=batch_id, actor=actor, step=step)
+        step("indexes")
+    written["indexes_rebuilt"] = len(rebuilt)
+    step("done")
+    return written
+
+
+def _merge(diff: RosterDiff, *, batch_id: int, actor: Any, step: Callable[[str], None]) -> dict[str, int]:
     comment = batch_comment(batch_id)
     now = now_text()
     who = {"actor_id": getattr(actor, "pk", None), "actor_name": actor_name(actor)}
@@ -212,5 +227,4 @@ def merge_roster(diff: RosterDiff, *, batch_id: int, actor: Any,
             "action", "model", "object_id", "household_id", pl.col("village_code").fill_null("").alias("region_code"),
             "changes", pl.lit(SOURCE).alias("source"), pl.lit(comment).alias("comment"),
         ))
-    step("done")
     return written

@@ -294,3 +294,45 @@ def test_a_user_outside_the_batch_region_cannot_merge_or_refuse_it(tmp_path, mak
         services.refuse_batch(actor=outsider, batch_id=batch.pk, comment="no")
     batch.refresh_from_db()
     assert batch.status == BatchStatus.REVIEW
+
+
+@pytest.mark.parametrize("crash", [False, True])
+def test_a_large_merge_builds_indexes_after_the_load_and_a_crash_keeps_them(tmp_path, monkeypatch, crash):
+    """With the large-load path forced (PostgreSQL drops secondary indexes and foreign keys, loads,
+    builds them again), the registry ends as with the ordinary path — or, on a crash in the middle,
+    exactly as before, indexes and keys included."""
+    from django.db import connection
+
+    from fupin.core import bulk
+
+    def schema() -> list:
+        if connection.vendor != "postgresql":
+            return []
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename IN "
+                           "('registry_household', 'registry_member', 'core_changerecord') ORDER BY 1")
+            names = [r[0] for r in cursor.fetchall()]
+            cursor.execute("SELECT conname FROM pg_constraint WHERE contype = 'f' AND conrelid::regclass::text IN "
+                           "('registry_household', 'registry_member', 'core_changerecord') ORDER BY 1")
+            return names + [r[0] for r in cursor.fetchall()]
+
+    monkeypatch.setattr(bulk, "REBUILD_MIN_ROWS", 1)
+    batch = run(write_csv(new_rows(3), tmp_path / "big.csv"))
+    shape, before = schema(), snapshot()
+    members_before = Member.objects.count()
+    if crash:
+        real = merge_module.copy_frame
+
+        def crash_on_audit(model, frame):
+            if model is ChangeRecord:
+                raise RuntimeError("killed")
+            return real(model, frame)
+
+        monkeypatch.setattr(merge_module, "copy_frame", crash_on_audit)
+        with pytest.raises(services.ImportRefused, match="killed"):
+            services.merge_batch(actor=None, batch_id=batch.pk)
+        assert snapshot() == before
+    else:
+        batch = services.merge_batch(actor=None, batch_id=batch.pk)
+        assert batch.rows_imported == 9 and Member.objects.count() == members_before + 9
+    assert schema() == shape

@@ -181,3 +181,19 @@ def test_household_leaves_with_reason_and_is_kept(make_user, make_household):
     assert set(h.members.values_list("status", flat=True)) == {"left"}
     with pytest.raises(services.RegistryError, match="已注销"):
         services.update_household(actor=actor, household_id=h.pk, expected_version=None, data={"phone": "1"})
+
+
+@pytest.mark.django_db
+def test_the_database_itself_refuses_one_person_in_two_active_households():
+    """The backstop under the service's readable error: the conditional unique index exists after every
+    migration (a Django quirk once dropped it with the id_number index)."""
+    from django.db import IntegrityError, transaction
+
+    from fupin.registry.models import Member
+    from fupin.testing import make_household_for
+
+    first = make_household_for(members=1)
+    second = make_household_for(members=1)
+    person = first.members.get()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Member.objects.filter(pk=second.members.get().pk).update(id_number=person.id_number)
