@@ -5,7 +5,11 @@ from pathlib import Path
 
 POLICY = Path(__file__).resolve().parent.parent
 ALLOWED_ROOTS = {"__future__", "dataclasses", "datetime", "decimal", "typing", "collections", "re", "math",
-                 "enum", "functools", "itertools", "polars", "fupin"}
+                 "enum", "functools", "itertools", "polars", "fupin",
+                 "sqlglot",  # the rule language's parser (fupin/policy/rules)
+                 "tomllib", "pathlib", "importlib",  # reading the shipped policy files (fupin/policy/data)
+                 "fractions", "json", "hashlib", "unicodedata", "difflib", "types", "operator",
+                 "sys", "argparse"}  # sys/argparse: the docs generators run as python -m
 
 
 def _imports(path: Path) -> list[str]:
@@ -20,7 +24,7 @@ def _imports(path: Path) -> list[str]:
 
 
 def test_policy_modules_import_no_django():
-    modules = [p for p in POLICY.glob("*.py")]
+    modules = [p for p in POLICY.rglob("*.py") if "tests" not in p.relative_to(POLICY).parts]
     assert modules
     for path in modules:
         for name in _imports(path):
