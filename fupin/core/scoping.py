@@ -48,6 +48,28 @@ SCOPE_RULES: dict[str, Callable[[Region], Q]] = {
     "accounts.user": _by_code_prefix("region__code"),
     "imports.importbatch": _by_code_prefix("region_code"),
     "imports.importrejection": _by_code_prefix("batch__region_code"),
+    # 规则与判定: policy versions by their region (the national default, "", belongs to no user's region);
+    # decisions by the household's ancestor codes they carry; runs by their region; results by household.
+    "rules.policyversion": _by_code_prefix("region_code"),
+    "rules.ruledefinition": _by_code_prefix("policy_version__region_code"),
+    "rules.householddecision": _by_ancestor_column(""),
+    "rules.rulerun": _by_code_prefix("region_code"),
+    "rules.rulematch": _by_ancestor_column("household__"),
+    "rules.pathwayrun": _by_code_prefix("region_code"),
+    "rules.pathwayassignment": _by_ancestor_column("household__"),
+    # 数据比对: a list is seen inside its region and from the regions below it (a township officer runs
+    # the county's lists over the township; its records and rejected rows stay with the list's region).
+    "screening.departmentlist": lambda region: (
+        Q(region_code__startswith=prefix_of(region.code, region.level))
+        | Q(region_code__in=[prefix_of(region.code, lv).ljust(12, "0") for lv in range(1, region.level)])),
+    "screening.departmentrecord": _by_code_prefix("department_list__region_code"),
+    "screening.departmentrejection": _by_code_prefix("department_list__region_code"),
+    "screening.screeningrun": _by_code_prefix("region_code"),
+    "screening.screeninghit": _by_ancestor_column(""),
+    "identification.identificationcase": _by_ancestor_column(""),
+    "identification.procedureevent": _by_ancestor_column("case__"),
+    "identification.objection": _by_ancestor_column("case__"),
+    "identification.proceduresetting": _by_code_prefix("region_code"),
 }
 
 

@@ -22,7 +22,20 @@ EDIT_REGISTRY = "registry.edit"
 VIEW_FULL_ID = "registry.view_full_id"
 VIEW_AUDIT = "audit.view"
 MANAGE_USERS = "accounts.manage"
+#: Take part in the identification procedure (识别程序); which steps a role may perform is the
+#: procedure's data (fupin.policy.procedure), this capability only opens the door.
+PERFORM_IDENTIFICATION = "identification.perform"
 
+#: 数据比对 (cross-department screening): see the department lists, runs and the exception queue …
+VIEW_SCREENING = "screening.view"
+#: … import another department's list (部门名单导入) …
+IMPORT_SCREENING_LIST = "screening.import"
+#: … run a screening over a region (开展比对) …
+RUN_SCREENING = "screening.run"
+#: … and confirm or dismiss a hit (核实疑点: township officers, and county officers above them).
+DECIDE_SCREENING = "screening.decide"
+#: 政策管理: create, edit and release the policy versions (政策版本) of one's own region (county overrides).
+MANAGE_POLICY = "policy.manage"
 
 @dataclass(frozen=True)
 class Role:
@@ -39,10 +52,14 @@ def _role(id: str, zh: str, en: str, *caps: str) -> Role:
 ROLES: dict[str, Role] = {
     r.id: r
     for r in (
-        _role("village", "村干部", "Village cadre", VIEW_REGISTRY, EDIT_REGISTRY, VIEW_FULL_ID, VIEW_AUDIT),
-        _role("workteam", "驻村工作队员", "Work-team member", VIEW_REGISTRY, EDIT_REGISTRY, VIEW_FULL_ID, VIEW_AUDIT),
-        _role("township", "乡镇干部", "Township officer", VIEW_REGISTRY, EDIT_REGISTRY, VIEW_FULL_ID, VIEW_AUDIT),
-        _role("county", "县扶贫办", "County officer", VIEW_REGISTRY, EDIT_REGISTRY, VIEW_FULL_ID, VIEW_AUDIT),
+        _role("village", "村干部", "Village cadre", VIEW_REGISTRY, EDIT_REGISTRY, VIEW_FULL_ID, VIEW_AUDIT,
+              PERFORM_IDENTIFICATION),
+        _role("workteam", "驻村工作队员", "Work-team member", VIEW_REGISTRY, EDIT_REGISTRY, VIEW_FULL_ID, VIEW_AUDIT,
+              PERFORM_IDENTIFICATION),
+        _role("township", "乡镇干部", "Township officer", VIEW_REGISTRY, EDIT_REGISTRY, VIEW_FULL_ID, VIEW_AUDIT,
+              PERFORM_IDENTIFICATION),
+        _role("county", "县扶贫办", "County officer", VIEW_REGISTRY, EDIT_REGISTRY, VIEW_FULL_ID, VIEW_AUDIT,
+              PERFORM_IDENTIFICATION),
         _role("city", "市级查看", "City viewer", VIEW_REGISTRY),
         _role("province", "省级查看", "Province viewer", VIEW_REGISTRY),
         _role("evaluator", "第三方评估", "Evaluator", VIEW_REGISTRY),
@@ -51,6 +68,27 @@ ROLES: dict[str, Role] = {
               MANAGE_USERS),
     )
 }
+
+#: Who takes part in the cross-department screening (数据比对). Decision: village cadres and work
+#: teams do not see the queue — it holds other departments' records of their neighbours, and one of
+#: the lists is the village cadres themselves; city/province viewers, evaluators and auditors read it
+#: (ID numbers masked as everywhere by role); county officers import lists, township and county
+#: officers run screenings and decide hits; administrators import and run but do not decide.
+SCREENING_GRANTS: dict[str, frozenset[str]] = {
+    "township": frozenset({VIEW_SCREENING, RUN_SCREENING, DECIDE_SCREENING}),
+    "county": frozenset({VIEW_SCREENING, IMPORT_SCREENING_LIST, RUN_SCREENING, DECIDE_SCREENING}),
+    "city": frozenset({VIEW_SCREENING}),
+    "province": frozenset({VIEW_SCREENING}),
+    "evaluator": frozenset({VIEW_SCREENING}),
+    "auditor": frozenset({VIEW_SCREENING}),
+    "admin": frozenset({VIEW_SCREENING, IMPORT_SCREENING_LIST, RUN_SCREENING}),
+}
+ROLES = {rid: Role(r.id, r.zh, r.en, r.capabilities | SCREENING_GRANTS.get(rid, frozenset()))
+         for rid, r in ROLES.items()}
+
+#: Who manages policy versions (政策版本): county poverty offices and administrators of their region.
+POLICY_GRANTS: dict[str, frozenset[str]] = {"county": frozenset({MANAGE_POLICY}), "admin": frozenset({MANAGE_POLICY})}
+ROLES = {rid: Role(r.id, r.zh, r.en, r.capabilities | POLICY_GRANTS.get(rid, frozenset())) for rid, r in ROLES.items()}
 
 ROLE_CHOICES = [(r.id, r.zh) for r in ROLES.values()]
 

@@ -1,0 +1,213 @@
+"""Read a department list (部门名单) file into a frame of strings, one column per field of its kind.
+
+Extract stage of a department list import. It reads files the way the roster import does and reuses
+its helpers (:func:`fupin.imports.pipelines.read_roster.normalise_header`, ``decode_csv``,
+``xlsx_first_row``); the header detection is its own because the roster's is bound to the roster's
+column set. Decisions:
+
+- **Formats.** ``.xlsx``/``.xlsm`` through fastexcel, every cell as a string (the first sheet whose
+  first 30 rows hold a header); anything else is CSV, UTF-8 with or without BOM, else GB18030 (a
+  superset of GBK and GB2312), judged on the first 64 KiB.
+- **Header row.** The first :data:`HEADER_SCAN_ROWS` rows are scanned; a cell is normalised (NFKC,
+  no whitespace, lower case, no ``*``) and looked up among the spellings of the kind's columns
+  (:mod:`fupin.policy.department_lists`), also without a trailing ``(…)``. The header is the row
+  naming the ID number column with the most known columns (the first on a tie). Rows above it
+  (titles) are ignored; a file without an ID number column is refused as a whole.
+- **Data rows.** A row is data when a known column has a value and it is not a note row (a single
+  filled cell starting with 注/备注/说明/填表/制表/审核/合计/小计 or containing a colon). Empty rows,
+  rows with values only in unknown columns (a pre-numbered 序号) and note rows are not counted.
+- **Row numbers.** ``_row`` is the row number as the spreadsheet or an editor shows it (1-based,
+  title rows included).
+- **IDs stored as numbers.** In xlsx the ID column is read a second time as ``boolean``: number cells
+  come back as values, text cells as null, so ``_id_numeric`` marks each ID whose digits a spreadsheet
+  already lost (refused, never repaired).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import fastexcel
+import polars as pl
+
+from fupin.imports.pipelines.read_roster import decode_csv, normalise_header, xlsx_first_row
+from fupin.policy.department_lists import ListKind
+
+HEADER_SCAN_ROWS = 30
+XLSX_SUFFIXES = (".xlsx", ".xlsm")
+_NOTE = r"^(注|备注|说明|填表|制表|审核|合计|小计)|[:：]"
+
+
+class ListReadError(ValueError):
+    """The file cannot be read as a list of its kind (undecodable, no ID number column …)."""
+
+
+@dataclass(frozen=True)
+class RawList:
+    """The data rows as strings: ``_row``, ``_id_numeric`` and one Utf8 column per field of the kind
+    (absent columns are null)."""
+
+    frame: pl.DataFrame
+    encoding: str
+    header_row: int
+    headers: dict[str, str]  # field -> header as written in the file
+    unknown_headers: list[str]
+
+
+@cache
+def header_index(kind: ListKind) -> dict[str, str]:
+    """Normalised header spelling → field, for one kind."""
+    index: dict[str, str] = {}
+    for column in kind.columns:
+        for spelling in column.spellings:
+            index.setdefault(normalise_header(spelling), column.field)
+    return index
+
+
+def field_of(kind: ListKind, cell: object) -> str | None:
+    """The field a header cell names in a list of ``kind``, or None."""
+    key = normalise_header(cell)
+    if not key:
+        return None
+    index = header_index(kind)
+    if key in index:
+        return index[key]
+    return index.get(re.sub(r"\([^()]*\)$", "", key))
+
+
+def _find_header(kind: ListKind, rows: list[list[str | None]]) -> int:
+    """0-based index of the header row (see the module docstring)."""
+    best, best_score = -1, 0
+    for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        fields = {field_of(kind, cell) for cell in row} - {None}
+        if "id_number" in fields and len(fields) > best_score:
+            best, best_score = i, len(fields)
+    if best < 0:
+        raise ListReadError("找不到表头:前30行中没有证件号码(身份证号码)列 / no header with an ID number column "
+                            "in the first 30 rows")
+    return best
+
+
+def _map_columns(kind: ListKind, header: list[str | None]) -> tuple[dict[int, str], dict[str, str], list[str]]:
+    by_index: dict[int, str] = {}
+    headers: dict[str, str] = {}
+    unknown: list[str] = []
+    for i, cell in enumerate(header):
+        text = "" if cell is None else str(cell).strip()
+        if not text:
+            continue
+        field = field_of(kind, text)
+        if field is None or field in headers:
+            unknown.append(text)
+            continue
+        by_index[i] = field
+        headers[field] = text
+    return by_index, headers, unknown
+
+
+def _build(kind: ListKind, body: pl.DataFrame, *, first_data_row: int, header_row: int,
+           header: list[str | None], id_numeric: pl.Series | None, encoding: str) -> RawList:
+    """``body``: the rows below the header, positional columns; ``first_data_row``: its first row's number."""
+    by_index, headers, unknown = _map_columns(kind, header)
+    names = body.columns
+    numeric = (id_numeric.is_not_null() if id_numeric is not None
+               else pl.repeat(False, body.height, dtype=pl.Boolean, eager=True))
+    cells = [pl.col(n).cast(pl.Utf8).str.strip_chars() for n in names]
+    cleaned = [pl.when(c != "").then(c).alias(n) for c, n in zip(cells, names, strict=True)]
+    grid = body.select(cleaned) if names else body
+    known = [names[i] for i in by_index if i < len(names)]
+    filled = pl.sum_horizontal([pl.col(n).is_not_null().cast(pl.Int32) for n in names]) if names else pl.lit(0)
+    has_value = pl.any_horizontal([pl.col(n).is_not_null() for n in known]) if known else pl.lit(False)
+    first = pl.coalesce([pl.col(n) for n in names]) if names else pl.lit(None, pl.Utf8)
+    note = (filled == 1) & first.str.contains(_NOTE).fill_null(False)
+    frame = grid.with_columns(
+        pl.int_range(first_data_row, first_data_row + pl.len(), dtype=pl.Int64).alias("_row"),
+        numeric.alias("_id_numeric"),
+    ).filter(has_value & ~note)
+    out = frame.select(
+        "_row", "_id_numeric",
+        *[pl.col(names[i]).alias(field) for i, field in by_index.items() if i < len(names)],
+    )
+    missing = [c.field for c in kind.columns if c.field not in out.columns]
+    out = out.with_columns([pl.lit(None, dtype=pl.Utf8).alias(f) for f in missing])
+    return RawList(frame=out.select("_row", "_id_numeric", *[c.field for c in kind.columns]), encoding=encoding,
+                   header_row=header_row, headers=headers, unknown_headers=unknown)
+
+
+# xlsx ------------------------------------------------------------------------------------------
+
+def read_xlsx(path: Path, kind: ListKind) -> RawList:
+    reader = fastexcel.read_excel(path)
+    error: ListReadError | None = None
+    for index in range(len(reader.sheet_names)):
+        grid = reader.load_sheet(index, header_row=None, dtypes="string").to_polars()
+        rows = [list(r) for r in grid.head(HEADER_SCAN_ROWS).iter_rows()]
+        try:
+            header_index_ = _find_header(kind, rows)
+        except ListReadError as exc:
+            error = error or exc
+            continue
+        header = list(rows[header_index_])
+        id_col = next(i for i, h in enumerate(header) if field_of(kind, h) == "id_number")
+        sheet = reader.load_sheet(index, header_row=None, use_columns=[id_col], dtypes={id_col: "boolean"})
+        id_numeric: pl.Series | None = sheet.to_polars().to_series()
+        if id_numeric is not None and id_numeric.len() != grid.height:  # ranges differ: no numeric cells known
+            id_numeric = None
+        first = xlsx_first_row(path, index)
+        start = header_index_ + 1
+        return _build(kind, grid.slice(start), first_data_row=first + start, header_row=first + header_index_,
+                      header=header, id_numeric=None if id_numeric is None else id_numeric.slice(start),
+                      encoding="xlsx")
+    raise error or ListReadError("工作簿中没有工作表 / the workbook has no sheet")
+
+
+# CSV -------------------------------------------------------------------------------------------
+
+def _utf8_from_gb18030(path: Path) -> bytes:
+    try:
+        return path.read_bytes().decode("gb18030").encode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ListReadError("无法识别文件编码(应为UTF-8或GBK/GB18030) / unknown file encoding") from exc
+
+
+def read_csv(path: Path, kind: ListKind) -> RawList:
+    import csv
+
+    with open(path, "rb") as fh:
+        start = fh.read((1 << 16) + 1)
+    if not start.strip():
+        raise ListReadError("文件为空 / the file is empty")
+    encoding, head = decode_csv(start)
+    rows: list[list[str | None]] = [list(r) for _, r in zip(range(HEADER_SCAN_ROWS), csv.reader(io.StringIO(head)),
+                                                            strict=False)]
+    header_at = _find_header(kind, rows)
+    header: list[str | None] = list(rows[header_at])
+    width = max(len(header), 1)
+
+    def load(source: Path | io.BytesIO) -> pl.DataFrame:
+        return pl.read_csv(source, has_header=False, infer_schema=False, truncate_ragged_lines=True,
+                           skip_rows=header_at + 1, schema={f"c{i}": pl.Utf8 for i in range(width)},
+                           missing_utf8_is_empty_string=False)
+
+    if encoding == "gb18030":
+        grid = load(io.BytesIO(_utf8_from_gb18030(path)))
+    else:
+        try:
+            grid = load(path)
+        except pl.exceptions.ComputeError:  # not UTF-8 after all
+            encoding = "gb18030"
+            grid = load(io.BytesIO(_utf8_from_gb18030(path)))
+    return _build(kind, grid, first_data_row=header_at + 2, header_row=header_at + 1, header=header,
+                  id_numeric=None, encoding=encoding)
+
+
+def read_list(path: Path, kind: ListKind) -> RawList:
+    """Read ``path`` (xlsx or CSV) as a list of ``kind``."""
+    path = Path(path)
+    if path.suffix.lower() in XLSX_SUFFIXES:
+        return read_xlsx(path, kind)
+    return read_csv(path, kind)

@@ -1,0 +1,179 @@
+"""Importing department lists (部门名单导入) from real xlsx and CSV files: accounting, IDs, refusals, scope."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from fupin.core.models import ChangeRecord
+from fupin.core.scoping import ScopeError
+from fupin.imports.pipelines.validate_roster import NUMERIC_ID_REASON
+from fupin.policy.idnumber import check_character, validate_id_number
+from fupin.screening import services
+from fupin.screening.models import DepartmentList, DepartmentRecord, DepartmentRejection
+from fupin.testing import MINGXI, MINGXI_TOWNSHIP, NINGHUA
+
+from .list_files import person_id, write_csv, write_xlsx
+
+AS_OF = date(2024, 6, 30)
+
+
+def _id_ending_in_x() -> str:
+    for n in range(1, 5000):
+        number = person_id(n)
+        if number.endswith("X"):
+            return number
+    raise AssertionError("no ID with check character X")
+
+
+def _records(dept_list: DepartmentList) -> list[dict]:
+    return list(DepartmentRecord.objects.filter(department_list=dept_list).order_by("row_number")
+                .values("row_number", "id_number", "name", "detail"))
+
+
+def _rejections(dept_list: DepartmentList) -> list[tuple]:
+    return list(DepartmentRejection.objects.filter(department_list=dept_list).order_by("row_number")
+                .values_list("row_number", "column", "value", "reason"))
+
+
+@pytest.fixture
+def county(make_user):
+    return make_user("county", MINGXI)
+
+
+def test_gbk_csv_with_a_title_messy_headers_bad_ids_and_notes(county, tmp_path):
+    with_x = _id_ending_in_x()
+    good = person_id(1)
+    bad_check = good[:17] + ("0" if good[17] != "0" else "1")
+    legacy15 = "350421600101123"
+    disability20 = person_id(2) + "14"
+    headers = ["序号", "所有人", " 身份证号码 ", "号牌号码", "车辆类型（中文）", "初次登记日期", "备用"]
+    rows = [
+        ["1", "张三", good, "闽G12345", "小型轿车", "2019/3/4", ""],
+        ["2", "李四", with_x.lower(), "闽G22222", "轻型货车", "2020年5月6日", ""],
+        ["3", "王五", bad_check, "闽G33333", "小型轿车", "", ""],
+        ["4", "赵六", legacy15, "闽G44444", "拖拉机", "20100101", ""],
+        ["5", "孙七", "", "闽G55555", "小型轿车", "", ""],
+        ["", "", "", "", "", "", ""],
+        ["6", "周八", disability20, "闽G66666", "三轮汽车", "不详", ""],
+        ["7", "张三", good, "闽G77777", "摩托车", "2021-01-02 00:00:00", ""],
+    ]
+    path = write_csv(tmp_path / "车辆.csv", headers, rows, encoding="gbk",
+                     title_rows=["明溪县机动车登记信息(截至2024年6月)"], after=["填表人：交警大队"])
+    dept_list = services.import_list(actor=county, kind="vehicle", region_code=MINGXI, as_of=AS_OF,
+                                     file_name=path.name, path=path, source="test")
+    assert dept_list.status == "loaded", dept_list.error
+    assert dept_list.encoding == "gb18030"
+    assert (dept_list.rows_read, dept_list.rows_accepted, dept_list.rows_rejected) == (7, 5, 2)
+    assert dept_list.accounted
+    assert dept_list.source_department == "公安交管部门"
+    assert dept_list.headers["id_number"] == "身份证号码"
+    assert dept_list.headers["vehicle_type"] == "车辆类型（中文）"
+    assert "序号" in dept_list.unknown_headers
+    records = _records(dept_list)
+    upgraded = validate_id_number(legacy15).number
+    assert [(r["row_number"], r["id_number"], r["name"]) for r in records] == [
+        (3, good, "张三"), (4, with_x, "李四"), (6, upgraded, "赵六"), (9, disability20[:18], "周八"),
+        (10, good, "张三"),
+    ]
+    assert all(len(r["id_number"]) == 18 for r in records)
+    assert records[0]["detail"] == {"plate_number": "闽G12345", "vehicle_type": "小型轿车", "brand": None,
+                                    "registered_on": "2019-03-04", "vehicle_status": None}
+    assert [r["detail"]["registered_on"] for r in records] == ["2019-03-04", "2020-05-06", "2010-01-01", "不详",
+                                                               "2021-01-02"]
+    expected = good[:17] + check_character(good[:17])
+    assert _rejections(dept_list) == [
+        (5, "身份证号码", bad_check, f"校验位错误(应为{expected[17]}) / wrong check character (expected {expected[17]})"),
+        (7, "身份证号码", "", "证件号码为空 / ID number is empty"),
+    ]
+    audit = ChangeRecord.objects.get(model="screening.departmentlist", object_id=str(dept_list.pk))
+    assert audit.actor == county and audit.region_code == MINGXI
+    assert audit.changes["rows_read"] == [None, 7]
+
+
+def test_xlsx_with_a_number_cell_id_and_date_cells(county, tmp_path):
+    a, b, c = person_id(11), person_id(12), person_id(13)
+    path = write_xlsx(tmp_path / "死亡.xlsx", ["公民身份号码", "姓名", "死亡日期", "死亡原因"], [
+        [a, "甲", None, "疾病"],
+        [b, "乙", "2023年5月6日", ""],
+        [c, "丙", "不详", ""],
+    ], title_rows=["2024年上半年死亡人员名单", "填报单位: 明溪县民政局"], numeric_id_rows={1},
+        date_cells={(0, 2): datetime(2024, 2, 3)})
+    dept_list = services.import_list(actor=county, kind="death", region_code=MINGXI, as_of=AS_OF,
+                                     file_name=path.name, path=path, source="test")
+    assert dept_list.status == "loaded", dept_list.error
+    assert (dept_list.rows_read, dept_list.rows_accepted, dept_list.rows_rejected) == (3, 2, 1)
+    records = _records(dept_list)
+    assert [(r["row_number"], r["id_number"], r["detail"]["died_on"]) for r in records] == [
+        (4, a, "2024-02-03"), (6, c, "不详")]
+    assert records[0]["detail"]["cause"] == "疾病"
+    [(row, column, _value, reason)] = _rejections(dept_list)
+    assert (row, column, reason) == (5, "公民身份号码", NUMERIC_ID_REASON)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+def test_csv_encodings(county, tmp_path, encoding):
+    ids = [person_id(20 + i) for i in range(3)]
+    path = write_csv(tmp_path / "payroll.csv", ["身份证号", "姓名", "工作单位", "职务"],
+                     [[i, "钱九", "明溪县财政局", "科员"] for i in ids])
+    dept_list = services.import_list(actor=county, kind="payroll", region_code=MINGXI, as_of=AS_OF,
+                                     file_name=f"payroll-{encoding}.csv",
+                                     content=path.read_text("utf-8").encode(encoding), source="test")
+    assert dept_list.status == "loaded", dept_list.error
+    assert (dept_list.rows_read, dept_list.rows_accepted, dept_list.rows_rejected) == (3, 3, 0)
+    assert [r["detail"]["employer"] for r in _records(dept_list)] == ["明溪县财政局"] * 3
+
+
+def test_the_same_file_again_is_refused_but_a_failed_one_may_be_retried(county, tmp_path):
+    path = write_csv(tmp_path / "cadres.csv", ["身份证号码", "姓名", "职务"], [[person_id(30), "吴十", "村主任"]])
+    first = services.import_list(actor=county, kind="village_cadre", region_code=MINGXI, as_of=AS_OF,
+                                 file_name="a.csv", path=path)
+    assert first.status == "loaded"
+    with pytest.raises(services.ScreeningRefused, match=f"第{first.pk}号名单"):
+        services.import_list(actor=county, kind="village_cadre", region_code=MINGXI, as_of=date(2024, 7, 1),
+                             file_name="renamed.csv", path=path)
+    assert DepartmentList.objects.count() == 1
+    # The same bytes as another kind are another list (e.g. a combined file); still accounted.
+    other = services.import_list(actor=county, kind="payroll", region_code=MINGXI, as_of=AS_OF,
+                                 file_name="a.csv", path=path)
+    assert other.status == "loaded" and other.rows_read == 1
+    # A file that failed as a whole does not block a retry.
+    broken = write_csv(tmp_path / "broken.csv", ["姓名", "地址"], [["张三", "某地"]])
+    failed = services.import_list(actor=county, kind="real_estate", region_code=MINGXI, as_of=AS_OF,
+                                  file_name="b.csv", path=broken)
+    assert failed.status == "failed" and "证件号码" in failed.error
+    assert not DepartmentRecord.objects.filter(department_list=failed).exists()
+    again = services.import_list(actor=county, kind="real_estate", region_code=MINGXI, as_of=AS_OF,
+                                 file_name="b.csv", path=broken)
+    assert again.status == "failed" and again.pk != failed.pk
+
+
+def test_refusals_before_landing(county, tmp_path):
+    path = write_csv(tmp_path / "x.csv", ["身份证号码"], [[person_id(40)]])
+    with pytest.raises(services.ScreeningRefused, match="unknown list kind"):
+        services.import_list(actor=county, kind="boats", region_code=MINGXI, as_of=AS_OF, file_name="x.csv",
+                             path=path)
+    with pytest.raises(services.ScreeningRefused, match="future"):
+        services.import_list(actor=county, kind="vehicle", region_code=MINGXI, as_of=date(2999, 1, 1),
+                             file_name="x.csv", path=path)
+    with pytest.raises(services.ScreeningRefused, match="empty"):
+        services.import_list(actor=county, kind="vehicle", region_code=MINGXI, as_of=AS_OF, file_name="x.csv",
+                             content=b"")
+    assert not DepartmentList.objects.exists()
+
+
+def test_scope_and_capability(make_user, tmp_path):
+    path = write_csv(tmp_path / "x.csv", ["身份证号码"], [[person_id(41)]])
+    county = make_user("county", MINGXI)
+    with pytest.raises(ScopeError):
+        services.import_list(actor=county, kind="vehicle", region_code=NINGHUA, as_of=AS_OF, file_name="x.csv",
+                             path=path)
+    for role, region in (("township", MINGXI_TOWNSHIP), ("village", MINGXI_TOWNSHIP), ("city", "350400000000")):
+        with pytest.raises(ScopeError):
+            services.import_list(actor=make_user(role, region), kind="vehicle", region_code=MINGXI_TOWNSHIP,
+                                 as_of=AS_OF, file_name="x.csv", path=path)
+    assert not DepartmentList.objects.exists()
+    admin = make_user("admin", MINGXI)
+    assert services.import_list(actor=admin, kind="vehicle", region_code=MINGXI, as_of=AS_OF, file_name="x.csv",
+                                path=path).status == "loaded"
