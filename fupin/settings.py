@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "fupin.rules",
     "fupin.identification",
     "fupin.screening",
+    "fupin.pairing",
+    "fupin.assistance",
     "fupin.web",
     "fupin.demo",
 ]

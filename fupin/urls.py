@@ -13,5 +13,7 @@ urlpatterns = [
     path("rules/", include("fupin.rules.urls")),
     path("identification/", include("fupin.identification.urls")),
     path("screening/", include("fupin.screening.urls")),
+    path("pairing/", include("fupin.pairing.urls")),
+    path("assistance/", include("fupin.assistance.urls")),
     path("", include("fupin.web.urls")),
 ]

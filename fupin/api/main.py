@@ -10,6 +10,7 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 from . import errors
+from .assistance import router as assistance_router
 from .auth import token_auth
 from .docs import LocalSwagger
 from .households import router as households_router
@@ -17,6 +18,7 @@ from .identification import router as identification_router
 from .imports import exports_router
 from .imports import router as imports_router
 from .members import router as members_router
+from .pairing import router as pairing_router
 from .regions import router as regions_router
 from .rules import router as rules_router
 from .screening import router as screening_router
@@ -34,3 +36,5 @@ api.add_router("/exports", exports_router)
 api.add_router("/rules", rules_router)
 api.add_router("/identification", identification_router)
 api.add_router("/screening", screening_router)
+api.add_router("/pairing", pairing_router)
+api.add_router("/assistance", assistance_router)
