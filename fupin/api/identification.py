@@ -1,7 +1,338 @@
-"""API endpoints of the identification app (thin: they call fupin.identification services and selectors, scoped)."""
+"""The identification procedure (识别程序) in the API: cases, steps, objections, a village's batch.
+
+Thin adapters over :mod:`fupin.identification.selectors` (scoped by :func:`fupin.core.scoping.visible_to`)
+and :mod:`fupin.identification.services` (``source="api"``). Writes need ``identification.perform``
+(else 404, like any write without its capability); out of scope is 404; a refused action (illegal step,
+wrong role, missing evidence, publicity not over, open objection, quorum …) is 422 with the procedure's
+Chinese and English message; a stale ``version`` is 409.
+"""
 
 from __future__ import annotations
 
-from ninja import Router
+import datetime as dt
+from typing import Any, Literal
 
-router = Router(tags=["identification"])
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema, Status
+from pydantic import ConfigDict
+
+from fupin.identification import selectors, services
+from fupin.identification.models import IdentificationCase
+from fupin.policy import roles
+from fupin.policy.procedure import CaseStatus, Step, earliest_end
+from fupin.registry.models import Household, Member
+
+from . import payload
+from .auth import TokenAuth
+from .schemas import DetailOut, ErrorOut, HouseholdIn, RecordId
+
+router = Router(tags=["identification 识别程序"])
+performer_auth = TokenAuth(capability=roles.PERFORM_IDENTIFICATION)
+WRITE_RESPONSES = {401: DetailOut, 404: DetailOut, 409: ErrorOut, 422: ErrorOut}
+STRICT = ConfigDict(extra="forbid")
+
+
+# ------------------------------------------------------------------------------------------ schemas
+
+
+class StepOut(Schema):
+    id: str
+    label_zh: str
+    label_en: str
+    level: str
+    roles: list[str]
+    evidence_fields: list[str] = Field(..., description="材料字段 / evidence fields to send")
+    publicity_days: int | None
+    runs_decision: bool
+    quorum: str | None
+
+
+class CaseItem(Schema):
+    """One row of the case list."""
+
+    id: int
+    household_id: int
+    household_number: str
+    head_name: str
+    village_code: str
+    procedure_id: str
+    procedure_version: str
+    step: str
+    step_label: str
+    step_started_on: dt.date
+    publicity_ends_on: dt.date | None
+    open_objections: int
+    status: str
+    status_label: str
+    version: int
+
+
+class CasePage(Schema):
+    count: int
+    page: int
+    page_size: int
+    items: list[CaseItem]
+
+
+class CaseQuery(Schema):
+    region: str = Field("", description="区划代码(2/4/6/9/12位) / region code")
+    step: str = Field("", description="当前环节 / current step id, e.g. democratic_review")
+    status: Literal["in_progress", "registered", "rejected", "withdrawn", "all"] = "in_progress"
+    q: str = Field("", description="户编号或户主姓名 / household number or head's name")
+    page: int = Field(1, ge=1, le=1_000_000)
+    page_size: int = Field(20, ge=1, le=100)
+
+
+class EventOut(Schema):
+    id: int
+    step: str
+    action: str
+    on: dt.date
+    at: dt.datetime
+    actor_name: str
+    actor_role: str
+    evidence: dict[str, Any]
+    comment: str
+    objection_id: int | None
+    decision_id: int | None
+    batch: str
+
+
+class ObjectionOut(Schema):
+    id: int
+    case_id: int
+    step: str
+    raised_by: str
+    text: str
+    raised_on: dt.date
+    resolved_on: dt.date | None
+    resolved_by_name: str
+    resolution: str
+    upheld: bool | None
+
+
+class ReasonOut(Schema):
+    rule_id: str = ""
+    label_zh: str = ""
+    label_en: str = ""
+
+
+class DecisionOut(Schema):
+    """自动判定 (fupin.rules): outcome, policy version and the rules that fired."""
+
+    id: int
+    outcome: str
+    outcome_label: str
+    policy_version: str
+    reasons: list[ReasonOut]
+    context: str
+    made_by_name: str
+    made_at: dt.datetime
+
+
+class CaseDetail(CaseItem):
+    household_status: str
+    handbook_number: str
+    started_on: dt.date
+    closed_on: dt.date | None
+    outcome_comment: str
+    steps: list[StepOut]
+    allowed_actions: list[str] = Field(..., description="what the requesting user may try now")
+    events: list[EventOut]
+    objections: list[ObjectionOut]
+    decisions: list[DecisionOut]
+
+
+class ApplicationIn(HouseholdIn):
+    """农户申请: the household (as for 建档) with its members, and the application."""
+
+    on: dt.date | None = Field(None, description="办理日期 / date (default today)")
+    applicant: str = Field("", description="申请人 (default: the head) / applicant")
+    comment: str = ""
+    procedure: Literal["national", "kaizhou", "jingyu"] | None = Field(
+        None, description="识别程序 (default: the region's setting) / procedure")
+
+
+class StepIn(Schema):
+    evidence: dict[str, Any] = Field(default_factory=dict, description="材料 / evidence fields of the step")
+    comment: str = ""
+    on: dt.date | None = None
+    version: int | None = Field(None, description="the case version the client read (并发控制)")
+
+    model_config = STRICT
+
+
+class ReasonIn(Schema):
+    reason: str
+    on: dt.date | None = None
+    version: int | None = None
+
+    model_config = STRICT
+
+
+class ObjectionIn(Schema):
+    raised_by: str = Field("", description="异议人 (empty: anonymous)")
+    text: str
+    on: dt.date | None = None
+
+    model_config = STRICT
+
+
+class ResolveIn(Schema):
+    resolution: str
+    upheld: bool = False
+    on: dt.date | None = None
+
+    model_config = STRICT
+
+
+class VillageBatchIn(StepIn):
+    version: None = None
+
+
+class VillageBatchOut(Schema):
+    count: int
+    case_ids: list[int]
+
+
+# ------------------------------------------------------------------------------------------ presenting
+
+
+def _step_out(step: Step) -> dict[str, Any]:
+    return {"id": step.id, "label_zh": step.label_zh, "label_en": step.label_en, "level": step.level,
+            "roles": sorted(step.roles), "evidence_fields": [f.name for f in step.evidence_fields()],
+            "publicity_days": step.publicity_days, "runs_decision": step.runs_decision,
+            "quorum": None if step.quorum is None else str(step.quorum)}
+
+
+def _item(case: IdentificationCase) -> dict[str, Any]:
+    step = case.current_step
+    h = case.household
+    return {
+        "id": case.pk, "household_id": h.pk, "household_number": h.household_number, "head_name": h.head_name,
+        "village_code": case.village_code, "procedure_id": case.procedure_id,
+        "procedure_version": case.procedure_version, "step": case.step, "step_label": step.label_zh,
+        "step_started_on": case.step_started_on,
+        "publicity_ends_on": earliest_end(step, case.step_started_on) if case.is_open else None,
+        "open_objections": case.open_objections, "status": case.status,
+        "status_label": "{} {}".format(*CaseStatus.LABELS.get(case.status, (case.status, ""))),
+        "version": case.version,
+    }
+
+
+def _detail(request: HttpRequest, case_id: int) -> dict[str, Any]:
+    user = request.auth
+    case = selectors.case_detail(user, case_id)
+    h = case.household
+    return {
+        **_item(case), "household_status": h.status, "handbook_number": h.handbook_number,
+        "started_on": case.started_on, "closed_on": case.closed_on, "outcome_comment": case.outcome_comment,
+        "steps": [_step_out(s) for s in case.get_procedure().steps],
+        "allowed_actions": selectors.actions_for(user, case),
+        "events": [{
+            "id": e.pk, "step": e.step, "action": e.action, "on": e.on, "at": e.at, "actor_name": e.actor_name,
+            "actor_role": e.actor_role, "evidence": e.evidence, "comment": e.comment,
+            "objection_id": e.objection_id, "decision_id": e.decision_id, "batch": e.batch,
+        } for e in selectors.events(case)],
+        "objections": [{
+            "id": o.pk, "case_id": o.case_id, "step": o.step, "raised_by": o.raised_by, "text": o.text,
+            "raised_on": o.raised_on, "resolved_on": o.resolved_on, "resolved_by_name": o.resolved_by_name,
+            "resolution": o.resolution, "upheld": o.upheld,
+        } for o in selectors.objections(case)],
+        "decisions": [{
+            "id": d.pk, "outcome": d.outcome, "outcome_label": d.outcome_label, "policy_version": d.policy_version,
+            "reasons": [r for r in d.reasons if isinstance(r, dict)], "context": d.context,
+            "made_by_name": d.made_by_name, "made_at": d.made_at,
+        } for d in selectors.decisions(case)],
+    }
+
+
+# ------------------------------------------------------------------------------------------ endpoints
+
+
+@router.get("/cases", response={200: CasePage, 422: ErrorOut})
+def list_cases(request: HttpRequest, query: Query[CaseQuery]):
+    """识别案件列表: the cases in the user's scope, filtered by region, current step and status."""
+    qs = selectors.cases(request.auth, selectors.CaseFilters(region=query.region, step=query.step,
+                                                             status=query.status, q=query.q))
+    start = (query.page - 1) * query.page_size
+    return {"count": qs.count(), "page": query.page, "page_size": query.page_size,
+            "items": [_item(c) for c in qs[start: start + query.page_size]]}
+
+
+@router.get("/cases/{case_id}", response={200: CaseDetail, 404: DetailOut})
+def get_case(request: HttpRequest, case_id: RecordId):
+    """一个案件: steps, event log, objections, automatic decisions, the actions the user may try."""
+    return _detail(request, case_id)
+
+
+@router.post("/cases", auth=performer_auth, response={201: CaseDetail, **WRITE_RESPONSES})
+def create_case(request: HttpRequest, body: ApplicationIn):
+    """农户申请: the household (status applicant) with its members, and its case."""
+    data = body.model_dump(exclude_unset=True)
+    village_code = data.pop("village_code")
+    on, applicant = data.pop("on", None), data.pop("applicant", "")
+    comment, procedure = data.pop("comment", ""), data.pop("procedure", None)
+    data = payload.clean(Household, data, nested={"members": Member})
+    members = data.pop("members")
+    evidence = {"applicant": applicant, **({"applied_on": on.isoformat()} if on else {})}
+    case = services.start_case(actor=request.auth, village_code=village_code, data=data, members=members,
+                               evidence=evidence, comment=comment, on=on, procedure_id=procedure, source="api")
+    return Status(201, _detail(request, case.pk))
+
+
+@router.post("/cases/{case_id}/steps/{step}", auth=performer_auth, response={200: CaseDetail, **WRITE_RESPONSES})
+def perform_step(request: HttpRequest, case_id: RecordId, step: str, body: StepIn):
+    """完成环节: complete the case's current step with its evidence (``on`` defaults to today)."""
+    services.perform_step(actor=request.auth, case_id=case_id, step=step, evidence=body.evidence,
+                          comment=body.comment, on=body.on, expected_version=body.version, source="api")
+    return _detail(request, case_id)
+
+
+@router.post("/cases/{case_id}/reject", auth=performer_auth, response={200: CaseDetail, **WRITE_RESPONSES})
+def reject_case(request: HttpRequest, case_id: RecordId, body: ReasonIn):
+    """驳回 with the reason; the household becomes 未纳入 (declined)."""
+    services.reject(actor=request.auth, case_id=case_id, reason=body.reason, on=body.on,
+                    expected_version=body.version, source="api")
+    return _detail(request, case_id)
+
+
+@router.post("/cases/{case_id}/withdraw", auth=performer_auth, response={200: CaseDetail, **WRITE_RESPONSES})
+def withdraw_case(request: HttpRequest, case_id: RecordId, body: ReasonIn):
+    """撤回: the household withdraws its application."""
+    services.withdraw(actor=request.auth, case_id=case_id, reason=body.reason, on=body.on,
+                      expected_version=body.version, source="api")
+    return _detail(request, case_id)
+
+
+@router.post("/cases/{case_id}/objections", auth=performer_auth, response={201: ObjectionOut, **WRITE_RESPONSES})
+def record_objection(request: HttpRequest, case_id: RecordId, body: ObjectionIn):
+    """登记异议 during the current publicity step; it blocks the step until resolved."""
+    o = services.record_objection(actor=request.auth, case_id=case_id, raised_by=body.raised_by, text=body.text,
+                                  on=body.on, source="api")
+    return Status(201, _objection(o))
+
+
+@router.post("/objections/{objection_id}/resolve", auth=performer_auth,
+             response={200: ObjectionOut, **WRITE_RESPONSES})
+def resolve_objection(request: HttpRequest, objection_id: RecordId, body: ResolveIn):
+    """处理异议: the finding; ``upheld`` (异议成立) means the case must then be rejected."""
+    o = services.resolve_objection(actor=request.auth, objection_id=objection_id, resolution=body.resolution,
+                                   upheld=body.upheld, on=body.on, source="api")
+    return _objection(o)
+
+
+def _objection(o: Any) -> dict[str, Any]:
+    return {"id": o.pk, "case_id": o.case_id, "step": o.step, "raised_by": o.raised_by, "text": o.text,
+            "raised_on": o.raised_on, "resolved_on": o.resolved_on, "resolved_by_name": o.resolved_by_name,
+            "resolution": o.resolution, "upheld": o.upheld}
+
+
+@router.post("/villages/{village_code}/steps/{step}", auth=performer_auth,
+             response={200: VillageBatchOut, **WRITE_RESPONSES})
+def village_batch(request: HttpRequest, village_code: str, step: str, body: VillageBatchIn):
+    """整村推进: every open case of the village at ``step`` completes it together, or none does (the
+    422 lists each blocking household under ``field_errors.households``)."""
+    moved = services.advance_village(actor=request.auth, village_code=village_code, step=step,
+                                     evidence=body.evidence, comment=body.comment, on=body.on, source="api")
+    return {"count": len(moved), "case_ids": [c.pk for c in moved]}

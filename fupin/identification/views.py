@@ -1,0 +1,324 @@
+"""Pages of the identification procedure (识别程序): the case list, a case, a village's batch, a new application.
+
+Thin views over :mod:`.selectors` (reads, scoped) and :mod:`.services` (writes, which check the scope
+and the procedure again). Out of scope: 404. A refused action (wrong step, role, missing evidence,
+publicity not over, open objection …) is shown on the page with its Chinese and English message and
+the form as the user filled it (status 422); nothing is written.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from fupin.core.scoping import get_visible_or_404, region_in_scope
+from fupin.policy import roles
+from fupin.policy.procedure import PROCEDURES, ActionKind, earliest_end
+from fupin.regions.models import Region
+from fupin.registry.services import RegistryError
+from fupin.web.forms.common import INVALID_FORM, apply_registry_error
+from fupin.web.forms.households import HouseholdForm
+from fupin.web.forms.members import new_member_formset
+
+from . import selectors, services
+from .choices import IdentificationStatus
+from .forms import ApplicationExtraForm, CaseFilterForm, ObjectionForm, ReasonForm, ResolveForm, StepForm
+from .models import IdentificationCase
+
+PAGE_SIZE = 50
+ALIASES = {"category_form_version": "category", "village_code": "village"}
+
+
+def _may_perform(user: Any) -> bool:
+    return user.has_capability(roles.PERFORM_IDENTIFICATION)
+
+
+# ------------------------------------------------------------------------------------------ the list
+
+
+@login_required
+def case_list(request: HttpRequest) -> HttpResponse:
+    """识别程序 — the cases in the user's scope, filtered by step; the villages' lists by step."""
+    user = request.user
+    form = CaseFilterForm(request.GET or None)
+    filters = selectors.CaseFilters()
+    if form.is_bound and form.is_valid():
+        d = form.cleaned_data
+        filters = selectors.CaseFilters(region=d["region"], step=d["step"], q=d["q"],
+                                        status=d["status"] or IdentificationStatus.IN_PROGRESS)
+    qs = selectors.cases(user, filters)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    open_cases = selectors.cases(user, selectors.CaseFilters(region=filters.region))
+    by_village = list(open_cases.order_by().values("village_code", "step").annotate(n=Count("id"))
+                      .order_by("village_code", "step"))
+    names = dict(Region.objects.filter(code__in={r["village_code"] for r in by_village}).values_list("code", "name"))
+    steps = {s.id: s for p in reversed(list(PROCEDURES.values())) for s in p.steps}
+    batches = [{"village_code": r["village_code"], "village_name": names.get(r["village_code"], ""),
+                "step": steps.get(r["step"]), "step_id": r["step"], "count": r["n"]} for r in by_village]
+    context = {"form": form, "page": page, "batches": batches, "can_apply": _may_perform(user),
+               "count": qs.count()}
+    return render(request, "identification/list.html", context)
+
+
+# ------------------------------------------------------------------------------------------ one case
+
+
+def _timeline(case: IdentificationCase, events: list[Any]) -> list[dict[str, Any]]:
+    """Each step of the procedure with its state (done / current / to do) and its completion event."""
+    procedure = case.get_procedure()
+    done = {e.step: e for e in events if e.action == ActionKind.COMPLETE}
+    current_index = procedure.index(case.step)
+    rows = []
+    for i, step in enumerate(procedure.steps):
+        if step.id in done:
+            state = "done"
+        elif i == current_index and case.is_open:
+            state = "current"
+        elif i == current_index:
+            state = "stopped"
+        else:
+            state = "todo"
+        rows.append({"step": step, "state": state, "event": done.get(step.id), "number": i + 1})
+    return rows
+
+
+def _label_evidence(case: IdentificationCase, events: list[Any]) -> None:
+    """``event.evidence_rows``: the evidence as (label, value) pairs in the active language."""
+    labels: dict[str, str] = {}
+    for step in case.get_procedure().steps:
+        for f in step.evidence_fields():
+            labels[f.name] = f.label_en if _en() else f.label_zh
+    for e in events:
+        e.evidence_rows = [(labels.get(k, k), v) for k, v in (e.evidence or {}).items()]
+
+
+def _en() -> bool:
+    from fupin.web.templatetags.fupin_tags import current_lang
+
+    return current_lang().startswith("en")
+
+
+def _case_context(request: HttpRequest, case: IdentificationCase, *, bound: dict[str, Any] | None = None,
+                  error: str = "") -> dict[str, Any]:
+    user = request.user
+    bound = bound or {}
+    events = selectors.events(case)
+    _label_evidence(case, events)
+    actions = selectors.actions_for(user, case)
+    step = case.current_step
+    initial = {"version": case.version}
+    objections = selectors.objections(case)
+    open_objections = [o for o in objections if o.is_open]
+    return {
+        "case": case, "h": case.household, "procedure": case.get_procedure(), "step": step,
+        "timeline": _timeline(case, events), "events": events,
+        "objections": objections, "decisions": selectors.decisions(case), "actions": actions,
+        "publicity_ends_on": earliest_end(step, case.step_started_on) if case.is_open else None,
+        "step_form": bound.get("complete") or (StepForm(step=step, initial=initial)
+                                               if ActionKind.COMPLETE in actions else None),
+        "reject_form": bound.get("reject") or (ReasonForm(initial=initial, prefix="reject")
+                                               if ActionKind.REJECT in actions else None),
+        "withdraw_form": bound.get("withdraw") or (ReasonForm(initial=initial, prefix="withdraw")
+                                                   if ActionKind.WITHDRAW in actions else None),
+        "objection_form": bound.get("object") or (ObjectionForm(prefix="object")
+                                                  if ActionKind.OBJECT in actions else None),
+        "resolve_forms": [(o, bound["resolve"] if bound.get("resolve_id") == o.pk else
+                           ResolveForm(initial={"objection": o.pk}, prefix=f"resolve-{o.pk}"))
+                          for o in open_objections] if ActionKind.RESOLVE in actions else [],
+        "error": error, "breadcrumbs": [(r, region_in_scope(user, r.code, roles.VIEW_REGISTRY))
+                                        for r in [*case.household.village.ancestors(), case.household.village]],
+    }
+
+
+@login_required
+def case_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """一户的识别程序 — timeline, current step and its form, objections, the automatic decision."""
+    case = selectors.case_detail(request.user, pk)
+    return render(request, "identification/case.html", _case_context(request, case))
+
+
+def _put_errors(form: Any, err: RegistryError) -> None:
+    """The service's field errors on the form (``evidence.x`` → ``evidence_x``); the rest on the form."""
+    for key, msgs in err.field_errors.items():
+        name = key.replace("evidence.", "evidence_", 1)
+        if name == "comment" and "reason" in form.fields:
+            name = "reason"
+        if name == "comment" and "text" in form.fields:
+            name = "text"
+        if name in form.fields and name not in ("version", "objection"):
+            for m in msgs:
+                form.add_error(name, m)
+
+
+@login_required
+@require_POST
+def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """办理 — complete the current step, reject, withdraw, record or resolve an objection."""
+    user = request.user
+    case = selectors.case_detail(user, pk)
+    if not selectors.may_act(user, case):
+        raise Http404("not found")
+    form: Any
+    bound: dict[str, Any] = {}
+    if action == ActionKind.COMPLETE:
+        form = StepForm(request.POST, step=case.current_step)
+    elif action in (ActionKind.REJECT, ActionKind.WITHDRAW):
+        form = ReasonForm(request.POST, prefix=action)
+    elif action == ActionKind.OBJECT:
+        form = ObjectionForm(request.POST, prefix="object")
+    elif action == ActionKind.RESOLVE:
+        objection_id = request.POST.get("objection_id", "")
+        if not objection_id.isdigit():
+            raise Http404("not found")
+        form = ResolveForm(request.POST, prefix=f"resolve-{objection_id}")
+        bound["resolve_id"] = int(objection_id)
+    else:
+        raise Http404("not found")
+    bound[action] = form
+    error = ""
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            if action == ActionKind.COMPLETE:
+                services.perform_step(actor=user, case_id=case.pk, step=case.step, evidence=form.evidence(),
+                                      comment=d["comment"], on=d["on"], expected_version=d.get("version"))
+                message = _("Step completed: %(step)s.") % {"step": _step_label(case.current_step)}
+            elif action == ActionKind.REJECT:
+                services.reject(actor=user, case_id=case.pk, reason=d["reason"], on=d["on"],
+                                expected_version=d.get("version"))
+                message = _("The application was rejected.")
+            elif action == ActionKind.WITHDRAW:
+                services.withdraw(actor=user, case_id=case.pk, reason=d["reason"], on=d["on"],
+                                  expected_version=d.get("version"))
+                message = _("The application was withdrawn.")
+            elif action == ActionKind.OBJECT:
+                services.record_objection(actor=user, case_id=case.pk, raised_by=d["raised_by"], text=d["text"],
+                                          on=d["on"])
+                message = _("The objection was recorded.")
+            else:
+                if not case.objections.filter(pk=d["objection"]).exists():
+                    raise Http404("not found")
+                services.resolve_objection(actor=user, objection_id=d["objection"], resolution=d["resolution"],
+                                           upheld=d["upheld"], on=d["on"])
+                message = _("The objection was resolved.")
+        except RegistryError as err:
+            error = err.message
+            _put_errors(form, err)
+        else:
+            messages.success(request, message)
+            return redirect("identification:case", pk=case.pk)
+    else:
+        error = str(INVALID_FORM)
+    case = selectors.case_detail(user, pk)  # as it is now
+    return render(request, "identification/case.html", _case_context(request, case, bound=bound, error=error),
+                  status=422)
+
+
+def _step_label(step: Any) -> str:
+    return step.label_en if _en() else step.label_zh
+
+
+# ------------------------------------------------------------------------------------------ a village's list
+
+
+@login_required
+def village_batch(request: HttpRequest, village_code: str, step: str) -> HttpResponse:
+    """整村推进 — every open case of a village at one step, moved through it with one button."""
+    user = request.user
+    village = get_visible_or_404(user, Region.objects.filter(level=5), code=village_code)
+    cases = list(selectors.village_batch(user, village.code, step))
+    procedure_step = cases[0].get_procedure().step(step) if cases else None
+    can_act = bool(cases) and region_in_scope(user, village.code, roles.PERFORM_IDENTIFICATION) and (
+        str(user.role) in procedure_step.roles)
+    form = None
+    error, status = "", 200
+    if request.method == "POST":
+        if not region_in_scope(user, village.code, roles.PERFORM_IDENTIFICATION):
+            raise Http404("not found")
+        if procedure_step is None:
+            error, status = _("No case of this village is at this step."), 422
+        else:
+            form = StepForm(request.POST, step=procedure_step)
+            if form.is_valid():
+                try:
+                    moved = services.advance_village(actor=user, village_code=village.code, step=step,
+                                                     evidence=form.evidence(), comment=form.cleaned_data["comment"],
+                                                     on=form.cleaned_data["on"])
+                except RegistryError as err:
+                    error, status = err.message, 422
+                    _put_errors(form, err)
+                    context = _batch_context(request, village, step, cases, procedure_step, form, error, can_act)
+                    context["blocking"] = err.field_errors.get("households", [])
+                    return render(request, "identification/village.html", context, status=status)
+                messages.success(request, _("%(n)s households completed %(step)s.") % {
+                    "n": len(moved), "step": _step_label(procedure_step)})
+                return redirect(f"{_list_url()}?region={village.code}")
+            error, status = str(INVALID_FORM), 422
+    elif procedure_step is not None and can_act:
+        form = StepForm(step=procedure_step)
+    context = _batch_context(request, village, step, cases, procedure_step, form, error, can_act)
+    return render(request, "identification/village.html", context, status=status)
+
+
+def _list_url() -> str:
+    from django.urls import reverse
+
+    return reverse("identification:list")
+
+
+def _batch_context(request: HttpRequest, village: Region, step: str, cases: list[Any], procedure_step: Any,
+                   form: Any, error: str, can_act: bool) -> dict[str, Any]:
+    rows = [{"case": c, "ends_on": earliest_end(c.current_step, c.step_started_on)} for c in cases]
+    return {"village": village, "step_id": step, "step": procedure_step, "rows": rows, "form": form,
+            "error": error, "can_act": can_act, "blocking": [],
+            "breadcrumbs": [(r, region_in_scope(request.user, r.code, roles.VIEW_REGISTRY))
+                            for r in [*village.ancestors(), village]]}
+
+
+# ------------------------------------------------------------------------------------------ new application
+
+
+@login_required
+def application_new(request: HttpRequest) -> HttpResponse:
+    """农户申请 — the registration form of the household and its members, plus the application."""
+    user = request.user
+    if not _may_perform(user):
+        raise Http404("not found")
+    data = request.POST if request.method == "POST" else None
+    form = HouseholdForm(data, user=user, initial={"village": request.GET.get("village", ""),
+                                                   "identification_year": services.today().year})
+    formset = new_member_formset(data)
+    extra = ApplicationExtraForm(data, prefix="application")
+    error = ""
+    if request.method == "POST":
+        if form.is_valid() and formset.is_valid() and extra.is_valid():
+            village = form.cleaned_data["village"]
+            if not region_in_scope(user, village, roles.PERFORM_IDENTIFICATION):
+                raise Http404("not found")
+            e = extra.cleaned_data
+            try:
+                case = services.start_case(
+                    actor=user, village_code=village, data=form.registry_data(), members=formset.registry_data(),
+                    evidence={"applicant": e["applicant"], "applied_on": e["on"].isoformat()},
+                    comment=e["comment"], on=e["on"], procedure_id=e["procedure"] or None,
+                )
+            except RegistryError as err:
+                apply_registry_error(err, form, formset.filled_forms(), ALIASES)
+                error = err.message
+            else:
+                messages.success(request, _("Application of household %(number)s recorded.") % {
+                    "number": case.household.household_number})
+                return redirect("identification:case", pk=case.pk)
+        else:
+            error = str(INVALID_FORM)
+    return render(request, "identification/application.html",
+                  {"form": form, "formset": formset, "extra": extra, "error": error},
+                  status=422 if error else 200)
