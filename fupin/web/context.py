@@ -11,7 +11,6 @@ from django.utils.translation import gettext_lazy as _
 import fupin
 from fupin.policy import roles
 
-
 #: The work areas in the top navigation: (URL name, label, app namespace, capability that opens it).
 WORK_AREAS: tuple[tuple[str, str, str, str], ...] = (
     ("identification:list", _("Targeted identification"), "identification", roles.PERFORM_IDENTIFICATION),

@@ -8,7 +8,6 @@ from pathlib import Path
 import ninja
 from django.conf import settings
 
-
 #: Every API path, by area (the first segment after /api/v1/). A new endpoint is added here on purpose.
 EXPECTED_PATHS = {
     "regions": {"/regions/tree", "/regions/{code}"},

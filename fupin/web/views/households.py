@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -51,5 +53,24 @@ def household_page(request: HttpRequest, pk: int) -> HttpResponse:
         "breadcrumbs": breadcrumbs(user, household.village, include_self=True),
         "can_edit": active and can_edit_region(user, household.village_code),
         "can_audit": user.has_capability(roles.VIEW_AUDIT),
+        **work_summary(user, household),
     }
     return render(request, "web/households/detail.html", context)
+
+
+def work_summary(user: Any, household: Any) -> dict[str, Any]:
+    """识别与帮扶 on the household page: the latest eligibility decision with its reasons, the pathways
+    of the latest scheme runs, the identification cases and the open screening hits — each read through
+    its app's scoped selector (so a user sees there only what the app's own pages would show)."""
+    from fupin.identification.models import IdentificationCase
+    from fupin.rules import selectors as rule_selectors
+    from fupin.screening import selectors as screening_selectors
+
+    hits = (screening_selectors.hits_for_household(user, household.pk)
+            if user.has_capability(roles.VIEW_SCREENING) else None)
+    return {
+        "decision": rule_selectors.latest_decision(user, household),
+        "pathways": rule_selectors.household_pathways(user, household),
+        "cases": list(visible_to(user, IdentificationCase.objects.filter(household=household)).order_by("-id")[:5]),
+        "hits": None if hits is None else list(hits[:10]),
+    }
