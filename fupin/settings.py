@@ -59,6 +59,10 @@ INSTALLED_APPS = [
     "fupin.screening",
     "fupin.pairing",
     "fupin.assistance",
+    "fupin.exits",
+    "fupin.review",
+    "fupin.region_exit",
+    "fupin.monitoring",
     "fupin.web",
     "fupin.demo",
 ]

@@ -15,5 +15,9 @@ urlpatterns = [
     path("screening/", include("fupin.screening.urls")),
     path("pairing/", include("fupin.pairing.urls")),
     path("assistance/", include("fupin.assistance.urls")),
+    path("exits/", include("fupin.exits.urls")),
+    path("review/", include("fupin.review.urls")),
+    path("region-exit/", include("fupin.region_exit.urls")),
+    path("monitoring/", include("fupin.monitoring.urls")),
     path("", include("fupin.web.urls")),
 ]

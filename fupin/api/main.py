@@ -13,13 +13,17 @@ from . import errors
 from .assistance import router as assistance_router
 from .auth import token_auth
 from .docs import LocalSwagger
+from .exits import router as exits_router
 from .households import router as households_router
 from .identification import router as identification_router
 from .imports import exports_router
 from .imports import router as imports_router
 from .members import router as members_router
+from .monitoring import router as monitoring_router
 from .pairing import router as pairing_router
+from .region_exit import router as region_exit_router
 from .regions import router as regions_router
+from .review import router as review_router
 from .rules import router as rules_router
 from .screening import router as screening_router
 
@@ -38,3 +42,7 @@ api.add_router("/identification", identification_router)
 api.add_router("/screening", screening_router)
 api.add_router("/pairing", pairing_router)
 api.add_router("/assistance", assistance_router)
+api.add_router("/exits", exits_router)
+api.add_router("/review", review_router)
+api.add_router("/region-exit", region_exit_router)
+api.add_router("/monitoring", monitoring_router)
