@@ -73,6 +73,50 @@ def _valid_path(batch: ImportBatch) -> Path:
     return imports_dir() / f"batch-{batch.pk:06d}-valid.parquet"
 
 
+_DIFF_FRAMES = ("households", "members", "leaving", "old_households", "old_members")
+
+
+def _diff_path(batch: ImportBatch, part: str) -> Path:
+    return imports_dir() / f"batch-{batch.pk:06d}-diff-{part}"
+
+
+def registry_fingerprint(accepted: pl.DataFrame, context: RosterContext) -> str:
+    """SHA-256 of everything in the registry the diff of ``accepted`` depends on: the registry
+    households with those 户编号 and their active members (every compared field, canonical, plus
+    id, version and status), the active members holding one of the file's ID numbers elsewhere, and
+    the villages the importer may write to. Equal fingerprints at review and at merge mean the diff
+    made at review is still exactly right, whoever wrote what in between (a version bump is not
+    relied on)."""
+    numbers = accepted["household_number"].cast(pl.Utf8).unique().to_list() if accepted.height else []
+    ids = accepted["id_number"].cast(pl.Utf8).unique() if accepted.height else pl.Series([], dtype=pl.Utf8)
+    digest = hashlib.sha256()
+    parts = (registry_frames.registry_households(numbers), registry_frames.registry_members(numbers),
+             context.existing_members.filter(pl.col("id_number").cast(pl.Utf8).is_in(ids.implode())),
+             context.villages.select("code"))
+    for frame in parts:
+        frame = frame.select(sorted(frame.columns))
+        digest.update(frame.sort(frame.columns).write_csv().encode())
+        digest.update(b"\x1e")
+    return digest.hexdigest()
+
+
+def _save_diff(batch: ImportBatch, diff: RosterDiff, fingerprint: str) -> None:
+    """Keep the reviewed diff for the merge (used only if the registry fingerprint is unchanged)."""
+    for part in _DIFF_FRAMES:
+        getattr(diff, part).write_parquet(_diff_path(batch, f"{part}.parquet"))
+    _diff_path(batch, "fingerprint.txt").write_text(fingerprint)
+
+
+def _saved_diff(batch: ImportBatch, fingerprint: str) -> RosterDiff | None:
+    """The reviewed diff when the registry it was made against has not changed, else ``None``."""
+    marker = _diff_path(batch, "fingerprint.txt")
+    if not marker.exists() or marker.read_text() != fingerprint:
+        return None
+    frames = {part: pl.read_parquet(_diff_path(batch, f"{part}.parquet")) for part in _DIFF_FRAMES}
+    return RosterDiff(**frames, rejections=pl.DataFrame(schema=REJECTION_SCHEMA),
+                      counts={k: getattr(batch, k) for k in _COMPARED_COUNTS})
+
+
 # --- context and analysis (no writes) ---------------------------------------------------------------
 
 def build_context(actor: Any, region_code: str | None = None) -> RosterContext:
@@ -199,6 +243,7 @@ def validate_batch(batch_id: int, *, actor: Any = None, progress: Progress | Non
         accepted = checked.valid.filter(pl.col("household_number").cast(pl.Utf8).is_in(
             diff.households["household_number"].implode()))
         accepted.write_parquet(_valid_path(batch))
+        _save_diff(batch, diff, registry_fingerprint(accepted, context))
         del accepted
         rejections = all_rejections(checked, diff)
         encoding = (checked.encoding or "")[:20]
@@ -247,14 +292,18 @@ def merge_batch(*, actor: Any, batch_id: int, comment: str = "", progress: Progr
                 progress(5, "比对登记库 / comparing with the registry")
             valid = pl.read_parquet(_valid_path(batch))
             context = build_context(batch.actor, batch.region_code)
-            diff = diff_checked(valid, context)
+            # The registry is locked: if what the reviewed diff depends on is unchanged, that diff is
+            # written as reviewed; otherwise diff again and refuse if the outcome differs.
+            diff = _saved_diff(batch, registry_fingerprint(valid, context))
+            if diff is None:
+                diff = diff_checked(valid, context)
+                now = {k: diff.counts[k] for k in _COMPARED_COUNTS}
+                reviewed = {k: getattr(batch, k) for k in _COMPARED_COUNTS}
+                extra = diff.counts["rows_rejected_extra"]
+                if now != reviewed or extra:
+                    raise ImportRefused("审核后登记库已变化,请重新校验该批次 / the registry changed after the review; "
+                                        f"validate the batch again (reviewed {reviewed}, now {now})")
             del valid, context
-            now = {k: diff.counts[k] for k in _COMPARED_COUNTS}
-            reviewed = {k: getattr(batch, k) for k in _COMPARED_COUNTS}
-            extra = diff.counts["rows_rejected_extra"]
-            if now != reviewed or extra:
-                raise ImportRefused("审核后登记库已变化,请重新校验该批次 / the registry changed after the review; "
-                                    f"validate the batch again (reviewed {reviewed}, now {now})")
             if progress:
                 progress(30, "写入登记库 / writing the registry")
             merge_roster(diff, batch_id=batch.pk, actor=actor, step=step)
@@ -271,6 +320,8 @@ def merge_batch(*, actor: Any, batch_id: int, comment: str = "", progress: Progr
         ImportBatch.objects.filter(pk=batch_id).update(status=BatchStatus.FAILED,
                                                        error=f"{type(exc).__name__}: {exc}"[:2000])
         raise ImportRefused(f"入库失败,登记库未改变 / the merge failed and nothing was written: {exc}") from exc
+    for part in (*(f"{p}.parquet" for p in _DIFF_FRAMES), "fingerprint.txt"):
+        _diff_path(batch, part).unlink(missing_ok=True)  # merged: the reviewed diff is spent
     if progress:
         progress(100, "已入库 / merged")
     return batch

@@ -336,3 +336,32 @@ def test_a_large_merge_builds_indexes_after_the_load_and_a_crash_keeps_them(tmp_
         batch = services.merge_batch(actor=None, batch_id=batch.pk)
         assert batch.rows_imported == 9 and Member.objects.count() == members_before + 9
     assert schema() == shape
+
+
+def test_an_unchanged_registry_merges_the_reviewed_diff_without_diffing_again(tmp_path, monkeypatch):
+    rows = new_rows(2)
+    import_file(write_csv(rows, tmp_path / "v1.csv"))
+    batch = run(write_csv(rows.with_columns(pl.lit("13700000000").alias("联系电话")), tmp_path / "v2.csv"))
+
+    def no_second_diff(*args, **kwargs):
+        raise AssertionError("diffed again although the registry did not change")
+
+    monkeypatch.setattr(services, "diff_checked", no_second_diff)
+    batch = services.merge_batch(actor=None, batch_id=batch.pk)
+    assert batch.status == BatchStatus.MERGED and batch.households_changed == 2
+    assert set(Household.objects.filter(household_number__in=rows["户编号"].unique().to_list())
+               .values_list("phone", flat=True)) == {"13700000000"}
+
+
+def test_a_change_that_bumps_no_version_still_forces_a_new_diff(tmp_path, make_household):
+    """The fingerprint covers the compared values themselves, not only versions."""
+    rows = new_rows(1)
+    import_file(write_csv(rows, tmp_path / "v1.csv"))
+    batch = run(write_csv(rows.with_columns(pl.lit("13700000000").alias("联系电话")), tmp_path / "v2.csv"))
+    Household.objects.filter(household_number=rows["户编号"][0]).update(address="新地址")  # not a roster column
+    batch = services.merge_batch(actor=None, batch_id=batch.pk)  # unaffected: merged as reviewed
+    assert batch.status == BatchStatus.MERGED
+    batch2 = run(write_csv(rows.with_columns(pl.lit("13800000000").alias("联系电话")), tmp_path / "v3.csv"))
+    Household.objects.filter(household_number=rows["户编号"][0]).update(phone="13800000000")  # a roster column
+    with pytest.raises(services.ImportRefused, match="重新校验"):
+        services.merge_batch(actor=None, batch_id=batch2.pk)
