@@ -90,6 +90,38 @@ ROLES = {rid: Role(r.id, r.zh, r.en, r.capabilities | SCREENING_GRANTS.get(rid, 
 POLICY_GRANTS: dict[str, frozenset[str]] = {"county": frozenset({MANAGE_POLICY}), "admin": frozenset({MANAGE_POLICY})}
 ROLES = {rid: Role(r.id, r.zh, r.en, r.capabilities | POLICY_GRANTS.get(rid, frozenset())) for rid, r in ROLES.items()}
 
+#: 结对帮扶 (pairing, issue 5): see helpers, pairings, work teams and the coverage report of one's region …
+VIEW_PAIRING = "pairing.view"
+#: … pair, transfer and end pairings; set up work teams and their members (乡镇 and 县 officers) …
+MANAGE_PAIRING = "pairing.manage"
+#: … and record a work team's monthly attendance (驻村考勤: the team itself, township and county officers).
+RECORD_ATTENDANCE = "pairing.attendance"
+
+#: 帮扶责任人 (helper): a cadre with a login who helps households. The role reads the registry, but its
+#: region gives no view of its own (:data:`PAIRED_ONLY_ROLES`): fupin.core.scoping's pairing rule shows
+#: exactly the households currently paired to the user's Helper. ID numbers masked (no VIEW_FULL_ID).
+ROLES["helper"] = _role("helper", "帮扶责任人", "Helper", VIEW_REGISTRY)
+#: Roles whose region rule gives nothing: they see only what the pairing rule gives (their households).
+PAIRED_ONLY_ROLES: frozenset[str] = frozenset({"helper"})
+PAIRING_GRANTS: dict[str, frozenset[str]] = {
+    "village": frozenset({VIEW_PAIRING}),
+    "workteam": frozenset({VIEW_PAIRING, RECORD_ATTENDANCE}),
+    "township": frozenset({VIEW_PAIRING, MANAGE_PAIRING, RECORD_ATTENDANCE}),
+    "county": frozenset({VIEW_PAIRING, MANAGE_PAIRING, RECORD_ATTENDANCE}),
+    "city": frozenset({VIEW_PAIRING}),
+    "province": frozenset({VIEW_PAIRING}),
+    "evaluator": frozenset({VIEW_PAIRING}),
+    "auditor": frozenset({VIEW_PAIRING}),
+    "admin": frozenset({VIEW_PAIRING, MANAGE_PAIRING}),
+}
+ROLES = {rid: Role(r.id, r.zh, r.en, r.capabilities | PAIRING_GRANTS.get(rid, frozenset())) for rid, r in ROLES.items()}
+
+
+def sees_region(role_id: str) -> bool:
+    """Whether a role's region gives a view (False for :data:`PAIRED_ONLY_ROLES`)."""
+    return role_id not in PAIRED_ONLY_ROLES
+
+
 ROLE_CHOICES = [(r.id, r.zh) for r in ROLES.values()]
 
 
