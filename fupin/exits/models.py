@@ -1,0 +1,202 @@
+"""The household exit's records (精准退出): cases, their event log, objections, and county settings.
+
+- :class:`ExitSetting` — a region's exit criteria and procedure changes from a date, by version
+  (:func:`fupin.policy.exit_rules.apply_exit_override`, :func:`fupin.policy.procedure.apply_overrides`).
+- :class:`ExitCase` — one household's exit going through the procedure. It keeps the procedure and
+  the exit criteria as they were when it was proposed (JSON with their versions), its place in the
+  procedure, the year it exits in, and the 脱贫状态 it had before it was proposed (restored if the
+  case does not end in 销号).
+- :class:`ExitEvent` — the append-only event log: who did what at which step, when, with which
+  evidence (the verification of each criterion, the household's signature …) and comment.
+- :class:`ExitObjection` — an objection (异议) recorded during the village publicity, and its resolution.
+
+Writes go through :mod:`fupin.exits.services` only. Exit decisions are stored as
+:class:`fupin.rules.models.HouseholdDecision` rows of kind ``exit`` (with the rules version and reasons).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from fupin.core.models import TimeStamped, Versioned
+from fupin.policy.exit_procedure import ExitProcedure
+from fupin.policy.exit_rules import ExitRules
+from fupin.policy.procedure import CaseState, earliest_end
+
+from .choices import FROM_PROCEDURE, TO_PROCEDURE, ExitEventAction, ExitStatus
+
+
+class AppendOnlyError(RuntimeError):
+    """The event log is never changed."""
+
+
+def _user_fk() -> models.ForeignKey:
+    return models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="+")
+
+
+class ExitSetting(models.Model):
+    """退出设置 — a province's, city's or county's exit criteria and procedure changes, valid from a date.
+
+    ``rules_override``: keys of :data:`fupin.policy.exit_rules.OVERRIDE_KEYS` (line series, standard,
+    lag, stability, timing rules, criteria); ``procedure_overrides``: publicity days, quorum, majority,
+    roles, evidence per step. A case takes the setting of the deepest region above its village valid on
+    the day it is proposed. A saved setting is not edited: a change is a new row (new version)."""
+
+    region_code = models.CharField("区划 region", max_length=12, db_index=True,
+                                   help_text="省、市或县的12位代码 / a province, city or county code")
+    version = models.CharField("版本 version", max_length=60, unique=True, help_text="e.g. exit-350421-2017.1")
+    valid_from = models.DateField("启用日期 valid from")
+    rules_override = models.JSONField("退出标准调整 criteria override", default=dict, blank=True,
+                                      help_text='e.g. {"line_series": "exit_projected", "stable_years": 1}')
+    procedure_overrides = models.JSONField("退出程序调整 procedure overrides", default=dict, blank=True,
+                                           help_text='e.g. {"publicity_days": {"village_publicity": 5}}')
+    comment = models.TextField("说明 comment", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["region_code", "-valid_from"]
+        verbose_name = "退出设置 exit setting"
+
+    def __str__(self) -> str:
+        return f"{self.region_code} {self.version}"
+
+
+class ExitCase(TimeStamped, Versioned):
+    """退出案件 — one household's exit (拟退出 … 销号)."""
+
+    household = models.ForeignKey("registry.Household", verbose_name="贫困户 household", on_delete=models.PROTECT,
+                                  related_name="exit_cases")
+    year = models.PositiveSmallIntegerField("退出年度 exit year", db_index=True)
+    procedure_version = models.CharField("程序版本 procedure version", max_length=60)
+    procedure = models.JSONField("程序定义 procedure", help_text="the procedure as it was when the case started")
+    rules_version = models.CharField("退出标准版本 criteria version", max_length=60)
+    rules = models.JSONField("退出标准 criteria", help_text="the exit criteria as they were when the case started")
+    step = models.CharField("当前环节 current step", max_length=40, db_index=True)
+    step_started_on = models.DateField("进入本环节日期 step began on")
+    last_action_on = models.DateField("最近办理日期 last action on")
+    status = models.CharField("状态 status", max_length=12, choices=ExitStatus.choices,
+                              default=ExitStatus.IN_PROGRESS, db_index=True)
+    open_objections = models.PositiveIntegerField("未处理异议 open objections", default=0)
+    upheld_objections = models.PositiveIntegerField("成立的异议 upheld objections", default=0)
+    previous_poverty_status = models.CharField("拟退出前脱贫状态 status before", max_length=1)
+    started_on = models.DateField("拟退出日期 proposed on")
+    closed_on = models.DateField("办结日期 closed on", null=True, blank=True)
+    exited_on = models.DateField("销号日期 deregistered on", null=True, blank=True, db_index=True)
+    outcome_comment = models.TextField("未通过或撤回理由 reason", blank=True)
+    # The household's region ancestors (for the one scoping function, one equality per level).
+    province_code = models.CharField(max_length=12, editable=False)
+    city_code = models.CharField(max_length=12, editable=False)
+    county_code = models.CharField(max_length=12, db_index=True, editable=False)
+    township_code = models.CharField(max_length=12, db_index=True, editable=False)
+    village_code = models.CharField(max_length=12, db_index=True, editable=False)
+
+    class Meta:
+        ordering = ["village_code", "household_id", "-id"]
+        verbose_name = "退出案件 exit case"
+        constraints = [
+            models.UniqueConstraint(fields=["household"], condition=Q(status="in_progress"),
+                                    name="exits_one_open_case_per_household"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.household_id} {self.year}:{self.step} ({self.status})"
+
+    def get_procedure(self) -> ExitProcedure:
+        return ExitProcedure.from_dict(self.procedure)
+
+    def get_rules(self) -> ExitRules:
+        return ExitRules.from_dict(self.rules)
+
+    def state(self) -> CaseState:
+        return CaseState(step_id=self.step, status=TO_PROCEDURE.get(self.status, self.status),
+                         step_started_on=self.step_started_on, last_action_on=self.last_action_on,
+                         open_objections=self.open_objections, upheld_objections=self.upheld_objections)
+
+    def set_state(self, state: CaseState) -> None:
+        self.step, self.status = state.step_id, FROM_PROCEDURE.get(state.status, state.status)
+        self.step_started_on, self.last_action_on = state.step_started_on, state.last_action_on
+        self.open_objections, self.upheld_objections = state.open_objections, state.upheld_objections
+
+    @property
+    def current_step(self) -> Any:  # fupin.policy.procedure.Step
+        return self.get_procedure().step(self.step)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == ExitStatus.IN_PROGRESS
+
+    @property
+    def publicity_ends_on(self) -> dt.date | None:
+        """The earliest day the current publicity step may end (None when it is not one)."""
+        return earliest_end(self.current_step, self.step_started_on) if self.is_open else None
+
+
+class ExitObjection(models.Model):
+    """异议 — raised during the village publicity of an exit; open until resolved."""
+
+    case = models.ForeignKey(ExitCase, on_delete=models.PROTECT, related_name="objections")
+    step = models.CharField("公示环节 step", max_length=40)
+    raised_by = models.CharField("异议人 raised by", max_length=100, help_text="name, or 匿名 anonymous")
+    text = models.TextField("异议内容 objection")
+    raised_on = models.DateField("提出日期 raised on")
+    recorded_by = _user_fk()
+    recorded_by_name = models.CharField(max_length=150, blank=True)
+    resolved_on = models.DateField("处理日期 resolved on", null=True, blank=True)
+    resolved_by = _user_fk()
+    resolved_by_name = models.CharField("处理人 resolved by", max_length=150, blank=True)
+    resolution = models.TextField("处理结果 resolution", blank=True)
+    upheld = models.BooleanField("异议成立 upheld", null=True, blank=True)
+
+    class Meta:
+        ordering = ["case_id", "id"]
+        verbose_name = "退出异议 exit objection"
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.step}: {self.text[:30]}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_on is None
+
+
+class ExitEvent(models.Model):
+    """退出程序事件 — one entry of a case's append-only log."""
+
+    case = models.ForeignKey(ExitCase, on_delete=models.PROTECT, related_name="events")
+    step = models.CharField("环节 step", max_length=40)
+    action = models.CharField("操作 action", max_length=12, choices=ExitEventAction.choices)
+    on = models.DateField("办理日期 date")
+    at = models.DateTimeField("记录时间 recorded at", auto_now_add=True)
+    actor = _user_fk()
+    actor_name = models.CharField("办理人 actor", max_length=150, blank=True)
+    actor_role = models.CharField("角色 role", max_length=20, blank=True)
+    evidence = models.JSONField("材料 evidence", default=dict, blank=True)
+    comment = models.TextField("意见 comment", blank=True)
+    objection = models.ForeignKey(ExitObjection, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="events")
+    decision_id = models.BigIntegerField("退出判定 decision", null=True, blank=True,
+                                         help_text="the fupin.rules HouseholdDecision (kind exit) made at this step")
+    batch = models.CharField("整村批次 village batch", max_length=40, blank=True,
+                             help_text="set when a village's list moved through the step together")
+    source = models.CharField(max_length=20, blank=True, help_text="web, api, cli, test")
+
+    class Meta:
+        ordering = ["case_id", "id"]
+        verbose_name = "退出程序事件 exit event"
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.step} {self.action} {self.on}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise AppendOnlyError("程序事件只能追加,不能修改 / events are never changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise AppendOnlyError("程序事件不能删除 / events are never deleted")

@@ -1,0 +1,102 @@
+"""Template filters of the exit pages: labels of steps, statuses, actions and reasons in the active language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from fupin.policy import codes, roles
+from fupin.policy.exit_procedure import REFUSED_LABEL, status_label
+from fupin.policy.procedure import ActionKind
+from fupin.web.templatetags.fupin_tags import current_lang
+
+from ..choices import FROM_PROCEDURE, OUTCOME_LABELS, TO_PROCEDURE
+
+register = template.Library()
+
+
+def _en() -> bool:
+    return current_lang().startswith("en")
+
+
+def _pick(pair: tuple[str, str]) -> str:
+    return pair[1] if _en() else pair[0]
+
+
+@register.filter
+def exit_label(obj: Any) -> str:
+    """``label_zh`` or ``label_en`` of a step, procedure or criterion."""
+    if obj is None:
+        return ""
+    return str(getattr(obj, "label_en" if _en() else "label_zh", obj))
+
+
+@register.filter
+def exit_status(case: Any) -> str:
+    """退出案件状态 of a case (a rejection at the consent step reads 贫困户不认可)."""
+    status = TO_PROCEDURE.get(str(case.status), str(case.status))
+    return _pick(status_label(status, str(case.step)))
+
+
+@register.filter
+def exit_status_value(value: str) -> str:
+    """退出案件状态 of a stored status value."""
+    return _pick(status_label(TO_PROCEDURE.get(str(value), str(value))))
+
+
+@register.filter
+def exit_action(event: Any) -> str:
+    """The action of an event; a rejection at the consent step is 贫困户不认可."""
+    kind = str(getattr(event, "action", event))
+    if kind == ActionKind.REJECT and getattr(event, "step", "") == "consent":
+        return _pick(REFUSED_LABEL)
+    labels = {**ActionKind.LABELS, ActionKind.REJECT: ("未通过", "not passed"),
+              ActionKind.WITHDRAW: ("撤回", "withdrawn")}
+    return _pick(labels.get(kind, (kind, kind)))
+
+
+@register.filter
+def outcome_label(outcome: str) -> str:
+    return _pick(OUTCOME_LABELS.get(str(outcome), (str(outcome), str(outcome))))
+
+
+@register.filter
+def reason_text(reason: Any) -> str:
+    """One reason of a stored decision (``{"rule_id", "label_zh", "label_en"}``)."""
+    if isinstance(reason, dict):
+        return str(reason.get("label_en" if _en() else "label_zh") or reason.get("rule_id") or "")
+    return str(reason)
+
+
+@register.filter
+def role_names(role_ids: Any) -> str:
+    out = []
+    for r in sorted(role_ids or ()):
+        role = roles.ROLES.get(str(r))
+        out.append(str(r) if role is None else (role.en if _en() else role.zh))
+    return "、".join(out)
+
+
+@register.filter
+def role_name(role_id: str) -> str:
+    role = roles.ROLES.get(str(role_id))
+    return str(role_id) if role is None else (role.en if _en() else role.zh)
+
+
+@register.filter
+def poverty_status(code: str) -> str:
+    return codes.POVERTY_STATUS.label(str(code), "en" if _en() else "zh") if code else ""
+
+
+@register.filter
+def yuan(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    try:
+        return f"{float(value):,.2f}"
+    except (TypeError, ValueError):
+        return str(value)
+
+
+__all__ = ["FROM_PROCEDURE", "register"]

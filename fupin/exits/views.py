@@ -1,0 +1,401 @@
+"""Pages of the household exit (精准退出): the case list, a case, a village (proposals and batches), a
+village's batch at one step, and the candidate lists.
+
+Thin views over :mod:`.selectors` (reads, scoped) and :mod:`.services` (writes, which check the scope
+and the procedure again). Out of scope: 404. A refused action is shown on the page with its Chinese and
+English message and the form as the user filled it (status 422); nothing is written.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from fupin.core.scoping import get_visible_or_404, region_in_scope
+from fupin.policy import roles
+from fupin.policy.exit_procedure import CONSENT_STEP, evidence_labels, load_exit_procedure
+from fupin.policy.procedure import ActionKind, earliest_end
+from fupin.policy.regions import LEVEL_VILLAGE, RegionCodeError, normalize_code
+from fupin.regions.models import Region
+from fupin.registry.services import RegistryError
+from fupin.web.forms.common import INVALID_FORM
+
+from . import selectors, services
+from .choices import ExitStatus
+from .evaluation import SettingError, procedure_for, rules_for
+from .forms import (
+    CaseFilterForm,
+    ObjectionForm,
+    ProposalForm,
+    ReasonForm,
+    ResolveForm,
+    StepForm,
+    YearRegionForm,
+)
+from .models import ExitCase
+
+PAGE_SIZE = 50
+LIST_ROWS = 500
+
+
+def _en() -> bool:
+    from fupin.web.templatetags.fupin_tags import current_lang
+
+    return current_lang().startswith("en")
+
+
+def _label(obj: Any) -> str:
+    return str(getattr(obj, "label_en" if _en() else "label_zh", obj))
+
+
+def _breadcrumbs(user: Any, region: Region) -> list[tuple[Region, bool]]:
+    return [(r, region_in_scope(user, r.code, roles.VIEW_REGISTRY)) for r in [*region.ancestors(), region]]
+
+
+def _year(value: Any) -> int:
+    try:
+        year = int(value)
+    except (TypeError, ValueError):
+        return services.today().year
+    return year if 2013 <= year <= 2100 else services.today().year
+
+
+# ------------------------------------------------------------------------------------------ the list
+
+
+@login_required
+def case_list(request: HttpRequest) -> HttpResponse:
+    """精准退出 — the exit cases in the user's scope, filtered; the villages' lists by step."""
+    user = request.user
+    form = CaseFilterForm(request.GET or None, procedure=load_exit_procedure())
+    filters = selectors.CaseFilters()
+    if form.is_bound and form.is_valid():
+        d = form.cleaned_data
+        filters = selectors.CaseFilters(region=d["region"], step=d["step"], q=d["q"], year=d["year"],
+                                        status=d["status"] or ExitStatus.IN_PROGRESS)
+    qs = selectors.cases(user, filters)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    open_cases = selectors.cases(user, selectors.CaseFilters(region=filters.region, year=filters.year))
+    by_village = list(open_cases.order_by().values("village_code", "step").annotate(n=Count("id"))
+                      .order_by("village_code", "step"))
+    names = dict(Region.objects.filter(code__in={r["village_code"] for r in by_village}).values_list("code", "name"))
+    steps = {s.id: s for s in load_exit_procedure().steps}
+    batches = [{"village_code": r["village_code"], "village_name": names.get(r["village_code"], ""),
+                "step": steps.get(r["step"]), "step_id": r["step"], "count": r["n"]} for r in by_village]
+    return render(request, "exits/list.html", {
+        "form": form, "page": page, "batches": batches, "count": qs.count(),
+        "can_propose": user.has_capability(roles.PERFORM_EXIT),
+        "my_region": user.region_id or "", "year": filters.year or services.today().year,
+    })
+
+
+# ------------------------------------------------------------------------------------------ one case
+
+
+def _timeline(case: ExitCase, events: list[Any]) -> list[dict[str, Any]]:
+    procedure = case.get_procedure()
+    done = {e.step: e for e in events if e.action == ActionKind.COMPLETE}
+    current_index = procedure.index(case.step)
+    rows = []
+    for i, step in enumerate(procedure.steps):
+        if step.id in done:
+            state = "done"
+        elif i == current_index and case.is_open:
+            state = "current"
+        elif i == current_index:
+            state = "stopped"
+        else:
+            state = "todo"
+        rows.append({"step": step, "state": state, "event": done.get(step.id), "number": i + 1})
+    return rows
+
+
+def _label_evidence(case: ExitCase, events: list[Any]) -> None:
+    """``event.evidence_rows``: the evidence as (label, value) pairs in the active language."""
+    labels = evidence_labels(case.get_procedure(), case.get_rules().evidence_criteria)
+    for e in events:
+        e.evidence_rows = [(labels[k][1 if _en() else 0] if k in labels else k, v)
+                           for k, v in (e.evidence or {}).items()]
+
+
+def _step_form(case: ExitCase, data: Any = None) -> StepForm:
+    return StepForm(data, procedure=case.get_procedure(), step_id=case.step,
+                    criteria=case.get_rules().evidence_criteria, initial={"version": case.version})
+
+
+def _case_context(request: HttpRequest, case: ExitCase, *, bound: dict[str, Any] | None = None,
+                  error: str = "") -> dict[str, Any]:
+    user = request.user
+    bound = bound or {}
+    events = selectors.events(case)
+    _label_evidence(case, events)
+    actions = selectors.actions_for(user, case)
+    step = case.current_step
+    initial = {"version": case.version}
+    objections = selectors.objections(case)
+    open_objections = [o for o in objections if o.is_open]
+    return {
+        "case": case, "h": case.household, "procedure": case.get_procedure(), "step": step,
+        "rules": case.get_rules(), "timeline": _timeline(case, events), "events": events,
+        "objections": objections, "decisions": selectors.decisions(case), "actions": actions,
+        "is_consent": case.step == CONSENT_STEP,
+        "publicity_ends_on": earliest_end(step, case.step_started_on) if case.is_open else None,
+        "step_form": bound.get("complete") or (_step_form(case) if ActionKind.COMPLETE in actions else None),
+        "reject_form": bound.get("reject") or (ReasonForm(initial=initial, prefix="reject")
+                                               if ActionKind.REJECT in actions else None),
+        "withdraw_form": bound.get("withdraw") or (ReasonForm(initial=initial, prefix="withdraw")
+                                                   if ActionKind.WITHDRAW in actions else None),
+        "objection_form": bound.get("object") or (ObjectionForm(prefix="object")
+                                                  if ActionKind.OBJECT in actions else None),
+        "resolve_forms": [(o, bound["resolve"] if bound.get("resolve_id") == o.pk else
+                           ResolveForm(initial={"objection": o.pk}, prefix=f"resolve-{o.pk}"))
+                          for o in open_objections] if ActionKind.RESOLVE in actions else [],
+        "error": error, "breadcrumbs": _breadcrumbs(user, case.household.village),
+    }
+
+
+@login_required
+def case_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """一户的退出 — timeline, current step and its form, objections, the exit decision, the event log."""
+    case = selectors.case_detail(request.user, pk)
+    return render(request, "exits/case.html", _case_context(request, case))
+
+
+def _put_errors(form: Any, err: RegistryError) -> None:
+    """The service's field errors on the form (``evidence.x`` → ``evidence_x``)."""
+    for key, msgs in err.field_errors.items():
+        name = key.replace("evidence.", "evidence_", 1)
+        if name == "comment" and "reason" in form.fields:
+            name = "reason"
+        if name == "comment" and "text" in form.fields:
+            name = "text"
+        if name in form.fields and name not in ("version", "objection"):
+            for m in msgs:
+                form.add_error(name, m)
+
+
+@login_required
+@require_POST
+def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """办理 — complete the current step, reject (or: the household does not agree), withdraw, record or
+    resolve an objection."""
+    user = request.user
+    case = selectors.case_detail(user, pk)
+    if not selectors.may_act(user, case):
+        raise Http404("not found")
+    form: Any
+    bound: dict[str, Any] = {}
+    if action == ActionKind.COMPLETE:
+        form = _step_form(case, request.POST)
+    elif action in (ActionKind.REJECT, ActionKind.WITHDRAW):
+        form = ReasonForm(request.POST, prefix=action)
+    elif action == ActionKind.OBJECT:
+        form = ObjectionForm(request.POST, prefix="object")
+    elif action == ActionKind.RESOLVE:
+        objection_id = request.POST.get("objection_id", "")
+        if not objection_id.isdigit():
+            raise Http404("not found")
+        form = ResolveForm(request.POST, prefix=f"resolve-{objection_id}")
+        bound["resolve_id"] = int(objection_id)
+    else:
+        raise Http404("not found")
+    bound[action] = form
+    error = ""
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            if action == ActionKind.COMPLETE:
+                services.perform_step(actor=user, case_id=case.pk, step=case.step, evidence=form.evidence(),
+                                      comment=d["comment"], on=d["on"], expected_version=d.get("version"))
+                message = _("Step completed: %(step)s.") % {"step": _label(case.current_step)}
+            elif action == ActionKind.REJECT:
+                services.reject(actor=user, case_id=case.pk, reason=d["reason"], on=d["on"],
+                                expected_version=d.get("version"))
+                message = (_("The household does not agree: the exit stops here.") if case.step == CONSENT_STEP
+                           else _("The exit did not pass."))
+            elif action == ActionKind.WITHDRAW:
+                services.withdraw(actor=user, case_id=case.pk, reason=d["reason"], on=d["on"],
+                                  expected_version=d.get("version"))
+                message = _("The exit proposal was withdrawn.")
+            elif action == ActionKind.OBJECT:
+                services.record_objection(actor=user, case_id=case.pk, raised_by=d["raised_by"], text=d["text"],
+                                          on=d["on"])
+                message = _("The objection was recorded.")
+            else:
+                if not case.objections.filter(pk=d["objection"]).exists():
+                    raise Http404("not found")
+                services.resolve_objection(actor=user, objection_id=d["objection"], resolution=d["resolution"],
+                                           upheld=d["upheld"], on=d["on"])
+                message = _("The objection was resolved.")
+        except RegistryError as err:
+            error = err.message
+            _put_errors(form, err)
+        else:
+            messages.success(request, message)
+            return redirect("exits:case", pk=case.pk)
+    else:
+        error = str(INVALID_FORM)
+    case = selectors.case_detail(user, pk)
+    return render(request, "exits/case.html", _case_context(request, case, bound=bound, error=error), status=422)
+
+
+# ------------------------------------------------------------------------------------------ a village
+
+
+def _village(user: Any, code: str) -> Region:
+    try:
+        full = normalize_code(code)
+    except RegionCodeError as exc:
+        raise Http404("not a region code") from exc
+    return get_visible_or_404(user, Region.objects.filter(level=LEVEL_VILLAGE), code=full)
+
+
+@login_required
+def village_page(request: HttpRequest, village_code: str) -> HttpResponse:
+    """一个村的退出 — the village's poor households judged for the exit year (those that meet the criteria
+    first, checked), proposed with one button; the village's open cases by step, with their batch pages."""
+    user = request.user
+    village = _village(user, village_code)
+    source = request.POST if request.method == "POST" else request.GET
+    year = _year(source.get("year"))
+    on = services.today()
+    can_propose = region_in_scope(user, village.code, roles.PERFORM_EXIT)
+    error, status, blocking = "", 200, []
+    try:
+        procedure = procedure_for(village.code, on)
+        rules = rules_for(village.code, on)
+        rows = selectors.village_overview(user, village, year=year, on=on)
+    except SettingError as err:
+        return render(request, "exits/village.html", {"village": village, "year": year, "error": err.message,
+                                                       "breadcrumbs": _breadcrumbs(user, village)}, status=422)
+    ids = rows["household_id"].to_list()
+    form = None
+    if request.method == "POST":
+        if not can_propose:
+            raise Http404("not found")
+        form = ProposalForm(request.POST, household_ids=ids)
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                moved = services.propose_village(actor=user, village_code=village.code, household_ids=d["households"],
+                                                 on=d["on"], year=d["year"], comment=d["comment"])
+            except RegistryError as err:
+                error, status = err.message, 422
+                blocking = err.field_errors.get("households", [])
+                _put_errors(form, err)
+            else:
+                messages.success(request, _("%(n)s households proposed for exit in %(year)s.") % {
+                    "n": len(moved), "year": d["year"]})
+                return redirect(f"{reverse('exits:village', args=[village.code])}?year={d['year']}")
+        else:
+            error, status = str(INVALID_FORM), 422
+    elif can_propose:
+        meets = [r["household_id"] for r in rows.iter_rows(named=True) if r["meets"]]
+        form = ProposalForm(household_ids=ids, initial={"households": meets, "year": year})
+    open_cases = selectors.cases(user, selectors.CaseFilters(region=village.code))
+    by_step = dict(open_cases.order_by().values_list("step").annotate(n=Count("id")).values_list("step", "n"))
+    checked = {int(i) for i in (form["households"].value() or [])} if form is not None else set()
+    table = [{**r, "reasons": [_label(rules.reason(x)) for x in r["failed"]], "checked": r["household_id"] in checked}
+             for r in rows.iter_rows(named=True)]
+    steps = [{"step": s, "count": by_step.get(s.id, 0)} for s in procedure.steps[1:]]
+    return render(request, "exits/village.html", {
+        "village": village, "year": year, "rows": table, "form": form, "can_propose": can_propose,
+        "steps": steps, "error": error, "blocking": blocking, "rules": rules,
+        "breadcrumbs": _breadcrumbs(user, village),
+    }, status=status)
+
+
+@login_required
+def village_batch(request: HttpRequest, village_code: str, step: str) -> HttpResponse:
+    """整村推进 — every open exit case of a village at one step, moved through it with one button."""
+    user = request.user
+    village = _village(user, village_code)
+    cases = list(selectors.village_batch(user, village.code, step))
+    procedure = cases[0].get_procedure() if cases else procedure_for(village.code, services.today())
+    if not procedure.has_step(step):
+        raise Http404("no such step")
+    procedure_step = procedure.step(step)
+    criteria = cases[0].get_rules().evidence_criteria if cases else ()
+    batchable = step != CONSENT_STEP
+    can_act = bool(cases) and batchable and region_in_scope(user, village.code, roles.PERFORM_EXIT) and (
+        str(user.role) in procedure_step.roles)
+    form = None
+    error, status, blocking = "", 200, []
+    if request.method == "POST":
+        if not region_in_scope(user, village.code, roles.PERFORM_EXIT):
+            raise Http404("not found")
+        form = StepForm(request.POST, procedure=procedure, step_id=step, criteria=criteria)
+        if not cases:
+            error, status = _("No exit case of this village is at this step."), 422
+        elif form.is_valid():
+            try:
+                moved = services.advance_village(actor=user, village_code=village.code, step=step,
+                                                 evidence=form.evidence(), comment=form.cleaned_data["comment"],
+                                                 on=form.cleaned_data["on"])
+            except RegistryError as err:
+                error, status = err.message, 422
+                blocking = err.field_errors.get("households", [])
+                _put_errors(form, err)
+            else:
+                messages.success(request, _("%(n)s households completed %(step)s.") % {
+                    "n": len(moved), "step": _label(procedure_step)})
+                return redirect("exits:village", village_code=village.code)
+        else:
+            error, status = str(INVALID_FORM), 422
+    elif can_act:
+        form = StepForm(procedure=procedure, step_id=step, criteria=criteria)
+    rows = [{"case": c, "ends_on": earliest_end(c.current_step, c.step_started_on)} for c in cases]
+    return render(request, "exits/batch.html", {
+        "village": village, "step_id": step, "step": procedure_step, "rows": rows, "form": form, "error": error,
+        "can_act": can_act, "batchable": batchable, "blocking": blocking,
+        "breadcrumbs": _breadcrumbs(user, village),
+    }, status=status)
+
+
+# ------------------------------------------------------------------------------------------ lists
+
+
+@login_required
+def lists_page(request: HttpRequest) -> HttpResponse:
+    """退出名单 — in a region and year: households that meet the criteria but are not proposed, and
+    proposed households that fail (with the reasons)."""
+    user = request.user
+    form = YearRegionForm(request.GET or None)
+    region_code = str(user.region_id or "")
+    year = services.today().year
+    if form.is_bound and form.is_valid():
+        region_code = form.cleaned_data["region"] or region_code
+        year = form.cleaned_data["year"] or year
+    if not region_code:
+        raise Http404("no region")
+    try:
+        lists = selectors.candidate_lists(user, region_code, year=year, on=services.today())
+    except RegionCodeError as exc:
+        raise Http404("not a region code") from exc
+    except SettingError as err:
+        return render(request, "exits/lists.html", {"form": form, "error": err.message, "year": year}, status=422)
+    lang = "en" if _en() else "zh"
+
+    steps = {s.id: _label(s) for s in load_exit_procedure().steps}
+
+    def table(frame: Any) -> list[dict[str, Any]]:
+        return [{**r, "reasons": lists.reason_labels(r["failed"], lang=lang),
+                 "step_label": steps.get(r.get("step") or "", r.get("step") or "")}
+                for r in lists.named(frame, LIST_ROWS).iter_rows(named=True)]
+
+    return render(request, "exits/lists.html", {
+        "form": form, "lists": lists, "region": lists.region, "year": year,
+        "candidates": table(lists.candidates), "failing": table(lists.failing),
+        "candidate_count": lists.candidates.height, "failing_count": lists.failing.height,
+        "proposed_count": lists.proposed.height, "limit": LIST_ROWS,
+        "breadcrumbs": _breadcrumbs(user, lists.region), "rules": lists.rules(),
+    })
