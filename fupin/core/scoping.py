@@ -15,8 +15,8 @@ A second, user-based rule — the pairing rule (结对, issue 5) — adds, for a
 (帮扶责任人, ``pairing.Helper.user``), the households currently paired to them and what hangs off them
 (members, pairings, and the assistance app's plans, measures and visits through their household):
 :data:`PAIRING_RULES`. It is a union: a village cadre who is also a helper still sees the whole
-village. Roles in :data:`fupin.policy.roles.PAIRED_ONLY_ROLES` (``helper``) get nothing from their
-region, only their households. The helper lookup is one small indexed query, made only for users
+village. Roles in :data:`fupin.policy.roles.PAIRED_ONLY_ROLES` (``helper``) get no registry data from
+their region (only the division list, :data:`PAIRED_ONLY_SEE_REGION`), only their households. The helper lookup is one small indexed query, made only for users
 whose role is paired-only or whose region is a township or village (docs/pairing.md: a county-level
 user already sees the county where pairings are made).
 """
@@ -79,6 +79,12 @@ SCOPE_RULES: dict[str, Callable[[Region], Q]] = {
     "identification.procedureevent": _by_ancestor_column("case__"),
     "identification.objection": _by_ancestor_column("case__"),
     "identification.proceduresetting": _by_code_prefix("region_code"),
+    # 精准退出: cases carry their household's ancestor codes; events and objections follow the case;
+    # exit settings by their region (like the procedure's).
+    "exits.exitcase": _by_ancestor_column(""),
+    "exits.exitevent": _by_ancestor_column("case__"),
+    "exits.exitobjection": _by_ancestor_column("case__"),
+    "exits.exitsetting": _by_code_prefix("region_code"),
     # 结对帮扶与驻村工作队: helpers by their own region; household pairings by the household; unit, place
     # and county pairings by their region(s); teams by their village; settings like the procedure's.
     # a helper is seen in its region and from the regions below it (a township officer pairs county cadres)
@@ -86,16 +92,16 @@ SCOPE_RULES: dict[str, Callable[[Region], Q]] = {
         Q(region_code__startswith=prefix_of(region.code, region.level))
         | Q(region_code__in=[prefix_of(region.code, lv).ljust(12, "0") for lv in range(1, region.level)])),
     "pairing.householdpairing": _by_ancestor_column("household__"),
-    "pairing.unitvillagepairing": _by_code_prefix("village_id"),
-    "pairing.leadertownshippairing": _by_code_prefix("township_id"),
-    "pairing.enterprisevillagepairing": _by_code_prefix("village_id"),
-    "pairing.villagepairing": lambda region: (Q(strong_village_id__startswith=prefix_of(region.code, region.level))
-                                              | Q(weak_village_id__startswith=prefix_of(region.code, region.level))),
+    "pairing.unitvillagepairing": _by_code_prefix("village__code"),
+    "pairing.leadertownshippairing": _by_code_prefix("township__code"),
+    "pairing.enterprisevillagepairing": _by_code_prefix("village__code"),
+    "pairing.villagepairing": lambda region: (Q(strong_village__code__startswith=prefix_of(region.code, region.level))
+                                              | Q(weak_village__code__startswith=prefix_of(region.code, region.level))),
     "pairing.countypairing": lambda region: _county_pairing_q(region, ""),
     "pairing.countypairingfund": lambda region: _county_pairing_q(region, "pairing__"),
-    "pairing.workteam": _by_code_prefix("village_id"),
-    "pairing.teammember": _by_code_prefix("team__village_id"),
-    "pairing.attendancerecord": _by_code_prefix("member__team__village_id"),
+    "pairing.workteam": _by_code_prefix("village__code"),
+    "pairing.teammember": _by_code_prefix("team__village__code"),
+    "pairing.attendancerecord": _by_code_prefix("member__team__village__code"),
     "pairing.pairingsetting": _by_code_prefix("region_code"),
     # 精准帮扶: plans, measures (planned and given) and visits by their household; photos by the visit's
     # household; settings like the procedure's.
@@ -105,14 +111,49 @@ SCOPE_RULES: dict[str, Callable[[Region], Q]] = {
     "assistance.visit": _by_ancestor_column("household__"),
     "assistance.visitphoto": _by_ancestor_column("visit__household__"),
     "assistance.assistancesetting": _by_code_prefix("region_code"),
+    # 防返贫监测: objects carry their household's ancestor codes; their flags, events, objections, income
+    # checks and decisions follow the object; runs and settings by their region; department data like
+    # the screening lists (seen inside its region and from the regions below it).
+    "monitoring.monitoringobject": _by_ancestor_column(""),
+    "monitoring.monitoringflag": _by_ancestor_column("object__"),
+    "monitoring.monitoringevent": _by_ancestor_column("object__"),
+    "monitoring.monitoringobjection": _by_ancestor_column("object__"),
+    "monitoring.incomecheck": _by_ancestor_column("object__"),
+    "monitoring.eliminationdecision": _by_ancestor_column("object__"),
+    "monitoring.monitoringrun": _by_code_prefix("region_code"),
+    "monitoring.monitoringsetting": _by_code_prefix("region_code"),
+    "monitoring.monitoringdatalist": lambda region: (
+        Q(region_code__startswith=prefix_of(region.code, region.level))
+        | Q(region_code__in=[prefix_of(region.code, lv).ljust(12, "0") for lv in range(1, region.level)])),
+    "monitoring.monitoringdatarecord": _by_code_prefix("data_list__region_code"),
+    "monitoring.monitoringdatarejection": _by_code_prefix("data_list__region_code"),
+    # 动态调整: a county's cycles and snapshot headers are seen inside the county and from the regions below
+    # it (a township officer reads the county's review for the township); snapshot rows by their village.
+    "review.reviewcycle": lambda region: (
+        Q(region_code__startswith=prefix_of(region.code, region.level))
+        | Q(region_code__in=[prefix_of(region.code, lv).ljust(12, "0") for lv in range(1, region.level)])),
+    "review.snapshot": lambda region: (
+        Q(region_code__startswith=prefix_of(region.code, region.level))
+        | Q(region_code__in=[prefix_of(region.code, lv).ljust(12, "0") for lv in range(1, region.level)])),
+    "review.householdsnapshot": _by_code_prefix("village_code"),
+    "review.personsnapshot": _by_code_prefix("village_code"),
+    # 贫困村出列与贫困县摘帽: by the village (conditions, cases and their events and objections), the county
+    # (county exits), the region (settings, like the procedure settings).
+    "region_exit.areaexitsetting": _by_code_prefix("region_code"),
+    "region_exit.villagecondition": _by_code_prefix("village_code"),
+    "region_exit.villageexitcase": _by_code_prefix("village_code"),
+    "region_exit.villageexitevent": _by_code_prefix("case__village_code"),
+    "region_exit.villageexitobjection": _by_code_prefix("case__village_code"),
+    "region_exit.countyexit": _by_code_prefix("county_code"),
 }
 
 
 def _county_pairing_q(region: Region, path: str) -> Q:
     """北三县↔南三县: seen from either county, and from the paired township."""
     prefix = prefix_of(region.code, region.level)
-    return (Q(**{f"{path}helping_county_id__startswith": prefix}) | Q(**{f"{path}helped_county_id__startswith": prefix})
-            | Q(**{f"{path}helped_township_id__startswith": prefix}))
+    return (Q(**{f"{path}helping_county__code__startswith": prefix})
+            | Q(**{f"{path}helped_county__code__startswith": prefix})
+            | Q(**{f"{path}helped_township__code__startswith": prefix}))
 
 
 def _paired(path: str) -> Callable[[int], Q]:
@@ -136,6 +177,9 @@ PAIRING_RULES: dict[str, Callable[[int], Q]] = {
 }
 #: Apps whose household-bound models follow the pairing rule by their household foreign key.
 PAIRED_APPS: tuple[str, ...] = ("assistance",)
+#: What a paired-only role (helper) still sees by its region: the divisions themselves (names and codes, so
+#: the region pages open; their figures count only the households the user can open).
+PAIRED_ONLY_SEE_REGION: frozenset[str] = frozenset({"regions.region"})
 
 
 def _household_path(model: type[Model]) -> str | None:
@@ -196,7 +240,7 @@ def visible_to(user: User | Any, queryset: QuerySet[M], capability: str = roles.
     rule = SCOPE_RULES.get(label)
     if rule is None:
         raise LookupError(f"no scope rule for {label}: add one to fupin.core.scoping.SCOPE_RULES")
-    where = rule(user.region) if roles.sees_region(user.role) else None
+    where = rule(user.region) if roles.sees_region(user.role) or label in PAIRED_ONLY_SEE_REGION else None
     paired = pairing_rule(queryset.model)
     if paired is not None and _looks_up_helper(user):
         helper_id = helper_id_of(user)

@@ -116,6 +116,67 @@ PAIRING_GRANTS: dict[str, frozenset[str]] = {
 }
 ROLES = {rid: Role(r.id, r.zh, r.en, r.capabilities | PAIRING_GRANTS.get(rid, frozenset())) for rid, r in ROLES.items()}
 
+#: 防返贫监测 (return-to-poverty monitoring, issue 6): see monitoring objects, flags, runs and data …
+VIEW_MONITORING = "monitoring.view"
+#: … flag a household by hand, take part in the monitoring procedure, record income checks …
+PERFORM_MONITORING = "monitoring.perform"
+#: … import department data and start flag and elimination runs; with PERFORM_MONITORING also confirm a
+#: risk elimination (风险消除: township and county officers).
+RUN_MONITORING = "monitoring.run"
+#: Decision: cadres and work teams find and follow households; township and county officers also run the
+#: whole-registry checks and confirm eliminations; viewers, evaluators and auditors read; administrators
+#: read, import and run but take no part in the procedure. Helpers see monitoring on the household page only.
+MONITORING_GRANTS: dict[str, frozenset[str]] = {
+    "village": frozenset({VIEW_MONITORING, PERFORM_MONITORING}),
+    "workteam": frozenset({VIEW_MONITORING, PERFORM_MONITORING}),
+    "township": frozenset({VIEW_MONITORING, PERFORM_MONITORING, RUN_MONITORING}),
+    "county": frozenset({VIEW_MONITORING, PERFORM_MONITORING, RUN_MONITORING}),
+    "city": frozenset({VIEW_MONITORING}),
+    "province": frozenset({VIEW_MONITORING}),
+    "evaluator": frozenset({VIEW_MONITORING}),
+    "auditor": frozenset({VIEW_MONITORING}),
+    "admin": frozenset({VIEW_MONITORING, RUN_MONITORING}),
+}
+ROLES = {rid: Role(r.id, r.zh, r.en, r.capabilities | MONITORING_GRANTS.get(rid, frozenset()))
+         for rid, r in ROLES.items()}
+
+#: 精准退出 (household exit, issue 6): propose households for exit and take part in the exit procedure
+#: (退出程序); which steps a role may perform is the procedure's data (fupin.policy.exit_procedure), this
+#: capability only opens the door. Reading cases and candidate lists needs registry.view.
+PERFORM_EXIT = "exits.perform"
+EXIT_GRANTS: dict[str, frozenset[str]] = {role: frozenset({PERFORM_EXIT})
+                                          for role in ("village", "workteam", "township", "county")}
+ROLES = {rid: Role(r.id, r.zh, r.en, r.capabilities | EXIT_GRANTS.get(rid, frozenset())) for rid, r in ROLES.items()}
+
+#: 动态调整 (yearly review and frozen snapshots, issue 6): see review cycles, snapshots and flow reports …
+VIEW_REVIEW = "review.view"
+#: … open and close a county's yearly review and take snapshots (county officers, administrators).
+MANAGE_REVIEW = "review.manage"
+#: 贫困村出列与贫困县摘帽 (issue 6): see incidence, village conditions, village exit cases, county readiness …
+VIEW_REGION_EXIT = "region_exit.view"
+#: … record a village's conditions for a year (road, water, power, clinic, broadband, collective income) …
+RECORD_VILLAGE_CONDITIONS = "region_exit.conditions"
+#: … take part in the village exit procedure (which steps a role may do is the procedure's data) …
+PERFORM_VILLAGE_EXIT = "region_exit.perform"
+#: … and record a county's approved exit (摘帽, approved by the province: administrators).
+RECORD_COUNTY_EXIT = "region_exit.county"
+#: Decision: every role that reads the registry by region reads the review and exit pages (helpers do
+#: not); county officers and administrators manage cycles and snapshots; cadres, work teams, township and
+#: county officers record village conditions and take part in a village's exit (township and county steps).
+REVIEW_GRANTS: dict[str, frozenset[str]] = {
+    "village": frozenset({VIEW_REVIEW, VIEW_REGION_EXIT, RECORD_VILLAGE_CONDITIONS, PERFORM_VILLAGE_EXIT}),
+    "workteam": frozenset({VIEW_REVIEW, VIEW_REGION_EXIT, RECORD_VILLAGE_CONDITIONS, PERFORM_VILLAGE_EXIT}),
+    "township": frozenset({VIEW_REVIEW, VIEW_REGION_EXIT, RECORD_VILLAGE_CONDITIONS, PERFORM_VILLAGE_EXIT}),
+    "county": frozenset({VIEW_REVIEW, MANAGE_REVIEW, VIEW_REGION_EXIT, RECORD_VILLAGE_CONDITIONS,
+                         PERFORM_VILLAGE_EXIT}),
+    "city": frozenset({VIEW_REVIEW, VIEW_REGION_EXIT}),
+    "province": frozenset({VIEW_REVIEW, VIEW_REGION_EXIT}),
+    "evaluator": frozenset({VIEW_REVIEW, VIEW_REGION_EXIT}),
+    "auditor": frozenset({VIEW_REVIEW, VIEW_REGION_EXIT}),
+    "admin": frozenset({VIEW_REVIEW, MANAGE_REVIEW, VIEW_REGION_EXIT, RECORD_VILLAGE_CONDITIONS, RECORD_COUNTY_EXIT}),
+}
+ROLES = {rid: Role(r.id, r.zh, r.en, r.capabilities | REVIEW_GRANTS.get(rid, frozenset())) for rid, r in ROLES.items()}
+
 
 def sees_region(role_id: str) -> bool:
     """Whether a role's region gives a view (False for :data:`PAIRED_ONLY_ROLES`)."""

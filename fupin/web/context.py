@@ -16,6 +16,9 @@ WORK_AREAS: tuple[tuple[str, str, str, str], ...] = (
     ("identification:list", _("Targeted identification"), "identification", roles.PERFORM_IDENTIFICATION),
     ("screening:queue", _("Data comparison"), "screening", roles.VIEW_SCREENING),
     ("rules:policy", _("Rules and pathways"), "rules", roles.VIEW_REGISTRY),
+    ("pairing:coverage", _("Pairing and work teams"), "pairing", roles.VIEW_PAIRING),
+    ("assistance:home", _("Targeted assistance"), "assistance", roles.VIEW_REGISTRY),
+    ("exits:list", _("Household exit"), "exits", roles.VIEW_REGISTRY),
 )
 
 

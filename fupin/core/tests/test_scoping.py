@@ -69,6 +69,7 @@ def test_every_registry_model_has_a_scope_rule():
 
     from fupin.core.scoping import SCOPE_RULES
 
-    for app in ("registry", "imports", "rules", "identification", "screening"):
+    for app in ("registry", "imports", "rules", "identification", "screening", "pairing", "assistance", "exits",
+                "review", "region_exit", "monitoring"):
         for model in apps.get_app_config(app).get_models():
             assert model._meta.label_lower in SCOPE_RULES

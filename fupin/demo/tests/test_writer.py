@@ -110,7 +110,9 @@ def test_second_run_adds_nothing(demo):
 
 
 def test_demo_users_for_every_role_can_sign_in(demo, client):
-    logins = ensure_demo_users()
+    from fupin.demo.pairing import ensure_demo_pairing
+
+    logins = ensure_demo_users() + ensure_demo_pairing(targets=SMALL)  # demo_helper comes with the pairings
     assert {x.role for x in logins} == set(roles.ROLES)
     by_role = {x.role: x for x in logins}
     village = Region.objects.get(code=by_role["village"].region_code)
@@ -126,6 +128,7 @@ def test_demo_users_for_every_role_can_sign_in(demo, client):
         client.logout()
     again = ensure_demo_users()
     assert not any(x.created for x in again)
+    assert by_role["helper"].username == "demo_helper"
 
 
 @pytest.mark.django_db

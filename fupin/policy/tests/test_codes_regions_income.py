@@ -105,4 +105,4 @@ def test_roles():
     assert not roles.has_capability("auditor", roles.EDIT_REGISTRY)
     assert not roles.has_capability("nobody", roles.VIEW_REGISTRY)
     assert set(roles.ROLES) == {"village", "workteam", "township", "county", "city", "province", "evaluator",
-                                "auditor", "admin"}
+                                "auditor", "admin", "helper"}

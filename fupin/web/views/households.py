@@ -62,6 +62,7 @@ def work_summary(user: Any, household: Any) -> dict[str, Any]:
     """识别与帮扶 on the household page: the latest eligibility decision with its reasons, the pathways
     of the latest scheme runs, the identification cases and the open screening hits — each read through
     its app's scoped selector (so a user sees there only what the app's own pages would show)."""
+    from fupin.exits import selectors as exit_selectors
     from fupin.identification.models import IdentificationCase
     from fupin.rules import selectors as rule_selectors
     from fupin.screening import selectors as screening_selectors
@@ -73,4 +74,6 @@ def work_summary(user: Any, household: Any) -> dict[str, Any]:
         "pathways": rule_selectors.household_pathways(user, household),
         "cases": list(visible_to(user, IdentificationCase.objects.filter(household=household)).order_by("-id")[:5]),
         "hits": None if hits is None else list(hits[:10]),
+        "exit_cases": exit_selectors.household_cases(user, household)[:5],
+        "can_see_pairing": user.has_capability(roles.VIEW_PAIRING) or not roles.sees_region(str(user.role)),
     }

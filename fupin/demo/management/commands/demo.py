@@ -19,6 +19,8 @@ from django.db import transaction
 
 from fupin.accounts.services import UserError
 from fupin.demo import plan
+from fupin.demo.assistance import ensure_demo_assistance
+from fupin.demo.pairing import ensure_demo_pairing
 from fupin.demo.users import ensure_demo_users
 from fupin.demo.writer import demo_present, generate_demo
 from fupin.policy import roles
@@ -75,6 +77,8 @@ class Command(BaseCommand):
             out.write("4/4 演示账号 / demo users …")
             try:
                 logins = ensure_demo_users()
+                logins += ensure_demo_pairing(seed=opts["seed"], write=out.write)
+                ensure_demo_assistance(seed=opts["seed"], write=out.write)
             except (UserError, LookupError) as exc:
                 raise CommandError(str(exc)) from exc
         self._print_logins(logins)
