@@ -31,7 +31,16 @@ class Region(models.Model):
         "农村人口 rural population", null=True, blank=True,
         help_text="denominator of poverty incidence; empty means unknown",
     )
+    agricultural_population = models.PositiveIntegerField(
+        "户籍农业人口 registered agricultural population", null=True, blank=True,
+        help_text="the other denominator of poverty incidence (fupin.policy.area_exit); empty means unknown",
+    )
     population_source = models.CharField("人口数来源 population source", max_length=200, blank=True)
+    exit_year = models.PositiveSmallIntegerField(
+        "出列/摘帽年度 exited in", null=True, blank=True,
+        help_text="year a poor village exited (出列) or a poor county exited (摘帽), set by fupin.region_exit; "
+                  "the designation flags stay (四个不摘)",
+    )
     source = models.CharField("来源 source", max_length=200, blank=True)
 
     class Meta:

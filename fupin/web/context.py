@@ -19,6 +19,8 @@ WORK_AREAS: tuple[tuple[str, str, str, str], ...] = (
     ("pairing:coverage", _("Pairing and work teams"), "pairing", roles.VIEW_PAIRING),
     ("assistance:home", _("Targeted assistance"), "assistance", roles.VIEW_REGISTRY),
     ("exits:list", _("Household exit"), "exits", roles.VIEW_REGISTRY),
+    ("review:list", _("Yearly review"), "review", roles.VIEW_REVIEW),
+    ("region_exit:index", _("Village and county exit"), "region_exit", roles.VIEW_REGION_EXIT),
 )
 
 

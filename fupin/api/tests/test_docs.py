@@ -48,6 +48,13 @@ EXPECTED_PATHS = {
               "/exits/cases/{case_id}/withdraw", "/exits/households/{household_id}/criteria", "/exits/lists",
               "/exits/objections/{objection_id}/resolve", "/exits/rules", "/exits/villages/{village_code}/proposals",
               "/exits/villages/{village_code}/steps/{step}"},
+    "review": {"/review/cycles", "/review/cycles/{cycle_id}", "/review/cycles/{cycle_id}/close", "/review/snapshots",
+               "/review/flows", "/review/flows/households"},
+    "region-exit": {"/region-exit/areas/{code}", "/region-exit/villages/{code}/check",
+                    "/region-exit/villages/{code}/conditions", "/region-exit/villages/{code}/conditions/{year}",
+                    "/region-exit/villages/{code}/cases", "/region-exit/cases/{case_id}",
+                    "/region-exit/cases/{case_id}/actions", "/region-exit/counties/{code}/readiness",
+                    "/region-exit/counties/{code}/exit"},
 }
 
 
