@@ -17,6 +17,10 @@ class RecordStatus(models.TextChoices):
     APPLICANT = "applicant", "申请中 applicant"
     #: An applicant the procedure did not admit (驳回 or 撤回); kept with its case, counted nowhere.
     DECLINED = "declined", "未纳入 not admitted"
+    #: 监测户 — a household recorded for return-to-poverty monitoring only (边缘易致贫户, 突发严重困难户: not
+    #: registered as poor). Its members are active persons, so one-person-one-household applies; no
+    #: registry list or figure counts it (they count ``active`` only). Created by fupin.monitoring.
+    MONITORED = "monitored", "监测户 monitored, not registered poor"
 
 
 class CategoryFormVersion(models.TextChoices):

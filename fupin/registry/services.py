@@ -81,8 +81,9 @@ class DuplicatePerson(RegistryError):
 
 
 INVALID = "数据有误,未保存 / invalid data, nothing was saved"
-#: Households whose data may still change: on the registry, or applying (识别程序 under way).
-OPEN_STATUSES = (RecordStatus.ACTIVE, RecordStatus.APPLICANT)
+#: Households whose data may still change: on the registry, applying (识别程序 under way), or recorded for
+#: return-to-poverty monitoring (监测户, fupin.monitoring).
+OPEN_STATUSES = (RecordStatus.ACTIVE, RecordStatus.APPLICANT, RecordStatus.MONITORED)
 
 
 def _clean_member(data: Mapping[str, Any], *, prefix: str = "") -> dict[str, Any]:
@@ -206,10 +207,13 @@ def create_household(
     """Register a household with its members (建档). Exactly one member is the head.
 
     ``status=RecordStatus.APPLICANT`` records an application instead (农户申请, by the identification
-    procedure): the same checks, but the household is not on the registry until :func:`admit_household`."""
+    procedure): the same checks, but the household is not on the registry until :func:`admit_household`.
+    ``status=RecordStatus.MONITORED`` records a household for return-to-poverty monitoring only (监测户,
+    by fupin.monitoring: 边缘易致贫户 / 突发严重困难户 not registered as poor): the same checks, counted
+    nowhere as a registered household."""
     require_in_scope(actor, village_code, roles.EDIT_REGISTRY)
     if status not in OPEN_STATUSES:
-        raise RegistryError(INVALID, {"status": [f"新建户的状态应为在册或申请中: {status} / invalid status"]})
+        raise RegistryError(INVALID, {"status": [f"新建户的状态应为在册、申请中或监测户: {status} / invalid status"]})
     village = _village(village_code)
     values = _household_values(data)
     defaults = {f: Household._meta.get_field(f).get_default() for f in HOUSEHOLD_FIELDS}
@@ -404,7 +408,8 @@ def member_leaves(*, actor: Any, member_id: int, reason: str, comment: str = "",
 
 def household_leaves(*, actor: Any, household_id: int, reason: str, comment: str, source: str = "web",
                      expected_version: int | None = None) -> Household:
-    """A household leaves the registry (清退, 消亡 …) with a reason; its members leave with it."""
+    """A household leaves the registry (清退, 消亡 …) with a reason; its members leave with it. A household
+    recorded for monitoring only (监测户) may leave the same way (迁出, 录入错误 …)."""
     if reason not in codes.HOUSEHOLD_LEAVE_REASON or not reason:
         raise RegistryError(INVALID, {"reason": [f"无效的注销原因: {reason} / invalid reason"]})
     if not comment.strip():
@@ -412,7 +417,7 @@ def household_leaves(*, actor: Any, household_id: int, reason: str, comment: str
     with transaction.atomic():
         household = _lock_household(actor, household_id)
         _check_version(household, expected_version)
-        if household.status != RecordStatus.ACTIVE:
+        if household.status not in (RecordStatus.ACTIVE, RecordStatus.MONITORED):
             raise RegistryError("该户已注销 / the household has already left")
         now = timezone.now()
         for member in household.members.select_for_update().filter(status=RecordStatus.ACTIVE):

@@ -21,6 +21,7 @@ WORK_AREAS: tuple[tuple[str, str, str, str], ...] = (
     ("exits:list", _("Household exit"), "exits", roles.VIEW_REGISTRY),
     ("review:list", _("Yearly review"), "review", roles.VIEW_REVIEW),
     ("region_exit:index", _("Village and county exit"), "region_exit", roles.VIEW_REGION_EXIT),
+    ("monitoring:list", _("Return-to-poverty monitoring"), "monitoring", roles.VIEW_MONITORING),
 )
 
 

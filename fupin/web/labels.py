@@ -133,7 +133,7 @@ ID_FIELDS = frozenset({"id_number"})
 ACCOUNT_FIELDS = frozenset({"bank_account"})
 
 RECORD_STATUS = {"active": _("On the registry"), "left": _("Left the registry"), "applicant": _("Applicant"),
-                 "declined": _("Not admitted")}
+                 "declined": _("Not admitted"), "monitored": _("Monitored household")}
 ID_KINDS = {
     "resident": _("Resident ID (18 digits)"),
     "legacy15": _("Legacy 15-digit ID"),

@@ -55,6 +55,12 @@ EXPECTED_PATHS = {
                     "/region-exit/villages/{code}/cases", "/region-exit/cases/{case_id}",
                     "/region-exit/cases/{case_id}/actions", "/region-exit/counties/{code}/readiness",
                     "/region-exit/counties/{code}/exit"},
+    "monitoring": {f"/monitoring{p}" for p in (
+        "/objects", "/objects/{object_id}", "/objects/{object_id}/start", "/objects/{object_id}/steps/{step}",
+        "/objects/{object_id}/reject", "/objects/{object_id}/withdraw", "/objects/{object_id}/dismiss",
+        "/objects/{object_id}/objections", "/objects/{object_id}/income-checks", "/objects/{object_id}/assess",
+        "/objects/{object_id}/eliminate", "/objections/{objection_id}/resolve", "/households",
+        "/households/{household_id}", "/line", "/runs", "/runs/{run_id}", "/runs/flag", "/runs/elimination")},
 }
 
 

@@ -76,4 +76,5 @@ def work_summary(user: Any, household: Any) -> dict[str, Any]:
         "hits": None if hits is None else list(hits[:10]),
         "exit_cases": exit_selectors.household_cases(user, household)[:5],
         "can_see_pairing": user.has_capability(roles.VIEW_PAIRING) or not roles.sees_region(str(user.role)),
+        "can_see_monitoring": user.has_capability(roles.VIEW_MONITORING),
     }
