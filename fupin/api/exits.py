@@ -15,7 +15,6 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import ConfigDict
 
 from fupin.core.scoping import get_visible_or_404
 from fupin.exits import selectors, services
@@ -27,27 +26,28 @@ from fupin.policy.regions import RegionCodeError, normalize_code
 from fupin.registry.models import Household
 
 from .auth import TokenAuth
+from .procedure import (
+    STRICT,
+    WRITE_RESPONSES,
+    EventOut,
+    ObjectionIn,
+    ObjectionOut,
+    ReasonIn,
+    ReasonOut,
+    ResolveIn,
+    StepIn,
+    StepOut,
+    event_out,
+    objection_out,
+    step_out,
+)
 from .schemas import DetailOut, ErrorOut, RecordId
 
 router = Router(tags=["exits 精准退出"])
 performer_auth = TokenAuth(capability=roles.PERFORM_EXIT)
-WRITE_RESPONSES = {401: DetailOut, 404: DetailOut, 409: ErrorOut, 422: ErrorOut}
-STRICT = ConfigDict(extra="forbid")
 
 
 # ------------------------------------------------------------------------------------------ schemas
-
-
-class StepOut(Schema):
-    id: str
-    label_zh: str
-    label_en: str
-    level: str
-    roles: list[str]
-    evidence_fields: list[str] = Field(..., description="材料字段 / evidence fields to send")
-    publicity_days: int | None
-    runs_decision: bool
-    quorum: str | None
 
 
 class CaseItem(Schema):
@@ -86,40 +86,6 @@ class CaseQuery(Schema):
     q: str = Field("", description="户编号或户主姓名 / household number or head's name")
     page: int = Field(1, ge=1, le=1_000_000)
     page_size: int = Field(20, ge=1, le=100)
-
-
-class EventOut(Schema):
-    id: int
-    step: str
-    action: str
-    on: dt.date
-    at: dt.datetime
-    actor_name: str
-    actor_role: str
-    evidence: dict[str, Any]
-    comment: str
-    objection_id: int | None
-    decision_id: int | None
-    batch: str
-
-
-class ObjectionOut(Schema):
-    id: int
-    case_id: int
-    step: str
-    raised_by: str
-    text: str
-    raised_on: dt.date
-    resolved_on: dt.date | None
-    resolved_by_name: str
-    resolution: str
-    upheld: bool | None
-
-
-class ReasonOut(Schema):
-    rule_id: str = ""
-    label_zh: str = ""
-    label_en: str = ""
 
 
 class DecisionOut(Schema):
@@ -169,39 +135,6 @@ class VillageProposalIn(Schema):
     year: int | None = None
     on: dt.date | None = None
     comment: str = ""
-
-    model_config = STRICT
-
-
-class StepIn(Schema):
-    evidence: dict[str, Any] = Field(default_factory=dict, description="材料 / evidence fields of the step")
-    comment: str = ""
-    on: dt.date | None = None
-    version: int | None = Field(None, description="the case version the client read (并发控制)")
-
-    model_config = STRICT
-
-
-class ReasonIn(Schema):
-    reason: str
-    on: dt.date | None = None
-    version: int | None = None
-
-    model_config = STRICT
-
-
-class ObjectionIn(Schema):
-    raised_by: str = Field("", description="异议人 (empty: anonymous)")
-    text: str
-    on: dt.date | None = None
-
-    model_config = STRICT
-
-
-class ResolveIn(Schema):
-    resolution: str
-    upheld: bool = False
-    on: dt.date | None = None
 
     model_config = STRICT
 
@@ -320,11 +253,7 @@ class RulesQuery(Schema):
 
 
 def _step_out(case_procedure: Any, step: Any, criteria: Any) -> dict[str, Any]:
-    return {"id": step.id, "label_zh": step.label_zh, "label_en": step.label_en, "level": step.level,
-            "roles": sorted(step.roles),
-            "evidence_fields": [f.name for f in case_procedure.evidence_fields(step.id, criteria)],
-            "publicity_days": step.publicity_days, "runs_decision": step.runs_decision,
-            "quorum": None if step.quorum is None else str(step.quorum)}
+    return step_out(step, case_procedure.evidence_fields(step.id, criteria))
 
 
 def _item(case: ExitCase) -> dict[str, Any]:
@@ -352,24 +281,14 @@ def _detail(request: HttpRequest, case_id: int) -> dict[str, Any]:
         "closed_on": case.closed_on, "exited_on": case.exited_on, "outcome_comment": case.outcome_comment,
         "steps": [_step_out(procedure, s, criteria) for s in procedure.steps],
         "allowed_actions": selectors.actions_for(user, case),
-        "events": [{
-            "id": e.pk, "step": e.step, "action": e.action, "on": e.on, "at": e.at, "actor_name": e.actor_name,
-            "actor_role": e.actor_role, "evidence": e.evidence, "comment": e.comment,
-            "objection_id": e.objection_id, "decision_id": e.decision_id, "batch": e.batch,
-        } for e in selectors.events(case)],
-        "objections": [_objection(o) for o in selectors.objections(case)],
+        "events": [event_out(e) for e in selectors.events(case)],
+        "objections": [objection_out(o) for o in selectors.objections(case)],
         "decisions": [{
             "id": d.pk, "outcome": d.outcome, "policy_version": d.policy_version,
             "reasons": [r for r in d.reasons if isinstance(r, dict)], "details": d.details, "context": d.context,
             "made_by_name": d.made_by_name, "made_at": d.made_at,
         } for d in selectors.decisions(case)],
     }
-
-
-def _objection(o: Any) -> dict[str, Any]:
-    return {"id": o.pk, "case_id": o.case_id, "step": o.step, "raised_by": o.raised_by, "text": o.text,
-            "raised_on": o.raised_on, "resolved_on": o.resolved_on, "resolved_by_name": o.resolved_by_name,
-            "resolution": o.resolution, "upheld": o.upheld}
 
 
 # ------------------------------------------------------------------------------------------ cases
@@ -430,7 +349,7 @@ def record_objection(request: HttpRequest, case_id: RecordId, body: ObjectionIn)
     """登记异议 during the village publicity; it blocks the step until resolved."""
     o = services.record_objection(actor=request.auth, case_id=case_id, raised_by=body.raised_by, text=body.text,
                                   on=body.on, source="api")
-    return Status(201, _objection(o))
+    return Status(201, objection_out(o))
 
 
 @router.post("/objections/{objection_id}/resolve", auth=performer_auth,
@@ -439,7 +358,7 @@ def resolve_objection(request: HttpRequest, objection_id: RecordId, body: Resolv
     """处理异议: the finding; ``upheld`` (异议成立) means the case must then be rejected."""
     o = services.resolve_objection(actor=request.auth, objection_id=objection_id, resolution=body.resolution,
                                    upheld=body.upheld, on=body.on, source="api")
-    return _objection(o)
+    return objection_out(o)
 
 
 # ------------------------------------------------------------------------------------------ villages

@@ -16,7 +16,6 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import ConfigDict
 
 from fupin.monitoring import runs as monitoring_runs
 from fupin.monitoring import selectors, services
@@ -25,29 +24,31 @@ from fupin.monitoring.errors import MonitoringError
 from fupin.monitoring.models import MonitoringObject, MonitoringRun
 from fupin.monitoring.policies import effective_monitoring, line_for
 from fupin.policy import roles
-from fupin.policy.procedure import Step
 from fupin.policy.regions import RegionCodeError, level_of, normalize_code
 from fupin.registry.models import Household, Member
 
-from . import payload
+from . import payload, procedure
 from .auth import TokenAuth
+from .procedure import (
+    STRICT,
+    WRITE_RESPONSES,
+    ObjectionIn,
+    ReasonIn,
+    ReasonOut,
+    ResolveIn,
+    event_out,
+    objection_out,
+    step_out,
+)
 from .schemas import DetailOut, ErrorOut, HouseholdIn, RecordId
 
 router = Router(tags=["monitoring 防返贫监测"])
 performer_auth = TokenAuth(capability=roles.PERFORM_MONITORING)
 runner_auth = TokenAuth(capability=roles.RUN_MONITORING)
-WRITE_RESPONSES = {401: DetailOut, 404: DetailOut, 409: ErrorOut, 422: ErrorOut}
-STRICT = ConfigDict(extra="forbid")
 ChannelIn = Literal["self_report", "cadre"]
 
 
 # ------------------------------------------------------------------------------------------ schemas
-
-
-class ReasonOut(Schema):
-    rule_id: str = ""
-    label_zh: str = ""
-    label_en: str = ""
 
 
 class LineOut(Schema):
@@ -216,37 +217,8 @@ class EdgeHouseholdIn(HouseholdIn):
     on: dt.date | None = None
 
 
-class StepIn(Schema):
-    evidence: dict[str, Any] = Field(default_factory=dict, description="材料 / evidence fields of the step")
-    comment: str = ""
-    on: dt.date | None = None
+class StepIn(procedure.StepIn):
     version: int | None = Field(None, description="the object version the client read (并发控制)")
-
-    model_config = STRICT
-
-
-class ReasonIn(Schema):
-    reason: str
-    on: dt.date | None = None
-    version: int | None = None
-
-    model_config = STRICT
-
-
-class ObjectionIn(Schema):
-    raised_by: str = Field("", description="异议人 (empty: anonymous)")
-    text: str
-    on: dt.date | None = None
-
-    model_config = STRICT
-
-
-class ResolveIn(Schema):
-    resolution: str
-    upheld: bool = False
-    on: dt.date | None = None
-
-    model_config = STRICT
 
 
 class IncomeCheckIn(Schema):
@@ -343,27 +315,19 @@ def _item(o: MonitoringObject) -> dict[str, Any]:
     }
 
 
-def _step_out(step: Step) -> dict[str, Any]:
-    return {"id": step.id, "label_zh": step.label_zh, "label_en": step.label_en, "level": step.level,
-            "roles": sorted(step.roles), "evidence_fields": [f.name for f in step.evidence_fields()],
-            "publicity_days": step.publicity_days}
-
-
 def _detail(request: HttpRequest, object_id: int) -> dict[str, Any]:
     user = request.auth
     o = selectors.object_detail(user, object_id)
     procedure = o.get_procedure() or effective_monitoring(o.county_code, services.today()).procedure
     return {
         **_item(o), "close_reason": o.close_reason, "procedure_version": o.procedure_version,
-        "steps": [_step_out(s) for s in procedure.steps], "step_started_on": o.step_started_on,
+        "steps": [step_out(s, decision=False) for s in procedure.steps], "step_started_on": o.step_started_on,
         "publicity_ends_on": o.publicity_ends_on, "open_objections": o.open_objections,
         "allowed_actions": selectors.actions_for(user, o),
         "flags": [{"id": f.pk, "rule_id": f.rule_id, "label_zh": f.label_zh, "label_en": f.label_en,
                    "rule_text": f.rule_text, "sudden": f.sudden, "policy_version": f.policy_version,
                    "values": f.values, "raised_on": f.raised_on, "run_id": f.run_id} for f in selectors.flags(o)],
-        "events": [{"id": e.pk, "step": e.step, "action": e.action, "on": e.on, "at": e.at,
-                    "actor_name": e.actor_name, "actor_role": e.actor_role, "evidence": e.evidence,
-                    "comment": e.comment, "objection_id": e.objection_id} for e in selectors.events(o)],
+        "events": [event_out(e, decision=False) for e in selectors.events(o)],
         "objections": [_objection(x) for x in selectors.objections(o)],
         "income_checks": [{"id": c.pk, "checked_on": c.checked_on, "income_per_capita": c.income_per_capita,
                            "note": c.note, "recorded_by_name": c.recorded_by_name} for c in selectors.income_checks(o)],
@@ -377,9 +341,7 @@ def _decision(d: Any) -> dict[str, Any]:
 
 
 def _objection(o: Any) -> dict[str, Any]:
-    return {"id": o.pk, "object_id": o.object_id, "step": o.step, "raised_by": o.raised_by, "text": o.text,
-            "raised_on": o.raised_on, "resolved_on": o.resolved_on, "resolved_by_name": o.resolved_by_name,
-            "resolution": o.resolution, "upheld": o.upheld}
+    return objection_out(o, "object_id")
 
 
 def _run(r: MonitoringRun) -> dict[str, Any]:

@@ -19,25 +19,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from fupin.core.models import TimeStamped, Versioned
+from fupin.core.procedure_models import AppendOnlyError as AppendOnlyError  # re-exported: the apps' tests use it
+from fupin.core.procedure_models import EventBase, ObjectionBase
 from fupin.policy.exit_procedure import ExitProcedure
 from fupin.policy.exit_rules import ExitRules
 from fupin.policy.procedure import CaseState, earliest_end
 
 from .choices import FROM_PROCEDURE, TO_PROCEDURE, ExitEventAction, ExitStatus
-
-
-class AppendOnlyError(RuntimeError):
-    """The event log is never changed."""
-
-
-def _user_fk() -> models.ForeignKey:
-    return models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                             related_name="+")
 
 
 class ExitSetting(models.Model):
@@ -137,47 +129,22 @@ class ExitCase(TimeStamped, Versioned):
         return earliest_end(self.current_step, self.step_started_on) if self.is_open else None
 
 
-class ExitObjection(models.Model):
+class ExitObjection(ObjectionBase):
     """异议 — raised during the village publicity of an exit; open until resolved."""
 
     case = models.ForeignKey(ExitCase, on_delete=models.PROTECT, related_name="objections")
-    step = models.CharField("公示环节 step", max_length=40)
     raised_by = models.CharField("异议人 raised by", max_length=100, help_text="name, or 匿名 anonymous")
-    text = models.TextField("异议内容 objection")
-    raised_on = models.DateField("提出日期 raised on")
-    recorded_by = _user_fk()
-    recorded_by_name = models.CharField(max_length=150, blank=True)
-    resolved_on = models.DateField("处理日期 resolved on", null=True, blank=True)
-    resolved_by = _user_fk()
-    resolved_by_name = models.CharField("处理人 resolved by", max_length=150, blank=True)
-    resolution = models.TextField("处理结果 resolution", blank=True)
-    upheld = models.BooleanField("异议成立 upheld", null=True, blank=True)
 
     class Meta:
         ordering = ["case_id", "id"]
         verbose_name = "退出异议 exit objection"
 
-    def __str__(self) -> str:
-        return f"#{self.pk} {self.step}: {self.text[:30]}"
 
-    @property
-    def is_open(self) -> bool:
-        return self.resolved_on is None
-
-
-class ExitEvent(models.Model):
+class ExitEvent(EventBase):
     """退出程序事件 — one entry of a case's append-only log."""
 
     case = models.ForeignKey(ExitCase, on_delete=models.PROTECT, related_name="events")
-    step = models.CharField("环节 step", max_length=40)
     action = models.CharField("操作 action", max_length=12, choices=ExitEventAction.choices)
-    on = models.DateField("办理日期 date")
-    at = models.DateTimeField("记录时间 recorded at", auto_now_add=True)
-    actor = _user_fk()
-    actor_name = models.CharField("办理人 actor", max_length=150, blank=True)
-    actor_role = models.CharField("角色 role", max_length=20, blank=True)
-    evidence = models.JSONField("材料 evidence", default=dict, blank=True)
-    comment = models.TextField("意见 comment", blank=True)
     objection = models.ForeignKey(ExitObjection, null=True, blank=True, on_delete=models.PROTECT,
                                   related_name="events")
     decision_id = models.BigIntegerField("退出判定 decision", null=True, blank=True,
@@ -193,10 +160,3 @@ class ExitEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.case_id} {self.step} {self.action} {self.on}"
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise AppendOnlyError("程序事件只能追加,不能修改 / events are never changed")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise AppendOnlyError("程序事件不能删除 / events are never deleted")

@@ -27,7 +27,9 @@ from fupin.policy.procedure import ActionKind, earliest_end
 from fupin.policy.regions import LEVEL_VILLAGE, RegionCodeError, normalize_code
 from fupin.regions.models import Region
 from fupin.registry.services import RegistryError
+from fupin.web import procedure as procedure_views
 from fupin.web.forms.common import INVALID_FORM
+from fupin.web.procedure import ActionForms
 
 from . import selectors, services
 from .choices import ExitStatus
@@ -47,14 +49,8 @@ PAGE_SIZE = 50
 LIST_ROWS = 500
 
 
-def _en() -> bool:
-    from fupin.web.templatetags.fupin_tags import current_lang
-
-    return current_lang().startswith("en")
-
-
 def _label(obj: Any) -> str:
-    return str(getattr(obj, "label_en" if _en() else "label_zh", obj))
+    return str(getattr(obj, "label_en" if procedure_views.en() else "label_zh", obj))
 
 
 def _breadcrumbs(user: Any, region: Region) -> list[tuple[Region, bool]]:
@@ -101,30 +97,14 @@ def case_list(request: HttpRequest) -> HttpResponse:
 # ------------------------------------------------------------------------------------------ one case
 
 
-def _timeline(case: ExitCase, events: list[Any]) -> list[dict[str, Any]]:
-    procedure = case.get_procedure()
-    done = {e.step: e for e in events if e.action == ActionKind.COMPLETE}
-    current_index = procedure.index(case.step)
-    rows = []
-    for i, step in enumerate(procedure.steps):
-        if step.id in done:
-            state = "done"
-        elif i == current_index and case.is_open:
-            state = "current"
-        elif i == current_index:
-            state = "stopped"
-        else:
-            state = "todo"
-        rows.append({"step": step, "state": state, "event": done.get(step.id), "number": i + 1})
-    return rows
+FORMS = ActionForms(reason=ReasonForm, objection=ObjectionForm, resolve=ResolveForm)
 
 
 def _label_evidence(case: ExitCase, events: list[Any]) -> None:
     """``event.evidence_rows``: the evidence as (label, value) pairs in the active language."""
     labels = evidence_labels(case.get_procedure(), case.get_rules().evidence_criteria)
-    for e in events:
-        e.evidence_rows = [(labels[k][1 if _en() else 0] if k in labels else k, v)
-                           for k, v in (e.evidence or {}).items()]
+    lang = 1 if procedure_views.en() else 0
+    procedure_views.label_evidence(events, {k: v[lang] for k, v in labels.items()})
 
 
 def _step_form(case: ExitCase, data: Any = None) -> StepForm:
@@ -136,29 +116,21 @@ def _case_context(request: HttpRequest, case: ExitCase, *, bound: dict[str, Any]
                   error: str = "") -> dict[str, Any]:
     user = request.user
     bound = bound or {}
+    procedure = case.get_procedure()
     events = selectors.events(case)
     _label_evidence(case, events)
     actions = selectors.actions_for(user, case)
     step = case.current_step
     initial = {"version": case.version}
     objections = selectors.objections(case)
-    open_objections = [o for o in objections if o.is_open]
     return {
-        "case": case, "h": case.household, "procedure": case.get_procedure(), "step": step,
-        "rules": case.get_rules(), "timeline": _timeline(case, events), "events": events,
+        "case": case, "h": case.household, "procedure": procedure, "step": step,
+        "rules": case.get_rules(), "events": events,
+        "timeline": procedure_views.case_timeline(procedure, events, case.step, case.is_open),
         "objections": objections, "decisions": selectors.decisions(case), "actions": actions,
         "is_consent": case.step == CONSENT_STEP,
         "publicity_ends_on": earliest_end(step, case.step_started_on) if case.is_open else None,
-        "step_form": bound.get("complete") or (_step_form(case) if ActionKind.COMPLETE in actions else None),
-        "reject_form": bound.get("reject") or (ReasonForm(initial=initial, prefix="reject")
-                                               if ActionKind.REJECT in actions else None),
-        "withdraw_form": bound.get("withdraw") or (ReasonForm(initial=initial, prefix="withdraw")
-                                                   if ActionKind.WITHDRAW in actions else None),
-        "objection_form": bound.get("object") or (ObjectionForm(prefix="object")
-                                                  if ActionKind.OBJECT in actions else None),
-        "resolve_forms": [(o, bound["resolve"] if bound.get("resolve_id") == o.pk else
-                           ResolveForm(initial={"objection": o.pk}, prefix=f"resolve-{o.pk}"))
-                          for o in open_objections] if ActionKind.RESOLVE in actions else [],
+        **FORMS.context(bound, actions, initial=initial, objections=objections, step_form=lambda: _step_form(case)),
         "error": error, "breadcrumbs": _breadcrumbs(user, case.household.village),
     }
 
@@ -170,19 +142,6 @@ def case_page(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "exits/case.html", _case_context(request, case))
 
 
-def _put_errors(form: Any, err: RegistryError) -> None:
-    """The service's field errors on the form (``evidence.x`` → ``evidence_x``)."""
-    for key, msgs in err.field_errors.items():
-        name = key.replace("evidence.", "evidence_", 1)
-        if name == "comment" and "reason" in form.fields:
-            name = "reason"
-        if name == "comment" and "text" in form.fields:
-            name = "text"
-        if name in form.fields and name not in ("version", "objection"):
-            for m in msgs:
-                form.add_error(name, m)
-
-
 @login_required
 @require_POST
 def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
@@ -192,58 +151,36 @@ def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     case = selectors.case_detail(user, pk)
     if not selectors.may_act(user, case):
         raise Http404("not found")
-    form: Any
-    bound: dict[str, Any] = {}
-    if action == ActionKind.COMPLETE:
-        form = _step_form(case, request.POST)
-    elif action in (ActionKind.REJECT, ActionKind.WITHDRAW):
-        form = ReasonForm(request.POST, prefix=action)
-    elif action == ActionKind.OBJECT:
-        form = ObjectionForm(request.POST, prefix="object")
-    elif action == ActionKind.RESOLVE:
-        objection_id = request.POST.get("objection_id", "")
-        if not objection_id.isdigit():
+    form, bound = FORMS.bind(request, action, lambda a, data: _step_form(case, data)
+                             if a == ActionKind.COMPLETE else None)
+
+    def perform(d: dict[str, Any]) -> str:
+        if action == ActionKind.COMPLETE:
+            services.perform_step(actor=user, case_id=case.pk, step=case.step, evidence=form.evidence(),
+                                  comment=d["comment"], on=d["on"], expected_version=d.get("version"))
+            return _("Step completed: %(step)s.") % {"step": _label(case.current_step)}
+        if action == ActionKind.REJECT:
+            services.reject(actor=user, case_id=case.pk, reason=d["reason"], on=d["on"],
+                            expected_version=d.get("version"))
+            return (_("The household does not agree: the exit stops here.") if case.step == CONSENT_STEP
+                    else _("The exit did not pass."))
+        if action == ActionKind.WITHDRAW:
+            services.withdraw(actor=user, case_id=case.pk, reason=d["reason"], on=d["on"],
+                              expected_version=d.get("version"))
+            return _("The exit proposal was withdrawn.")
+        if action == ActionKind.OBJECT:
+            services.record_objection(actor=user, case_id=case.pk, raised_by=d["raised_by"], text=d["text"],
+                                      on=d["on"])
+            return _("The objection was recorded.")
+        if not case.objections.filter(pk=d["objection"]).exists():
             raise Http404("not found")
-        form = ResolveForm(request.POST, prefix=f"resolve-{objection_id}")
-        bound["resolve_id"] = int(objection_id)
-    else:
-        raise Http404("not found")
-    bound[action] = form
-    error = ""
-    if form.is_valid():
-        d = form.cleaned_data
-        try:
-            if action == ActionKind.COMPLETE:
-                services.perform_step(actor=user, case_id=case.pk, step=case.step, evidence=form.evidence(),
-                                      comment=d["comment"], on=d["on"], expected_version=d.get("version"))
-                message = _("Step completed: %(step)s.") % {"step": _label(case.current_step)}
-            elif action == ActionKind.REJECT:
-                services.reject(actor=user, case_id=case.pk, reason=d["reason"], on=d["on"],
-                                expected_version=d.get("version"))
-                message = (_("The household does not agree: the exit stops here.") if case.step == CONSENT_STEP
-                           else _("The exit did not pass."))
-            elif action == ActionKind.WITHDRAW:
-                services.withdraw(actor=user, case_id=case.pk, reason=d["reason"], on=d["on"],
-                                  expected_version=d.get("version"))
-                message = _("The exit proposal was withdrawn.")
-            elif action == ActionKind.OBJECT:
-                services.record_objection(actor=user, case_id=case.pk, raised_by=d["raised_by"], text=d["text"],
-                                          on=d["on"])
-                message = _("The objection was recorded.")
-            else:
-                if not case.objections.filter(pk=d["objection"]).exists():
-                    raise Http404("not found")
-                services.resolve_objection(actor=user, objection_id=d["objection"], resolution=d["resolution"],
-                                           upheld=d["upheld"], on=d["on"])
-                message = _("The objection was resolved.")
-        except RegistryError as err:
-            error = err.message
-            _put_errors(form, err)
-        else:
-            messages.success(request, message)
-            return redirect("exits:case", pk=case.pk)
-    else:
-        error = str(INVALID_FORM)
+        services.resolve_objection(actor=user, objection_id=d["objection"], resolution=d["resolution"],
+                                   upheld=d["upheld"], on=d["on"])
+        return _("The objection was resolved.")
+
+    done, error = procedure_views.submit(request, form, perform)
+    if done:
+        return redirect("exits:case", pk=case.pk)
     case = selectors.case_detail(user, pk)
     return render(request, "exits/case.html", _case_context(request, case, bound=bound, error=error), status=422)
 
@@ -291,7 +228,7 @@ def village_page(request: HttpRequest, village_code: str) -> HttpResponse:
             except RegistryError as err:
                 error, status = err.message, 422
                 blocking = err.field_errors.get("households", [])
-                _put_errors(form, err)
+                procedure_views.put_errors(form, err)
             else:
                 messages.success(request, _("%(n)s households proposed for exit in %(year)s.") % {
                     "n": len(moved), "year": d["year"]})
@@ -344,7 +281,7 @@ def village_batch(request: HttpRequest, village_code: str, step: str) -> HttpRes
             except RegistryError as err:
                 error, status = err.message, 422
                 blocking = err.field_errors.get("households", [])
-                _put_errors(form, err)
+                procedure_views.put_errors(form, err)
             else:
                 messages.success(request, _("%(n)s households completed %(step)s.") % {
                     "n": len(moved), "step": _label(procedure_step)})
@@ -383,7 +320,7 @@ def lists_page(request: HttpRequest) -> HttpResponse:
         raise Http404("not a region code") from exc
     except SettingError as err:
         return render(request, "exits/lists.html", {"form": form, "error": err.message, "year": year}, status=422)
-    lang = "en" if _en() else "zh"
+    lang = "en" if procedure_views.en() else "zh"
 
     steps = {s.id: _label(s) for s in load_exit_procedure().steps}
 

@@ -15,23 +15,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from fupin.core.models import TimeStamped, Versioned
+from fupin.core.procedure_models import AppendOnlyError as AppendOnlyError  # re-exported: the apps' tests use it
+from fupin.core.procedure_models import EventBase, ObjectionBase
 from fupin.policy.procedure import CaseState, Procedure
 
 from .choices import EventAction, IdentificationStatus, procedure_choices
-
-
-class AppendOnlyError(RuntimeError):
-    """The event log is never changed."""
-
-
-def _user_fk() -> models.ForeignKey:
-    return models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                             related_name="+")
 
 
 class ProcedureSetting(models.Model):
@@ -122,47 +114,25 @@ class IdentificationCase(TimeStamped, Versioned):
         return earliest_end(self.current_step, self.step_started_on) if self.is_open else None
 
 
-class Objection(models.Model):
+class Objection(ObjectionBase):
     """异议 — raised by a villager (or anyone) during a publicity step; open until resolved."""
 
     case = models.ForeignKey(IdentificationCase, on_delete=models.PROTECT, related_name="objections")
-    step = models.CharField("公示环节 step", max_length=40)
     raised_by = models.CharField("异议人 raised by", max_length=100, help_text="name, or 匿名 anonymous")
-    text = models.TextField("异议内容 objection")
-    raised_on = models.DateField("提出日期 raised on")
-    recorded_by = _user_fk()
-    recorded_by_name = models.CharField(max_length=150, blank=True)
-    resolved_on = models.DateField("处理日期 resolved on", null=True, blank=True)
-    resolved_by = _user_fk()
-    resolved_by_name = models.CharField("处理人 resolved by", max_length=150, blank=True)
-    resolution = models.TextField("处理结果 resolution", blank=True)
-    upheld = models.BooleanField("异议成立 upheld", null=True, blank=True)
 
     class Meta:
         ordering = ["case_id", "id"]
         verbose_name = "异议 objection"
 
-    def __str__(self) -> str:
-        return f"#{self.pk} {self.step}: {self.text[:30]}"
 
-    @property
-    def is_open(self) -> bool:
-        return self.resolved_on is None
-
-
-class ProcedureEvent(models.Model):
+class ProcedureEvent(EventBase):
     """程序事件 — one entry of a case's append-only log: who, when, which step, what, evidence, comment."""
 
+    changed_message = "程序事件只能追加,不能修改 / procedure events are never changed"
+    deleted_message = "程序事件不能删除 / procedure events are never deleted"
+
     case = models.ForeignKey(IdentificationCase, on_delete=models.PROTECT, related_name="events")
-    step = models.CharField("环节 step", max_length=40)
     action = models.CharField("操作 action", max_length=12, choices=EventAction.choices)
-    on = models.DateField("办理日期 date")
-    at = models.DateTimeField("记录时间 recorded at", auto_now_add=True)
-    actor = _user_fk()
-    actor_name = models.CharField("办理人 actor", max_length=150, blank=True)
-    actor_role = models.CharField("角色 role", max_length=20, blank=True)
-    evidence = models.JSONField("材料 evidence", default=dict, blank=True)
-    comment = models.TextField("意见 comment", blank=True)
     objection = models.ForeignKey(Objection, null=True, blank=True, on_delete=models.PROTECT, related_name="events")
     decision_id = models.BigIntegerField("自动判定 decision", null=True, blank=True,
                                          help_text="the fupin.rules HouseholdDecision made at this step")
@@ -177,10 +147,3 @@ class ProcedureEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.case_id} {self.step} {self.action} {self.on}"
 
-    def save(self, *args, **kwargs) -> None:
-        if self.pk is not None:
-            raise AppendOnlyError("程序事件只能追加,不能修改 / procedure events are never changed")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("程序事件不能删除 / procedure events are never deleted")

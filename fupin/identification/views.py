@@ -24,9 +24,11 @@ from fupin.policy import roles
 from fupin.policy.procedure import PROCEDURES, ActionKind, earliest_end
 from fupin.regions.models import Region
 from fupin.registry.services import RegistryError
+from fupin.web import procedure as procedure_views
 from fupin.web.forms.common import INVALID_FORM, apply_registry_error
 from fupin.web.forms.households import HouseholdForm
 from fupin.web.forms.members import new_member_formset
+from fupin.web.procedure import ActionForms
 
 from . import selectors, services
 from .choices import IdentificationStatus
@@ -71,68 +73,27 @@ def case_list(request: HttpRequest) -> HttpResponse:
 # ------------------------------------------------------------------------------------------ one case
 
 
-def _timeline(case: IdentificationCase, events: list[Any]) -> list[dict[str, Any]]:
-    """Each step of the procedure with its state (done / current / to do) and its completion event."""
-    procedure = case.get_procedure()
-    done = {e.step: e for e in events if e.action == ActionKind.COMPLETE}
-    current_index = procedure.index(case.step)
-    rows = []
-    for i, step in enumerate(procedure.steps):
-        if step.id in done:
-            state = "done"
-        elif i == current_index and case.is_open:
-            state = "current"
-        elif i == current_index:
-            state = "stopped"
-        else:
-            state = "todo"
-        rows.append({"step": step, "state": state, "event": done.get(step.id), "number": i + 1})
-    return rows
-
-
-def _label_evidence(case: IdentificationCase, events: list[Any]) -> None:
-    """``event.evidence_rows``: the evidence as (label, value) pairs in the active language."""
-    labels: dict[str, str] = {}
-    for step in case.get_procedure().steps:
-        for f in step.evidence_fields():
-            labels[f.name] = f.label_en if _en() else f.label_zh
-    for e in events:
-        e.evidence_rows = [(labels.get(k, k), v) for k, v in (e.evidence or {}).items()]
-
-
-def _en() -> bool:
-    from fupin.web.templatetags.fupin_tags import current_lang
-
-    return current_lang().startswith("en")
+FORMS = ActionForms(reason=ReasonForm, objection=ObjectionForm, resolve=ResolveForm)
 
 
 def _case_context(request: HttpRequest, case: IdentificationCase, *, bound: dict[str, Any] | None = None,
                   error: str = "") -> dict[str, Any]:
     user = request.user
     bound = bound or {}
+    procedure = case.get_procedure()
     events = selectors.events(case)
-    _label_evidence(case, events)
+    procedure_views.label_evidence(events, procedure_views.step_evidence_labels(procedure))
     actions = selectors.actions_for(user, case)
     step = case.current_step
     initial = {"version": case.version}
     objections = selectors.objections(case)
-    open_objections = [o for o in objections if o.is_open]
     return {
-        "case": case, "h": case.household, "procedure": case.get_procedure(), "step": step,
-        "timeline": _timeline(case, events), "events": events,
+        "case": case, "h": case.household, "procedure": procedure, "step": step,
+        "timeline": procedure_views.case_timeline(procedure, events, case.step, case.is_open), "events": events,
         "objections": objections, "decisions": selectors.decisions(case), "actions": actions,
         "publicity_ends_on": earliest_end(step, case.step_started_on) if case.is_open else None,
-        "step_form": bound.get("complete") or (StepForm(step=step, initial=initial)
-                                               if ActionKind.COMPLETE in actions else None),
-        "reject_form": bound.get("reject") or (ReasonForm(initial=initial, prefix="reject")
-                                               if ActionKind.REJECT in actions else None),
-        "withdraw_form": bound.get("withdraw") or (ReasonForm(initial=initial, prefix="withdraw")
-                                                   if ActionKind.WITHDRAW in actions else None),
-        "objection_form": bound.get("object") or (ObjectionForm(prefix="object")
-                                                  if ActionKind.OBJECT in actions else None),
-        "resolve_forms": [(o, bound["resolve"] if bound.get("resolve_id") == o.pk else
-                           ResolveForm(initial={"objection": o.pk}, prefix=f"resolve-{o.pk}"))
-                          for o in open_objections] if ActionKind.RESOLVE in actions else [],
+        **FORMS.context(bound, actions, initial=initial, objections=objections,
+                        step_form=lambda: StepForm(step=step, initial=initial)),
         "error": error, "breadcrumbs": [(r, region_in_scope(user, r.code, roles.VIEW_REGISTRY))
                                         for r in [*case.household.village.ancestors(), case.household.village]],
     }
@@ -145,19 +106,6 @@ def case_page(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "identification/case.html", _case_context(request, case))
 
 
-def _put_errors(form: Any, err: RegistryError) -> None:
-    """The service's field errors on the form (``evidence.x`` → ``evidence_x``); the rest on the form."""
-    for key, msgs in err.field_errors.items():
-        name = key.replace("evidence.", "evidence_", 1)
-        if name == "comment" and "reason" in form.fields:
-            name = "reason"
-        if name == "comment" and "text" in form.fields:
-            name = "text"
-        if name in form.fields and name not in ("version", "objection"):
-            for m in msgs:
-                form.add_error(name, m)
-
-
 @login_required
 @require_POST
 def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
@@ -166,64 +114,42 @@ def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     case = selectors.case_detail(user, pk)
     if not selectors.may_act(user, case):
         raise Http404("not found")
-    form: Any
-    bound: dict[str, Any] = {}
-    if action == ActionKind.COMPLETE:
-        form = StepForm(request.POST, step=case.current_step)
-    elif action in (ActionKind.REJECT, ActionKind.WITHDRAW):
-        form = ReasonForm(request.POST, prefix=action)
-    elif action == ActionKind.OBJECT:
-        form = ObjectionForm(request.POST, prefix="object")
-    elif action == ActionKind.RESOLVE:
-        objection_id = request.POST.get("objection_id", "")
-        if not objection_id.isdigit():
+    form, bound = FORMS.bind(request, action, lambda a, data: StepForm(data, step=case.current_step)
+                             if a == ActionKind.COMPLETE else None)
+
+    def perform(d: dict[str, Any]) -> str:
+        if action == ActionKind.COMPLETE:
+            services.perform_step(actor=user, case_id=case.pk, step=case.step, evidence=form.evidence(),
+                                  comment=d["comment"], on=d["on"], expected_version=d.get("version"))
+            return _("Step completed: %(step)s.") % {"step": _step_label(case.current_step)}
+        if action == ActionKind.REJECT:
+            services.reject(actor=user, case_id=case.pk, reason=d["reason"], on=d["on"],
+                            expected_version=d.get("version"))
+            return _("The application was rejected.")
+        if action == ActionKind.WITHDRAW:
+            services.withdraw(actor=user, case_id=case.pk, reason=d["reason"], on=d["on"],
+                              expected_version=d.get("version"))
+            return _("The application was withdrawn.")
+        if action == ActionKind.OBJECT:
+            services.record_objection(actor=user, case_id=case.pk, raised_by=d["raised_by"], text=d["text"],
+                                      on=d["on"])
+            return _("The objection was recorded.")
+        if not case.objections.filter(pk=d["objection"]).exists():
             raise Http404("not found")
-        form = ResolveForm(request.POST, prefix=f"resolve-{objection_id}")
-        bound["resolve_id"] = int(objection_id)
-    else:
-        raise Http404("not found")
-    bound[action] = form
-    error = ""
-    if form.is_valid():
-        d = form.cleaned_data
-        try:
-            if action == ActionKind.COMPLETE:
-                services.perform_step(actor=user, case_id=case.pk, step=case.step, evidence=form.evidence(),
-                                      comment=d["comment"], on=d["on"], expected_version=d.get("version"))
-                message = _("Step completed: %(step)s.") % {"step": _step_label(case.current_step)}
-            elif action == ActionKind.REJECT:
-                services.reject(actor=user, case_id=case.pk, reason=d["reason"], on=d["on"],
-                                expected_version=d.get("version"))
-                message = _("The application was rejected.")
-            elif action == ActionKind.WITHDRAW:
-                services.withdraw(actor=user, case_id=case.pk, reason=d["reason"], on=d["on"],
-                                  expected_version=d.get("version"))
-                message = _("The application was withdrawn.")
-            elif action == ActionKind.OBJECT:
-                services.record_objection(actor=user, case_id=case.pk, raised_by=d["raised_by"], text=d["text"],
-                                          on=d["on"])
-                message = _("The objection was recorded.")
-            else:
-                if not case.objections.filter(pk=d["objection"]).exists():
-                    raise Http404("not found")
-                services.resolve_objection(actor=user, objection_id=d["objection"], resolution=d["resolution"],
-                                           upheld=d["upheld"], on=d["on"])
-                message = _("The objection was resolved.")
-        except RegistryError as err:
-            error = err.message
-            _put_errors(form, err)
-        else:
-            messages.success(request, message)
-            return redirect("identification:case", pk=case.pk)
-    else:
-        error = str(INVALID_FORM)
+        services.resolve_objection(actor=user, objection_id=d["objection"], resolution=d["resolution"],
+                                   upheld=d["upheld"], on=d["on"])
+        return _("The objection was resolved.")
+
+    done, error = procedure_views.submit(request, form, perform)
+    if done:
+        return redirect("identification:case", pk=case.pk)
     case = selectors.case_detail(user, pk)  # as it is now
     return render(request, "identification/case.html", _case_context(request, case, bound=bound, error=error),
                   status=422)
 
 
 def _step_label(step: Any) -> str:
-    return step.label_en if _en() else step.label_zh
+    return step.label_en if procedure_views.en() else step.label_zh
 
 
 # ------------------------------------------------------------------------------------------ a village's list
@@ -254,7 +180,7 @@ def village_batch(request: HttpRequest, village_code: str, step: str) -> HttpRes
                                                      on=form.cleaned_data["on"])
                 except RegistryError as err:
                     error, status = err.message, 422
-                    _put_errors(form, err)
+                    procedure_views.put_errors(form, err)
                     context = _batch_context(request, village, step, cases, procedure_step, form, error, can_act)
                     context["blocking"] = err.field_errors.get("households", [])
                     return render(request, "identification/village.html", context, status=status)

@@ -29,11 +29,12 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from fupin.core.models import TimeStamped, Versioned
+from fupin.core.procedure_models import AppendOnlyError as AppendOnlyError  # re-exported: the apps' tests use it
+from fupin.core.procedure_models import EventBase, ObjectionBase, user_fk
 from fupin.policy.monitoring import type_label
 from fupin.policy.procedure import CaseState, CaseStatus, Procedure, earliest_end
 
@@ -47,15 +48,6 @@ from .choices import (
     RunKind,
     RunStatus,
 )
-
-
-class AppendOnlyError(RuntimeError):
-    """The event log is never changed."""
-
-
-def _user_fk() -> models.ForeignKey:
-    return models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                             related_name="+")
 
 
 def _money(verbose: str, **extra) -> models.DecimalField:
@@ -93,7 +85,7 @@ class MonitoringRun(models.Model):
     policy_versions = models.JSONField("监测政策版本 policy versions", default=list, blank=True)
     data_lists = models.JSONField("使用的部门数据 department lists used", default=list, blank=True)
     counts = models.JSONField("统计 counts", default=dict, blank=True)
-    actor = _user_fk()
+    actor = user_fk()
     actor_name = models.CharField(max_length=150, blank=True)
     source = models.CharField(max_length=20, blank=True)
     started_at = models.DateTimeField(auto_now_add=True)
@@ -228,50 +220,27 @@ class MonitoringFlag(models.Model):
         return f"{self.object_id} {self.rule_id}"
 
 
-class MonitoringObjection(models.Model):
+class MonitoringObjection(ObjectionBase):
     """异议 — raised during the village notice (村内公示); open until resolved."""
 
     object = models.ForeignKey(MonitoringObject, on_delete=models.PROTECT, related_name="objections")
-    step = models.CharField("公示环节 step", max_length=40)
-    raised_by = models.CharField("异议人 raised by", max_length=100)
-    text = models.TextField("异议内容 objection")
-    raised_on = models.DateField("提出日期 raised on")
-    recorded_by = _user_fk()
-    recorded_by_name = models.CharField(max_length=150, blank=True)
-    resolved_on = models.DateField("处理日期 resolved on", null=True, blank=True)
-    resolved_by = _user_fk()
-    resolved_by_name = models.CharField("处理人 resolved by", max_length=150, blank=True)
-    resolution = models.TextField("处理结果 resolution", blank=True)
-    upheld = models.BooleanField("异议成立 upheld", null=True, blank=True)
 
     class Meta:
         ordering = ["object_id", "id"]
         verbose_name = "监测异议 monitoring objection"
 
-    def __str__(self) -> str:
-        return f"#{self.pk} {self.step}: {self.text[:30]}"
 
-    @property
-    def is_open(self) -> bool:
-        return self.resolved_on is None
-
-
-class MonitoringEvent(models.Model):
+class MonitoringEvent(EventBase):
     """监测事件 — one entry of an object's append-only log."""
+
+    changed_message = "监测事件只能追加,不能修改 / monitoring events are never changed"
+    deleted_message = "监测事件不能删除 / monitoring events are never deleted"
 
     object = models.ForeignKey(MonitoringObject, on_delete=models.PROTECT, related_name="events")
     step = models.CharField("环节 step", max_length=40, blank=True)
     action = models.CharField("操作 action", max_length=14, choices=EventAction.choices)
-    on = models.DateField("办理日期 date")
-    at = models.DateTimeField("记录时间 recorded at", auto_now_add=True)
-    actor = _user_fk()
-    actor_name = models.CharField("办理人 actor", max_length=150, blank=True)
-    actor_role = models.CharField("角色 role", max_length=20, blank=True)
-    evidence = models.JSONField("材料 evidence", default=dict, blank=True)
-    comment = models.TextField("意见 comment", blank=True)
     objection = models.ForeignKey(MonitoringObjection, null=True, blank=True, on_delete=models.PROTECT,
                                   related_name="events")
-    source = models.CharField(max_length=20, blank=True)
 
     class Meta:
         ordering = ["object_id", "id"]
@@ -279,14 +248,6 @@ class MonitoringEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.object_id} {self.step} {self.action} {self.on}"
-
-    def save(self, *args, **kwargs) -> None:
-        if self.pk is not None:
-            raise AppendOnlyError("监测事件只能追加,不能修改 / monitoring events are never changed")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("监测事件不能删除 / monitoring events are never deleted")
 
 
 class IncomeCheck(models.Model):
@@ -296,7 +257,7 @@ class IncomeCheck(models.Model):
     checked_on = models.DateField("核查日期 checked on")
     income_per_capita = _money("人均纯收入(元/年) net income per person, yuan a year")
     note = models.TextField("核查说明 note", blank=True)
-    recorded_by = _user_fk()
+    recorded_by = user_fk()
     recorded_by_name = models.CharField(max_length=150, blank=True)
     source = models.CharField(max_length=20, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -344,7 +305,7 @@ class MonitoringDataList(models.Model):
     file_size = models.PositiveBigIntegerField(default=0)
     stored_path = models.CharField(max_length=500, blank=True)
     encoding = models.CharField(max_length=20, blank=True)
-    actor = _user_fk()
+    actor = user_fk()
     actor_name = models.CharField(max_length=150, blank=True)
     source = models.CharField(max_length=20, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -23,9 +23,11 @@ from fupin.identification.forms import ObjectionForm, ReasonForm, ResolveForm, S
 from fupin.policy import roles
 from fupin.policy.procedure import ActionKind, earliest_end
 from fupin.registry.services import RegistryError
+from fupin.web import procedure as procedure_views
 from fupin.web.forms.common import INVALID_FORM, apply_registry_error
 from fupin.web.forms.households import HouseholdForm
 from fupin.web.forms.members import new_member_formset
+from fupin.web.procedure import ActionForms
 from fupin.web.templatetags.fupin_tags import current_lang
 
 from . import data_import, runs, selectors, services
@@ -90,29 +92,16 @@ def object_list(request: HttpRequest) -> HttpResponse:
 
 
 def _timeline(obj: MonitoringObject, events: list[Any], procedure: Any) -> list[dict[str, Any]]:
-    done = {e.step: e for e in events if e.action == ActionKind.COMPLETE}
     current = procedure.index(obj.step) if obj.step and obj.in_procedure else None
-    rows = []
-    for i, step in enumerate(procedure.steps):
-        if step.id in done:
-            state = "done"
-        elif current == i:
-            state = "current"
-        elif obj.step == step.id and obj.status == MonitoringStatus.DISMISSED:
-            state = "stopped"
-        else:
-            state = "todo"
-        rows.append({"step": step, "state": state, "event": done.get(step.id), "number": i + 1})
-    return rows
 
+    def state_at(i: int, step: Any) -> str:
+        if current == i:
+            return "current"
+        if obj.step == step.id and obj.status == MonitoringStatus.DISMISSED:
+            return "stopped"
+        return "todo"
 
-def _evidence_rows(procedure: Any, events: list[Any]) -> None:
-    labels: dict[str, str] = {}
-    for step in procedure.steps:
-        for f in step.evidence_fields():
-            labels[f.name] = f.label_en if _en() else f.label_zh
-    for e in events:
-        e.evidence_rows = [(labels.get(k, k), v) for k, v in (e.evidence or {}).items()]
+    return procedure_views.timeline(procedure, events, state_at)
 
 
 def _object_context(request: HttpRequest, obj: MonitoringObject, *, bound: dict[str, Any] | None = None,
@@ -121,12 +110,11 @@ def _object_context(request: HttpRequest, obj: MonitoringObject, *, bound: dict[
     bound = bound or {}
     procedure = obj.get_procedure() or effective_monitoring(obj.county_code, services.today()).procedure
     events = selectors.events(obj)
-    _evidence_rows(procedure, events)
+    procedure_views.label_evidence(events, procedure_views.step_evidence_labels(procedure))
     actions = selectors.actions_for(user, obj)
     step = obj.current_step if obj.in_procedure else None
     initial = {"version": obj.version}
     objections = selectors.objections(obj)
-    open_objections = [o for o in objections if o.is_open]
 
     def maybe(key: str, present: bool, factory: Any) -> Any:
         return bound.get(key) or (factory() if present else None)
@@ -138,18 +126,10 @@ def _object_context(request: HttpRequest, obj: MonitoringObject, *, bound: dict[
         "publicity_ends_on": obj.publicity_ends_on,
         "start_form": maybe(selectors.START, selectors.START in actions,
                             lambda: StepForm(step=procedure.steps[0], initial=initial, prefix="start")),
-        "step_form": maybe(ActionKind.COMPLETE, ActionKind.COMPLETE in actions and step is not None,
-                           lambda: StepForm(step=step, initial=initial)),
-        "reject_form": maybe(ActionKind.REJECT, ActionKind.REJECT in actions,
-                             lambda: ReasonForm(initial=initial, prefix="reject")),
-        "withdraw_form": maybe(ActionKind.WITHDRAW, ActionKind.WITHDRAW in actions,
-                               lambda: ReasonForm(initial=initial, prefix="withdraw")),
+        **ACTION_FORMS.context(bound, actions, initial=initial, objections=objections,
+                               step_form=None if step is None else lambda: StepForm(step=step, initial=initial)),
         "dismiss_form": maybe(selectors.DISMISS, selectors.DISMISS in actions,
                               lambda: ReasonForm(initial=initial, prefix="dismiss")),
-        "objection_form": maybe(ActionKind.OBJECT, ActionKind.OBJECT in actions, lambda: ObjectionForm(prefix="object")),
-        "resolve_forms": [(o, bound["resolve"] if bound.get("resolve_id") == o.pk else
-                           ResolveForm(initial={"objection": o.pk}, prefix=f"resolve-{o.pk}"))
-                          for o in open_objections] if ActionKind.RESOLVE in actions else [],
         "check_form": maybe(selectors.INCOME_CHECK, selectors.INCOME_CHECK in actions,
                             lambda: IncomeCheckForm(prefix="check")),
         "assess_form": maybe(selectors.ASSESS, selectors.ASSESS in actions, lambda: DatedForm(prefix="assess")),
@@ -167,27 +147,16 @@ def object_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _put_errors(form: Any, err: RegistryError) -> None:
-    for key, msgs in err.field_errors.items():
-        name = key.replace("evidence.", "evidence_", 1)
-        if name == "comment" and "reason" in form.fields:
-            name = "reason"
-        if name == "comment" and "text" in form.fields:
-            name = "text"
-        if name == "checked_on" and "checked_on" not in form.fields:
-            name = "on"
-        if name in form.fields and name not in ("version", "objection"):
-            for m in msgs:
-                form.add_error(name, m)
+    procedure_views.put_errors(form, err, RENAMES)
 
 
+RENAMES = {"checked_on": "on"}
+ACTION_FORMS = ActionForms(reason=ReasonForm, objection=ObjectionForm, resolve=ResolveForm)
 FORMS = {
     selectors.START: lambda data, obj: StepForm(data, step=(obj.get_procedure() or effective_monitoring(
         obj.county_code, services.today()).procedure).steps[0], prefix="start"),
     ActionKind.COMPLETE: lambda data, obj: StepForm(data, step=obj.current_step),
-    ActionKind.REJECT: lambda data, obj: ReasonForm(data, prefix="reject"),
-    ActionKind.WITHDRAW: lambda data, obj: ReasonForm(data, prefix="withdraw"),
     selectors.DISMISS: lambda data, obj: ReasonForm(data, prefix="dismiss"),
-    ActionKind.OBJECT: lambda data, obj: ObjectionForm(data, prefix="object"),
     selectors.INCOME_CHECK: lambda data, obj: IncomeCheckForm(data, prefix="check"),
     selectors.ASSESS: lambda data, obj: DatedForm(data, prefix="assess"),
     selectors.ELIMINATE: lambda data, obj: DatedForm(data, prefix="eliminate"),
@@ -203,31 +172,10 @@ def object_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if action not in selectors.actions_for(user, obj) and not (action == ActionKind.RESOLVE
                                                                and ActionKind.RESOLVE in selectors.actions_for(user, obj)):
         raise Http404("not found")
-    bound: dict[str, Any] = {}
-    if action == ActionKind.RESOLVE:
-        objection_id = request.POST.get("objection_id", "")
-        if not objection_id.isdigit():
-            raise Http404("not found")
-        form: Any = ResolveForm(request.POST, prefix=f"resolve-{objection_id}")
-        bound["resolve_id"] = int(objection_id)
-    elif action in FORMS:
-        form = FORMS[action](request.POST, obj)
-    else:
-        raise Http404("not found")
-    bound[action] = form
-    error = ""
-    if form.is_valid():
-        d = form.cleaned_data
-        try:
-            message = _do(action, user, obj, form, d)
-        except RegistryError as err:
-            error = err.message
-            _put_errors(form, err)
-        else:
-            messages.success(request, message)
-            return redirect("monitoring:object", pk=obj.pk)
-    else:
-        error = str(INVALID_FORM)
+    form, bound = ACTION_FORMS.bind(request, action, lambda a, data: FORMS[a](data, obj) if a in FORMS else None)
+    done, error = procedure_views.submit(request, form, lambda d: _do(action, user, obj, form, d), RENAMES)
+    if done:
+        return redirect("monitoring:object", pk=obj.pk)
     obj = selectors.object_detail(user, pk)
     return render(request, "monitoring/object.html", _object_context(request, obj, bound=bound, error=error),
                   status=422)

@@ -20,24 +20,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from fupin.core.models import TimeStamped, Versioned
+from fupin.core.procedure_models import AppendOnlyError as AppendOnlyError  # re-exported: the apps' tests use it
+from fupin.core.procedure_models import EventBase, ObjectionBase, user_fk
 from fupin.policy.area_exit import VillageExitProcedure
 from fupin.policy.procedure import CaseState, ProcedureError
 
 from .choices import EventAction, VillageExitStatus
-
-
-class AppendOnlyError(RuntimeError):
-    """The event log is never changed."""
-
-
-def _user_fk() -> models.ForeignKey:
-    return models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                             related_name="+")
 
 
 class AreaExitSetting(models.Model):
@@ -74,7 +66,7 @@ class VillageCondition(TimeStamped, Versioned):
     collective_income = models.DecimalField("村集体经济收入(元) collective income", max_digits=14, decimal_places=2,
                                             null=True, blank=True)
     evidence = models.TextField("佐证材料 evidence", blank=True)
-    recorded_by = _user_fk()
+    recorded_by = user_fk()
     recorded_by_name = models.CharField("填报人 recorded by", max_length=150, blank=True)
 
     class Meta:
@@ -152,21 +144,10 @@ class VillageExitCase(TimeStamped, Versioned):
         return earliest_end(step, self.step_started_on) if self.is_open and step is not None else None
 
 
-class VillageExitObjection(models.Model):
+class VillageExitObjection(ObjectionBase):
     """异议 — raised during the township publicity of a village's exit."""
 
     case = models.ForeignKey(VillageExitCase, on_delete=models.PROTECT, related_name="objections")
-    step = models.CharField("公示环节 step", max_length=40)
-    raised_by = models.CharField("异议人 raised by", max_length=100)
-    text = models.TextField("异议内容 objection")
-    raised_on = models.DateField("提出日期 raised on")
-    recorded_by = _user_fk()
-    recorded_by_name = models.CharField(max_length=150, blank=True)
-    resolved_on = models.DateField("处理日期 resolved on", null=True, blank=True)
-    resolved_by = _user_fk()
-    resolved_by_name = models.CharField("处理人 resolved by", max_length=150, blank=True)
-    resolution = models.TextField("处理结果 resolution", blank=True)
-    upheld = models.BooleanField("异议成立 upheld", null=True, blank=True)
 
     class Meta:
         ordering = ["case_id", "id"]
@@ -175,29 +156,16 @@ class VillageExitObjection(models.Model):
     def __str__(self) -> str:
         return f"#{self.pk} {self.text[:30]}"
 
-    @property
-    def is_open(self) -> bool:
-        return self.resolved_on is None
 
-
-class VillageExitEvent(models.Model):
+class VillageExitEvent(EventBase):
     """程序事件 — one entry of a village exit case's append-only log."""
 
     case = models.ForeignKey(VillageExitCase, on_delete=models.PROTECT, related_name="events")
-    step = models.CharField("环节 step", max_length=40)
     action = models.CharField("操作 action", max_length=12, choices=EventAction.choices)
-    on = models.DateField("办理日期 date")
-    at = models.DateTimeField("记录时间 recorded at", auto_now_add=True)
-    actor = _user_fk()
-    actor_name = models.CharField("办理人 actor", max_length=150, blank=True)
-    actor_role = models.CharField("角色 role", max_length=20, blank=True)
-    evidence = models.JSONField("材料 evidence", default=dict, blank=True)
-    comment = models.TextField("意见 comment", blank=True)
     exit_check = models.JSONField("出列条件核查 exit check", default=dict, blank=True,
                              help_text="the incidence and conditions as checked at this step")
     objection = models.ForeignKey(VillageExitObjection, null=True, blank=True, on_delete=models.PROTECT,
                                   related_name="events")
-    source = models.CharField(max_length=20, blank=True)
 
     class Meta:
         ordering = ["case_id", "id"]
@@ -205,14 +173,6 @@ class VillageExitEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.step} {self.action} {self.on}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise AppendOnlyError("程序事件只能追加,不能修改 / events are never changed")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise AppendOnlyError("程序事件不能删除 / events are never deleted")
 
 
 class CountyExit(models.Model):
@@ -223,7 +183,7 @@ class CountyExit(models.Model):
     approved_on = models.DateField("批准日期 approved on")
     document = models.CharField("批准文件 approval document", max_length=200)
     readiness = models.JSONField("退出核查 readiness", default=dict)
-    recorded_by = _user_fk()
+    recorded_by = user_fk()
     recorded_by_name = models.CharField("录入人 recorded by", max_length=150, blank=True)
     comment = models.TextField("说明 comment", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
