@@ -38,6 +38,12 @@ def test_demo_prepares_data_and_logins(db, monkeypatch):
         assert f"demo_{role}" in text
     assert DEMO_PASSWORD in text
     assert "done in" in text
+    from fupin.rules.models import PathwayAssignment, PathwayRun, RuleRun
+
+    for target in targets:  # the demo runs 九个一批 and the eligibility set over each county
+        run = PathwayRun.objects.get(region_code=target.code, scheme_id="sanming9")
+        assert run.status == "done" and PathwayAssignment.objects.filter(run=run).exists()
+        assert RuleRun.objects.get(region_code=target.code).status == "done"
     assert served == [(("127.0.0.1:8765",), {"use_reloader": False, "insecure_serving": True})]
 
 

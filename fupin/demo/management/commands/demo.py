@@ -21,6 +21,7 @@ from fupin.accounts.services import UserError
 from fupin.demo import plan
 from fupin.demo.assistance import ensure_demo_assistance
 from fupin.demo.pairing import ensure_demo_pairing
+from fupin.demo.rules import ensure_demo_runs
 from fupin.demo.users import ensure_demo_users
 from fupin.demo.writer import demo_present, generate_demo
 from fupin.policy import roles
@@ -81,6 +82,8 @@ class Command(BaseCommand):
                 ensure_demo_assistance(seed=opts["seed"], write=out.write)
             except (UserError, LookupError) as exc:
                 raise CommandError(str(exc)) from exc
+        out.write("    帮扶路径与识别条件 / pathways and eligibility …")
+        ensure_demo_runs(targets, write=out.write)
         self._print_logins(logins)
         out.write(self.style.SUCCESS(f"完成,用时 {time.monotonic() - started:.1f} 秒 / done in "
                                      f"{time.monotonic() - started:.1f} s"))
