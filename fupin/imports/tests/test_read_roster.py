@@ -80,3 +80,24 @@ def test_xlsx_header_with_full_width_and_line_breaks(tmp_path):
     raw = read_roster(path)
     assert raw.unknown_headers == ["其它列"]
     assert raw.frame.select("household_number", "name", "relation").rows() == [("H1", "张三", "户主")]
+
+
+def test_column_letters():
+    from fupin.imports.pipelines.read_roster import column_letters
+
+    assert [column_letters(i) for i in (0, 25, 26, 47, 51, 52, 701, 702)] == \
+        ["A", "Z", "AA", "AV", "AZ", "BA", "ZZ", "AAA"]
+
+
+def test_number_cells_from_the_sheet_xml_agree_with_a_second_fastexcel_load(tmp_path, monkeypatch):
+    """The streamed XML scan and the fallback (the column loaded again as ``boolean``) mark the same rows."""
+    from fupin.imports.pipelines import read_roster as module
+
+    rows = rf.build_roster(5)
+    path = rf.write_xlsx(tmp_path / "r.xlsx", rows, title_rows=["标题"], numeric_id_rows={0, 3, 4},
+                         leading_blank_rows=1, trailing_empty=2)
+    by_xml = module.read_roster(path).frame
+    assert by_xml.get_column("_id_numeric").sum() == 3
+    monkeypatch.setattr(module, "xlsx_number_rows", lambda *args: None)
+    by_fastexcel = module.read_roster(path).frame
+    assert by_xml.select("_row", "_id_numeric").equals(by_fastexcel.select("_row", "_id_numeric"))
