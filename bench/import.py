@@ -7,7 +7,7 @@ Steps (each timed stage runs in a subprocess with ``django.setup()`` pointed at 
 
 1. generate a roster of N persons with Polars (vectorised; real Sanming villages; ~1 % bad rows:
    wrong ID check characters, unknown codes, bad years) as CSV, and one of ``--xlsx-persons`` as xlsx;
-2. create the scratch database ``fupin_bench_import``, ``fupin migrate``, ``fupin load_regions
+2. create the scratch database ``fupin_bench_import_<pid>``, ``fupin migrate``, ``fupin load_regions
    --prefix 3504``;
 3. **raw**: Polars ``read_csv`` + ``COPY`` of the same rows into a plain text table — the floor;
 4. **orm**: the same pipeline but the load through Django ``bulk_create`` (in a rolled-back
@@ -38,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 FUPIN = str(Path(sys.executable).with_name("fupin"))
-SCRATCH = "fupin_bench_import"
+SCRATCH = f"fupin_bench_import_{os.getpid()}"  # per process: two runs never share a database
 REGIONS_CSV = ROOT / "fupin" / "data" / "regions-fujian.csv"
 
 SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")

@@ -13,7 +13,7 @@ a 2-core machine. Steps:
    list), the rest strangers whose ID numbers are not in the registry. The expected hits are known;
 2. **join** — the Polars join alone (:func:`fupin.screening.pipelines.screen.match` + new hits +
    hit rows) on the frames in memory, timed in this process;
-3. create the scratch database ``fupin_bench_screen``, ``fupin migrate``, ``fupin load_regions
+3. create the scratch database ``fupin_bench_screen_<pid>``, ``fupin migrate``, ``fupin load_regions
    --prefix 3504``, then load the registry and the lists with COPY (:func:`fupin.core.bulk.copy_frame`)
    and ``ANALYZE`` — untimed (printed for information);
 4. **db_run** — :func:`fupin.screening.services.run_screening` over 三明市 end to end in a fresh
@@ -40,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 FUPIN = str(Path(sys.executable).with_name("fupin"))
-SCRATCH = "fupin_bench_screen"
+SCRATCH = f"fupin_bench_screen_{os.getpid()}"  # per process: two runs never share a database
 REGIONS_CSV = ROOT / "fupin" / "data" / "regions-fujian.csv"
 CITY = "350400000000"  # 三明市: every generated household lies in it
 KINDS = ("vehicle", "real_estate", "business", "payroll", "village_cadre", "death")

@@ -7,7 +7,7 @@ Steps (each timed stage runs in a fresh subprocess with ``django.setup()`` on a 
 1. generate (Polars, vectorised) a registry of N persons in ~N/3 households spread over the villages of
    宁化县 (350424, one county: a snapshot is a county's), with valid unique ID numbers; 75 % of the
    households are poor (未脱贫), 20 % exited, 5 % returned;
-2. create the scratch database ``fupin_bench_snapshot``, ``fupin migrate``, ``fupin load_regions
+2. create the scratch database ``fupin_bench_snapshot_<pid>``, ``fupin migrate``, ``fupin load_regions
    --prefix 3504``, load the registry with COPY (:func:`fupin.core.bulk.copy_frame`) and ``ANALYZE``,
    take the baseline snapshot of 2015 and change the registry in bulk as a year would (10 % of the poor
    exit, 1 % of the exited return, 0.5 % removed with their members, 1 % new households, 0.5 % of the
@@ -37,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 FUPIN = str(Path(sys.executable).with_name("fupin"))
-SCRATCH = "fupin_bench_snapshot"
+SCRATCH = f"fupin_bench_snapshot_{os.getpid()}"  # per process: two runs never share a database
 REGIONS_CSV = ROOT / "fupin" / "data" / "regions-fujian.csv"
 COUNTY = "350424000000"  # 宁化县
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
