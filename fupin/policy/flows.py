@@ -53,7 +53,8 @@ a household split (分户) is a member ``natural_out`` (split) plus a ``new`` ho
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -238,9 +239,20 @@ def classify_households(start: pl.DataFrame, end: pl.DataFrame, *, prefix: str, 
     ``identification_year``, ``exit_year``, ``poverty_status_start``, ``poverty_status_end``, ``on``."""
     key_length = len(prefix) if key_length is None else key_length
     _check_level(prefix, key_length)
+    return _classify_joined_households(_join_households(start, end), prefix=prefix, key_length=key_length,
+                                       changes=changes, rules=rules)
+
+
+def _join_households(start: pl.DataFrame, end: pl.DataFrame) -> pl.DataFrame:
+    """Both ends of every household side by side (the end's columns suffixed ``_e``): the work a
+    classification at several levels shares."""
     s = conform(start, HOUSEHOLD_SCHEMA)
     e = conform(end, HOUSEHOLD_SCHEMA)
-    joined = s.join(e, on="household_id", how="full", suffix="_e", coalesce=True)
+    return s.join(e, on="household_id", how="full", suffix="_e", coalesce=True)
+
+
+def _classify_joined_households(joined: pl.DataFrame, *, prefix: str, key_length: int, changes: pl.DataFrame | None,
+                                rules: FlowRules) -> pl.DataFrame:
     st = {c: pl.col(c) for c in HOUSEHOLD_SCHEMA if c != "household_id"}
     en = {c: pl.col(f"{c}_e") for c in HOUSEHOLD_SCHEMA if c != "household_id"}
     in_s = _stock(st["status"], st["poverty_status"], rules).fill_null(False)
@@ -330,10 +342,19 @@ def classify_persons(start_persons: pl.DataFrame, start_households: pl.DataFrame
     ``group``, ``member_id``, ``household_id``, ``flow``, ``reason``, ``side``, ``village_code``."""
     key_length = len(prefix) if key_length is None else key_length
     _check_level(prefix, key_length)
+    joined = _join_persons(start_persons, start_households, end_persons, end_households, rules)
+    return _classify_joined_persons(joined, prefix=prefix, year=year, key_length=key_length, rules=rules)
+
+
+_PERSON_SIDE_COLUMNS = ["household_id", "relation", "birth_date", "status", "left_reason", "left_with_household",
+                        "village_code", "h_status", "poverty_status", "h_left_reason", "in_stock"]
+
+
+def _join_persons(start_persons: pl.DataFrame, start_households: pl.DataFrame, end_persons: pl.DataFrame,
+                  end_households: pl.DataFrame, rules: FlowRules) -> pl.DataFrame:
+    """Both ends of every member record side by side, with their households' states (shared work)."""
     s = _person_side(start_persons, start_households, rules)
     e = _person_side(end_persons, end_households, rules)
-    cols = ["household_id", "relation", "birth_date", "status", "left_reason", "left_with_household", "village_code",
-            "h_status", "poverty_status", "h_left_reason", "in_stock"]
     joined = s.join(e, on="member_id", how="full", suffix="_e", coalesce=True)
     # The household's own state at the other end (for a member missing at one end).
     hs = conform(start_households, HOUSEHOLD_SCHEMA).select(
@@ -341,7 +362,12 @@ def classify_persons(start_persons: pl.DataFrame, start_households: pl.DataFrame
         (pl.col("status").eq(ACTIVE) & pl.col("poverty_status").is_in(sorted(rules.exited_statuses)))
         .alias("_hh_exited_s"))
     joined = joined.with_columns(pl.coalesce(pl.col("household_id_e"), pl.col("household_id")).alias("_hid"))
-    joined = joined.join(hs.rename({"household_id": "_hid"}), on="_hid", how="left")
+    return joined.join(hs.rename({"household_id": "_hid"}), on="_hid", how="left")
+
+
+def _classify_joined_persons(joined: pl.DataFrame, *, prefix: str, year: int, key_length: int,
+                             rules: FlowRules) -> pl.DataFrame:
+    cols = _PERSON_SIDE_COLUMNS
     st = {c: pl.col(c) for c in cols}
     en = {c: pl.col(f"{c}_e") for c in cols}
     in_s = st["in_stock"].fill_null(False)
@@ -490,13 +516,37 @@ def flow_report(start_households: pl.DataFrame, start_persons: pl.DataFrame, end
                 changes: pl.DataFrame | None = None, rules: FlowRules = DEFAULT_RULES) -> FlowReport:
     """Households and persons classified for one region (``prefix``) and year, grouped by ``key_length``
     digits (the region itself by default, or its children for a drill-down table)."""
-    key_length = len(prefix) if key_length is None else key_length
-    households = classify_households(start_households, end_households, prefix=prefix, key_length=key_length,
-                                     changes=changes, rules=rules)
-    persons = classify_persons(start_persons, start_households, end_persons, end_households, prefix=prefix,
-                               year=year, key_length=key_length, rules=rules)
-    return FlowReport(prefix=prefix, year=year, key_length=key_length, households=households, persons=persons,
-                      rules_version=rules.version)
+    return flow_reports(start_households, start_persons, end_households, end_persons, prefix=prefix, year=year,
+                        key_lengths=[len(prefix) if key_length is None else key_length], changes=changes,
+                        rules=rules)[0]
+
+
+def flow_reports(start_households: pl.DataFrame, start_persons: pl.DataFrame, end_households: pl.DataFrame,
+                 end_persons: pl.DataFrame, *, prefix: str, year: int, key_lengths: Sequence[int],
+                 changes: pl.DataFrame | None = None, rules: FlowRules = DEFAULT_RULES) -> list[FlowReport]:
+    """:func:`flow_report` at several groupings at once (e.g. the region and its children), each equal
+    to its own :func:`flow_report`: the two ends are joined once and classified per grouping."""
+    for key_length in key_lengths:
+        _check_level(prefix, key_length)
+
+    def household_rows() -> list[pl.DataFrame]:
+        joined = _join_households(start_households, end_households)
+        return [_classify_joined_households(joined, prefix=prefix, key_length=k, changes=changes, rules=rules)
+                for k in key_lengths]
+
+    def person_rows() -> list[pl.DataFrame]:
+        joined = _join_persons(start_persons, start_households, end_persons, end_households, rules)
+        return [_classify_joined_persons(joined, prefix=prefix, year=year, key_length=k, rules=rules)
+                for k in key_lengths]
+
+    # Households and persons are independent: the persons in a second thread (Polars releases the GIL and
+    # several of its steps use one core). Measured, 1M persons, county + townships: ~2.4 → ~2.2 s.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        persons = pool.submit(person_rows)
+        households = household_rows()
+        person_frames = persons.result()
+    return [FlowReport(prefix=prefix, year=year, key_length=k, households=h, persons=p, rules_version=rules.version)
+            for k, h, p in zip(key_lengths, households, person_frames, strict=True)]
 
 
 def child_key_length(prefix: str) -> int | None:

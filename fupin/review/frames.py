@@ -133,9 +133,11 @@ class RegistryFrames:
 def registry_frames(county_code: str, since: dt.datetime) -> RegistryFrames:
     """One county's whole live registry in snapshot shape (the system's read for a snapshot)."""
     households = registry_households(since).filter(county_code=county_code)
-    versions = tuple(sorted(v for v in households.order_by().values_list("income_rule_version", flat=True).distinct()
-                            if v))
-    return RegistryFrames(household_frame(households),
+    # The income-rule versions come with the households' read (one scan of the table less).
+    frame = queryset_frame(households, [*HOUSEHOLD_COLUMNS, "income_rule_version"],
+                           {**HOUSEHOLD_COLUMNS, "income_rule_version": pl.Utf8}, _HOUSEHOLD_FIELDS)
+    versions = tuple(sorted(v for v in frame["income_rule_version"].unique().to_list() if v))
+    return RegistryFrames(frame.drop("income_rule_version"),
                           member_frame(registry_members(since).filter(household__county_code=county_code)), versions)
 
 

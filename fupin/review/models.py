@@ -89,6 +89,10 @@ class Snapshot(Frozen):
     versions = models.JSONField("规则与政策版本 versions", default=dict,
                                 help_text="flow rules, policy set, income rules, area-exit policy used")
     comment = models.TextField("说明 comment", blank=True)
+    files = models.JSONField(
+        "数据文件 Parquet copies", null=True, blank=True,
+        help_text="the rows also written as Parquet files in the data folder: per unit (households, persons) "
+                  "the file name, its SHA-256 and row count (fupin.review.store); null: no files")
 
     class Meta:
         ordering = ["region_code", "-year"]

@@ -23,12 +23,12 @@ import polars as pl
 from django.db.models import QuerySet
 
 from fupin.core.models import ChangeRecord
-from fupin.core.scoping import get_visible_or_404, visible_to
+from fupin.core.scoping import get_visible_or_404, pairing_rule, visible_to
 from fupin.policy import flows, roles
 from fupin.policy.regions import LEVEL_COUNTY, prefix_of
 from fupin.regions.models import Region
 
-from . import frames
+from . import frames, store
 from .choices import CycleStatus
 from .models import HouseholdSnapshot, PersonSnapshot, ReviewCycle, Snapshot
 
@@ -174,6 +174,40 @@ def _other_side_live(ids: list[int], since: dt.datetime, unit: str) -> pl.DataFr
     return frames.member_frame(frames.registry_members(since).none(), frames.FLOW_PERSON_COLUMNS)
 
 
+def rows_scope_is_prefix(user: Any, prefix: str) -> bool:
+    """Whether the snapshot rows ``user`` may see inside ``prefix`` are exactly those whose village code
+    starts with ``prefix`` (``visible_to`` adds nothing): a user whose role sees its region, with
+    ``review.view``, whose region contains ``prefix``. Then the Parquet copies may be read filtered by
+    ``prefix`` alone; otherwise (e.g. a paired-only role) the rows are read through ``visible_to``."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.has_capability(CAP):
+        return False
+    region = getattr(user, "region", None)
+    if region is None or not roles.sees_region(user.role):
+        return False
+    if any(pairing_rule(m) is not None for m in (HouseholdSnapshot, PersonSnapshot)):
+        return False
+    return prefix.startswith(prefix_of(region.code, region.level))
+
+
+def snapshot_rows(user: Any, snaps: Sequence[Snapshot], unit: str, prefix: str) -> pl.DataFrame:
+    """The flow columns of the rows of ``snaps`` in ``prefix`` that ``user`` may see: from each
+    snapshot's Parquet copy when it matches its header (:mod:`.store`), else from the database."""
+    model = HouseholdSnapshot if unit == "households" else PersonSnapshot
+    columns = frames.FLOW_HOUSEHOLD_COLUMNS if unit == "households" else frames.FLOW_PERSON_COLUMNS
+    parts: list[pl.DataFrame] = []
+    from_db: list[int] = []
+    by_file = rows_scope_is_prefix(user, prefix)
+    for snap in snaps:
+        frame = store.read_rows(snap, unit, columns, prefix) if by_file else None
+        if frame is None:
+            from_db.append(snap.pk)
+        else:
+            parts.append(frame)
+    if from_db or not parts:
+        parts.append(frames.snapshot_frame(_scoped(user, model, from_db, prefix), unit, columns))
+    return pl.concat(parts) if len(parts) > 1 else parts[0]
+
+
 def _unique(frame: pl.DataFrame, key: str) -> pl.DataFrame:
     return frame.unique(subset=key, keep="first", maintain_order=True)
 
@@ -196,15 +230,12 @@ def load_frames(user: Any, region: Region, year: int) -> dict[str, Any]:
             used.append(county)
             if county not in ends:
                 live.append(county)
-    start_ids = [starts[c].pk for c in used]
-    end_ids = [ends[c].pk for c in used if c in ends]
-    sh = frames.snapshot_frame(_scoped(user, HouseholdSnapshot, start_ids, prefix), "households",
-                               frames.FLOW_HOUSEHOLD_COLUMNS)
-    sp = frames.snapshot_frame(_scoped(user, PersonSnapshot, start_ids, prefix), "persons", frames.FLOW_PERSON_COLUMNS)
-    eh_parts = [frames.snapshot_frame(_scoped(user, HouseholdSnapshot, end_ids, prefix), "households",
-                                      frames.FLOW_HOUSEHOLD_COLUMNS)]
-    ep_parts = [frames.snapshot_frame(_scoped(user, PersonSnapshot, end_ids, prefix), "persons",
-                                      frames.FLOW_PERSON_COLUMNS)]
+    start_snaps = [starts[c] for c in used]
+    end_snaps = [ends[c] for c in used if c in ends]
+    sh = snapshot_rows(user, start_snaps, "households", prefix)
+    sp = snapshot_rows(user, start_snaps, "persons", prefix)
+    eh_parts = [snapshot_rows(user, end_snaps, "households", prefix)]
+    ep_parts = [snapshot_rows(user, end_snaps, "persons", prefix)]
     for county in live:
         since = starts[county].as_of
         households = visible_to(user, frames.registry_households(since).filter(county_code=county), CAP)
@@ -252,7 +283,11 @@ def flow_view(user: Any, region_code: str, year: int, *, children: bool = True) 
                         start_snapshots=[], end_snapshots=[], report=None, households=ZERO, persons=ZERO)
     sh, sp = frames.flow_frames(data["start_households"], data["start_persons"])
     eh, ep = frames.flow_frames(data["end_households"], data["end_persons"])
-    report = flows.flow_report(sh, sp, eh, ep, prefix=prefix, year=year)
+    key = flows.child_key_length(prefix) if children else None
+    # The region and its children from one join of the two ends (flows.flow_reports).
+    reports = flows.flow_reports(sh, sp, eh, ep, prefix=prefix, year=year,
+                                 key_lengths=[len(prefix)] if key is None else [len(prefix), key])
+    report = reports[0]
     changes = _changes(region, year, report.households, data["since"])
     report = replace(report, households=flows.attach_changes(report.households, changes))
     view = FlowView(region=region, year=year, provisional=data["live"], counties=data["counties"],
@@ -264,9 +299,8 @@ def flow_view(user: Any, region_code: str, year: int, *, children: bool = True) 
         for r in flows.reasons(rows).iter_rows(named=True):
             view.reasons.append({"unit": unit, "flow": r["flow"], "reason": r["reason"], "count": r["count"],
                                  "label": flows.reason_label(r["reason"])})
-    key = flows.child_key_length(prefix)
-    if children and key is not None:
-        child = flows.flow_report(sh, sp, eh, ep, prefix=prefix, year=year, key_length=key)
+    if key is not None:
+        child = reports[1]
         hs, ps = child.summary("households"), child.summary("persons")
         kids = visible_to(user, Region.objects.filter(parent=region), CAP).order_by("code")
         for kid in kids:

@@ -28,7 +28,6 @@ GUARANTEES = ("food_secure", "clothing_secure", "education_secure", "medical_sec
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"),
 ]
 
 
