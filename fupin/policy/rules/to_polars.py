@@ -50,12 +50,14 @@ def ir_to_polars(ir: IR, columns: Mapping[str, Column]) -> pl.Expr:
     op = ir["op"]
     args = [ir_to_polars(arg, columns) for arg in ir["args"]]
     match op:
+        # Operands of AND/OR/NOT are boolean or an untyped NULL (e.g. COALESCE(NULL), typed Float64
+        # above): cast so Polars applies Kleene logic instead of refusing ``bitand`` on f64.
         case "and":
-            return args[0] & args[1]
+            return args[0].cast(pl.Boolean) & args[1].cast(pl.Boolean)
         case "or":
-            return args[0] | args[1]
+            return args[0].cast(pl.Boolean) | args[1].cast(pl.Boolean)
         case "not":
-            return ~args[0]
+            return ~args[0].cast(pl.Boolean)
         case "eq":
             return args[0] == args[1]
         case "ne":
