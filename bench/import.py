@@ -340,7 +340,7 @@ def worker_orm(file: str) -> dict:
         with transaction.atomic():
             context = services.build_context(None, "350400000000")
             checked = services.check_file(Path(file), context)
-            diff = services.diff_checked(checked.valid, context, checked.rejections)
+            diff = services.diff_checked(checked.valid, context, checked.rejections, holders=checked.holders)
             t_diff = time.perf_counter()
 
             def value(model, name, v):

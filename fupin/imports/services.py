@@ -80,20 +80,15 @@ def _diff_path(batch: ImportBatch, part: str) -> Path:
     return imports_dir() / f"batch-{batch.pk:06d}-diff-{part}"
 
 
-def registry_fingerprint(accepted: pl.DataFrame, context: RosterContext) -> str:
-    """SHA-256 of everything in the registry the diff of ``accepted`` depends on: the registry
-    households with those 户编号 and their active members (every compared field, canonical, plus
-    id, version and status), the active members holding one of the file's ID numbers elsewhere, and
-    the villages the importer may write to. Equal fingerprints at review and at merge mean the diff
-    made at review is still exactly right, whoever wrote what in between (a version bump is not
-    relied on)."""
-    numbers = accepted["household_number"].cast(pl.Utf8).unique().to_list() if accepted.height else []
-    ids = accepted["id_number"].cast(pl.Utf8).unique() if accepted.height else pl.Series([], dtype=pl.Utf8)
+def registry_fingerprint(registry: registry_frames.RegistryRows, context: RosterContext) -> str:
+    """SHA-256 of everything in the registry the diff of the accepted rows depends on: ``registry``
+    read for (or cut down to, :meth:`~.registry_frames.RegistryRows.for_rows`) those rows — the
+    registry households with their 户编号 and their active members (every compared field, canonical,
+    plus id, version and status), the active members holding one of their ID numbers — and the
+    villages the importer may write to. Equal fingerprints at review and at merge mean the diff made
+    at review is still exactly right, whoever wrote what in between (a version bump is not relied on)."""
     digest = hashlib.sha256()
-    parts = (registry_frames.registry_households(numbers), registry_frames.registry_members(numbers),
-             context.existing_members.filter(pl.col("id_number").cast(pl.Utf8).is_in(ids.implode())),
-             context.villages.select("code"))
-    for frame in parts:
+    for frame in (registry.households, registry.members, registry.holders, context.villages.select("code")):
         frame = frame.select(sorted(frame.columns))
         digest.update(frame.sort(frame.columns).write_csv().encode())
         digest.update(b"\x1e")
@@ -120,11 +115,12 @@ def _saved_diff(batch: ImportBatch, fingerprint: str) -> RosterDiff | None:
 # --- context and analysis (no writes) ---------------------------------------------------------------
 
 def build_context(actor: Any, region_code: str | None = None) -> RosterContext:
-    """The villages ``actor`` may write to (within ``region_code``) and the active members."""
+    """The villages ``actor`` may write to (within ``region_code``); the active members holding the
+    file's ID numbers are read once the file is (``RosterContext.members_holding``)."""
     from .pipelines.check_roster import RosterContext
 
     return RosterContext(villages=registry_frames.villages_frame(actor, region_code),
-                         existing_members=registry_frames.active_members_frame())
+                         members_holding=registry_frames.active_members_frame)
 
 
 def check_file(path: Path, context: RosterContext) -> CheckedRoster:
@@ -133,14 +129,17 @@ def check_file(path: Path, context: RosterContext) -> CheckedRoster:
     return check_roster(path, context)
 
 
-def diff_checked(valid: pl.DataFrame, context: RosterContext, prior: pl.DataFrame | None = None) -> RosterDiff:
-    """Diff accepted rows against the registry as it is now."""
-    numbers = valid["household_number"].cast(pl.Utf8).unique().to_list() if valid.height else []
+def diff_checked(valid: pl.DataFrame, context: RosterContext, prior: pl.DataFrame | None = None, *,
+                 registry: registry_frames.RegistryRows | None = None,
+                 holders: pl.DataFrame | None = None) -> RosterDiff:
+    """Diff accepted rows against the registry as it is now (``registry`` when already read for
+    ``valid``; ``holders``: the active members holding its ID numbers, when the check read them)."""
+    registry = registry or registry_frames.registry_rows(valid, holders)
     names = {r["code"]: f"{r['township_name']}{r['village_name']}" for r in context.villages.iter_rows(named=True)}
     return diff_roster(
-        valid, registry_households=registry_frames.registry_households(numbers),
-        registry_members=registry_frames.registry_members(numbers), active_members=context.existing_members,
-        allowed_villages=context.villages["code"].to_list(), prior_rejections=_prior(prior), village_names=names,
+        valid, registry_households=registry.households, registry_members=registry.members,
+        active_members=registry.holders, allowed_villages=context.villages["code"].to_list(),
+        prior_rejections=_prior(prior), village_names=names,
     )
 
 
@@ -160,7 +159,7 @@ def preview_file(path: Path, *, actor: Any, region_code: str | None = None,
     context = build_context(actor, region_code)
     checked = check_file(path, context)
     progress(60, "比对 / comparing")
-    diff = diff_checked(checked.valid, context, checked.rejections)
+    diff = diff_checked(checked.valid, context, checked.rejections, holders=checked.holders)
     progress(100, "完成 / done")
     return checked, diff, _counts(checked, diff)
 
@@ -237,14 +236,15 @@ def validate_batch(batch_id: int, *, actor: Any = None, progress: Progress | Non
         context = build_context(batch.actor, batch.region_code)
         checked = check_file(Path(batch.stored_path), context)
         _set_progress(batch, 60, "比对登记库 / comparing with the registry", progress)
-        diff = diff_checked(checked.valid, context, checked.rejections)
+        registry = registry_frames.registry_rows(checked.valid, checked.holders)
+        diff = diff_checked(checked.valid, context, checked.rejections, registry=registry)
         counts = _counts(checked, diff)
         _set_progress(batch, 85, "保存错误行 / storing rejected rows", progress)
-        accepted = checked.valid.filter(pl.col("household_number").cast(pl.Utf8).is_in(
-            diff.households["household_number"].implode()))
+        accepted = checked.valid if diff.counts["rows_rejected_extra"] == 0 else checked.valid.filter(
+            pl.col("household_number").cast(pl.Utf8).is_in(diff.households["household_number"].implode()))
         accepted.write_parquet(_valid_path(batch))
-        _save_diff(batch, diff, registry_fingerprint(accepted, context))
-        del accepted
+        _save_diff(batch, diff, registry_fingerprint(registry.for_rows(accepted), context))
+        del accepted, registry
         rejections = all_rejections(checked, diff)
         encoding = (checked.encoding or "")[:20]
         del checked, diff, context  # the frames are large; free them before storing
@@ -294,16 +294,17 @@ def merge_batch(*, actor: Any, batch_id: int, comment: str = "", progress: Progr
             context = build_context(batch.actor, batch.region_code)
             # The registry is locked: if what the reviewed diff depends on is unchanged, that diff is
             # written as reviewed; otherwise diff again and refuse if the outcome differs.
-            diff = _saved_diff(batch, registry_fingerprint(valid, context))
+            registry = registry_frames.registry_rows(valid)
+            diff = _saved_diff(batch, registry_fingerprint(registry, context))
             if diff is None:
-                diff = diff_checked(valid, context)
+                diff = diff_checked(valid, context, registry=registry)
                 now = {k: diff.counts[k] for k in _COMPARED_COUNTS}
                 reviewed = {k: getattr(batch, k) for k in _COMPARED_COUNTS}
                 extra = diff.counts["rows_rejected_extra"]
                 if now != reviewed or extra:
                     raise ImportRefused("审核后登记库已变化,请重新校验该批次 / the registry changed after the review; "
                                         f"validate the batch again (reviewed {reviewed}, now {now})")
-            del valid, context
+            del valid, context, registry
             if progress:
                 progress(30, "写入登记库 / writing the registry")
             merge_roster(diff, batch_id=batch.pk, actor=actor, step=step)

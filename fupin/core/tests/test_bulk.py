@@ -49,3 +49,37 @@ def test_a_failure_inside_the_load_leaves_every_index_in_place(monkeypatch):
     with pytest.raises(RuntimeError), transaction.atomic(), bulk.indexes_built_after({Member: 5}):
         raise RuntimeError("killed mid-load")
     assert _indexes("registry_member") == before
+
+
+def test_csv_blocks_cover_every_row_once_in_order():
+    import polars as pl
+
+    frame = pl.DataFrame({"a": list(range(10)), "b": [None if i % 3 == 0 else f"x,{i}" for i in range(10)]})
+    blocks = list(bulk.csv_blocks(frame, rows=3))
+    assert len(blocks) == 4
+    text = b"".join(blocks).decode()
+    assert text.splitlines()[0] == "0,\\N" and text.splitlines()[1] == '1,"x,1"'
+    assert pl.read_csv(b"".join(blocks), has_header=False, null_values="\\N",
+                       schema={"a": pl.Int64, "b": pl.Utf8}).equals(frame)
+    assert list(bulk.csv_blocks(frame.clear(), rows=3)) == []
+
+
+def test_copy_frame_in_many_blocks_writes_every_row(monkeypatch):
+    import polars as pl
+
+    from fupin.core.models import ChangeRecord
+
+    monkeypatch.setattr(bulk, "COPY_BLOCK_ROWS", 7)
+    before = ChangeRecord.objects.count()
+    frame = pl.DataFrame({
+        "actor_name": ["system"] * 50, "action": ["update"] * 50, "model": ["registry.household"] * 50,
+        "object_id": ["1"] * 50, "household_id": pl.Series([None] * 50, dtype=pl.Int64),
+        "region_code": ["350421100201"] * 50, "changes": [f'{{"n": [null, {i}]}}' for i in range(50)],
+        "source": ["test"] * 50, "comment": [f"行{i}" for i in range(50)],
+    })
+    with transaction.atomic():
+        assert bulk.copy_frame(ChangeRecord, frame) == 50
+    rows = ChangeRecord.objects.filter(source="test").order_by("pk")
+    assert ChangeRecord.objects.count() == before + 50
+    assert [r.comment for r in rows] == [f"行{i}" for i in range(50)]
+    assert rows[49].changes == {"n": [None, 49]}

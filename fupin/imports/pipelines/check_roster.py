@@ -6,7 +6,8 @@ contract). Pure Polars column work: no loop over rows, so a million rows check i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -19,11 +20,24 @@ from .validate_roster import validate_roster
 
 @dataclass(frozen=True)
 class RosterContext:
-    """What the check needs from the registry, already scoped by the caller."""
+    """What the check needs from the registry, already scoped by the caller.
+
+    The active members (一人一户) come either as a frame (``existing_members``: all of them, or at least
+    those holding the file's ID numbers) or as ``members_holding``, called once with the file's ID
+    numbers after they are read — so a national registry is never read whole for one file."""
 
     villages: pl.DataFrame  # code (12-digit), township_name, village_name, county_name
-    existing_members: pl.DataFrame  # id_number, household_number — active members
+    existing_members: pl.DataFrame | None = None  # id_number, household_number — active members
     default_form_version: str = "2016"
+    members_holding: Callable[[pl.Series], pl.DataFrame] | None = None
+
+    def holders_of(self, ids: pl.Series) -> pl.DataFrame:
+        """``id_number, household_number`` of the active members holding (at least) ``ids``."""
+        if self.members_holding is not None:
+            return self.members_holding(ids)
+        if self.existing_members is None:
+            return pl.DataFrame(schema={"id_number": pl.Utf8, "household_number": pl.Utf8})
+        return self.existing_members
 
 
 @dataclass(frozen=True)
@@ -39,23 +53,34 @@ class CheckedRoster:
     encoding: str  # "xlsx", "utf-8", "utf-8-sig", "gb18030"
     header_row: int  # 1-based (the upper row of a two-row header)
     unknown_headers: list[str]
+    #: The active members holding the file's ID numbers, as the check saw them (the diff reuses them).
+    holders: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(
+        schema={"id_number": pl.Utf8, "household_number": pl.Utf8}))
 
 
 def check_frame(raw: pl.DataFrame, context: RosterContext, *,
                 today: date | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(valid, rejections) for an already read frame of strings (``_row`` + field columns)."""
+    valid, rejections, _ = _check(raw, context, today=today)
+    return valid, rejections
+
+
+def _check(raw: pl.DataFrame, context: RosterContext, *,
+           today: date | None = None) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     normalised = normalise_roster(raw, default_form_version=context.default_form_version, today=today)
-    return validate_roster(normalised, villages=context.villages, existing_members=context.existing_members)
+    holders = context.holders_of(normalised.get_column("id_number").drop_nulls().unique())
+    valid, rejections = validate_roster(normalised, villages=context.villages, existing_members=holders)
+    return valid, rejections, holders
 
 
 def check_roster(path: Path, context: RosterContext) -> CheckedRoster:
     """Read and check ``path`` (xlsx or CSV) against ``context``."""
     raw = read_roster(Path(path))
-    valid, rejections = check_frame(raw.frame, context)
+    valid, rejections, holders = _check(raw.frame, context)
     rows_rejected = rejections.get_column("_row").n_unique()
     if raw.frame.height != valid.height + rows_rejected:  # pragma: no cover - guarded by construction
         raise AssertionError("roster accounting does not add up")
     return CheckedRoster(
         valid=valid, rejections=rejections, rows_read=raw.frame.height, rows_rejected=rows_rejected,
-        encoding=raw.encoding, header_row=raw.header_row, unknown_headers=raw.unknown_headers,
+        encoding=raw.encoding, header_row=raw.header_row, unknown_headers=raw.unknown_headers, holders=holders,
     )

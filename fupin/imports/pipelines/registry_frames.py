@@ -1,14 +1,22 @@
 """The registry as Polars frames, for the roster import (登记库 → 数据框).
 
-Extract only: the villages an importer may write to, the active members (for 一人一户), and the
-registry households and members the file names, with the fields the roster carries, in their
-canonical text forms (:mod:`.diff_roster` compares them to the file's). Reads go through
-:func:`fupin.core.bulk.read_frame` (``COPY … TO STDOUT`` on PostgreSQL).
+Extract only: the villages an importer may write to, the active members holding the file's ID
+numbers (for 一人一户), and the registry households and members the file names, with the fields the
+roster carries, in their canonical text forms (:mod:`.diff_roster` compares them to the file's).
+Reads go through :func:`fupin.core.bulk.read_frame` (``COPY … TO STDOUT`` on PostgreSQL).
+
+Every read is bounded by the file: a list of 户编号 or ID numbers goes to the database as **one**
+JSON text parameter (``json_array_elements_text`` on PostgreSQL, ``json_each`` on SQLite), so a file
+of a million rows costs one query per frame, not hundreds of ``IN`` chunks, and the registry around
+it (90 million people nationally) is never read whole. Measured with 287k 户编号 on PostgreSQL: the
+earlier ``= ANY(%s)`` list parameter took 0.42 s per query to quote in Python.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
@@ -22,8 +30,6 @@ from fupin.regions.models import Region
 from fupin.registry.models import Household, Member
 
 from .diff_roster import HOUSEHOLD_COMPARED, HOUSEHOLD_DERIVED_COMPARED, MEMBER_COMPARED, canonical
-
-_CHUNK = 500
 
 
 def villages_frame(actor: Any, region_code: str | None = None) -> pl.DataFrame:
@@ -50,29 +56,51 @@ def villages_frame(actor: Any, region_code: str | None = None) -> pl.DataFrame:
     )
 
 
-def active_members_frame() -> pl.DataFrame:
-    """``id_number, household_number`` of every active member (one person, one household)."""
-    m, h = Member._meta.db_table, Household._meta.db_table
-    return read_frame(
-        f"SELECT m.id_number, h.household_number FROM {m} m JOIN {h} h ON h.id = m.household_id "
-        "WHERE m.status = 'active'"
-    )
-
-
-def _where_numbers(numbers: Sequence[str]) -> list[tuple[str, list[Any]]]:
-    """``household_number`` conditions for ``numbers`` (one ANY(array) on PostgreSQL, chunks elsewhere)."""
+def in_values(column: str, values: Sequence[str]) -> tuple[str, list[Any]]:
+    """SQL condition "``column`` is one of ``values``", the values passed as one JSON text parameter."""
+    payload = json.dumps(list(values), ensure_ascii=False)
     if connection.vendor == "postgresql":
-        return [("h.household_number = ANY(%s)", [list(numbers)])]
-    return [(f"h.household_number IN ({', '.join(['%s'] * len(chunk))})", list(chunk))
-            for chunk in (numbers[i:i + _CHUNK] for i in range(0, len(numbers), _CHUNK))]
+        return f"{column} IN (SELECT json_array_elements_text(%s::json))", [payload]
+    return f"{column} IN (SELECT value FROM json_each(%s))", [payload]
 
 
-def _read_chunks(select: str, numbers: Sequence[str]) -> pl.DataFrame:
-    frames = [read_frame(f"{select} AND {cond}", params) for cond, params in _where_numbers(numbers)]
-    frames = [f for f in frames if f.height] or frames[:1]
-    if not frames:
+def _values(values: Sequence[str] | pl.Series) -> list[str]:
+    """Distinct non-null values as a list of text."""
+    if isinstance(values, pl.Series):
+        return values.cast(pl.Utf8).drop_nulls().unique().to_list()
+    return list(dict.fromkeys(str(v) for v in values if v is not None))
+
+
+def _read_where(select: str, column: str, values: list[str]) -> pl.DataFrame:
+    if not values:
         return read_frame(f"{select} AND 1 = 0")
-    return pl.concat(frames) if len(frames) > 1 else frames[0]
+    condition, params = in_values(column, values)
+    return read_frame(f"{select} AND {condition}", params)
+
+
+def active_members_frame(ids: Sequence[str] | pl.Series | None = None) -> pl.DataFrame:
+    """``id_number, household_number`` of the active members holding one of ``ids`` (one person, one
+    household). ``None`` reads every active member (tests and small registries only)."""
+    m, h = Member._meta.db_table, Household._meta.db_table
+    select = (f"SELECT m.id_number, h.household_number FROM {m} m JOIN {h} h ON h.id = m.household_id "
+              "WHERE m.status = 'active'")
+    if ids is None:
+        return read_frame(select)
+    wanted = _values(ids)
+    if wanted and _active_members_at_most(len(wanted)):
+        # A registry no larger than the file (a county's first import): reading it whole returns no
+        # more rows than the list would and spares sending it (measured at 1M IDs against an empty
+        # registry: 0.9 s for the list, 0.01 s whole).
+        return read_frame(select)
+    return _read_where(select, "m.id_number", wanted)
+
+
+def _active_members_at_most(n: int) -> bool:
+    """Whether the registry has at most ``n`` active members (a count that stops after n + 1)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM {Member._meta.db_table} WHERE status = 'active' "
+                       "LIMIT %s) AS x", [n + 1])
+        return cursor.fetchone()[0] <= n
 
 
 def registry_households(numbers: Sequence[str]) -> pl.DataFrame:
@@ -81,7 +109,7 @@ def registry_households(numbers: Sequence[str]) -> pl.DataFrame:
     cols = [*HOUSEHOLD_COMPARED, *HOUSEHOLD_DERIVED_COMPARED]
     select = (f"SELECT h.id, h.household_number, h.status, h.version, h.village_id AS reg_village_code, "
               f"{', '.join('h.' + c for c in cols)} FROM {Household._meta.db_table} h WHERE 1 = 1")
-    frame = _read_chunks(select, list(numbers)) if numbers else read_frame(f"{select} AND 1 = 0")
+    frame = _read_where(select, "h.household_number", _values(numbers))
     return frame.with_columns(
         pl.col("id").cast(pl.Int64), pl.col("version").cast(pl.Int64),
         *[canonical(pl.col(c), Household, c).alias(c) for c in cols],
@@ -94,11 +122,42 @@ def registry_members(numbers: Sequence[str]) -> pl.DataFrame:
     select = (f"SELECT m.id, m.household_id, h.household_number, m.version, "
               f"{', '.join('m.' + c for c in MEMBER_COMPARED)} FROM {Member._meta.db_table} m "
               f"JOIN {Household._meta.db_table} h ON h.id = m.household_id WHERE m.status = 'active'")
-    frame = _read_chunks(select, list(numbers)) if numbers else read_frame(f"{select} AND 1 = 0")
+    frame = _read_where(select, "h.household_number", _values(numbers))
     return frame.with_columns(
         pl.col("id").cast(pl.Int64), pl.col("household_id").cast(pl.Int64), pl.col("version").cast(pl.Int64),
         *[canonical(pl.col(c), Member, c).alias(c) for c in MEMBER_COMPARED],
     )
 
 
-__all__ = ["active_members_frame", "registry_households", "registry_members", "villages_frame"]
+@dataclass(frozen=True)
+class RegistryRows:
+    """What of the registry a diff of accepted rows depends on, read once: the registry households
+    with the rows' 户编号, their active members, and the active members holding the rows' ID numbers."""
+
+    households: pl.DataFrame
+    members: pl.DataFrame
+    holders: pl.DataFrame  # id_number, household_number
+
+    def for_rows(self, rows: pl.DataFrame) -> RegistryRows:
+        """The part of these frames that ``rows`` (a subset of the rows they were read for) depends on."""
+        numbers = rows.get_column("household_number").cast(pl.Utf8).unique().implode()
+        ids = rows.get_column("id_number").cast(pl.Utf8).unique().implode()
+        return RegistryRows(
+            households=self.households.filter(pl.col("household_number").is_in(numbers)),
+            members=self.members.filter(pl.col("household_number").is_in(numbers)),
+            holders=self.holders.filter(pl.col("id_number").cast(pl.Utf8).is_in(ids)),
+        )
+
+
+def registry_rows(rows: pl.DataFrame, holders: pl.DataFrame | None = None) -> RegistryRows:
+    """The registry side of ``rows`` (columns ``household_number`` and ``id_number``); ``holders``
+    when the caller has already read the active members holding those ID numbers (or more)."""
+    if holders is None:
+        holders = active_members_frame(rows.get_column("id_number"))
+    numbers = _values(rows.get_column("household_number"))
+    return RegistryRows(households=registry_households(numbers), members=registry_members(numbers),
+                        holders=holders)
+
+
+__all__ = ["RegistryRows", "active_members_frame", "in_values", "registry_households", "registry_members",
+           "registry_rows", "villages_frame"]

@@ -190,6 +190,15 @@ def valid_columns() -> list[str]:
 class Check:
     field: str  # the column it names ("" for the whole row)
     reason: pl.Expr  # Utf8, null when the row passes
+    #: Boolean, true when the row fails: computed on every row instead of the reason, which is then
+    #: built only for the failing rows (None: the reason is a column, null when the row passes).
+    fails: pl.Expr | None = None
+
+
+def failing(field: str, condition: pl.Expr, reason: pl.Expr | str) -> Check:
+    """The check "``condition`` means the row fails, for ``reason``" (a null condition passes)."""
+    message = pl.lit(reason) if isinstance(reason, str) else reason
+    return Check(field, pl.when(condition).then(message), condition.fill_null(False))
 
 
 def _msg(*parts: Any) -> pl.Expr:
@@ -198,12 +207,12 @@ def _msg(*parts: Any) -> pl.Expr:
 
 def _year_checks() -> list[Check]:
     def out(f: str, zh: str) -> Check:
-        return Check(f, pl.when(~pl.col(f).is_between(FIRST_YEAR, LAST_YEAR))
-                     .then(pl.lit(f"{zh}应在{FIRST_YEAR}–{LAST_YEAR}之间 / out of range")))
+        return failing(f, ~pl.col(f).is_between(FIRST_YEAR, LAST_YEAR),
+                       f"{zh}应在{FIRST_YEAR}–{LAST_YEAR}之间 / out of range")
     return [
         out("identification_year", "识别年度"), out("planned_exit_year", "计划脱贫年度"), out("exit_year", "脱贫年度"),
-        Check("planned_exit_year", pl.when(pl.col("planned_exit_year") < pl.col("identification_year"))
-              .then(pl.lit("计划脱贫年度早于识别年度 / planned exit before identification"))),
+        failing("planned_exit_year", pl.col("planned_exit_year") < pl.col("identification_year"),
+                "计划脱贫年度早于识别年度 / planned exit before identification"),
     ]
 
 
@@ -213,23 +222,22 @@ def row_checks(frame: pl.DataFrame) -> list[Check]:
     for c in roster.COLUMNS:
         if c.required and c.field != "id_number":
             read_error = pl.col(f"err:{c.field}:read") if f"err:{c.field}:read" in frame.columns else pl.lit(None)
-            checks.append(Check(c.field, pl.when(pl.col(c.field).is_null() & read_error.is_null())
-                                .then(pl.lit("必填 / required"))))
+            checks.append(failing(c.field, pl.col(c.field).is_null() & read_error.is_null(), "必填 / required"))
     checks += _year_checks()
     months = pl.col("migrant_months")
     checks += [
-        Check("migrant_months", pl.when(~months.is_between(0, 12)).then(pl.lit("务工时间应为0–12个月 / months must be 0–12"))),
-        Check("migrant_work", pl.when((months > 0) & (pl.col("migrant_work") == ""))
-              .then(pl.lit("填写了务工时间但未填务工状况 / months given without migrant work"))),
-        Check("irrigated_mu", pl.when(pl.col("irrigated_mu").cast(pl.Float64) > pl.col("arable_mu").cast(pl.Float64))
-              .then(pl.lit("有效灌溉面积大于耕地面积 / irrigated exceeds arable land"))),
-        Check("other_causes", pl.when((pl.col("main_cause") == pl.col("other_cause_1"))
-                                      | (pl.col("main_cause") == pl.col("other_cause_2")))
-              .then(pl.lit("其他致贫原因不能与主要致贫原因相同 / other cause repeats the main cause"))),
-        Check("sex_check", pl.when(pl.col("sex_check").is_not_null() & pl.col("sex").is_not_null()
-                                   & (pl.col("sex_check") != pl.col("sex")))
-              .then(_msg("性别与证件号码不符(证件号码为", pl.col("sex").replace_strict(["1", "2"], ["男", "女"]),
-                         ") / sex disagrees with the ID number"))),
+        failing("migrant_months", ~months.is_between(0, 12), "务工时间应为0–12个月 / months must be 0–12"),
+        failing("migrant_work", (months > 0) & (pl.col("migrant_work") == ""),
+                "填写了务工时间但未填务工状况 / months given without migrant work"),
+        failing("irrigated_mu", pl.col("irrigated_mu").cast(pl.Float64) > pl.col("arable_mu").cast(pl.Float64),
+                "有效灌溉面积大于耕地面积 / irrigated exceeds arable land"),
+        failing("other_causes", (pl.col("main_cause") == pl.col("other_cause_1"))
+                | (pl.col("main_cause") == pl.col("other_cause_2")),
+                "其他致贫原因不能与主要致贫原因相同 / other cause repeats the main cause"),
+        failing("sex_check", pl.col("sex_check").is_not_null() & pl.col("sex").is_not_null()
+                & (pl.col("sex_check") != pl.col("sex")),
+                _msg("性别与证件号码不符(证件号码为", pl.col("sex").replace_strict(["1", "2"], ["男", "女"]),
+                     ") / sex disagrees with the ID number")),
     ]
     return checks
 
@@ -289,38 +297,37 @@ def resolve_villages(frame: pl.DataFrame, villages: pl.DataFrame) -> tuple[pl.Da
     place = pl.concat_str([pl.col(f"raw:{c}").fill_null("").str.strip_chars() if f"raw:{c}" in frame.columns
                            else pl.lit("") for c in ("township_name", "village_name")])
     checks = [
-        Check("village_code", pl.when(pl.col("_village_code_given") & pl.col("_village_found").is_not_null()
-                                      & pl.col("village_code").is_null()).then(pl.lit(OUTSIDE_REGION))),
-        Check("village_name", pl.when(~pl.col("_village_code_given") & pl.col("village_code").is_null()).then(
-            pl.when((pl.col("township_name") == "") & (pl.col("village_name") == ""))
-            .then(pl.lit("找不到行政村:未填写行政区划代码或乡镇、行政村 / no village code or names given"))
-            .when(pl.col("_village_ambiguous"))
-            .then(_msg("行政村名称不唯一,请填写行政区划代码: ", place, " / ambiguous village name, give the code"))
-            .otherwise(_msg("找不到行政村: ", place, " / village not found in your region")))),
+        failing("village_code", pl.col("_village_code_given") & pl.col("_village_found").is_not_null()
+                & pl.col("village_code").is_null(), OUTSIDE_REGION),
+        failing("village_name", ~pl.col("_village_code_given") & pl.col("village_code").is_null(),
+                pl.when((pl.col("township_name") == "") & (pl.col("village_name") == ""))
+                .then(pl.lit("找不到行政村:未填写行政区划代码或乡镇、行政村 / no village code or names given"))
+                .when(pl.col("_village_ambiguous"))
+                .then(_msg("行政村名称不唯一,请填写行政区划代码: ", place, " / ambiguous village name, give the code"))
+                .otherwise(_msg("找不到行政村: ", place, " / village not found in your region"))),
     ]
     return out, checks
 
 
 def _rejections(frame: pl.DataFrame, checks: list[Check]) -> pl.DataFrame:
-    """One rejection row per failed check; all reasons are computed in one pass and only the checks
-    that failed somewhere are filtered (most columns of most files have none)."""
-    reasons = frame.select(c.reason.alias(f"_chk{i}") for i, c in enumerate(checks))
-    failing = [i for i, n in enumerate(reasons.null_count().row(0)) if n < frame.height]
-    if not failing:
+    """One rejection row per failed check. Every check's Boolean ``fails`` is computed in one pass;
+    reasons and values are built only for the failing rows of the checks that failed somewhere
+    (measured at 1M rows: 1.4 s when every reason was built for every row, ~0.2 s so)."""
+    flags = frame.select((c.fails if c.fails is not None else c.reason.is_not_null()).alias(f"_chk{i}")
+                         for i, c in enumerate(checks))
+    failed = [i for i, n in enumerate(flags.sum().row(0)) if n]
+    if not failed:
         return pl.DataFrame(schema=REJECTION_SCHEMA)
-    base = pl.concat([frame.select("_row", HH, "village_code"), reasons.select(f"_chk{i}" for i in failing)],
-                     how="horizontal")
     parts = []
-    for i in failing:
+    for i in failed:
         c = checks[i]
         raw = f"raw:{c.field}" if c.field not in ("other_cause_1", "other_cause_2") else "raw:other_causes"
         source = raw if raw in frame.columns else c.field if c.field in frame.columns else None
-        mask = base.get_column(f"_chk{i}").is_not_null()
-        value = (frame.get_column(source).filter(mask).cast(pl.Utf8).fill_null("").str.strip_chars() if source
-                 else pl.repeat("", int(mask.sum()), dtype=pl.Utf8, eager=True))
-        parts.append(base.filter(mask).select(
-            "_row", pl.lit(header(c.field)).alias("column"), value.alias("value"),
-            pl.col(f"_chk{i}").alias("reason"), HH, "village_code"))
+        value = pl.col(source).cast(pl.Utf8).fill_null("").str.strip_chars() if source else pl.lit("")
+        parts.append(frame.lazy().with_columns(flags.get_column(f"_chk{i}").alias("_fails"))
+                     .filter(pl.col("_fails")).select(  # projection pushdown: only the needed columns
+                         "_row", pl.lit(header(c.field)).alias("column"), value.alias("value"),
+                         c.reason.alias("reason"), HH, "village_code").collect())
     return pl.concat(parts).cast(REJECTION_SCHEMA)  # type: ignore[arg-type]
 
 
@@ -347,6 +354,8 @@ def _id_rejections(frame: pl.DataFrame, existing: pl.DataFrame) -> list[pl.DataF
 
 def _household_rejections(frame: pl.DataFrame, village_column: str) -> list[pl.DataFrame]:
     has_hh = pl.col(HH).is_not_null()
+    if frame.get_column(HH).null_count() == 0:  # the usual file: nothing to filter out (a copy saved)
+        has_hh = pl.lit(True)
     base = ["_row", HH, "village_code"]
     heads = frame.select(*base, "relation", "raw:relation").filter(has_hh).with_columns((pl.col("relation") == codes.HEAD_RELATION).sum().over(HH).alias("_heads"))
     head_rows = heads.filter((pl.col("_heads") == 0) | ((pl.col("_heads") > 1)
@@ -360,14 +369,19 @@ def _household_rejections(frame: pl.DataFrame, village_column: str) -> list[pl.D
     split = hashed.filter(has_hh).group_by(HH).agg(pl.col("_h").n_unique().alias("_n")).filter(pl.col("_n") > 1)
     parts = [head_rows]
     if split.height:
-        bad = frame.filter(pl.col(HH).is_in(split.get_column(HH).implode()))
-        for f in fields:
+        needed = {"_row", HH, "village_code", f"raw:{village_column}", "raw:other_causes", *fields,
+                  *(f"raw:{f}" for f in fields)}
+        bad = frame.select(c for c in frame.columns if c in needed).filter(  # not every column: a wide copy
+            pl.col(HH).is_in(split.get_column(HH).implode()))
+        # Which fields disagree, for every field in one pass (one window per field and call was 10 ms).
+        disagree = bad.select((pl.col(f).n_unique().over(HH) > 1).alias(f) for f in fields)
+        for f in (f for f, n in zip(fields, disagree.sum().row(0), strict=True) if n):
             raw = "raw:other_causes" if f.startswith("other_cause_") else f"raw:{f}"
             name = village_column if f == "village_code" else f
             value = pl.col(raw) if raw in bad.columns else pl.col(f).cast(pl.Utf8)
             if f == "village_code" and f"raw:{village_column}" in bad.columns:
                 value = pl.col(f"raw:{village_column}")
-            parts.append(bad.filter(pl.col(f).n_unique().over(HH) > 1).select(
+            parts.append(bad.filter(disagree.get_column(f)).select(
                 "_row", pl.lit(header(name)).alias("column"), value.fill_null("").alias("value"),
                 pl.lit(f"同户各行的{header(name)}不一致 / rows of one household disagree on {header(name)}")
                 .alias("reason"), HH, "village_code"))

@@ -114,3 +114,21 @@ def test_rows_for_a_household_outside_the_allowed_villages_are_rejected(make_hou
     diff = diff_of(valid, allowed=[first_village(MINGXI, 5)])
     assert diff.counts["rows_imported"] == 0
     assert diff.rejections["_row"].to_list() == valid["_row"].to_list()
+
+
+@pytest.mark.parametrize("status, words", [
+    ("left", "该户已注销"), ("applicant", "正在识别程序中"), ("declined", "申请未获纳入"), ("monitored", "该户为监测户"),
+])
+def test_a_household_not_on_the_registry_is_rejected_with_its_own_reason(make_household, status, words):
+    household = make_household(members=2)
+    valid = rows_of([household])
+    Household.objects.filter(pk=household.pk).update(status=status)
+    before = snapshot()
+    diff = diff_of(valid)
+    assert diff.counts["rows_imported"] == 0
+    first = diff.rejections.filter(pl.col("_row") == valid["_row"].min())
+    assert first["column"].to_list() == ["户编号"]
+    assert words in first["reason"].item()
+    assert diff.rejections["_row"].n_unique() == 2  # the household whole
+    merge_roster(diff, batch_id=9, actor=None)
+    assert snapshot() == before

@@ -1,0 +1,66 @@
+"""The registry side of an import is read for the file's 户编号 and ID numbers only, once."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from fupin.imports.pipelines import registry_frames
+from fupin.imports.pipelines.diff_roster import canonical
+from fupin.registry.models import Household, Member
+
+pytestmark = pytest.mark.django_db
+
+
+def _ids(household: Household) -> list[str]:
+    return list(household.members.order_by("pk").values_list("id_number", flat=True))
+
+
+def test_holders_are_read_for_the_given_ids_only(make_household):
+    households = [make_household(members=2) for _ in range(3)]
+    wanted = _ids(households[0])[:1] + _ids(households[2])
+    frame = registry_frames.active_members_frame(pl.Series(wanted + ["110101199001011237"]))
+    assert sorted(frame["id_number"].to_list()) == sorted(wanted)
+    numbers = dict(zip(frame["id_number"], frame["household_number"], strict=True))
+    assert numbers[wanted[0]] == households[0].household_number
+    assert registry_frames.active_members_frame([]).height == 0
+
+
+def test_a_registry_no_larger_than_the_list_is_read_whole(make_household):
+    household = make_household(members=2)
+    everyone = Member.objects.filter(status="active").count()
+    many = [f"11010119900101{i:04d}" for i in range(everyone)] + _ids(household)[:1]
+    frame = registry_frames.active_members_frame(many)
+    assert frame.height == everyone  # whole: no more rows than the list, and no list sent
+    assert registry_frames._active_members_at_most(everyone)
+    assert not registry_frames._active_members_at_most(everyone - 1)
+
+
+def test_json_parameter_takes_any_text(make_household):
+    household = make_household(members=1)
+    odd = ['a"b', "c\\d", "逗号,值", "", household.household_number]
+    frame = registry_frames.registry_households(odd)
+    assert frame["household_number"].to_list() == [household.household_number]
+
+
+def test_registry_rows_for_a_subset_equal_a_fresh_read(make_household):
+    households = [make_household(members=2) for _ in range(3)]
+    rows = pl.DataFrame({"household_number": [h.household_number for h in households for _ in range(2)],
+                         "id_number": [i for h in households for i in _ids(h)]})
+    everything = registry_frames.registry_rows(rows)
+    subset = rows.filter(pl.col("household_number") != households[1].household_number)
+    cut, fresh = everything.for_rows(subset), registry_frames.registry_rows(subset)
+    for part in ("households", "members", "holders"):
+        a, b = getattr(cut, part), getattr(fresh, part)
+        assert a.sort(a.columns).equals(b.sort(b.columns)), part
+    assert cut.households.height == 2 and cut.members.height == 4 and cut.holders.height == 4
+
+
+@pytest.mark.parametrize("values", [[True, False, None], [0, 7, None]])
+def test_typed_canonical_equals_the_text_reading(values):
+    model, name = (Member, "is_dibao") if isinstance(values[0], bool) else (Member, "migrant_months")
+    typed = pl.DataFrame({"v": values})
+    text = typed.select(pl.col("v").cast(pl.Utf8))
+    a = typed.select(canonical(pl.col("v"), model, name, typed.schema["v"]).alias("v"))["v"].to_list()
+    b = text.select(canonical(pl.col("v"), model, name).alias("v"))["v"].to_list()
+    assert a == b
