@@ -324,11 +324,19 @@ def indexes_built_after(loads: Mapping[type[models.Model], int]) -> Iterator[lis
     from their own definitions when the block ends (a key coming back checks every row). Measured (PostgreSQL 15, 2 cores, 300k members): COPY into the
     indexed table 6.1 s; COPY without secondary indexes 0.9 s + building them 1.0 s.
 
-    PostgreSQL only (elsewhere a no-op). Dropping an index takes the table's exclusive lock until
-    the transaction ends, which the roster merge holds anyway; if the block raises, nothing is
-    rebuilt here and the caller's rollback restores them. A unique index rebuilt over
-    duplicate rows fails, and with it the transaction. Yields the names of the rebuilt indexes and keys."""
+    PostgreSQL: indexes and foreign keys. SQLite: the indexes (its foreign keys are part of the table
+    and stay; the partial unique index is an ordinary ``CREATE INDEX`` there and is rebuilt too).
+    Measured on SQLite, 961k members: insert with the indexes in place 15.7 s, without them 4.3 s +
+    1.9 s to build them. Other backends: a no-op. Dropping an index takes the table's exclusive lock
+    until the transaction ends, which the roster merge holds anyway; if the block raises, nothing is
+    rebuilt here and the caller's rollback restores them (DDL is transactional on both). A unique
+    index rebuilt over duplicate rows fails, and with it the transaction. Yields the names of the
+    rebuilt indexes and keys."""
     rebuilt: list[str] = []
+    if connection.vendor == "sqlite":
+        with _sqlite_indexes_built_after(loads, rebuilt):
+            yield rebuilt
+        return
     if connection.vendor != "postgresql":
         yield rebuilt
         return
@@ -368,5 +376,27 @@ def indexes_built_after(loads: Mapping[type[models.Model], int]) -> Iterator[lis
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
         for name, definition in (*definitions, *foreign_keys):
+            cursor.execute(definition)
+            rebuilt.append(name)
+
+
+@contextmanager
+def _sqlite_indexes_built_after(loads: Mapping[type[models.Model], int], rebuilt: list[str]) -> Iterator[None]:
+    """SQLite's part of :func:`indexes_built_after`: the tables' own indexes (``sql`` not null: not
+    the automatic ones behind a primary key or a UNIQUE column), dropped and created again."""
+    definitions: list[tuple[str, str]] = []
+    with connection.cursor() as cursor:
+        for model, rows in loads.items():
+            table = model._meta.db_table
+            if not _rebuild_worthwhile(table, rows):
+                continue
+            cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s "
+                           "AND sql IS NOT NULL", [table])
+            for name, definition in cursor.fetchall():
+                cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+                definitions.append((name, definition))
+    yield
+    with connection.cursor() as cursor:
+        for name, definition in definitions:
             cursor.execute(definition)
             rebuilt.append(name)

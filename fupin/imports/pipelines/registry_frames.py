@@ -71,11 +71,27 @@ def _values(values: Sequence[str] | pl.Series) -> list[str]:
     return list(dict.fromkeys(str(v) for v in values if v is not None))
 
 
-def _read_where(select: str, column: str, values: list[str]) -> pl.DataFrame:
+def _read_where(select: str, column: str, values: list[str], *, key: str, counted: str) -> pl.DataFrame:
+    """``select`` limited to rows whose ``column`` (``key`` in the result) is one of ``values``.
+
+    When the rows ``counted`` (a ``FROM …`` clause) number no more than the values (a county's first
+    import into an empty or small registry), the query runs without the list and the frame is cut
+    in Polars: the same rows, without sending and matching a list of up to a million values
+    (measured at 1M ID numbers against an empty registry, PostgreSQL: 0.9 s with the list, 0.01 s
+    without; SQLite: 0.38 s per frame for 287k 户编号)."""
     if not values:
         return read_frame(f"{select} AND 1 = 0")
+    if _at_most(counted, len(values)):
+        return read_frame(select).filter(pl.col(key).is_in(pl.Series(values, dtype=pl.Utf8).implode()))
     condition, params = in_values(column, values)
     return read_frame(f"{select} AND {condition}", params)
+
+
+def _at_most(counted: str, n: int) -> bool:
+    """Whether ``SELECT 1 {counted}`` has at most ``n`` rows (a count that stops after n + 1)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM (SELECT 1 {counted} LIMIT %s) AS x", [n + 1])
+        return cursor.fetchone()[0] <= n
 
 
 def active_members_frame(ids: Sequence[str] | pl.Series | None = None) -> pl.DataFrame:
@@ -86,21 +102,8 @@ def active_members_frame(ids: Sequence[str] | pl.Series | None = None) -> pl.Dat
               "WHERE m.status = 'active'")
     if ids is None:
         return read_frame(select)
-    wanted = _values(ids)
-    if wanted and _active_members_at_most(len(wanted)):
-        # A registry no larger than the file (a county's first import): reading it whole returns no
-        # more rows than the list would and spares sending it (measured at 1M IDs against an empty
-        # registry: 0.9 s for the list, 0.01 s whole).
-        return read_frame(select)
-    return _read_where(select, "m.id_number", wanted)
-
-
-def _active_members_at_most(n: int) -> bool:
-    """Whether the registry has at most ``n`` active members (a count that stops after n + 1)."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM {Member._meta.db_table} WHERE status = 'active' "
-                       "LIMIT %s) AS x", [n + 1])
-        return cursor.fetchone()[0] <= n
+    return _read_where(select, "m.id_number", _values(ids), key="id_number",
+                       counted=f"FROM {m} WHERE status = 'active'")
 
 
 def registry_households(numbers: Sequence[str]) -> pl.DataFrame:
@@ -109,7 +112,8 @@ def registry_households(numbers: Sequence[str]) -> pl.DataFrame:
     cols = [*HOUSEHOLD_COMPARED, *HOUSEHOLD_DERIVED_COMPARED]
     select = (f"SELECT h.id, h.household_number, h.status, h.version, h.village_id AS reg_village_code, "
               f"{', '.join('h.' + c for c in cols)} FROM {Household._meta.db_table} h WHERE 1 = 1")
-    frame = _read_where(select, "h.household_number", _values(numbers))
+    frame = _read_where(select, "h.household_number", _values(numbers), key="household_number",
+                        counted=f"FROM {Household._meta.db_table}")
     return frame.with_columns(
         pl.col("id").cast(pl.Int64), pl.col("version").cast(pl.Int64),
         *[canonical(pl.col(c), Household, c).alias(c) for c in cols],
@@ -122,7 +126,8 @@ def registry_members(numbers: Sequence[str]) -> pl.DataFrame:
     select = (f"SELECT m.id, m.household_id, h.household_number, m.version, "
               f"{', '.join('m.' + c for c in MEMBER_COMPARED)} FROM {Member._meta.db_table} m "
               f"JOIN {Household._meta.db_table} h ON h.id = m.household_id WHERE m.status = 'active'")
-    frame = _read_where(select, "h.household_number", _values(numbers))
+    frame = _read_where(select, "h.household_number", _values(numbers), key="household_number",
+                        counted=f"FROM {Household._meta.db_table}")
     return frame.with_columns(
         pl.col("id").cast(pl.Int64), pl.col("household_id").cast(pl.Int64), pl.col("version").cast(pl.Int64),
         *[canonical(pl.col(c), Member, c).alias(c) for c in MEMBER_COMPARED],

@@ -19,21 +19,30 @@ def _ids(household: Household) -> list[str]:
 def test_holders_are_read_for_the_given_ids_only(make_household):
     households = [make_household(members=2) for _ in range(3)]
     wanted = _ids(households[0])[:1] + _ids(households[2])
-    frame = registry_frames.active_members_frame(pl.Series(wanted + ["110101199001011237"]))
+    frame = registry_frames.active_members_frame(pl.Series([*wanted, "110101199001011237"]))
     assert sorted(frame["id_number"].to_list()) == sorted(wanted)
     numbers = dict(zip(frame["id_number"], frame["household_number"], strict=True))
     assert numbers[wanted[0]] == households[0].household_number
     assert registry_frames.active_members_frame([]).height == 0
 
 
-def test_a_registry_no_larger_than_the_list_is_read_whole(make_household):
-    household = make_household(members=2)
+def test_a_registry_no_larger_than_the_list_gives_the_same_rows(make_household, monkeypatch):
+    households = [make_household(members=2) for _ in range(2)]
     everyone = Member.objects.filter(status="active").count()
-    many = [f"11010119900101{i:04d}" for i in range(everyone)] + _ids(household)[:1]
-    frame = registry_frames.active_members_frame(many)
-    assert frame.height == everyone  # whole: no more rows than the list, and no list sent
-    assert registry_frames._active_members_at_most(everyone)
-    assert not registry_frames._active_members_at_most(everyone - 1)
+    wanted = _ids(households[1])[:1]
+    many = wanted + [f"11010119900101{i:04d}" for i in range(everyone)]
+    numbers = [households[0].household_number] + [f"N{i}" for i in range(Household.objects.count())]
+    assert registry_frames._at_most("FROM registry_member WHERE status = 'active'", len(many))
+    assert not registry_frames._at_most("FROM registry_member WHERE status = 'active'", everyone - 1)
+    read = (registry_frames.active_members_frame(many), registry_frames.registry_households(numbers),
+            registry_frames.registry_members(numbers))
+    assert read[0]["id_number"].to_list() == wanted  # read whole, then cut to the list
+    assert read[1]["household_number"].to_list() == [households[0].household_number]
+    monkeypatch.setattr(registry_frames, "_at_most", lambda counted, n: False)  # the list path
+    listed = (registry_frames.active_members_frame(many), registry_frames.registry_households(numbers),
+              registry_frames.registry_members(numbers))
+    for a, b in zip(read, listed, strict=True):
+        assert a.sort(a.columns).equals(b.sort(b.columns))
 
 
 def test_json_parameter_takes_any_text(make_household):
