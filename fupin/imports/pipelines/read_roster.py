@@ -41,6 +41,7 @@ import io
 import re
 import unicodedata
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from xml.etree import ElementTree
@@ -290,17 +291,120 @@ def _has_cells_without_refs(zf: zipfile.ZipFile, name: str) -> bool:
     return b"<c>" in head or (b"<c " in head and b'<c r="' not in head)
 
 
+_CELL = re.compile(r'<c r="([A-Z]{1,3})(\d+)"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
+_TEXT = re.compile(r"<t(?:\s[^>]*)?>(.*?)</t>", re.S)
+
+
+def _column_index(letters: str) -> int:
+    """A → 0, Z → 25, AA → 26: the inverse of :func:`column_letters`."""
+    index = 0
+    for ch in letters:
+        index = index * 26 + ord(ch) - 64
+    return index - 1
+
+
+def _shared_strings(zf: zipfile.ZipFile, needed: int) -> list[str]:
+    """The first ``needed`` + 1 shared strings (streamed: the table of a large roster is 10+ MB)."""
+    out: list[str] = []
+    tag = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    try:
+        with zf.open("xl/sharedStrings.xml") as fh:
+            for _, element in ElementTree.iterparse(fh, events=("end",)):
+                if element.tag == f"{tag}si":
+                    out.append("".join(t.text or "" for t in element.iter(f"{tag}t")))
+                    element.clear()
+                    if len(out) > needed:
+                        break
+    except KeyError:
+        pass
+    return out
+
+
+def xlsx_header_rows(path: Path, sheet_index: int) -> list[list[str | None]] | None:
+    """The sheet's first :data:`HEADER_SCAN_ROWS` rows (from its first row with a value) as text, read
+    from the start of the sheet XML — without parsing the sheet, so that the ID number column is known
+    early (see :func:`read_xlsx`). ``None`` when the XML cannot be read this way."""
+    unescape = {"&lt;": "<", "&gt;": ">", "&quot;": '"', "&apos;": "'", "&amp;": "&"}
+    try:
+        with zipfile.ZipFile(path) as zf:
+            name = _sheet_xml_path(zf, sheet_index)
+            if name is None:
+                return None
+            with zf.open(name) as fh:
+                text = fh.read(4 << 20).decode("utf-8", "replace")
+            cells: dict[int, dict[int, tuple[str, str]]] = {}
+            first: int | None = None
+            for letters, row, attrs, body in ((m.group(1), int(m.group(2)), m.group(3), m.group(4) or "")
+                                              for m in _CELL.finditer(text)):
+                has_value = "<v>" in body or "<v " in body or "<is>" in body
+                if has_value and first is None:
+                    first = row
+                if first is not None and row >= first + HEADER_SCAN_ROWS:
+                    break
+                if has_value:
+                    cells.setdefault(row, {})[_column_index(letters)] = (attrs, body)
+            if first is None:
+                return None
+            shared = [int(v) for by_col in cells.values() for a, b in by_col.values() if 't="s"' in a
+                      for v in re.findall(r"<v>(\d+)</v>", b)]
+            strings = _shared_strings(zf, max(shared)) if shared else []
+    except (KeyError, zipfile.BadZipFile, ElementTree.ParseError, OSError, ValueError):
+        return None
+    rows: list[list[str | None]] = []
+    for r in range(first, first + HEADER_SCAN_ROWS):
+        by_col = cells.get(r, {})
+        row: list[str | None] = [None] * (max(by_col) + 1 if by_col else 0)
+        for col, (attrs, body) in by_col.items():
+            if 't="s"' in attrs:
+                found = re.search(r"<v>(\d+)</v>", body)
+                i = int(found.group(1)) if found else -1
+                row[col] = strings[i] if 0 <= i < len(strings) else None
+            else:
+                texts = _TEXT.findall(body) or re.findall(r"<v>(.*?)</v>", body, re.S)
+                value = "".join(texts)
+                for k, v in unescape.items():
+                    value = value.replace(k, v)
+                row[col] = value
+        rows.append(row)
+    return rows
+
+
+def _early_id_scan(path: Path, sheet_index: int) -> tuple[int, set[int]] | None:
+    """(ID number column, its number-cell rows) found from the sheet XML alone, or None."""
+    rows = xlsx_header_rows(path, sheet_index)
+    if rows is None:
+        return None
+    try:
+        _, header, _ = _find_header(rows)
+    except RosterReadError:
+        return None
+    column = next((i for i, h in enumerate(header) if field_of(h) == "id_number"), None)
+    if column is None:
+        return None
+    numbers = xlsx_number_rows(path, sheet_index, column)
+    return None if numbers is None else (column, numbers)
+
+
 def read_xlsx(path: Path) -> RawRoster:
+    """Read an xlsx roster. The scan for ID numbers stored as numbers runs in a helper thread while
+    fastexcel parses the sheet (which releases the GIL): the thread finds the header from the start
+    of the sheet XML and its shared strings, and its result is used only when its ID column is the
+    one the parsed header names (otherwise the column is scanned again). Measured, 100k persons:
+    parse 2.75 s + scan 0.75 s one after the other; 2.75 s together."""
     reader = fastexcel.read_excel(path)
     index = _sheet_index(reader)
-    grid = reader.load_sheet(index, header_row=None, dtypes="string").to_polars()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="xlsx-id-scan") as pool:
+        early = pool.submit(_early_id_scan, path, index)
+        grid = reader.load_sheet(index, header_row=None, dtypes="string").to_polars()
+        early_result = early.result()
     rows = [list(r) for r in grid.head(HEADER_SCAN_ROWS).iter_rows()]
     header_index, header, header_rows = _find_header(rows)
     id_col = next((i for i, h in enumerate(header) if field_of(h) == "id_number"), None)
     id_numeric = None
     first = xlsx_first_row(path, index)
     if id_col is not None:
-        number_rows = xlsx_number_rows(path, index, id_col)
+        number_rows = (early_result[1] if early_result is not None and early_result[0] == id_col
+                       else xlsx_number_rows(path, index, id_col))
         if number_rows is not None:
             id_numeric = pl.int_range(first, first + grid.height, dtype=pl.Int64, eager=True).is_in(
                 pl.Series(sorted(number_rows), dtype=pl.Int64).implode())

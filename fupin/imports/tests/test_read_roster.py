@@ -101,3 +101,34 @@ def test_number_cells_from_the_sheet_xml_agree_with_a_second_fastexcel_load(tmp_
     monkeypatch.setattr(module, "xlsx_number_rows", lambda *args: None)
     by_fastexcel = module.read_roster(path).frame
     assert by_xml.select("_row", "_id_numeric").equals(by_fastexcel.select("_row", "_id_numeric"))
+
+
+def test_header_read_from_the_sheet_xml_matches_the_parsed_sheet(tmp_path, monkeypatch):
+    """The early scan (header from the XML and shared strings) finds the column the parsed header
+    names, so the ID column's number cells are scanned once, beside the parse."""
+    from fupin.imports.pipelines import read_roster as module
+
+    rows = rf.build_roster(4)
+    path = rf.write_xlsx(tmp_path / "r.xlsx", rows, title_rows=["三明市 <花名册> & 汇总"], two_row_header=True,
+                         leading_blank_rows=2, other_sheet_first=True, numeric_id_rows={1})
+    reader = module.fastexcel.read_excel(path)
+    index = module._sheet_index(reader)
+    grid = reader.load_sheet(index, header_row=None, dtypes="string").to_polars()
+    parsed = module._find_header([list(r) for r in grid.head(module.HEADER_SCAN_ROWS).iter_rows()])
+    from_xml = module._find_header(module.xlsx_header_rows(path, index))
+    assert from_xml == parsed
+    assert module.xlsx_header_rows(path, index)[0][0] == "三明市 <花名册> & 汇总"
+    scans = []
+    real = module.xlsx_number_rows
+    monkeypatch.setattr(module, "xlsx_number_rows", lambda *a: scans.append(a) or real(*a))
+    raw = module.read_roster(path)
+    assert len(scans) == 1
+    assert raw.frame.get_column("_id_numeric").arg_true().to_list() == [1]
+
+
+def test_a_wrong_early_guess_is_not_used(tmp_path, monkeypatch):
+    from fupin.imports.pipelines import read_roster as module
+
+    path = rf.write_xlsx(tmp_path / "r.xlsx", rf.build_roster(3), numeric_id_rows={2})
+    monkeypatch.setattr(module, "_early_id_scan", lambda *a: (0, {1, 2, 3, 4}))  # column A, every row
+    assert module.read_roster(path).frame.get_column("_id_numeric").arg_true().to_list() == [2]
