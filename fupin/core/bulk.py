@@ -194,28 +194,33 @@ def copy_frame(model: type[models.Model], frame: pl.DataFrame) -> int:
 COPY_BLOCK_ROWS = 50_000
 
 
-def csv_blocks(frame: pl.DataFrame, rows: int = COPY_BLOCK_ROWS) -> Iterator[bytes]:
-    """``frame`` as CSV (no header, NULL as ``\\N``) in blocks of ``rows`` rows, each block written
-    by a helper thread while the caller sends the one before: the database parses one block while
-    Polars writes the next (measured, 1M members into PostgreSQL: CSV writing no longer adds to the
-    COPY time). At most two blocks are held at once."""
-    def render(start: int) -> bytes:
-        buffer = io.BytesIO()
-        frame.slice(start, rows).write_csv(buffer, include_header=False, null_value="\\N")
-        return buffer.getvalue()
-
-    starts = list(range(0, frame.height, rows))
+def _ahead(render: Callable[[int], Any], height: int, rows: int) -> Iterator[Any]:
+    """``render(start)`` for each block of ``rows`` rows, the next block made by a helper thread while
+    the caller uses the current one. At most two blocks are held at once."""
+    starts = list(range(0, height, rows))
     if len(starts) <= 1:
         if starts:
             yield render(0)
         return
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csv-block") as pool:
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-block") as pool:
         pending = pool.submit(render, starts[0])
         for following in [*starts[1:], None]:
             block = pending.result()
             if following is not None:
                 pending = pool.submit(render, following)
             yield block
+
+
+def csv_blocks(frame: pl.DataFrame, rows: int = COPY_BLOCK_ROWS) -> Iterator[bytes]:
+    """``frame`` as CSV (no header, NULL as ``\\N``) in blocks of ``rows`` rows, each block written
+    by a helper thread while the caller sends the one before, so the database parses one block
+    while Polars writes the next."""
+    def render(start: int) -> bytes:
+        buffer = io.BytesIO()
+        frame.slice(start, rows).write_csv(buffer, include_header=False, null_value="\\N")
+        return buffer.getvalue()
+
+    return _ahead(render, frame.height, rows)
 
 
 def _sqlite_rows(frame: pl.DataFrame) -> pl.DataFrame:
@@ -232,6 +237,8 @@ def _sqlite_rows(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _executemany(sql: str, frame: pl.DataFrame) -> None:
+    """``executemany`` in blocks of 50,000 rows. (Making the next block's tuples in a helper thread
+    while SQLite inserts the current one gained nothing measurable: both need the GIL.)"""
     frame = _sqlite_rows(frame) if connection.vendor == "sqlite" else frame
     with connection.cursor() as cursor:
         for start in range(0, frame.height, 50_000):

@@ -95,10 +95,23 @@ def registry_fingerprint(registry: registry_frames.RegistryRows, context: Roster
     return digest.hexdigest()
 
 
+def _write_work_file(frame: pl.DataFrame, path: Path) -> None:
+    """A batch's working frame (read once by the merge, deleted after it): LZ4 and no column
+    statistics, which nothing reads (measured, 961k accepted rows: 1.24 s with the defaults, 0.8 s so)."""
+    frame.write_parquet(path, compression="lz4", statistics=False)
+
+
+def _discard_work_files(batch: ImportBatch) -> None:
+    """Delete a decided batch's working files (the landed file and the rejections stay)."""
+    _valid_path(batch).unlink(missing_ok=True)
+    for part in (*(f"{p}.parquet" for p in _DIFF_FRAMES), "fingerprint.txt"):
+        _diff_path(batch, part).unlink(missing_ok=True)
+
+
 def _save_diff(batch: ImportBatch, diff: RosterDiff, fingerprint: str) -> None:
     """Keep the reviewed diff for the merge (used only if the registry fingerprint is unchanged)."""
     for part in _DIFF_FRAMES:
-        getattr(diff, part).write_parquet(_diff_path(batch, f"{part}.parquet"))
+        _write_work_file(getattr(diff, part), _diff_path(batch, f"{part}.parquet"))
     _diff_path(batch, "fingerprint.txt").write_text(fingerprint)
 
 
@@ -242,7 +255,7 @@ def validate_batch(batch_id: int, *, actor: Any = None, progress: Progress | Non
         _set_progress(batch, 85, "保存错误行 / storing rejected rows", progress)
         accepted = checked.valid if diff.counts["rows_rejected_extra"] == 0 else checked.valid.filter(
             pl.col("household_number").cast(pl.Utf8).is_in(diff.households["household_number"].implode()))
-        accepted.write_parquet(_valid_path(batch))
+        _write_work_file(accepted, _valid_path(batch))
         _save_diff(batch, diff, registry_fingerprint(registry.for_rows(accepted), context))
         del accepted, registry
         rejections = all_rejections(checked, diff)
@@ -321,8 +334,7 @@ def merge_batch(*, actor: Any, batch_id: int, comment: str = "", progress: Progr
         ImportBatch.objects.filter(pk=batch_id).update(status=BatchStatus.FAILED,
                                                        error=f"{type(exc).__name__}: {exc}"[:2000])
         raise ImportRefused(f"入库失败,登记库未改变 / the merge failed and nothing was written: {exc}") from exc
-    for part in (*(f"{p}.parquet" for p in _DIFF_FRAMES), "fingerprint.txt"):
-        _diff_path(batch, part).unlink(missing_ok=True)  # merged: the reviewed diff is spent
+    _discard_work_files(batch)  # merged: the accepted rows and the reviewed diff are spent
     if progress:
         progress(100, "已入库 / merged")
     return batch
@@ -341,6 +353,7 @@ def refuse_batch(*, actor: Any, batch_id: int, comment: str) -> ImportBatch:
         batch.decided_by_name = actor_name(actor)
         batch.decision_comment = comment
         batch.save()
+    _discard_work_files(batch)
     return batch
 
 

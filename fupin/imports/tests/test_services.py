@@ -117,8 +117,13 @@ def test_accounting_and_merge_of_new_households(tmp_path):
                                  "persons_unchanged": 0, "rejected": 3}]
     assert Household.objects.count() == before  # nothing written at review
     records = ChangeRecord.objects.count()
+    work = sorted(p.name for p in services.imports_dir().glob(f"batch-{batch.pk:06d}-*") if "parquet" in p.name)
+    assert work == sorted([f"batch-{batch.pk:06d}-valid.parquet",
+                           *(f"batch-{batch.pk:06d}-diff-{part}.parquet" for part in services._DIFF_FRAMES)])
     batch = services.merge_batch(actor=None, batch_id=batch.pk, comment="ok")
     assert batch.status == BatchStatus.MERGED
+    left = [p.name for p in services.imports_dir().glob(f"batch-{batch.pk:06d}-*")]
+    assert left == [Path(batch.stored_path).name]  # working files gone; the landed file stays
     assert Household.objects.count() == before + 2
     household = Household.objects.get(household_number=f"{village}90001")
     assert (household.size, household.village_code, household.county_code, household.version) == (3, village,
@@ -222,6 +227,7 @@ def test_refused_batch_writes_nothing_and_cannot_be_merged(tmp_path):
     before = snapshot()
     refused = services.refuse_batch(actor=None, batch_id=batch.pk, comment="wrong file")
     assert (refused.status, refused.decision_comment) == (BatchStatus.REFUSED, "wrong file")
+    assert [p.name for p in services.imports_dir().glob(f"batch-{batch.pk:06d}-*")] == [Path(batch.stored_path).name]
     with pytest.raises(services.ImportRefused):
         services.merge_batch(actor=None, batch_id=batch.pk)
     assert snapshot() == before
