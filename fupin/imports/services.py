@@ -5,8 +5,10 @@
   accepted rows with the registry (:mod:`.pipelines.diff_roster`), stores every rejected row and the
   counts — new / changed / unchanged households and persons, per village — and waits for review
   (``review``). Rows read = rows imported + rows rejected, always.
-- :func:`merge_batch` writes it in **one** transaction: it re-diffs against the registry as it is
-  now and refuses a stale batch (the counts differ from what was reviewed), then writes new and
+- :func:`merge_batch` writes it in **one** transaction: it writes the reviewed diff when nothing in
+  the registry that diff depends on has changed (:func:`registry_fingerprint`); otherwise it checks
+  the landed file again against the registry as it is now and refuses a stale batch (the outcome
+  differs from what was reviewed). Then it writes new and
   changed households and members in bulk (COPY on PostgreSQL), the leaves and the audit rows, and
   the batch's final counts. Any failure rolls everything back: the registry is exactly as before
   and the batch is ``failed`` (or, when killed, still ``review``).
@@ -68,11 +70,6 @@ def imports_dir() -> Path:
     return path
 
 
-def _valid_path(batch: ImportBatch) -> Path:
-    """The accepted rows of a validated batch (the merge re-diffs them against the registry)."""
-    return imports_dir() / f"batch-{batch.pk:06d}-valid.parquet"
-
-
 _DIFF_FRAMES = ("households", "members", "leaving", "old_households", "old_members")
 
 
@@ -103,26 +100,41 @@ def _write_work_file(frame: pl.DataFrame, path: Path) -> None:
 
 def _discard_work_files(batch: ImportBatch) -> None:
     """Delete a decided batch's working files (the landed file and the rejections stay)."""
-    _valid_path(batch).unlink(missing_ok=True)
     for part in (*(f"{p}.parquet" for p in _DIFF_FRAMES), "fingerprint.txt"):
         _diff_path(batch, part).unlink(missing_ok=True)
 
 
 def _save_diff(batch: ImportBatch, diff: RosterDiff, fingerprint: str) -> None:
-    """Keep the reviewed diff for the merge (used only if the registry fingerprint is unchanged)."""
+    """Keep the reviewed diff for the merge (used only if the registry fingerprint is unchanged; the
+    accepted rows are not kept apart: the diff's members carry every 户编号 and ID number the
+    fingerprint needs, and a changed registry has the landed file checked again)."""
     for part in _DIFF_FRAMES:
         _write_work_file(getattr(diff, part), _diff_path(batch, f"{part}.parquet"))
     _diff_path(batch, "fingerprint.txt").write_text(fingerprint)
 
 
-def _saved_diff(batch: ImportBatch, fingerprint: str) -> RosterDiff | None:
-    """The reviewed diff when the registry it was made against has not changed, else ``None``."""
-    marker = _diff_path(batch, "fingerprint.txt")
-    if not marker.exists() or marker.read_text() != fingerprint:
-        return None
-    frames = {part: pl.read_parquet(_diff_path(batch, f"{part}.parquet")) for part in _DIFF_FRAMES}
-    return RosterDiff(**frames, rejections=pl.DataFrame(schema=REJECTION_SCHEMA),
-                      counts={k: getattr(batch, k) for k in _COMPARED_COUNTS})
+def _diff_to_merge(batch: ImportBatch, context: RosterContext) -> RosterDiff:
+    """What the merge writes, the registry being locked: the reviewed diff when everything in the
+    registry it depends on is unchanged (same :func:`registry_fingerprint`); otherwise the landed
+    file checked and compared again, refused when the outcome is not the one reviewed (counts of new,
+    changed and unchanged households and persons, rows imported and rejected)."""
+    members_path, marker = _diff_path(batch, "members.parquet"), _diff_path(batch, "fingerprint.txt")
+    if members_path.exists() and marker.exists():
+        members = pl.read_parquet(members_path)
+        registry = registry_frames.registry_rows(members.select("household_number", "id_number"))
+        if registry_fingerprint(registry, context) == marker.read_text():
+            frames = {part: members if part == "members" else pl.read_parquet(_diff_path(batch, f"{part}.parquet"))
+                      for part in _DIFF_FRAMES}
+            return RosterDiff(**frames, rejections=pl.DataFrame(schema=REJECTION_SCHEMA),
+                              counts={k: getattr(batch, k) for k in _COMPARED_COUNTS})
+    checked = check_file(Path(batch.stored_path), context)
+    diff = diff_checked(checked.valid, context, checked.rejections, holders=checked.holders)
+    now = {k: v for k, v in _counts(checked, diff).items() if k in (*_COMPARED_COUNTS, "rows_rejected")}
+    reviewed = {k: getattr(batch, k) for k in now}
+    if now != reviewed:
+        raise ImportRefused("审核后登记库已变化,请重新校验该批次 / the registry changed after the review; "
+                            f"validate the batch again (reviewed {reviewed}, now {now})")
+    return diff
 
 
 # --- context and analysis (no writes) ---------------------------------------------------------------
@@ -253,11 +265,8 @@ def validate_batch(batch_id: int, *, actor: Any = None, progress: Progress | Non
         diff = diff_checked(checked.valid, context, checked.rejections, registry=registry)
         counts = _counts(checked, diff)
         _set_progress(batch, 85, "保存错误行 / storing rejected rows", progress)
-        accepted = checked.valid if diff.counts["rows_rejected_extra"] == 0 else checked.valid.filter(
-            pl.col("household_number").cast(pl.Utf8).is_in(diff.households["household_number"].implode()))
-        _write_work_file(accepted, _valid_path(batch))
-        _save_diff(batch, diff, registry_fingerprint(registry.for_rows(accepted), context))
-        del accepted, registry
+        _save_diff(batch, diff, registry_fingerprint(registry.for_rows(diff.members), context))
+        del registry
         rejections = all_rejections(checked, diff)
         encoding = (checked.encoding or "")[:20]
         del checked, diff, context  # the frames are large; free them before storing
@@ -303,21 +312,7 @@ def merge_batch(*, actor: Any, batch_id: int, comment: str = "", progress: Progr
             _lock_registry()
             if progress:
                 progress(5, "比对登记库 / comparing with the registry")
-            valid = pl.read_parquet(_valid_path(batch))
-            context = build_context(batch.actor, batch.region_code)
-            # The registry is locked: if what the reviewed diff depends on is unchanged, that diff is
-            # written as reviewed; otherwise diff again and refuse if the outcome differs.
-            registry = registry_frames.registry_rows(valid)
-            diff = _saved_diff(batch, registry_fingerprint(registry, context))
-            if diff is None:
-                diff = diff_checked(valid, context, registry=registry)
-                now = {k: diff.counts[k] for k in _COMPARED_COUNTS}
-                reviewed = {k: getattr(batch, k) for k in _COMPARED_COUNTS}
-                extra = diff.counts["rows_rejected_extra"]
-                if now != reviewed or extra:
-                    raise ImportRefused("审核后登记库已变化,请重新校验该批次 / the registry changed after the review; "
-                                        f"validate the batch again (reviewed {reviewed}, now {now})")
-            del valid, context, registry
+            diff = _diff_to_merge(batch, build_context(batch.actor, batch.region_code))
             if progress:
                 progress(30, "写入登记库 / writing the registry")
             merge_roster(diff, batch_id=batch.pk, actor=actor, step=step)

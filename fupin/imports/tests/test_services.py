@@ -118,8 +118,7 @@ def test_accounting_and_merge_of_new_households(tmp_path):
     assert Household.objects.count() == before  # nothing written at review
     records = ChangeRecord.objects.count()
     work = sorted(p.name for p in services.imports_dir().glob(f"batch-{batch.pk:06d}-*") if "parquet" in p.name)
-    assert work == sorted([f"batch-{batch.pk:06d}-valid.parquet",
-                           *(f"batch-{batch.pk:06d}-diff-{part}.parquet" for part in services._DIFF_FRAMES)])
+    assert work == sorted(f"batch-{batch.pk:06d}-diff-{part}.parquet" for part in services._DIFF_FRAMES)
     batch = services.merge_batch(actor=None, batch_id=batch.pk, comment="ok")
     assert batch.status == BatchStatus.MERGED
     left = [p.name for p in services.imports_dir().glob(f"batch-{batch.pk:06d}-*")]
@@ -263,6 +262,21 @@ def test_a_stale_batch_is_refused(tmp_path, make_household):
         services.merge_batch(actor=None, batch_id=batch.pk)
     batch.refresh_from_db()
     assert batch.status == BatchStatus.REVIEW
+
+
+def test_a_registry_changed_without_changing_the_outcome_merges_a_fresh_diff(tmp_path):
+    rows = new_rows(1)
+    import_file(write_csv(rows, tmp_path / "v1.csv"))
+    number = rows["户编号"][0]
+    batch = run(write_csv(rows.with_columns(pl.lit("13700000000").alias("联系电话")), tmp_path / "v2.csv"))
+    assert batch.households_changed == 1
+    Household.objects.filter(household_number=number).update(phone="13911112222")  # someone else, meanwhile
+    batch = services.merge_batch(actor=None, batch_id=batch.pk)
+    assert batch.status == BatchStatus.MERGED
+    household = Household.objects.get(household_number=number)
+    assert household.phone == "13700000000"
+    record = ChangeRecord.objects.filter(household_id=household.pk, source="import").latest("pk")
+    assert record.changes["phone"] == ["13911112222", "13700000000"]  # against the registry as it was
 
 
 def test_an_unreadable_file_fails_the_batch(tmp_path):
