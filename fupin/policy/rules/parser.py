@@ -261,8 +261,9 @@ class _Walker:
         t = "null"
         for _, ct in walked:
             t = self.same_type(node, t, ct)
-        result_type = "num" if t == "null" else t
-        return {"op": "coalesce", "args": [self.typed_null(ir, result_type) for ir, _ in walked]}, t
+        if t == "null":  # only NULLs: the value is NULL, typed by where it is used (like the literal)
+            return {"lit": None}, "null"
+        return {"op": "coalesce", "args": [self.typed_null(ir, t) for ir, _ in walked]}, t
 
     def need(self, node: exp.Expr, t: str, wanted: tuple[str, ...], what: str) -> None:
         if t != "null" and t not in wanted:

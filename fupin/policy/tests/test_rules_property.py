@@ -153,6 +153,12 @@ _NULL_ROW = pl.DataFrame([{"i1": None, "i2": None, "f1": None, "f2": None, "b1":
 @example(frame=_NULL_ROW, text="(b1) AND (COALESCE(NULL))")
 @example(frame=_NULL_ROW, text="(b1) OR (COALESCE(NULL))")
 @example(frame=_NULL_ROW, text="NOT (COALESCE(NULL))")
+# Found by this test later: COALESCE(NULL) kept a Float64 null inside an outer COALESCE, so Polars gave
+# 0.0 for FALSE; a COALESCE of NULLs is now the NULL literal, typed where it is used.
+@example(frame=pl.DataFrame([{"b1": v} for v in (None, None, None, False)],
+                            schema={**SCHEMA}).with_columns(pl.lit(None).cast(SCHEMA[c]).alias(c)
+                                                            for c in SCHEMA if c != "b1"),
+         text="COALESCE(b1, COALESCE(NULL))")
 def test_one_row_and_batch_agree(frame: pl.DataFrame, text: str) -> None:
     rule = compile_rule(text, columns=COLUMNS)
     rows = list(frame.iter_rows(named=True))
