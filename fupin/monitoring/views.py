@@ -353,7 +353,33 @@ def run_page(request: HttpRequest, pk: int) -> HttpResponse:
     run = selectors.run_detail(user, pk)
     qs = selectors.run_objects(user, run) if run.kind == RunKind.FLAG else selectors.run_decisions(user, run)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "monitoring/run.html", {"run": run, "page": page})
+    return render(request, "monitoring/run.html", {"run": run, "page": page, "count_rows": _count_rows(run.counts)})
+
+
+def _count_labels() -> dict[str, str]:
+    """A run's counts (keys as ``runs`` stores them) named in the active language."""
+    return {
+        "households": _("Households looked at"), "candidates_flagged": _("Households meeting a flag rule"),
+        "new": _("Newly flagged"), "skipped": _("Not flagged again (monitored now or closed lately)"),
+        "records_read": _("Department records read"), "records_unmatched": _("Department records matching nobody"),
+        "by_type": _("Newly flagged by type"), "by_rule": _("Newly flagged by rule"),
+        "monitored": _("Objects under monitoring"), "assessed": _("Assessed"), "not_assessed": _("Not assessed"),
+        "eliminable": _("Risk can be eliminated"), "stays_monitored": _("Stays monitored"),
+    }
+
+
+def _count_rows(counts: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(key, label, value as text) for the run page; monitoring types by their label."""
+    from .templatetags.monitoring_tags import monitoring_type
+
+    labels = _count_labels()
+    rows = []
+    for key, value in (counts or {}).items():
+        if isinstance(value, dict):
+            name = monitoring_type if key == "by_type" else str
+            value = "; ".join(f"{name(k)}: {n}" for k, n in value.items()) or "—"
+        rows.append((key, labels.get(key, key), str(value)))
+    return rows
 
 
 # ------------------------------------------------------------------------------------------ department data

@@ -22,7 +22,8 @@ MAX_VILLAGES = 3000
 
 
 def _date(label: Any, *, required: bool = True) -> forms.DateField:
-    return forms.DateField(label=label, required=required, widget=forms.DateInput(attrs={"type": "date"}))
+    return forms.DateField(label=label, required=required,
+                           widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
 
 
 def village_choices(user: Any, capability: str) -> list[tuple[str, str]]:

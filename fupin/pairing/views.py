@@ -126,7 +126,8 @@ def helper_list(request: HttpRequest) -> HttpResponse:
             if helper is not None:
                 messages.success(request, f"已登记帮扶责任人「{helper.name}」 / helper registered")
                 return redirect("pairing:helper", pk=helper.pk)
-    filters = HelperFilterForm(request.GET)
+    # its own ids: the register form below has a 单位层级 too (one id_unit_level would label the wrong select)
+    filters = HelperFilterForm(request.GET, auto_id="filter_%s")
     f = filters.cleaned_data if filters.is_valid() else {}
     qs = selectors.helpers(user, selectors.HelperFilters(q=f.get("q", ""), unit_level=f.get("unit_level", ""),
                                                           active=f.get("active") or "1"))
@@ -409,7 +410,7 @@ def team_page(request: HttpRequest, pk: int) -> HttpResponse:
         "team": team, "members": members, "grid": grid, "months": months, "limits": limits,
         "short": {r.pk for m in members for r in m.months if attendance_short(limits, r.days_present)},
         "can_manage": can_manage, "can_record": can_record, "member_form": member_form,
-        "attendance_form": attendance_form, "leave_form": LeaveForm(),
+        "attendance_form": attendance_form, "leave_form": LeaveForm(auto_id="leave_%s"),
         "has_first_secretary": any(m.is_first_secretary and m.left_on is None for m in members),
     }
     return render(request, "pairing/team.html", context)

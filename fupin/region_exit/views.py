@@ -67,7 +67,8 @@ class ConditionsForm(forms.Form):
 
 
 class ActionForm(forms.Form):
-    on = forms.DateField(label=_("Date of the action"), widget=forms.DateInput(attrs={"type": "date"}))
+    on = forms.DateField(label=_("Date of the action"),
+                         widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
     reviewer = forms.CharField(label=_("Reviewed by"), required=False)
     opinion = forms.CharField(label=_("Opinion"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -80,7 +81,8 @@ class ActionForm(forms.Form):
 
 class CountyExitForm(forms.Form):
     year = forms.IntegerField(label=_("Year"), min_value=2013)
-    approved_on = forms.DateField(label=_("Approved on"), widget=forms.DateInput(attrs={"type": "date"}))
+    approved_on = forms.DateField(label=_("Approved on"),
+                                  widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
     document = forms.CharField(label=_("Approval document"))
     comment = forms.CharField(label=_("Comment"), required=False)
 
@@ -169,10 +171,14 @@ def village_page(request: HttpRequest, code: str) -> HttpResponse:
             "timeline": _timeline(case, events), "events": events, "objections": selectors.objections(case),
             "actions": actions, "step": step, "step_label": _pick((step.label_zh, step.label_en)) if step else "",
             "publicity_ends_on": earliest_end(step, case.step_started_on) if case.is_open and step else None,
-            "action_form": ActionForm(initial={"on": timezone.localdate(), "step": case.step, "version": case.version}),
+            # one form each (complete, objection, reject/withdraw): their fields need ids of their own
+            **{name: ActionForm(initial={"on": timezone.localdate(), "step": case.step, "version": case.version},
+                                auto_id=f"{prefix}_%s")
+               for name, prefix in (("action_form", "complete"), ("objection_form", "object"),
+                                    ("close_form", "close"))},
             "case_status": _pick(STATUS_LABELS.get(case.status, (case.status, case.status))),
         })
-    context["propose_form"] = ActionForm(initial={"on": timezone.localdate(), "step": "proposal"})
+    context["propose_form"] = ActionForm(initial={"on": timezone.localdate(), "step": "proposal"}, auto_id="propose_%s")
     return render(request, "region_exit/village.html", context)
 
 

@@ -62,6 +62,8 @@ class SchemeRunForm(forms.Form):
     scheme_id = forms.ChoiceField(label=_("Pathway scheme"))
 
     def __init__(self, *args: Any, user: Any, policy: PolicySet, **kwargs: Any) -> None:
+        # shown on one page with RuleRunForm: its own element ids (the field names stay the same)
+        kwargs.setdefault("auto_id", "scheme_%s")
         super().__init__(*args, **kwargs)
         self.fields["region_code"].choices = region_choices(user, roles.VIEW_REGISTRY)
         self.fields["region_code"].initial = getattr(user, "region_id", None)

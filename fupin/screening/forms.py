@@ -23,7 +23,8 @@ class ListUploadForm(forms.Form):
 
     kind = forms.ChoiceField(label=_("List kind"))
     region_code = forms.ChoiceField(label=_("Region of the list"))
-    as_of = forms.DateField(label=_("Data as of"), widget=forms.DateInput(attrs={"type": "date"}))
+    as_of = forms.DateField(label=_("Data as of"),
+                            widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
     source_department = forms.CharField(label=_("Source department"), max_length=100, required=False,
                                         help_text=_("Empty: the usual department of the kind."))
     file = forms.FileField(label=_("List file (.xlsx or .csv)"),

@@ -130,6 +130,8 @@ def test_runs_page(client, people, household):
     assert response.status_code == 302
     run_page = client.get(response["Location"]).content.decode()
     assert "人均纯收入低于监测范围" in run_page
+    assert '<tr id="count-new"><th>新预警户数</th><td>1</td></tr>' in run_page  # counts named, not keys
+    assert '<tr id="count-by_type"><th>新预警户(按监测类型)</th><td>脱贫不稳定户: 1</td></tr>' in run_page
     refused = client.post(reverse("monitoring:runs"), {"kind": "flag", "flag-region_code": "350424000000",
                                                        "flag-on": ON.isoformat()})
     assert refused.status_code == 404  # 宁化县 is out of scope
@@ -146,6 +148,7 @@ def test_elimination_run_page_lists_decisions(client, people, household, to_moni
     assert run.status == "done" and run.counts["stays_monitored"] == 1
     page = login(client, people["county"]).get(reverse("monitoring:run", args=[run.pk])).content.decode()
     assert "家庭有劳动能力" in page
+    assert '<tr id="count-stays_monitored"><th>继续监测</th><td>1</td></tr>' in page
 
 
 def test_department_data_upload(client, people, household):

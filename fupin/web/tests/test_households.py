@@ -224,3 +224,12 @@ def test_left_members_are_listed_apart(client, login, mingxi_household):
     assert '<h2>已减少成员 <small class="muted">(1)</small></h2>' in body
     assert "<td>已注销: 死亡 (病故)</td>" in body
     assert '<h2 id="members-title">家庭成员 <small class="muted">(2)</small></h2>' in body
+
+
+def test_the_households_nav_link_is_marked_on_the_households_page_only(client, login, mingxi_household):
+    login("county", MINGXI)
+    active = '<a href="/households/" class="active">'
+    assert active in text(client.get("/households/"))
+    # the yearly review's flow drill-down is also named "households", in its own namespace
+    other = text(client.get(f"/review/flows/households/?region={MINGXI}&kind=exited"))
+    assert active not in other and '<a href="/households/">' in other
