@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fupin.policy.procedure import PROCEDURES, EvidenceField, Step
 from fupin.web.templatetags.fupin_tags import current_lang
@@ -97,7 +98,7 @@ class ResolveForm(_Dated):
 class ApplicationExtraForm(_Dated):
     """农户申请 — what the application adds to the registration form: applicant, procedure, comment."""
 
-    applicant = forms.CharField(label=_("Applicant"), max_length=60, required=False,
+    applicant = forms.CharField(label=pgettext_lazy("identification", "Applicant"), max_length=60, required=False,
                                 help_text=_("Empty: the head of household."))
     procedure = forms.ChoiceField(label=_("Procedure"), required=False)
     comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))

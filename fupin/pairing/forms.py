@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fupin.core.scoping import visible_to
 from fupin.imports.forms import region_choices
@@ -144,7 +145,7 @@ class MemberForm(forms.Form):
 
 
 class LeaveForm(forms.Form):
-    left_on = _date(_("Left on"))
+    left_on = _date(pgettext_lazy("pairing", "Left on"))
     comment = forms.CharField(label=_("Comment"), required=False, max_length=500)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -155,7 +156,7 @@ class LeaveForm(forms.Form):
 class AttendanceForm(forms.Form):
     """驻村考勤: a member's days present in a month."""
 
-    member = forms.TypedChoiceField(label=_("Member"), coerce=int)
+    member = forms.TypedChoiceField(label=pgettext_lazy("pairing", "Member"), coerce=int)
     month = forms.CharField(label=_("Month"), widget=forms.DateInput(attrs={"type": "month"}))
     days_present = forms.IntegerField(label=_("Days present"), min_value=0, max_value=31)
     comment = forms.CharField(label=_("Comment"), required=False, max_length=200)

@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from fupin.core.scoping import region_in_scope
@@ -157,7 +158,8 @@ def cycle_close(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _totals_rows(view: selectors.FlowView) -> list[dict[str, Any]]:
     rows = []
-    for unit, label, t in (("households", _("Households"), view.households), ("persons", _("Persons"), view.persons)):
+    for unit, label, t in (("households", pgettext_lazy("count", "Households"), view.households),
+                           ("persons", pgettext_lazy("count", "Persons"), view.persons)):
         rows.append({"unit": unit, "label": label, "t": t, "natural": t.natural})
     return rows
 

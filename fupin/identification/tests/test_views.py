@@ -3,6 +3,8 @@ village batch, the new application form."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -221,3 +223,13 @@ def test_list_keyword_and_status_filters(client, apply, people):
     assert f'id="case-{b.pk}"' in body and f'id="case-{a.pk}"' not in body and "已撤回" in body
     body = text(client.get(reverse("identification:list"), {"status": "all"}))
     assert f'id="case-{a.pk}"' in body and f'id="case-{b.pk}"' in body
+
+
+def test_application_form_labels_the_applicant_as_a_person_not_a_status(client, people):
+    """"Applicant" is 申请中 (a household status) in the project catalog; the form field is the person who
+    applies, so it is translated in the "identification" context (申请人)."""
+    client.force_login(people["workteam"])
+    body = text(client.get(reverse("identification:new")))
+    label = re.search(r'<label[^>]*for="id_application-applicant"[^>]*>(.*?)</label>', body, re.S)
+    assert label is not None, body[:3000]
+    assert "申请人" in label.group(1) and "申请中" not in label.group(1)

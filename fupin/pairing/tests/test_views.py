@@ -135,3 +135,25 @@ def test_place_pairings_page(signed_in, county_officer, village):
     assert client.get(reverse("pairing:places_kind", args=["nothing"])).status_code == 404
     bad = client.post(url, {"action": "start", "enterprise": "", "village": village.code, "started_on": "2016-05-01"})
     assert bad.status_code == 200 and "必填" in bad.content.decode()
+
+
+def test_pages_show_the_pairing_wording_not_the_household_one(signed_in, township_officer, village, make_helper):
+    """"Member", "Members", "Left on", "Leaves" and "Households" mean a team member, a count and leaving the
+    post here, not a household member (家庭成员, 成员减少, 注销日期) or poor households (贫困户): msgctxt."""
+    client = signed_in(township_officer)
+    client.post(reverse("pairing:teams"), {"village": village.code, "sending_unit": "市农业局", "unit_level": "city",
+                                           "started_on": "2016-03-01"})
+    team = WorkTeam.objects.get()
+    url = reverse("pairing:team", args=[team.pk])
+    client.post(url, {"action": "member", "name": "郑书记", "unit": "市农业局", "joined_on": "2016-03-01"})
+    page = client.get(url).content.decode()
+    assert "<th>离岗日期</th>" in page and ">离岗</button>" in page  # a team member leaves the post
+    assert '<label for="id_member">队员' in page  # the attendance form
+    assert "注销日期" not in page and "成员减少" not in page and "家庭成员" not in page
+    teams = client.get(reverse("pairing:teams")).content.decode()
+    assert '<th class="num">队员数</th>' in teams and "家庭成员" not in teams
+    helper = make_helper("王帮扶")
+    detail = client.get(reverse("pairing:helper", args=[helper.pk])).content.decode()
+    assert "<dt>户数</dt>" in detail
+    helpers = client.get(reverse("pairing:helpers")).content.decode()
+    assert '<th class="num">户数</th>' in helpers

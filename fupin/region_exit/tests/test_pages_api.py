@@ -128,3 +128,13 @@ def test_api(client, make_user, village):
     assert viewer.get(f"/areas/{MINGXI}").status_code == 200
     assert viewer.send("put", f"/villages/{village}/conditions/{year}", MET).status_code == 404
     assert viewer.send("post", f"/villages/{village}/cases", {"year": year}).status_code == 404
+
+
+def test_area_page_counts_the_remaining_poor(client, make_user, village):
+    """The villages table feeds the incidence (未脱贫, 预脱贫, 返贫 households): its columns are the remaining
+    poor, in the project's wording (未脱贫户数 / 未脱贫人口), and the title is the menu's 出列摘帽."""
+    client.force_login(make_user("county", MINGXI))
+    body = client.get(f"/region-exit/area/{MINGXI}/").content.decode()
+    head = body[body.index('<table id="villages">'):body.index("</thead>", body.index('<table id="villages">'))]
+    assert "未脱贫户数" in head and "未脱贫人口" in head and "贫困人数" not in head
+    assert "<h1>出列摘帽 ·" in body

@@ -68,10 +68,15 @@ def test_list_open_close_and_report(client, setup):
     body = client.get(f"/review/flows/?region={MINGXI}&year=2016").content.decode()
     assert "年度进出统计" in body or "进出" in body
     assert 'id="children"' in body and 'id="missing-' not in body
+    # Counts, not the project's 贫困户 / 人口 (msgctxt "count"): the totals rows and the rows of each area.
+    assert '<tr id="totals-households"><th>户数</th>' in body and '<tr id="totals-persons"><th>人数</th>' in body
+    assert "<td>户数</td>" in body and "<td>人数</td>" in body
+    assert "<th>贫困户</th>" not in body and "<td>贫困户</td>" not in body and "<td>人口</td>" not in body
     town = setup["village"][:9] + "000"
     assert f"?region={town}&year=2016" in body
     body = client.get(f"/review/flows/households/?region={setup['village']}&year=2016&flow=exited").content.decode()
     assert f'id="hh-{setup["exited"].pk}"' in body
+    assert '<th class="num">人数</th>' in body
     assert client.get(f"/review/flows/households/?region={MINGXI}&year=2016&flow=bogus").status_code == 404
     # Out of scope.
     assert client.get(f"/review/flows/?region={NINGHUA}&year=2016").status_code == 404

@@ -92,6 +92,8 @@ def test_run_a_scheme_from_the_page_and_drill_down(client, make_user, household,
     assert f'id="region-{mingxi_village}"' in drilled  # its villages
     listed = text(client.get(f"/rules/pathways/{run.pk}/", {"region": township, "pathway": "medical"}))
     assert f'id="household-{ill.pk}"' in listed
+    # the household's size (msgctxt "rules"), not the project's section title 家庭成员
+    assert '<th class="num">人口</th>' in listed and '<th class="num">家庭成员</th>' not in listed
     progress = client.get(f"/rules/pathways/{run.pk}/progress/", HTTP_HX_REQUEST="true")
     assert progress.status_code == 200 and progress["HX-Refresh"] == "true"
     assert client.get(f"/rules/pathways/{run.pk}/", {"region": NINGHUA}).status_code == 404
