@@ -5,11 +5,14 @@
 - ``make_household(...)`` registers a household through the real service.
 Transactional tests (browser tests with ``live_server``) flush the database; they call
 ``load_test_regions()`` themselves.
+- ``browser``: Debian's Chromium (never a downloaded one) through Playwright; ``shots``: the folder of
+  the browser tests' screenshots (``test-artifacts/browser``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -37,3 +40,29 @@ def make_household(db) -> Callable[..., Any]:
 def _fast_password_hashing(settings):
     """PBKDF2's 1M iterations cost ~0.5 s a user; tests use a fast hasher (production keeps PBKDF2)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture
+def shots() -> Path:
+    from django.conf import settings
+
+    path = Path(settings.BASE_DIR) / "test-artifacts" / "browser"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()

@@ -11,17 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import struct
 import zlib
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from django.conf import settings
 
 from fupin.testing import MINGXI, TEST_PASSWORD, first_village, load_test_regions, make_household_for, make_user_for
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 PHONE = {"width": 390, "height": 844}
 
 pytestmark = [
@@ -37,25 +32,6 @@ def tiny_png() -> bytes:
     rows = b"".join(b"\x00" + b"\x20\xa0\x40" * 8 for _ in range(8))
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0))
             + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
-
-
-@pytest.fixture
-def shots() -> Path:
-    path = Path(settings.BASE_DIR) / "test-artifacts" / "browser"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture

@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from django.conf import settings
 
 from fupin.testing import (
     MINGXI,
@@ -36,33 +34,11 @@ from fupin.testing import (
 
 from .conftest import EXITED, POOR, RICH
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 INCOME_BELOW_LINE = "人均纯收入低于监测范围"
 
 pytestmark = [
     pytest.mark.browser,
 ]
-
-
-@pytest.fixture
-def shots() -> Path:
-    path = Path(settings.BASE_DIR) / "test-artifacts" / "browser"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture

@@ -14,11 +14,9 @@ starts, and the test bodies make no ORM call.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
 from fupin.testing import (
@@ -31,33 +29,11 @@ from fupin.testing import (
     make_user_for,
 )
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 SANMING = "350400000000"  # 三明市
 
 pytestmark = [
     pytest.mark.browser,
 ]
-
-
-@pytest.fixture
-def shots() -> Path:
-    path = Path(settings.BASE_DIR) / "test-artifacts" / "browser"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture

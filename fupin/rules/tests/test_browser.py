@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import re
 import time
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from django.conf import settings
 
 from fupin.testing import (
     MINGXI,
@@ -29,32 +27,9 @@ from fupin.testing import (
     make_user_for,
 )
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-
 pytestmark = [
     pytest.mark.browser,
 ]
-
-
-@pytest.fixture
-def shots() -> Path:
-    path = Path(settings.BASE_DIR) / "test-artifacts" / "browser"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def _held_back(real, model):

@@ -17,41 +17,17 @@ from types import SimpleNamespace
 
 import fastexcel
 import pytest
-from django.conf import settings
 
 from fupin.testing import MINGXI, NINGHUA, TEST_PASSWORD, load_test_regions, make_household_for, make_user_for
 
 from .conftest import VILLAGE_T1, VILLAGE_T2, import_csv
 from .list_files import person_id, write_csv
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-
 pytestmark = [
     pytest.mark.browser,
 ]
 
 VEHICLE_HEADERS = ["身份证号码", "所有人", "号牌号码", "车辆类型"]
-
-
-@pytest.fixture
-def shots() -> Path:
-    path = Path(settings.BASE_DIR) / "test-artifacts" / "browser"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def _wrong_check_digit(number: str) -> str:
