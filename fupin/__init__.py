@@ -4,13 +4,17 @@ import os as _os
 
 __version__ = "0.1.0"
 
-# Polars allocates through its own jemalloc, which by default keeps freed pages for 10 s: a
-# million-row import then peaked at 4.4 GB resident while holding ~1.6 GB of live frames. Returning
-# pages at once brought the peak to 2.8 GB at no measurable cost in time (docs/decisions.md). It
-# must be set before Polars is first loaded; an explicit setting in the environment wins — except
-# Polars' own default, which Polars writes into the environment when it is imported (so a process
-# started by one that had imported Polars inherits "dirty_decay_ms:500,muzzy_decay_ms:-1": muzzy
-# pages never returned; measured: the import's validate worker then peaked at 4.47 GB, not 2.77 GB).
+# Polars allocates through its own jemalloc. Its default keeps muzzy pages for ever
+# ("dirty_decay_ms:500,muzzy_decay_ms:-1"): a million-row import then peaked at 4.4 GB resident while
+# holding ~1.6 GB of live frames. Returning pages at once ("dirty_decay_ms:0,muzzy_decay_ms:0", used
+# until 2026-12) brought the peak to 2.8 GB but made every freed page fault in again, zeroed: measured
+# on the 1M-person validation, 10–12 s of system time and check + diff 14.5 s. Pages kept 30 s and
+# returned by jemalloc's background thread (also while the process is idle) keep the peak at 2.8 GB
+# and cut system time to 6–8 s and check + diff to 9–10 s (docs/decisions.md). It must be set before
+# Polars is first loaded; an explicit setting in the environment wins — except Polars' own default,
+# which Polars writes into the environment when it is imported (so a process started by one that had
+# imported Polars would inherit it: measured, the import's validate worker then peaked at 4.47 GB).
 _POLARS_DEFAULT_MALLOC_CONF = "dirty_decay_ms:500,muzzy_decay_ms:-1"
+MALLOC_CONF = "background_thread:true,dirty_decay_ms:30000,muzzy_decay_ms:30000"
 if _os.environ.get("_RJEM_MALLOC_CONF", "") in ("", _POLARS_DEFAULT_MALLOC_CONF):
-    _os.environ["_RJEM_MALLOC_CONF"] = "dirty_decay_ms:0,muzzy_decay_ms:0"
+    _os.environ["_RJEM_MALLOC_CONF"] = MALLOC_CONF

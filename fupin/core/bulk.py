@@ -327,7 +327,8 @@ def _rebuild_worthwhile(table: str, new_rows: int) -> bool:
 def indexes_built_after(loads: Mapping[type[models.Model], int]) -> Iterator[list[str]]:
     """Inside the caller's transaction, for each model whose load is large against its table
     (:data:`REBUILD_MIN_ROWS`, :data:`REBUILD_MIN_FRACTION`), drop the table's secondary indexes —
-    not those behind a primary key or a constraint — and its foreign keys, and build them again
+    not the primary key's —, its UNIQUE constraints that no foreign key references, and its foreign
+    keys, and build them again
     from their own definitions when the block ends (a key coming back checks every row). Measured (PostgreSQL 15, 2 cores, 300k members): COPY into the
     indexed table 6.1 s; COPY without secondary indexes 0.9 s + building them 1.0 s.
 
@@ -348,13 +349,13 @@ def indexes_built_after(loads: Mapping[type[models.Model], int]) -> Iterator[lis
         yield rebuilt
         return
     definitions: list[tuple[str, str]] = []
-    foreign_keys: list[tuple[str, str]] = []
+    constraints: list[tuple[str, str]] = []
     with connection.cursor() as cursor:
         for model, rows in loads.items():
             table = model._meta.db_table
             if not _rebuild_worthwhile(table, rows):
                 continue
-            if not definitions and not foreign_keys:  # earlier writes' deferred checks block ALTER/DROP
+            if not definitions and not constraints:  # earlier writes' deferred checks block ALTER/DROP
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 cursor.execute("SET CONSTRAINTS ALL DEFERRED")
             cursor.execute(
@@ -367,22 +368,27 @@ def indexes_built_after(loads: Mapping[type[models.Model], int]) -> Iterator[lis
                 cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
                 definitions.append((name, definition))
             # Foreign keys too: a deferred key queues one check per inserted row for the commit, while
-            # adding the key back validates every row in one join.
-            cursor.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                           "WHERE conrelid = to_regclass(%s) AND contype = 'f'", [table])
+            # adding the key back validates every row in one join. And the UNIQUE constraints that no
+            # foreign key depends on (household 户编号): built again by one sort instead of one index
+            # insert per row (measured, 287k households: COPY 3.4–4.5 s with it, 2.7–2.9 s without).
+            cursor.execute(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint c "
+                "WHERE conrelid = to_regclass(%s) AND (contype = 'f' OR (contype = 'u' AND NOT EXISTS ("
+                "SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = c.conindid))) "
+                "ORDER BY contype DESC, conname", [table])
             for name, definition in cursor.fetchall():
                 qtable, qname = connection.ops.quote_name(table), connection.ops.quote_name(name)
                 cursor.execute(f"ALTER TABLE {qtable} DROP CONSTRAINT {qname}")
-                foreign_keys.append((name, f"ALTER TABLE {qtable} ADD CONSTRAINT {qname} {definition}"))
+                constraints.append((name, f"ALTER TABLE {qtable} ADD CONSTRAINT {qname} {definition}"))
     yield rebuilt
-    if not definitions and not foreign_keys:
+    if not definitions and not constraints:
         return
     with connection.cursor() as cursor:
         # PostgreSQL builds no index on a table with pending (deferred) foreign-key checks: run them now.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-        for name, definition in (*definitions, *foreign_keys):
+        for name, definition in (*definitions, *constraints):
             cursor.execute(definition)
             rebuilt.append(name)
 

@@ -21,6 +21,7 @@ rejected by ``check_roster`` (the context's villages), never written.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import logging
@@ -77,17 +78,32 @@ def _diff_path(batch: ImportBatch, part: str) -> Path:
     return imports_dir() / f"batch-{batch.pk:06d}-diff-{part}"
 
 
+#: Bumped when :func:`registry_fingerprint` changes how it hashes (an old batch's marker then simply
+#: differs, and the merge checks the landed file again).
+FINGERPRINT_VERSION = "2"
+
+
 def registry_fingerprint(registry: registry_frames.RegistryRows, context: RosterContext) -> str:
     """SHA-256 of everything in the registry the diff of the accepted rows depends on: ``registry``
     read for (or cut down to, :meth:`~.registry_frames.RegistryRows.for_rows`) those rows — the
     registry households with their 户编号 and their active members (every compared field, canonical,
     plus id, version and status), the active members holding one of their ID numbers — and the
     villages the importer may write to. Equal fingerprints at review and at merge mean the diff made
-    at review is still exactly right, whoever wrote what in between (a version bump is not relied on)."""
-    digest = hashlib.sha256()
+    at review is still exactly right, whoever wrote what in between (a version bump is not relied on).
+
+    Column work: each row is hashed by Polars (``hash_rows``, 64 bits, fixed seeds) and the sorted row
+    hashes of each frame, with its column names and Polars' version, go into the SHA-256 — the order
+    of the rows does not matter and no text is written. Polars promises the row hashes are stable
+    within one version only, so a batch reviewed before an upgrade is checked again at merge (never
+    wrongly taken as unchanged). Measured on a re-import of 961k members: the earlier way (sort every
+    frame by all its columns and hash it as CSV) took 5.4 s."""
+    digest = hashlib.sha256(f"fingerprint {FINGERPRINT_VERSION} polars {pl.__version__}".encode())
     for frame in (registry.households, registry.members, registry.holders, context.villages.select("code")):
-        frame = frame.select(sorted(frame.columns))
-        digest.update(frame.sort(frame.columns).write_csv().encode())
+        columns = sorted(frame.columns)
+        digest.update(("\x1f".join(columns) + f"\x1e{frame.height}\x1e").encode())
+        if frame.height:
+            hashes = frame.select(columns).hash_rows(seed=20161, seed_1=1, seed_2=2, seed_3=3).sort()
+            digest.update(hashes.cast(pl.Utf8).str.join(",").item().encode())
         digest.update(b"\x1e")
     return digest.hexdigest()
 
@@ -265,7 +281,7 @@ def validate_batch(batch_id: int, *, actor: Any = None, progress: Progress | Non
         diff = diff_checked(checked.valid, context, checked.rejections, registry=registry)
         counts = _counts(checked, diff)
         _set_progress(batch, 85, "保存错误行 / storing rejected rows", progress)
-        _save_diff(batch, diff, registry_fingerprint(registry.for_rows(diff.members), context))
+        _save_diff(batch, diff, registry_fingerprint(_depends_on(registry, checked, diff), context))
         del registry
         rejections = all_rejections(checked, diff)
         encoding = (checked.encoding or "")[:20]
@@ -288,6 +304,20 @@ def validate_batch(batch_id: int, *, actor: Any = None, progress: Progress | Non
         log.exception("import batch %s failed validation", batch.pk)
         ImportBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000])
     return ImportBatch.objects.get(pk=batch.pk)
+
+
+def _depends_on(registry: registry_frames.RegistryRows, checked: CheckedRoster,
+                diff: RosterDiff) -> registry_frames.RegistryRows:
+    """``registry`` (read for the file's rows) cut down to the diff's rows, as the merge reads it.
+    When the diff kept every accepted row, its households and members need no cutting, and neither
+    do the holders when the check rejected no row (measured on a re-import of 961k persons: 2.9 s
+    for the cut)."""
+    if diff.members.height != checked.valid.height:
+        return registry.for_rows(diff.members)
+    if checked.rows_rejected == 0:
+        return registry
+    ids = diff.members.get_column("id_number").cast(pl.Utf8).unique().implode()
+    return dataclasses.replace(registry, holders=registry.holders.filter(pl.col("id_number").cast(pl.Utf8).is_in(ids)))
 
 
 def _lock_registry() -> None:

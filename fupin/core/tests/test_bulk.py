@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 
 from fupin.core import bulk
-from fupin.registry.models import Member
+from fupin.registry.models import Household, Member
+from fupin.testing import load_test_regions
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -42,6 +43,40 @@ def test_a_large_load_drops_secondary_indexes_and_builds_them_again(monkeypatch)
     else:
         assert set(during) == {n for n, sql in before.items() if sql is None}  # automatic ones stay
         assert set(rebuilt) == {n for n, sql in before.items() if sql is not None}
+
+
+def _constraints(table: str) -> dict[str, str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = to_regclass(%s)",
+                       [table])
+        return dict(cursor.fetchall())
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="constraints apart from indexes: PostgreSQL only")
+def test_a_large_load_rebuilds_the_unique_constraints_no_key_depends_on(monkeypatch):
+    """户编号's UNIQUE constraint is dropped and added again; the primary key (which every foreign key
+    to households depends on) stays."""
+    monkeypatch.setattr(bulk, "REBUILD_MIN_ROWS", 1)
+    before = _constraints("registry_household")
+    with transaction.atomic(), bulk.indexes_built_after({Household: 5}) as rebuilt:
+        during = _constraints("registry_household")
+    assert "registry_household_household_number_key" in rebuilt
+    assert "registry_household_household_number_key" not in during
+    assert "registry_household_pkey" in during
+    assert _constraints("registry_household") == before
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="constraints apart from indexes: PostgreSQL only")
+def test_a_duplicate_loaded_while_the_constraint_is_off_fails_the_whole_load(monkeypatch, make_household):
+    monkeypatch.setattr(bulk, "REBUILD_MIN_ROWS", 1)
+    load_test_regions()  # a transactional test before this one may have flushed them
+    first, second = make_household(), make_household()
+    before = _constraints("registry_household")
+    with pytest.raises(IntegrityError), transaction.atomic(), bulk.indexes_built_after({Household: 5}):
+        Household.objects.filter(pk=second.pk).update(household_number=first.household_number)
+    second.refresh_from_db()
+    assert second.household_number != first.household_number
+    assert _constraints("registry_household") == before
 
 
 def test_a_failure_inside_the_load_leaves_every_index_in_place(monkeypatch):

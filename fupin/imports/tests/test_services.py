@@ -358,10 +358,23 @@ def test_a_large_merge_builds_indexes_after_the_load_and_a_crash_keeps_them(tmp_
     assert schema() == shape
 
 
-def test_an_unchanged_registry_merges_the_reviewed_diff_without_diffing_again(tmp_path, monkeypatch):
+@pytest.mark.parametrize("rejected", ["none", "a one-person household by the check", "a household by the diff"])
+def test_an_unchanged_registry_merges_the_reviewed_diff_without_diffing_again(tmp_path, monkeypatch, rejected,
+                                                                            make_household):
+    """Also when rows were rejected: the fingerprint taken at review covers exactly what the merge
+    reads (the registry side of the diff's rows)."""
     rows = new_rows(2)
     import_file(write_csv(rows, tmp_path / "v1.csv"))
-    batch = run(write_csv(rows.with_columns(pl.lit("13700000000").alias("联系电话")), tmp_path / "v2.csv"))
+    changed = rows.with_columns(pl.lit("13700000000").alias("联系电话"))
+    if rejected == "a one-person household by the check":  # holding the ID of a person registered elsewhere
+        registered = Member.objects.filter(household=make_household()).first().id_number
+        changed = pl.concat([changed, new_rows(1, start=90101).head(1).with_columns(
+            pl.lit(registered).alias("证件号码"), pl.lit("因穷").alias("主要致贫原因"))])
+    elif rejected == "a household by the diff":
+        changed = pl.concat([changed, new_rows(1, start=90102).with_columns(pl.lit("户主").alias("与户主关系"))])
+    batch = run(write_csv(changed, tmp_path / "v2.csv"))
+    assert batch.status == BatchStatus.REVIEW
+    assert batch.rows_rejected == {"none": 0, "a one-person household by the check": 1}.get(rejected, 3)
 
     def no_second_diff(*args, **kwargs):
         raise AssertionError("diffed again although the registry did not change")
