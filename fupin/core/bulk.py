@@ -140,21 +140,30 @@ def now_text() -> str:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
-def _frame_for_db(model: type[models.Model], frame: pl.DataFrame) -> tuple[pl.DataFrame, list[models.Field]]:
-    """``frame`` restricted to ``model``'s concrete columns (by attname), missing columns filled with
-    the field default and ``auto_now`` columns with the current time; values as text the backend
-    reads back exactly (Polars writes them, no Python loop)."""
+def _frame_for_db(model: type[models.Model], frame: pl.DataFrame,
+                  constants: Mapping[str, Any] | None = None) -> tuple[pl.DataFrame, list[models.Field], dict[str, Any]]:
+    """``frame`` restricted to ``model``'s concrete columns (by attname), values as text the backend
+    reads back exactly (Polars writes them, no Python loop) — and, apart, the columns that hold one
+    value for every row: the ``constants`` given (by attname), missing columns' field defaults and
+    ``auto_now`` columns' current time. Returns (varying columns, all fields in table order, the
+    constant values by column name)."""
     now = now_text()
-    fields = [f for f in model._meta.concrete_fields if f.attname in frame.columns or f is not model._meta.pk]
+    constants = dict(constants or {})
+    fields = [f for f in model._meta.concrete_fields
+              if f.attname in frame.columns or f.attname in constants or f is not model._meta.pk]
     exprs: list[pl.Expr] = []
+    fixed: dict[str, Any] = {}
     for f in fields:
         auto = isinstance(f, models.DateTimeField) and (f.auto_now or f.auto_now_add)
-        if f.attname in frame.columns:
+        if f.attname in constants:
+            fixed[f.column] = constants[f.attname]
+        elif f.attname in frame.columns:
             expr = pl.col(f.attname)
             if auto:
                 expr = expr.fill_null(pl.lit(now))
+            exprs.append(expr.alias(f.column))
         elif auto:
-            expr = pl.lit(now)
+            fixed[f.column] = now
         else:
             default = f.get_default()
             if isinstance(f, models.JSONField):
@@ -163,30 +172,52 @@ def _frame_for_db(model: type[models.Model], frame: pl.DataFrame) -> tuple[pl.Da
                 default = bool(default)
             elif default is not None and not isinstance(default, (int, float, str)):
                 default = str(default)
-            expr = pl.lit(default)
-        exprs.append(expr.alias(f.column))
-    return frame.select(exprs), fields
+            fixed[f.column] = default
+    if not exprs:  # every column has one value: keep one as a column so the frame keeps its rows
+        column, value = fixed.popitem()
+        exprs.append(pl.lit(value).alias(column))
+        return frame.with_columns(exprs).select(column), fields, fixed
+    return frame.select(exprs), fields, fixed
 
 
-def copy_frame(model: type[models.Model], frame: pl.DataFrame) -> int:
-    """Insert every row of ``frame`` (columns named by field attname; the rest get their defaults).
+def _sql_literal(value: Any) -> str:
+    """``value`` (None, bool, int, float or text) as an SQLite literal, ``%`` doubled for Django's
+    parameter style."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return "'" + str(value).replace("'", "''").replace("%", "%%") + "'"
+
+
+def copy_frame(model: type[models.Model], frame: pl.DataFrame, *, constants: Mapping[str, Any] | None = None) -> int:
+    """Insert every row of ``frame`` (columns named by field attname; ``constants``: columns with one
+    value for every row, by attname; the rest get their defaults).
 
     PostgreSQL: Polars writes the frame as CSV and ``COPY … FROM STDIN`` loads it. SQLite:
-    ``executemany`` on the driver's cursor in chunks (its fastest path). Returns the row count."""
+    ``executemany`` on the driver's cursor in chunks (its fastest path), with the one-value columns
+    written into the statement instead of bound on every row (measured, a 1M-person roster merge:
+    ~25 % fewer values to turn into Python objects and bind). Returns the row count."""
     if frame.height == 0:
         return 0
-    out, fields = _frame_for_db(model, frame)
+    out, fields, fixed = _frame_for_db(model, frame, constants)
     qn = connection.ops.quote_name
     table = qn(model._meta.db_table)
-    columns = ", ".join(qn(f.column) for f in fields)
     if connection.vendor == "postgresql":
+        out = out.with_columns(pl.lit(v).alias(c) for c, v in fixed.items()).select([f.column for f in fields])
+        columns = ", ".join(qn(f.column) for f in fields)
         with connection.cursor() as cursor:
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')") as copy:
                 for block in csv_blocks(out):
                     copy.write(block)
         return out.height
-    _executemany(f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})", out)
-    return out.height
+    columns = ", ".join(qn(f.column) for f in fields)
+    values = ", ".join(_sql_literal(fixed[f.column]) if f.column in fixed else "%s" for f in fields)
+    _executemany(f"INSERT INTO {table} ({columns}) VALUES ({values})",
+                 out.select([f.column for f in fields if f.column not in fixed]))
+    return frame.height
 
 
 #: Rows per CSV block sent to ``COPY``: small enough to overlap writing with sending, large enough

@@ -119,3 +119,38 @@ def test_copy_frame_in_many_blocks_writes_every_row(monkeypatch):
     assert ChangeRecord.objects.count() == before + 50
     assert [r.comment for r in rows] == [f"行{i}" for i in range(50)]
     assert rows[49].changes == {"n": [None, 49]}
+
+
+def test_copy_frame_writes_constants_once_for_every_row():
+    """One-value columns (``constants``) are bound once (SQLite: in the statement) yet land in every row,
+    quotes and percent signs intact; a frame whose every column is constant keeps its rows."""
+    import polars as pl
+
+    from fupin.core.models import ChangeRecord
+
+    frame = pl.DataFrame({"object_id": [str(i) for i in range(5)],
+                          "changes": [f'{{"n": [null, {i}]}}' for i in range(5)]})
+    constants = {"actor_id": None, "actor_name": "O'Brien 100%", "action": "update", "model": "registry.household",
+                 "region_code": "350421100201", "source": "test-constants", "comment": "导入批次 #7 '%s' %%"}
+    with transaction.atomic():
+        assert bulk.copy_frame(ChangeRecord, frame, constants=constants) == 5
+        assert bulk.copy_frame(ChangeRecord, pl.DataFrame({"object_id": ["9", "9"]}), constants=constants) == 2
+    rows = list(ChangeRecord.objects.filter(source="test-constants").order_by("pk"))
+    assert len(rows) == 7
+    assert {(r.actor_id, r.actor_name, r.comment, r.region_code) for r in rows} == {
+        (None, "O'Brien 100%", "导入批次 #7 '%s' %%", "350421100201")}
+    assert [r.object_id for r in rows] == ["0", "1", "2", "3", "4", "9", "9"]
+    assert rows[4].changes == {"n": [None, 4]} and rows[5].changes == {}
+
+
+def test_copy_frame_of_constants_only_keeps_every_row():
+    import polars as pl
+
+    from fupin.core.models import ChangeRecord
+
+    frame = pl.DataFrame({"object_id": ["x", "x", "x"]})
+    with transaction.atomic():
+        # every column given as a constant (a constant wins over the frame's column of the same name)
+        assert bulk.copy_frame(ChangeRecord, frame, constants={
+            "object_id": "y", "action": "update", "model": "m", "source": "test-only-constants"}) == 3
+    assert list(ChangeRecord.objects.filter(source="test-only-constants").values_list("object_id", flat=True)) == ["y"] * 3

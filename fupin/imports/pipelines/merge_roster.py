@@ -181,8 +181,7 @@ def _merge_with(pool: ThreadPoolExecutor, diff: RosterDiff, *, batch_id: int, ac
         written["households_new"] = copy_frame(Household, new_h.select(
             "id", "household_number", pl.col("village_code").alias("village_id"), "village_code", *ancestors,
             *_db_text([c for c in _HH_COLS if c != "village_code"]),
-            pl.lit(1).alias("version"), pl.lit("active").alias("status"),
-        ))
+        ), constants={"version": 1, "status": "active"})
 
     # 4. New members (of new and of existing households).
     step("members")
@@ -196,8 +195,7 @@ def _merge_with(pool: ThreadPoolExecutor, diff: RosterDiff, *, batch_id: int, ac
                  for c in ("sex", "birth_date", "id_kind") if c in new_m.columns]
         written["members_new"] = copy_frame(Member, new_m.select(
             "id", "household_id", *_db_text(MEMBER_COMPARED), *extra,
-            pl.lit(1).alias("version"), pl.lit("active").alias("status"),
-        ))
+        ), constants={"version": 1, "status": "active"})
         in_old = new_m.filter(pl.col("hh_id").is_not_null())
         if in_old.height:
             audits.append(in_old.select(
@@ -239,8 +237,8 @@ def _merge_with(pool: ThreadPoolExecutor, diff: RosterDiff, *, batch_id: int, ac
         rows = pl.concat([a.select("action", "model", "object_id", pl.col("household_id").cast(pl.Int64), "changes")
                           for a in audits]).join(village_of, on="household_id", how="left")
         written["audit"] = copy_frame(ChangeRecord, rows.select(
-            pl.lit(who["actor_id"], pl.Int64).alias("actor_id"), pl.lit(who["actor_name"]).alias("actor_name"),
             "action", "model", "object_id", "household_id", pl.col("village_code").fill_null("").alias("region_code"),
-            "changes", pl.lit(SOURCE).alias("source"), pl.lit(comment).alias("comment"),
-        ))
+            "changes",
+        ), constants={"actor_id": who["actor_id"], "actor_name": who["actor_name"], "source": SOURCE,
+                      "comment": comment})
     return written

@@ -240,10 +240,10 @@ def test_a_crash_mid_merge_leaves_the_registry_exactly_as_before(tmp_path, monke
     before = snapshot()
     real = merge_module.copy_frame
 
-    def crash_on_audit(model, frame):
+    def crash_on_audit(model, frame, **kwargs):
         if model is ChangeRecord:
             raise RuntimeError("disk full")
-        return real(model, frame)
+        return real(model, frame, **kwargs)
 
     monkeypatch.setattr(merge_module, "copy_frame", crash_on_audit)
     with pytest.raises(services.ImportRefused, match="disk full"):
@@ -343,10 +343,10 @@ def test_a_large_merge_builds_indexes_after_the_load_and_a_crash_keeps_them(tmp_
     if crash:
         real = merge_module.copy_frame
 
-        def crash_on_audit(model, frame):
+        def crash_on_audit(model, frame, **kwargs):
             if model is ChangeRecord:
                 raise RuntimeError("killed")
-            return real(model, frame)
+            return real(model, frame, **kwargs)
 
         monkeypatch.setattr(merge_module, "copy_frame", crash_on_audit)
         with pytest.raises(services.ImportRefused, match="killed"):
