@@ -53,3 +53,12 @@ def to_default(schema_editor, columns: Iterable[tuple[str, str, int]], like: Ite
                            'COLLATE "default"')
         for name, table, column in like:
             cursor.execute(f"CREATE INDEX {qn(name)} ON {qn(table)} ({qn(column)} varchar_pattern_ops)")
+
+
+def operation(columns: list[tuple[str, str, int]], like: list[tuple[str, str, str]]):
+    """The migration operation: :func:`to_c` forwards, :func:`to_default` backwards."""
+    from django.db import migrations
+
+    return migrations.RunPython(lambda apps, schema_editor: to_c(schema_editor, columns),
+                                lambda apps, schema_editor: to_default(schema_editor, columns, like),
+                                elidable=False)

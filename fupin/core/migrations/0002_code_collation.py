@@ -10,18 +10,10 @@ COLUMNS = [("core_changerecord", "region_code", 12)]
 LIKE = [("core_changerecord_region_code_1626f000_like", "core_changerecord", "region_code")]
 
 
-def forward(apps, schema_editor):
-    code_collation.to_c(schema_editor, COLUMNS)
-
-
-def backward(apps, schema_editor):
-    code_collation.to_default(schema_editor, COLUMNS, LIKE)
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
         ('core', '0001_initial'),
     ]
 
-    operations = [migrations.RunPython(forward, backward, elidable=False)]
+    operations = [code_collation.operation(COLUMNS, LIKE)]

@@ -14,18 +14,10 @@ COLUMNS = [
 LIKE = [("registry_household_household_number_b47e605d_like", "registry_household", "household_number")]
 
 
-def forward(apps, schema_editor):
-    code_collation.to_c(schema_editor, COLUMNS)
-
-
-def backward(apps, schema_editor):
-    code_collation.to_default(schema_editor, COLUMNS, LIKE)
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
         ('registry', '0004_monitored_status'),
     ]
 
-    operations = [migrations.RunPython(forward, backward, elidable=False)]
+    operations = [code_collation.operation(COLUMNS, LIKE)]
