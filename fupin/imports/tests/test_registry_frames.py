@@ -73,3 +73,25 @@ def test_typed_canonical_equals_the_text_reading(values):
     a = typed.select(canonical(pl.col("v"), model, name, typed.schema["v"]).alias("v"))["v"].to_list()
     b = text.select(canonical(pl.col("v"), model, name).alias("v"))["v"].to_list()
     assert a == b
+
+
+def test_inside_read_once_the_active_members_are_read_whole_once(make_household, monkeypatch):
+    """Holders and members cut from one whole read give the same frames as two reads."""
+    households = [make_household(members=2) for _ in range(3)]
+    rows = pl.DataFrame({"household_number": [h.household_number for h in households for _ in range(2)],
+                         "id_number": [i for h in households for i in _ids(h)]})
+    apart = registry_frames.registry_rows(rows)
+    reads: list[str] = []
+    real = registry_frames.read_frame
+    monkeypatch.setattr(registry_frames, "read_frame", lambda sql, *a: reads.append(sql) or real(sql, *a))
+    monkeypatch.setattr(registry_frames, "_at_most", lambda counted, n: True)  # a registry no larger than the file
+    with registry_frames.read_once():
+        once = registry_frames.registry_rows(rows)
+    member_reads = [sql for sql in reads if "registry_member" in sql]
+    assert len(member_reads) == 1, member_reads
+    for part in ("households", "members", "holders"):
+        a, b = getattr(apart, part), getattr(once, part)
+        assert a.sort(a.columns).equals(b.sort(b.columns)), part
+    reads.clear()
+    registry_frames.registry_rows(rows)  # outside the block: nothing is kept
+    assert len([sql for sql in reads if "registry_member" in sql]) == 2
