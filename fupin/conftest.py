@@ -6,7 +6,8 @@
 Transactional tests (browser tests with ``live_server``) flush the database; they call
 ``load_test_regions()`` themselves.
 - ``browser``: Debian's Chromium (never a downloaded one) through Playwright; ``shots``: the folder of
-  the browser tests' screenshots (``test-artifacts/browser``).
+  the browser tests' screenshots (``test-artifacts/browser``); ``logged_in_page(username, …)``: a new
+  browser context and page, logged in (登录) on the live server.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from fupin.testing import load_test_regions, make_household_for, make_user_for
+from fupin.testing import load_test_regions, log_in, make_household_for, make_user_for
 
 
 @pytest.fixture(scope="session")
@@ -45,6 +46,7 @@ def _fast_password_hashing(settings):
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
+DESKTOP = {"width": 1280, "height": 900}  # the browser tests' desktop viewport
 
 
 @pytest.fixture
@@ -66,3 +68,27 @@ def browser() -> Iterator[Any]:
             yield chromium
         finally:
             chromium.close()
+
+
+@pytest.fixture
+def logged_in_page(browser: Any, live_server: Any) -> Callable[..., tuple[Any, Any]]:
+    """``logged_in_page(username, …)`` → ``(context, page)``: a new browser context and a page in it, logged in
+    (登录) as ``username`` on the live server by :func:`fupin.testing.log_in`; the test closes the context.
+
+    The context is Chinese (``locale="zh-CN"``, hence ``Accept-Language``) on a :data:`DESKTOP` viewport unless
+    ``context_options`` (Playwright's ``new_context`` arguments) say otherwise; ``timeout`` (ms), when given,
+    is the context's default timeout, set before the page opens. ``next_url`` and ``wait_for_redirect`` go to
+    ``log_in``. A test takes this fixture after the one that makes its data (as it would ``browser``), so
+    the data is made before Playwright's event loop starts.
+    """
+
+    def open_page(username: str, *, timeout: float | None = None, next_url: str = "",
+                  wait_for_redirect: bool = False, **context_options: Any) -> tuple[Any, Any]:
+        context = browser.new_context(**({"locale": "zh-CN", "viewport": DESKTOP} | context_options))
+        if timeout is not None:
+            context.set_default_timeout(timeout)
+        page = context.new_page()
+        log_in(page, live_server.url, username, next_url=next_url, wait_for_redirect=wait_for_redirect)
+        return context, page
+
+    return open_page

@@ -1,4 +1,5 @@
-"""Helpers for tests (and the smoke test of every factory): real regions, users, households.
+"""Helpers for tests (and the smoke test of every factory): real regions, users, households; logging in
+(登录) in the browser tests.
 
 Kept in the package so the tests of every app and the browser tests share one way of building data.
 """
@@ -6,6 +7,7 @@ Kept in the package so the tests of every app and the browser tests share one wa
 from __future__ import annotations
 
 import itertools
+import re
 from datetime import date
 from typing import Any
 
@@ -96,3 +98,23 @@ def make_household_for(village_code: str | None = None, *, members: int = 3, act
         people[i].update(override)
     return create_household(actor=actor or system_actor(), village_code=village_code,
                             data=household_data(**fields), members=people, source="test")
+
+
+def log_in(page: Any, live_url: str | None, username: str, password: str = TEST_PASSWORD, *, next_url: str = "",
+           wait_for_redirect: bool = False) -> None:
+    """Log in (登录) through the login form in a Playwright ``page``, as a person does.
+
+    Goes to ``{live_url}/login/`` (with ``?next={next_url}`` when given) — or, with ``live_url=None``, uses
+    the login form the page already shows (a page that needs a login has sent it there) — fills in the
+    username and password and clicks the submit button. With ``wait_for_redirect``, it then waits until the
+    browser has left the login page; otherwise the caller's next step does the waiting.
+    The ``logged_in_page`` fixture (``fupin/conftest.py``) opens a new context and page and calls this.
+    """
+    if live_url is not None:
+        page.goto(f"{live_url}/login/" + (f"?next={next_url}" if next_url else ""))
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit].primary")
+    if wait_for_redirect:
+        page.wait_for_url(re.compile(r"^(?!.*/login/)"))
+

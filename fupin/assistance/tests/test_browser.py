@@ -15,7 +15,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from fupin.testing import MINGXI, TEST_PASSWORD, first_village, load_test_regions, make_household_for, make_user_for
+from fupin.testing import MINGXI, first_village, load_test_regions, make_household_for, make_user_for
 
 PHONE = {"width": 390, "height": 844}
 
@@ -61,24 +61,15 @@ def scene(live_server, settings, tmp_path):
                            today=today)
 
 
-def sign_in(page, url: str, username: str) -> None:
-    page.goto(f"{url}/login/?next=/assistance/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", TEST_PASSWORD)
-    page.click("button[type=submit].primary")
-
-
 def fits_the_screen(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
-def test_helper_on_a_phone_records_a_visit_and_marks_a_measure_done(live_server, scene, browser, shots):
+def test_helper_on_a_phone_records_a_visit_and_marks_a_measure_done(live_server, scene, logged_in_page, shots):
     from playwright.sync_api import expect
 
-    context = browser.new_context(locale="zh-CN", viewport=PHONE, is_mobile=True, has_touch=True,
-                                  device_scale_factor=2)
-    page = context.new_page()
-    sign_in(page, live_server.url, scene.user.username)
+    context, page = logged_in_page(scene.user.username, next_url="/assistance/", viewport=PHONE, is_mobile=True,
+                                   has_touch=True, device_scale_factor=2)
 
     # 我的帮扶户: both households, the one visited 40 days ago first and in the to-do list
     expect(page.locator("h1")).to_contain_text("我的帮扶户")

@@ -16,7 +16,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from fupin.testing import MINGXI, TEST_PASSWORD, first_village, load_test_regions, make_household_for, make_user_for
+from fupin.testing import MINGXI, first_village, load_test_regions, make_household_for, make_user_for
 
 GUARANTEES = ("food_secure", "clothing_secure", "education_secure", "medical_secure", "housing_secure",
               "drinking_water_safe")
@@ -44,23 +44,15 @@ def scene(live_server):
                            exiting=[(h.pk, h.head_name) for h in exiting], staying=staying.pk)
 
 
-def sign_in(page, url: str, username: str, next_url: str) -> None:
-    page.goto(f"{url}/login/?next={next_url}")
-    page.fill("#id_username", username)
-    page.fill("#id_password", TEST_PASSWORD)
-    page.click("button[type=submit].primary")
-
-
-def test_a_village_exits_and_its_incidence_falls(live_server, scene, browser, shots):
+def test_a_village_exits_and_its_incidence_falls(live_server, scene, logged_in_page, shots):
     from playwright.sync_api import expect
 
     def day(n: int) -> str:
         return (scene.start + dt.timedelta(days=n)).isoformat()
 
     village_url = f"/exits/village/{scene.village}/?year={scene.year}"
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 1000})
-    page = context.new_page()
-    sign_in(page, live_server.url, scene.officer.username, village_url)
+    context, page = logged_in_page(scene.officer.username, next_url=village_url,
+                                   viewport={"width": 1280, "height": 1000})
 
     # the region page before: 9 poor persons of a rural population of 100
     page.goto(f"{live_server.url}/regions/{scene.village}/")
@@ -136,9 +128,8 @@ def test_a_village_exits_and_its_incidence_falls(live_server, scene, browser, sh
     context.close()
 
     # the county officer: 公告退出 and 销号, then the region page
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 1000})
-    page = context.new_page()
-    sign_in(page, live_server.url, scene.county.username, f"/exits/village/{scene.village}/announcement/")
+    context, page = logged_in_page(scene.county.username, next_url=f"/exits/village/{scene.village}/announcement/",
+                                   viewport={"width": 1280, "height": 1000})
     expect(page.locator("#batch-step")).to_have_text("公告退出")
     page.fill("#id_on", day(11))
     page.click("#batch-button")

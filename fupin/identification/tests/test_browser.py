@@ -15,7 +15,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from fupin.testing import MINGXI, TEST_PASSWORD, first_village, load_test_regions, make_user_for
+from fupin.testing import MINGXI, first_village, load_test_regions, make_user_for
 
 from .conftest import poor_household, three_members
 
@@ -40,22 +40,14 @@ def scene(live_server):
                            household_number=h.household_number, head=h.head_name)
 
 
-def sign_in(page, url: str, username: str) -> None:
-    page.goto(f"{url}/login/?next=/identification/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", TEST_PASSWORD)
-    page.click("button[type=submit].primary")
-
-
-def test_officers_move_a_household_through_the_procedure(live_server, scene, browser, shots):
+def test_officers_move_a_household_through_the_procedure(live_server, scene, logged_in_page, shots):
     from playwright.sync_api import expect
 
     def day(n: int) -> str:
         return (scene.start + dt.timedelta(days=n)).isoformat()
 
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 1000})
-    page = context.new_page()
-    sign_in(page, live_server.url, scene.township.username)
+    context, page = logged_in_page(scene.township.username, next_url="/identification/",
+                                   viewport={"width": 1280, "height": 1000})
     expect(page.locator("h1")).to_have_text("识别程序")
     row = page.locator(f"#case-{scene.case.pk}")
     expect(row.locator(".step")).to_have_text("民主评议")
@@ -122,9 +114,8 @@ def test_officers_move_a_household_through_the_procedure(live_server, scene, bro
     context.close()
 
     # the county officer: 县级复审 (the decision runs again), 公告, 建档
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 1000})
-    page = context.new_page()
-    sign_in(page, live_server.url, scene.county.username)
+    context, page = logged_in_page(scene.county.username, next_url="/identification/",
+                                   viewport={"width": 1280, "height": 1000})
     page.locator(f"#case-{scene.case.pk} a").click()
     page.fill("#id_evidence_reviewer", "明溪县扶贫办")
     page.fill("#id_evidence_opinion", "复审通过")

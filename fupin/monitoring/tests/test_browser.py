@@ -24,7 +24,6 @@ from fupin.testing import (
     MINGXI,
     MINGXI_TOWNSHIP,
     NINGHUA,
-    TEST_PASSWORD,
     first_village,
     load_test_regions,
     make_household_for,
@@ -61,26 +60,15 @@ def scene(live_server):
         new_id_number=next_id_number(), today=today())
 
 
-def sign_in(browser, live_server, user):
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", TEST_PASSWORD)
-    page.click("button[type=submit].primary")
-    return context, page
-
-
 def iso(day: dt.date) -> str:
     return day.isoformat()
 
 
-def test_county_officer_runs_the_flags_and_dismisses_one(live_server, scene, browser, shots):
+def test_county_officer_runs_the_flags_and_dismisses_one(live_server, scene, logged_in_page, shots):
     from playwright.sync_api import expect
 
     today = scene.today
-    context, page = sign_in(browser, live_server, scene.officer)
+    context, page = logged_in_page(scene.officer.username, timeout=10_000)
     page.click("nav >> text=防返贫监测")
     expect(page.locator("h1")).to_have_text("防返贫监测")
     expect(page.locator("#object-count")).to_have_text("0个监测对象")
@@ -153,7 +141,7 @@ def test_county_officer_runs_the_flags_and_dismisses_one(live_server, scene, bro
     context.close()
 
     # another county's officer: 404 on this county's object and run
-    context, page = sign_in(browser, live_server, scene.outsider)
+    context, page = logged_in_page(scene.outsider.username, timeout=10_000)
     for url in (object_url, run_url):
         response = page.goto(url)
         assert response is not None and response.status == 404, url
@@ -163,11 +151,11 @@ def test_county_officer_runs_the_flags_and_dismisses_one(live_server, scene, bro
     context.close()
 
 
-def test_township_officer_records_an_edge_household(live_server, scene, browser, shots):
+def test_township_officer_records_an_edge_household(live_server, scene, logged_in_page, shots):
     from playwright.sync_api import expect
 
     today = scene.today
-    context, page = sign_in(browser, live_server, scene.township)
+    context, page = logged_in_page(scene.township.username, timeout=10_000)
     page.click("nav >> text=防返贫监测")
     page.click("#new-edge-household")
     expect(page.locator("h1")).to_have_text("新增监测户")

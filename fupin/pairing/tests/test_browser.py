@@ -16,15 +16,7 @@ from types import SimpleNamespace
 import pytest
 from django.utils import timezone
 
-from fupin.testing import (
-    MINGXI,
-    NINGHUA,
-    TEST_PASSWORD,
-    first_village,
-    load_test_regions,
-    make_household_for,
-    make_user_for,
-)
+from fupin.testing import MINGXI, NINGHUA, first_village, load_test_regions, make_household_for, make_user_for
 
 pytestmark = [
     pytest.mark.browser,
@@ -70,18 +62,6 @@ def team_scene(live_server):
     return SimpleNamespace(village=village, township=village.parent, officer=officer, outsider=outsider)
 
 
-def _sign_in(browser, live_server, user, next_url=""):
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.goto(f"{live_server.url}/login/" + (f"?next={next_url}" if next_url else ""))
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", TEST_PASSWORD)
-    page.click("button[type=submit].primary")
-    page.wait_for_url(re.compile(r"^(?!.*/login/)"))
-    return context, page
-
-
 DUPLICATE_IDS = """() => {
   const seen = {};
   for (const el of document.querySelectorAll('[id]')) seen[el.id] = (seen[el.id] || 0) + 1;
@@ -94,12 +74,12 @@ def _unique_ids(page) -> None:
     assert page.evaluate(DUPLICATE_IDS) == [], page.url
 
 
-def test_county_officer_pairs_households_with_a_new_helper(live_server, helper_scene, browser, shots):
+def test_county_officer_pairs_households_with_a_new_helper(live_server, helper_scene, logged_in_page, shots):
     from playwright.sync_api import expect
 
     scene = helper_scene
     h1, h2, h3 = scene.households
-    context, page = _sign_in(browser, live_server, scene.officer)
+    context, page = logged_in_page(scene.officer.username, timeout=10_000, wait_for_redirect=True)
 
     # the coverage page: every household is a gap
     page.click("nav >> text=结对帮扶")
@@ -178,7 +158,8 @@ def test_county_officer_pairs_households_with_a_new_helper(live_server, helper_s
     expect(workload.locator("td.num").nth(0)).to_have_text("2")
 
     # the helper signs in: /pairing/ is "my households"
-    mine_context, mine = _sign_in(browser, live_server, scene.login, next_url="/pairing/")
+    mine_context, mine = logged_in_page(scene.login.username, timeout=10_000, wait_for_redirect=True,
+                                        next_url="/pairing/")
     expect(mine).to_have_url(f"{live_server.url}/pairing/mine/")
     expect(mine.locator("#helper-summary")).to_contain_text("周干部 · 明溪县民政局")
     expect(mine.locator("#my-households > li")).to_have_count(2)
@@ -192,7 +173,8 @@ def test_county_officer_pairs_households_with_a_new_helper(live_server, helper_s
     mine_context.close()
 
     # an officer of another county: 404 on this county's household and helper
-    other, outsider = _sign_in(browser, live_server, scene.outsider, next_url="/pairing/helpers/")
+    other, outsider = logged_in_page(scene.outsider.username, timeout=10_000, wait_for_redirect=True,
+                                     next_url="/pairing/helpers/")
     for url in (f"{live_server.url}/pairing/households/{h1.pk}/", helper_url):
         response = outsider.goto(url)
         assert response is not None and response.status == 404, url
@@ -240,12 +222,12 @@ def test_county_officer_pairs_households_with_a_new_helper(live_server, helper_s
     context.close()
 
 
-def test_township_officer_stations_a_work_team(live_server, team_scene, browser, shots):
+def test_township_officer_stations_a_work_team(live_server, team_scene, logged_in_page, shots):
     from playwright.sync_api import expect
 
     scene = team_scene
     village = scene.village
-    context, page = _sign_in(browser, live_server, scene.officer)
+    context, page = logged_in_page(scene.officer.username, timeout=10_000, wait_for_redirect=True)
 
     page.click("nav >> text=结对帮扶")
     expect(page.locator("h1")).to_contain_text(scene.township.name)
@@ -317,7 +299,8 @@ def test_township_officer_stations_a_work_team(live_server, team_scene, browser,
     page.screenshot(path=str(shots / "pairing-places.png"), full_page=True)
     _unique_ids(page)
 
-    other, outsider = _sign_in(browser, live_server, scene.outsider, next_url="/pairing/helpers/")
+    other, outsider = logged_in_page(scene.outsider.username, timeout=10_000, wait_for_redirect=True,
+                                     next_url="/pairing/helpers/")
     response = outsider.goto(team_url)
     assert response is not None and response.status == 404
     other.close()

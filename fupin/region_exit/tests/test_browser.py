@@ -19,15 +19,7 @@ from types import SimpleNamespace
 import pytest
 from django.utils import timezone
 
-from fupin.testing import (
-    MINGXI,
-    NINGHUA,
-    TEST_PASSWORD,
-    first_village,
-    load_test_regions,
-    make_household_for,
-    make_user_for,
-)
+from fupin.testing import MINGXI, NINGHUA, first_village, load_test_regions, make_household_for, make_user_for
 
 SANMING = "350400000000"  # 三明市
 
@@ -59,17 +51,6 @@ def scene(live_server):
         today=today, year=today.year)
 
 
-def sign_in(browser, live_server, user):
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", TEST_PASSWORD)
-    page.click("button[type=submit].primary")
-    page.set_default_timeout(10_000)
-    return context, page
-
-
 def iso(day: dt.date) -> str:
     return day.isoformat()
 
@@ -78,11 +59,12 @@ DUPLICATE_IDS = """() => { const ids = [...document.querySelectorAll("[id]")].ma
                           return ids.filter((id, i) => ids.indexOf(id) !== i); }"""
 
 
-def test_county_officer_takes_a_village_out(live_server, scene, browser, shots):
+def test_county_officer_takes_a_village_out(live_server, scene, logged_in_page, shots):
     from playwright.sync_api import expect
 
     year, today = scene.year, scene.today
-    context, page = sign_in(browser, live_server, scene.officer)
+    context, page = logged_in_page(scene.officer.username)
+    page.set_default_timeout(10_000)
 
     # the work area in the nav: the index sends a county officer to their county
     page.click("nav >> text=出列摘帽")
@@ -192,7 +174,8 @@ def test_county_officer_takes_a_village_out(live_server, scene, browser, shots):
     context.close()
 
     # another county's officer: 404 on this county's pages
-    context, page = sign_in(browser, live_server, scene.outsider)
+    context, page = logged_in_page(scene.outsider.username)
+    page.set_default_timeout(10_000)
     for url in (f"/region-exit/village/{scene.village}/", f"/region-exit/area/{MINGXI}/"):
         response = page.goto(f"{live_server.url}{url}")
         assert response is not None and response.status == 404, url
@@ -203,11 +186,12 @@ def test_county_officer_takes_a_village_out(live_server, scene, browser, shots):
     context.close()
 
 
-def test_city_administrator_records_the_county_exit(live_server, scene, browser, shots):
+def test_city_administrator_records_the_county_exit(live_server, scene, logged_in_page, shots):
     from playwright.sync_api import expect
 
     year, today = scene.year, scene.today
-    context, page = sign_in(browser, live_server, scene.admin)
+    context, page = logged_in_page(scene.admin.username)
+    page.set_default_timeout(10_000)
     page.click("nav >> text=出列摘帽")
     expect(page).to_have_url(f"{live_server.url}/region-exit/")
     expect(page.locator("h1")).to_have_text("出列摘帽")

@@ -15,15 +15,7 @@ from types import SimpleNamespace
 import pytest
 from django.utils import timezone
 
-from fupin.testing import (
-    MINGXI,
-    NINGHUA,
-    TEST_PASSWORD,
-    first_village,
-    load_test_regions,
-    make_household_for,
-    make_user_for,
-)
+from fupin.testing import MINGXI, NINGHUA, first_village, load_test_regions, make_household_for, make_user_for
 
 pytestmark = [
     pytest.mark.browser,
@@ -102,23 +94,11 @@ def open_scene(live_server, frozen_snapshots):
                            staying=staying)
 
 
-def _sign_in(browser, live_server, user, next_url=""):
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.goto(f"{live_server.url}/login/" + (f"?next={next_url}" if next_url else ""))
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", TEST_PASSWORD)
-    page.click("button[type=submit].primary")
-    page.wait_for_url(re.compile(r"^(?!.*/login/)"))
-    return context, page
-
-
-def test_county_officer_takes_the_baseline_and_opens_the_year(live_server, baseline_scene, browser, shots):
+def test_county_officer_takes_the_baseline_and_opens_the_year(live_server, baseline_scene, logged_in_page, shots):
     from playwright.sync_api import expect
 
     scene, year = baseline_scene, baseline_scene.year
-    context, page = _sign_in(browser, live_server, scene.officer)
+    context, page = logged_in_page(scene.officer.username, timeout=10_000, wait_for_redirect=True)
 
     page.click("nav >> text=动态调整")
     expect(page).to_have_url(f"{live_server.url}/review/")
@@ -174,7 +154,8 @@ def test_county_officer_takes_the_baseline_and_opens_the_year(live_server, basel
     expect(cycle_row.locator(".status")).to_have_text("进行中 open")
 
     # an officer of another county: the cycle is not found, and the list does not show it
-    other, outsider = _sign_in(browser, live_server, scene.outsider, next_url="/review/")
+    other, outsider = logged_in_page(scene.outsider.username, timeout=10_000, wait_for_redirect=True,
+                                     next_url="/review/")
     expect(outsider.locator("#cycles tbody")).to_contain_text("尚无年度动态调整。")
     response = outsider.goto(cycle_url)
     assert response is not None and response.status == 404
@@ -184,12 +165,12 @@ def test_county_officer_takes_the_baseline_and_opens_the_year(live_server, basel
     context.close()
 
 
-def test_county_officer_reads_the_flows_and_closes_the_year(live_server, open_scene, browser, shots):
+def test_county_officer_reads_the_flows_and_closes_the_year(live_server, open_scene, logged_in_page, shots):
     from playwright.sync_api import expect
 
     scene, year = open_scene, open_scene.year
     town = scene.village[:9] + "000"
-    context, page = _sign_in(browser, live_server, scene.officer)
+    context, page = logged_in_page(scene.officer.username, timeout=10_000, wait_for_redirect=True)
 
     page.click("nav >> text=动态调整")
     page.click(f"#cycle-{scene.cycle.pk} >> text=查看")
@@ -257,7 +238,8 @@ def test_county_officer_reads_the_flows_and_closes_the_year(live_server, open_sc
     page.goto(f"{live_server.url}/review/flows/?region={MINGXI}&year={year}")
     expect(page.locator("#provisional")).to_have_count(0)
     expect(page.locator("#totals-households .exited")).to_have_text("1")
-    other, outsider = _sign_in(browser, live_server, scene.outsider, next_url="/review/")
+    other, outsider = logged_in_page(scene.outsider.username, timeout=10_000, wait_for_redirect=True,
+                                     next_url="/review/")
     for url in (f"/review/{scene.cycle.pk}/", f"/review/flows/households/?region={scene.village}&year={year}"
                 "&flow=exited"):
         response = outsider.goto(f"{live_server.url}{url}")

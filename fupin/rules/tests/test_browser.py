@@ -17,15 +17,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from fupin.testing import (
-    MINGXI,
-    NINGHUA,
-    TEST_PASSWORD,
-    first_village,
-    load_test_regions,
-    make_household_for,
-    make_user_for,
-)
+from fupin.testing import MINGXI, NINGHUA, first_village, load_test_regions, make_household_for, make_user_for
 
 pytestmark = [
     pytest.mark.browser,
@@ -73,20 +65,10 @@ def scene(live_server, settings, monkeypatch):
     )
 
 
-def _sign_in(browser, live_server, user):
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", TEST_PASSWORD)
-    page.click("button[type=submit].primary")
-    return context, page
-
-
-def test_county_officer_tries_a_rule_runs_the_eligibility_set_and_decides(live_server, scene, browser, shots):
+def test_county_officer_tries_a_rule_runs_the_eligibility_set_and_decides(live_server, scene, logged_in_page, shots):
     from playwright.sync_api import expect
 
-    context, page = _sign_in(browser, live_server, scene.officer)
+    context, page = logged_in_page(scene.officer.username)
     page.click("nav >> text=规则与帮扶路径")
     expect(page.locator("h1")).to_have_text("现行政策 · 明溪县")
     expect(page.locator("#policy-version")).to_have_text("national-2016.1")
@@ -187,17 +169,17 @@ def test_county_officer_tries_a_rule_runs_the_eligibility_set_and_decides(live_s
     context.close()
 
     # 宁化县's officer: the run, its progress and the household are not found
-    other, outsider = _sign_in(browser, live_server, scene.outsider)
+    other, outsider = logged_in_page(scene.outsider.username)
     for url in (run_url, f"{run_url}progress/", household_url):
         response = outsider.goto(url)
         assert response is not None and response.status == 404, url
     other.close()
 
 
-def test_county_officer_classifies_the_county_by_sanming_nine_pathways(live_server, scene, browser, shots):
+def test_county_officer_classifies_the_county_by_sanming_nine_pathways(live_server, scene, logged_in_page, shots):
     from playwright.sync_api import expect
 
-    context, page = _sign_in(browser, live_server, scene.officer)
+    context, page = logged_in_page(scene.officer.username)
     page.click("nav >> text=规则与帮扶路径")
     page.click("#rules-nav >> text=批量运行")
     expect(page.locator("#no-pathway-runs")).to_have_text("尚无帮扶路径分类。")
@@ -212,8 +194,9 @@ def test_county_officer_classifies_the_county_by_sanming_nine_pathways(live_serv
     page.screenshot(path=str(shots / "rules-pathways-progress.png"), full_page=True)
     expect(page.locator("#totals")).to_be_visible(timeout=30_000)
     assert polls and polls[-1] == "true"
-    # counts are 户数 / 人数 (regression: the project catalog's "Households" read 贫困户)
-    expect(page.locator("#totals dt")).to_have_text(["户数", "人数", "已分类户数", "未分类户数"])
+    # counts are 户数 / 人口 (the people of the households, as on the region pages; regression: the
+    # project catalog's "Households" read 贫困户)
+    expect(page.locator("#totals dt")).to_have_text(["户数", "人口", "已分类户数", "未分类户数"])
     expect(page.locator("#total-households")).to_have_text("2")
     expect(page.locator("#total-persons")).to_have_text("5")
     expect(page.locator("#classified")).to_have_text("2")
@@ -266,7 +249,7 @@ def test_county_officer_classifies_the_county_by_sanming_nine_pathways(live_serv
     expect(run_row.locator("td").nth(7)).to_have_text("2")
     context.close()
 
-    other, outsider = _sign_in(browser, live_server, scene.outsider)
+    other, outsider = logged_in_page(scene.outsider.username)
     for url in (run_url, f"{run_url}progress/", f"{run_url}?region={MINGXI}", household_url):
         response = outsider.goto(url)
         assert response is not None and response.status == 404, url

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from fupin.rules import services
 from fupin.rules.models import HouseholdDecision, PathwayRun, RuleRun
 from fupin.testing import MINGXI, NINGHUA, first_village
@@ -86,6 +88,9 @@ def test_run_a_scheme_from_the_page_and_drill_down(client, make_user, household,
     assert response.status_code == 302 and response["Location"] == f"/rules/pathways/{run.pk}/"
     page = text(client.get(f"/rules/pathways/{run.pk}/"))
     assert "医疗救助一批" in page and 'id="total-households">2<' in page
+    # the persons of the households are 人口, as on the region pages (户数 / 人口), not 人数
+    assert '<dt>户数</dt>' in page and '<dt>人口</dt><dd id="total-persons">' in page and "括号内为人口。" in page
+    assert "<dt>人数</dt>" not in page and "括号内为人数" not in page
     township = mingxi_village[:9] + "000"
     assert f'id="region-{township}"' in page  # one row per township
     drilled = text(client.get(f"/rules/pathways/{run.pk}/", {"region": township}))
@@ -109,6 +114,22 @@ def test_run_the_eligibility_set_from_the_page(client, make_user, household):
     page = text(client.get(f"/rules/runs/{run.pk}/", {"rule": "eligible"}))
     assert f'id="household-{poor.pk}"' in page
     assert "符合识别条件" in page
+
+
+def test_the_run_form_names_its_radio_buttons_and_checkboxes_with_a_legend(client, make_user):
+    """A RadioSelect or CheckboxSelectMultiple has no one input a <label for> can point at (Django's
+    id_for_label is empty): the group is a <fieldset> named by a <legend>, each option keeps its own
+    <label> (regression: <label for="">, which names nothing)."""
+    client.force_login(make_user("county", MINGXI))
+    for response in (client.get("/rules/runs/"),
+                     client.post("/rules/runs/", {"region_code": MINGXI, "mode": "rule", "rule_text": "SELECT 1"})):
+        page = text(response)
+        assert 'for=""' not in page
+        form = page[page.index('id="rule-run-form"'):page.index('id="scheme-run-form"')]
+        assert re.search(r'<fieldset class="field[^"]*">\s*<legend>运行内容</legend>', form)
+        assert re.search(r'<fieldset class="field[^"]*">\s*<legend>政策中的规则</legend>', form)
+        assert '<label for="id_mode_0"><input type="radio" name="mode" value="eligibility"' in form
+        assert '<label for="id_region_code">' in form  # a single input keeps its label
 
 
 def test_a_bad_rule_text_is_refused_on_the_run_form(client, make_user):

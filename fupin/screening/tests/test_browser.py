@@ -18,7 +18,7 @@ from types import SimpleNamespace
 import fastexcel
 import pytest
 
-from fupin.testing import MINGXI, NINGHUA, TEST_PASSWORD, load_test_regions, make_household_for, make_user_for
+from fupin.testing import MINGXI, NINGHUA, load_test_regions, make_household_for, make_user_for
 
 from .conftest import VILLAGE_T1, VILLAGE_T2, import_csv
 from .list_files import person_id, write_csv
@@ -58,20 +58,10 @@ def scene(live_server, tmp_path):
                            bad_id=bad_id, check_digit=good_id[17], car_owner=m1[0], payroll_member=m2[1])
 
 
-def _sign_in(browser, live_server, user):
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", TEST_PASSWORD)
-    page.click("button[type=submit].primary")
-    return context, page
-
-
-def test_county_officer_uploads_a_vehicle_list(live_server, scene, browser, shots):
+def test_county_officer_uploads_a_vehicle_list(live_server, scene, logged_in_page, shots):
     from playwright.sync_api import expect
 
-    context, page = _sign_in(browser, live_server, scene.officer)
+    context, page = logged_in_page(scene.officer.username)
     page.click("nav >> text=数据比对")
     expect(page.locator("h1")).to_have_text("数据比对 · 疑点队列")
     expect(page.locator("#hit-count")).to_have_text("共0个疑点")
@@ -132,7 +122,7 @@ def test_county_officer_uploads_a_vehicle_list(live_server, scene, browser, shot
     context.close()
 
     # 宁化县's officer: neither the list nor its rejected rows
-    other, outsider = _sign_in(browser, live_server, scene.outsider)
+    other, outsider = logged_in_page(scene.outsider.username)
     for url in (list_url, f"{list_url}rejections.xlsx"):
         response = outsider.goto(url)
         assert response is not None and response.status == 404, url
@@ -153,11 +143,11 @@ def loaded(scene, tmp_path):
     return scene
 
 
-def test_county_officer_screens_the_county_and_works_the_queue(live_server, loaded, browser, shots):
+def test_county_officer_screens_the_county_and_works_the_queue(live_server, loaded, logged_in_page, shots):
     from playwright.sync_api import expect
 
     scene = loaded
-    context, page = _sign_in(browser, live_server, scene.officer)
+    context, page = logged_in_page(scene.officer.username)
     page.click("nav >> text=数据比对")
     page.click("#screening-nav >> text=比对批次")
     expect(page.locator("h1")).to_have_text("数据比对 · 比对批次")
@@ -247,7 +237,7 @@ def test_county_officer_screens_the_county_and_works_the_queue(live_server, load
     context.close()
 
     # 宁化县's officer: not the hit, its decision, nor the run; an empty queue
-    other, outsider = _sign_in(browser, live_server, scene.outsider)
+    other, outsider = logged_in_page(scene.outsider.username)
     for url in (hit_url, run_url):
         response = outsider.goto(url)
         assert response is not None and response.status == 404, url

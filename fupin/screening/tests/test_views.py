@@ -86,6 +86,8 @@ def test_run_then_work_the_queue(client, planted, county_officer, make_user):
     _login(client, township)
     page = client.get(reverse("screening:runs"))
     assert page.status_code == 200 and "run-form" in page.text
+    # the lists are checkboxes: a fieldset named by its legend, not <label for=""> (web/includes/field.html)
+    assert 'for=""' not in page.text and "<legend>部门名单</legend>" in page.text
     response = client.post(reverse("screening:runs"), {"region_code": MINGXI_TOWNSHIP})
     run = ScreeningRun.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse("screening:run", args=[run.pk])

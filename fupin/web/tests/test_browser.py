@@ -18,7 +18,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from fupin.testing import MINGXI, TEST_PASSWORD, first_village, load_test_regions, make_household_for, make_user_for
+from fupin.testing import MINGXI, first_village, load_test_regions, log_in, make_household_for, make_user_for
 
 pytestmark = [
     pytest.mark.browser,
@@ -45,9 +45,7 @@ def test_county_officer_edits_a_household(live_server, scene, browser, shots):
     page = context.new_page()
     page.goto(f"{live_server.url}/households/")
     expect(page).to_have_url(f"{live_server.url}/login/?next=/households/")
-    page.fill("#id_username", officer.username)
-    page.fill("#id_password", TEST_PASSWORD)
-    page.click("button[type=submit].primary")
+    log_in(page, None, officer.username)  # on the login form the redirect showed
     expect(page).to_have_url(f"{live_server.url}/households/")
 
     # the search box filters the list through htmx (no full reload)
