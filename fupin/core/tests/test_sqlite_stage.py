@@ -52,6 +52,14 @@ def _stored(table: str, where: str) -> list[dict[str, tuple]]:
             for v, t in zip(values, types, strict=True)]
 
 
+@pytest.fixture(autouse=True)
+def _no_staging_files_from_earlier_tests():
+    """A rolled-back test leaves its staging files attached to the shared connection until a load
+    outside a transaction; this test starts outside one (a transactional test), so clear them."""
+    sqlite_stage.detach_idle()
+    assert sqlite_stage._attached() == []
+
+
 @pytest.fixture
 def household(make_household):
     load_test_regions()  # a transactional test's flush took the regions
