@@ -26,8 +26,9 @@ import io
 import json
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
@@ -196,6 +197,44 @@ def _sql_literal(value: Any) -> str:
     return "'" + str(value).replace("'", "''").replace("%", "%%") + "'"
 
 
+@dataclass
+class PreparedCopy:
+    """A :func:`copy_frame` made ready by :func:`prepare_copy`: the rows in the database's form and,
+    on SQLite for a large frame, the staging file being written by a helper thread."""
+    model: type[models.Model]
+    rows: pl.DataFrame
+    fields: list[models.Field]
+    fixed: dict[str, Any]
+    staging: Future[str] | None = None
+
+    def discard(self) -> None:
+        """Remove the staging file of a copy that will not run (after a failure)."""
+        if self.staging is not None:
+            staging, self.staging = self.staging, None
+            with suppress(Exception):
+                os.unlink(staging.result())
+
+
+def prepare_copy(model: type[models.Model], frame: pl.DataFrame, *, constants: Mapping[str, Any] | None = None,
+                 pool: ThreadPoolExecutor | None = None) -> PreparedCopy:
+    """The part of :func:`copy_frame` that needs no database: with ``pool``, a large frame's SQLite
+    staging file is written by a helper thread meanwhile (measured, 1M-person merge: the members'
+    file written while the households load)."""
+    out, fields, fixed = _frame_for_db(model, frame, constants)
+    prepared = PreparedCopy(model, out, fields, fixed)
+    if connection.vendor == "sqlite" and out.height >= SQLITE_STAGE_ROWS:
+        varying = sqlite_stage.stage_frame(out.select([f.column for f in fields if f.column not in fixed]))
+        prepared.staging = (pool.submit(sqlite_stage.write_file, varying) if pool is not None
+                            else _done(sqlite_stage.write_file(varying)))
+    return prepared
+
+
+def _done(value: Any) -> Future:
+    future: Future = Future()
+    future.set_result(value)
+    return future
+
+
 def copy_frame(model: type[models.Model], frame: pl.DataFrame, *, constants: Mapping[str, Any] | None = None) -> int:
     """Insert every row of ``frame`` (columns named by field attname; ``constants``: columns with one
     value for every row, by attname; the rest get their defaults).
@@ -207,30 +246,37 @@ def copy_frame(model: type[models.Model], frame: pl.DataFrame, *, constants: Map
     count."""
     if frame.height == 0:
         return 0
-    out, fields, fixed = _frame_for_db(model, frame, constants)
+    return run_copy(prepare_copy(model, frame, constants=constants))
+
+
+def run_copy(prepared: PreparedCopy) -> int:
+    """Load a :func:`prepare_copy`-ed frame on the caller's connection. Returns the row count."""
+    out, fields, fixed = prepared.rows, prepared.fields, prepared.fixed
+    if out.height == 0:
+        return 0
     qn = connection.ops.quote_name
-    table = qn(model._meta.db_table)
+    table = qn(prepared.model._meta.db_table)
+    columns = ", ".join(qn(f.column) for f in fields)
     if connection.vendor == "postgresql":
         out = out.with_columns(pl.lit(v).alias(c) for c, v in fixed.items()).select([f.column for f in fields])
-        columns = ", ".join(qn(f.column) for f in fields)
         with connection.cursor() as cursor:
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')") as copy:
                 for block in csv_blocks(out):
                     copy.write(block)
         return out.height
-    columns = ", ".join(qn(f.column) for f in fields)
-    varying = out.select([f.column for f in fields if f.column not in fixed])
-    if connection.vendor == "sqlite" and varying.height >= SQLITE_STAGE_ROWS:
-        with sqlite_stage.staged(sqlite_stage.stage_frame(varying)) as source:
+    if prepared.staging is not None:
+        staging, prepared.staging = prepared.staging, None
+        with sqlite_stage.attached(staging.result()) as source:
             if source is not None:
                 select = ", ".join(_sql_literal(fixed[f.column]) if f.column in fixed else qn(f.column)
                                    for f in fields)
                 with connection.cursor() as cursor:
                     cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {select} FROM {source}")
-                return frame.height
+                return out.height
     values = ", ".join(_sql_literal(fixed[f.column]) if f.column in fixed else "%s" for f in fields)
-    _executemany(f"INSERT INTO {table} ({columns}) VALUES ({values})", varying)
-    return frame.height
+    _executemany(f"INSERT INTO {table} ({columns}) VALUES ({values})",
+                 out.select([f.column for f in fields if f.column not in fixed]))
+    return out.height
 
 
 #: From this many rows, SQLite loads go through a staging file (:mod:`fupin.core.sqlite_stage`) instead

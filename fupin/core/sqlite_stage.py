@@ -10,19 +10,23 @@ file is never written inside the caller's transaction, so the transaction stays 
 rollback or a crash leaves the registry as it was, and the staging file is only a leftover.
 
 SQLite refuses to ``DETACH`` a file that the open transaction holds (one it read, or one attached
-before its ``BEGIN IMMEDIATE``), so a staging file stays attached until the transaction has ended: it is
-detached after the commit (``on_commit``), by the next load outside a transaction, or when the
-connection closes; after a rollback it waits for one of these. Its directory entry is removed as soon as it is
-attached (POSIX keeps the data while the connection has it open). At most :data:`MAX_STAGES` files are
-attached at once; beyond that the caller falls back to ``executemany``.
+before its ``BEGIN IMMEDIATE``), so a staging file stays attached until the transaction has ended:
+it is detached after the commit (``on_commit``), by the next load outside a transaction, or when the
+connection closes; after a rollback it waits for one of these. Its directory entry is removed as
+soon as it is attached (POSIX keeps the data while the connection has it open). At most
+:data:`MAX_STAGES` files are attached at once; beyond that the caller falls back to
+``executemany``. A process killed between writing a staging file and attaching it leaves the file
+behind; the next write removes such files once they are an hour old (:data:`LEFTOVER_SECONDS`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import glob
 import itertools
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 
 import polars as pl
@@ -81,20 +85,46 @@ def _write(frame: pl.DataFrame, path: str) -> None:
         cursor.adbc_ingest(TABLE, frame, mode="create")
 
 
-@contextlib.contextmanager
-def staged(frame: pl.DataFrame) -> Iterator[str | None]:
-    """Attach ``frame`` (already :func:`stage_frame`-d) to Django's SQLite connection as a staging
-    file; yields its quoted table name (``fupin_stage_<n>."rows"``), or None when :data:`MAX_STAGES`
-    files are already attached (the caller then loads another way)."""
-    detach_idle()
-    if len(_attached()) >= MAX_STAGES:
-        yield None
-        return
-    name = f"{PREFIX}{os.getpid()}_{next(_numbers)}"
+#: A staging file still in the temporary directory after this many seconds was left by a killed
+#: process (a live one is attached, and so unlinked, within seconds of being written).
+LEFTOVER_SECONDS = 3600
+
+
+def _remove_leftovers() -> None:
+    cutoff = time.time() - LEFTOVER_SECONDS
+    for path in glob.glob(os.path.join(tempfile.gettempdir(), "fupin-stage-*.sqlite3")):
+        with contextlib.suppress(OSError):
+            if os.path.getmtime(path) < cutoff:
+                os.unlink(path)
+
+
+def write_file(frame: pl.DataFrame) -> str:
+    """``frame`` (already :func:`stage_frame`-d) written into a new staging file; returns its path.
+    Uses no Django connection, so a helper thread may write the next frame's file while the caller's
+    connection loads the current one."""
+    _remove_leftovers()
     handle, path = tempfile.mkstemp(prefix="fupin-stage-", suffix=".sqlite3")
     os.close(handle)
     try:
         _write(frame, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        raise
+    return path
+
+
+@contextlib.contextmanager
+def attached(path: str) -> Iterator[str | None]:
+    """Attach the staging file at ``path`` to Django's SQLite connection; yields its quoted table name
+    (``fupin_stage_<n>."staged"``), or None when :data:`MAX_STAGES` files are already attached (the
+    caller then loads another way). The file's directory entry goes either way."""
+    try:
+        detach_idle()
+        if len(_attached()) >= MAX_STAGES:
+            yield None
+            return
+        name = f"{PREFIX}{os.getpid()}_{next(_numbers)}"
         with connection.cursor() as cursor:
             cursor.execute(f"ATTACH DATABASE %s AS {name}", [path])
     finally:
@@ -105,3 +135,10 @@ def staged(frame: pl.DataFrame) -> Iterator[str | None]:
         transaction.on_commit(detach_idle)
     else:
         detach_idle()
+
+
+@contextlib.contextmanager
+def staged(frame: pl.DataFrame) -> Iterator[str | None]:
+    """:func:`write_file` then :func:`attached`."""
+    with attached(write_file(frame)) as source:
+        yield source

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 from decimal import Decimal
 
 import polars as pl
@@ -164,3 +165,39 @@ def test_too_many_staging_files_at_once_fall_back_to_executemany(monkeypatch, ho
         bulk.copy_frame(Member, _members(household.pk, "N"), constants={"version": 1, "status": "left"})
     assert calls == [6]
     assert Member.objects.filter(id_number__regex=r"^[MN]").count() == 12
+
+
+def test_a_staging_file_left_by_a_killed_process_goes_once_an_hour_old(tmp_path, monkeypatch):
+    monkeypatch.setattr(sqlite_stage.tempfile, "tempdir", str(tmp_path))
+    old, fresh, other = (tmp_path / "fupin-stage-old.sqlite3", tmp_path / "fupin-stage-new.sqlite3",
+                         tmp_path / "other.sqlite3")
+    for path in (old, fresh, other):
+        path.write_bytes(b"")
+    two_hours_ago = time.time() - 7200
+    os.utime(old, (two_hours_ago, two_hours_ago))
+    os.utime(other, (two_hours_ago, two_hours_ago))
+    path = sqlite_stage.write_file(sqlite_stage.stage_frame(pl.DataFrame({"a": [1, 2]})))
+    assert (old.exists(), fresh.exists(), other.exists()) == (False, True, True)
+    assert os.path.dirname(path) == str(tmp_path)
+    os.unlink(path)
+
+
+def test_a_copy_prepared_ahead_loads_its_file_or_removes_it(monkeypatch, household):
+    """prepare_copy writes the staging file in a helper thread; run_copy loads it; discard (after a
+    failure elsewhere) removes a file that will not be loaded."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setattr(bulk, "SQLITE_STAGE_ROWS", STAGED)
+    with ThreadPoolExecutor(max_workers=1) as pool, transaction.atomic():
+        loaded = bulk.prepare_copy(Member, _members(household.pk, "P"), constants={"version": 1, "status": "left"},
+                                   pool=pool)
+        dropped = bulk.prepare_copy(Member, _members(household.pk, "Q"), constants={"version": 1, "status": "left"},
+                                    pool=pool)
+        assert bulk.run_copy(loaded) == 6
+        dropped_path = dropped.staging.result()
+        assert os.path.exists(dropped_path)
+        dropped.discard()
+        loaded.discard()  # already loaded: nothing to do
+    assert not os.path.exists(dropped_path)
+    assert Member.objects.filter(id_number__startswith="P").count() == 6
+    assert not Member.objects.filter(id_number__startswith="Q").exists()
