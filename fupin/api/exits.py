@@ -375,7 +375,7 @@ def propose_village(request: HttpRequest, village_code: str, body: VillagePropos
 
 @router.post("/villages/{village_code}/steps/{step}", auth=performer_auth, response={200: BatchOut, **WRITE_RESPONSES})
 def village_batch(request: HttpRequest, village_code: str, step: str, body: VillageBatchIn):
-    """整村推进: every open exit case of the village at ``step`` completes it together, or none does."""
+    """整村办理: every open exit case of the village at ``step`` completes it together, or none does."""
     moved = services.advance_village(actor=request.auth, village_code=village_code, step=step, evidence=body.evidence,
                                      comment=body.comment, on=body.on, year=body.year, source="api")
     return {"count": len(moved), "case_ids": [c.pk for c in moved]}

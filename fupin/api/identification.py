@@ -242,7 +242,7 @@ def resolve_objection(request: HttpRequest, objection_id: RecordId, body: Resolv
 @router.post("/villages/{village_code}/steps/{step}", auth=performer_auth,
              response={200: VillageBatchOut, **WRITE_RESPONSES})
 def village_batch(request: HttpRequest, village_code: str, step: str, body: VillageBatchIn):
-    """整村推进: every open case of the village at ``step`` completes it together, or none does (the
+    """整村办理: every open case of the village at ``step`` completes it together, or none does (the
     422 lists each blocking household under ``field_errors.households``)."""
     moved = services.advance_village(actor=request.auth, village_code=village_code, step=step,
                                      evidence=body.evidence, comment=body.comment, on=body.on, source="api")

@@ -456,7 +456,7 @@ def resolve_objection(*, actor: Any, objection_id: int, resolution: str, upheld:
 def advance_village(*, actor: Any, village_code: str, step: str, evidence: Mapping[str, Any] | None = None,
                     comment: str = "", on: dt.date | None = None, year: int | None = None,
                     source: str = "web") -> list[ExitCase]:
-    """整村推进 — every open exit case of the village at ``step`` (of ``year``, if given) completes it
+    """整村办理 — every open exit case of the village at ``step`` (of ``year``, if given) completes it
     together, or none does; the error names each blocking household with its reason. The same evidence
     (one meeting, one verification record …) goes on every case. 贫困户认可 is household by household."""
     day = _check_date(on)

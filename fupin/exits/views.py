@@ -253,7 +253,7 @@ def village_page(request: HttpRequest, village_code: str) -> HttpResponse:
 
 @login_required
 def village_batch(request: HttpRequest, village_code: str, step: str) -> HttpResponse:
-    """整村推进 — every open exit case of a village at one step, moved through it with one button."""
+    """整村办理 — every open exit case of a village at one step, moved through it with one button."""
     user = request.user
     village = _village(user, village_code)
     cases = list(selectors.village_batch(user, village.code, step))

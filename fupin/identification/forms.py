@@ -100,7 +100,7 @@ class ApplicationExtraForm(_Dated):
 
     applicant = forms.CharField(label=pgettext_lazy("identification", "Applicant"), max_length=60, required=False,
                                 help_text=_("Empty: the head of household."))
-    procedure = forms.ChoiceField(label=_("Procedure"), required=False)
+    procedure = forms.ChoiceField(label=pgettext_lazy("identification", "Procedure"), required=False)
     comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -378,7 +378,7 @@ def advance_village(
     *, actor: Any, village_code: str, step: str, evidence: Mapping[str, Any] | None = None, comment: str = "",
     on: dt.date | None = None, source: str = "web",
 ) -> list[IdentificationCase]:
-    """整村推进 — every open case of the village at ``step`` completes it together, or none does.
+    """整村办理 — every open case of the village at ``step`` completes it together, or none does.
 
     The same evidence (one assembly's attendance and votes, one review opinion …) is recorded on each
     case. Every case is checked first; if any is refused the batch stops and the error names each

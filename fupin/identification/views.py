@@ -157,7 +157,7 @@ def _step_label(step: Any) -> str:
 
 @login_required
 def village_batch(request: HttpRequest, village_code: str, step: str) -> HttpResponse:
-    """整村推进 — every open case of a village at one step, moved through it with one button."""
+    """整村办理 — every open case of a village at one step, moved through it with one button."""
     user = request.user
     village = get_visible_or_404(user, Region.objects.filter(level=5), code=village_code)
     cases = list(selectors.village_batch(user, village.code, step))

@@ -1,9 +1,12 @@
-"""The Chinese catalogs: an app's translation must not be silently overridden by the project catalog.
+"""The Chinese catalogs: one (msgctxt, msgid) key means one thing site-wide.
 
-Django looks a msgid up in LOCALE_PATHS (fupin/locale) before the apps' catalogs, so an app entry with the
-same msgctxt and msgid as a project entry but another msgstr never shows: the page has the project's Chinese.
-Same meaning → keep the project's wording (delete the app entry); different meaning → give the app's use a
-context (``{% translate "Member" context "pairing" %}``, ``pgettext``) and the app entry the same msgctxt.
+Django merges the project catalog (LOCALE_PATHS, fupin/locale) and every app's catalog into one: the project's
+entry wins over the apps', and among the apps the first in INSTALLED_APPS wins. So an app entry with the key of
+a project entry but another msgstr never shows (the page has the project's Chinese), and two apps translating
+one key differently show the first app's word on the other app's pages too.
+Same meaning → one wording (keep the project's, or the better established term in both apps; or delete the
+duplicate entry); different meaning → give the use a context (``{% translate "Member" context "pairing" %}``,
+``pgettext``) and the app entry the same msgctxt.
 """
 
 from __future__ import annotations
@@ -12,9 +15,14 @@ import ast
 import gettext
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
+import pytest
 from django.apps import apps
 from django.conf import settings
+from django.template import Context, Template
+from django.template.loader import render_to_string
+from django.utils import translation
 
 LANG_DIR = Path("zh_Hans") / "LC_MESSAGES"
 
@@ -154,3 +162,70 @@ def test_the_compiled_catalogs_match_their_sources():
                 str(k) for k in expected if compiled.get(k) != expected[k])
             stale.append(f"{label}: {mo} differs from {po.name} ({', '.join(differ[:5])})")
     assert not stale, "recompile with `msgfmt --check -o django.mo django.po`:\n" + "\n".join(stale)
+
+
+def app_clashes() -> list[str]:
+    """Every live (msgctxt, msgid) key that two or more apps' catalogs translate differently, one line each."""
+    held: dict[tuple[str | None, str], dict[str, Entry]] = {}
+    for label, path in app_catalogs().items():
+        for entry in parse_po(path):
+            if entry.live:
+                held.setdefault(entry.key, {})[label] = entry
+    order = [c.label for c in apps.get_app_configs()]
+    clashes = []
+    for (msgctxt, msgid), by_app in sorted(held.items(), key=lambda item: (item[0][1], item[0][0] or "")):
+        if len({tuple(sorted(e.msgstr.items())) for e in by_app.values()}) < 2:
+            continue
+        context = f" [msgctxt {msgctxt!r}]" if msgctxt is not None else ""
+        words = ", ".join(f"{label} {_show(by_app[label])!r}" for label in sorted(by_app, key=order.index))
+        clashes.append(f"{msgid!r}{context}: {words}")
+    return clashes
+
+
+def test_no_two_apps_translate_one_key_differently():
+    """Django merges the apps' catalogs in INSTALLED_APPS order and the first app's msgstr wins on every page:
+    two apps with the same live (msgctxt, msgid) but another msgstr means one app's pages show the other's word.
+    Same meaning → one wording (or one entry); another meaning → a msgctxt on one (or both) uses."""
+    clashes = app_clashes()
+    for line in clashes:
+        print(line)
+    assert not clashes, (
+        f"{len(clashes)} key(s) translated differently by two apps (the first in INSTALLED_APPS wins everywhere; "
+        "same meaning → one wording, another meaning → a msgctxt):\n" + "\n".join(clashes))
+
+
+# What the merged catalog says for keys whose meaning was settled with a context (two apps had translated the
+# same msgid for different things). Each (msgctxt, msgid) is asked through Django's own template tags.
+SETTLED = [
+    (None, "open", "未处理"),  # an objection not yet resolved (identification, exits, region_exit, monitoring)
+    ("policy", "open", "长期"),  # a policy valid without an end date (rules)
+    (None, "Procedure", "程序"),  # a village exit case's procedure (region_exit)
+    ("identification", "Procedure", "识别程序"),
+    (None, "Propose", "提出"),  # the township proposes a village's exit (region_exit)
+    ("exits", "Propose", "列入拟退出"),  # households onto the year's list of proposed exits (exits)
+    (None, "Reasons", "原因"),  # why households and persons moved in or out (review)
+    ("identification", "Reasons", "理由"),  # the grounds of an automatic decision
+    (None, "Villages", "行政村"),  # a list of villages (region_exit)
+    ("count", "Villages", "村数"),  # a number of villages (pairing coverage)
+    (None, "Persons", "人口"),  # the people of households (region pages)
+    ("count", "Persons", "人数"),  # a count of persons or person records (review flows, import counts)
+]
+
+
+@pytest.mark.parametrize(("msgctxt", "msgid", "chinese"), SETTLED, ids=[f"{c}|{m}" for c, m, _ in SETTLED])
+def test_a_settled_key_reads_as_its_meaning(msgctxt, msgid, chinese):
+    context = f" context {msgctxt!r}" if msgctxt is not None else ""
+    with translation.override("zh-hans"):
+        shown = Template(f"{{% load i18n %}}{{% translate {msgid!r}{context} %}}").render(Context())
+    assert shown == chinese
+
+
+def test_an_open_objection_reads_not_yet_resolved_on_every_procedure_page():
+    """The objections block that identification, exits and monitoring share (region_exit has its own list)."""
+    objection = SimpleNamespace(pk=1, is_open=True, raised_by="村民乙", text="家有货车", raised_on=None,
+                                resolved_on=None, step="first_publicity")
+    with translation.override("zh-hans"):
+        html = render_to_string("web/procedure/_objections.html", {
+            "step": SimpleNamespace(publicity_days=7), "objections": [objection], "resolve_forms": [],
+            "objection_form": None, "procedure": SimpleNamespace(steps=[])})
+    assert "<strong>未处理</strong>" in html and "长期" not in html
