@@ -30,9 +30,11 @@ from django.views.decorators.http import require_GET, require_POST
 from fupin.core.scoping import ScopeError, region_in_scope
 from fupin.policy import roles
 from fupin.policy.codes import IDENTIFICATION_STANDARD
+from fupin.policy.income import TRANSFER_LINES
 from fupin.policy.regions import RegionCodeError, level_of, normalize_code
 from fupin.policy.rules import HOUSEHOLD_COLUMNS, PERSON_COLUMNS
 from fupin.regions.models import Region
+from fupin.registry.models import Household
 
 from . import jobs, selectors, services
 from .forms import RuleRunForm, SchemeRunForm, TryRuleForm
@@ -90,6 +92,9 @@ def policy_page(request: HttpRequest) -> HttpResponse:
     context = {
         "region": Region.objects.filter(code=code).first(), "region_code": code, "on": on, "version": version,
         "policy": policy, "line_year": year, "lines": lines, "stored_versions": stored,
+        # in the registration form's order, by label (the policy holds them as a set)
+        "counted_transfers": [Household._meta.get_field(f).verbose_name for f in TRANSFER_LINES
+                              if f in policy.income.counted_transfers],
         "breadcrumbs": _breadcrumbs(request.user, code),
         "household_columns": HOUSEHOLD_COLUMNS.values(), "person_columns": PERSON_COLUMNS.values(),
         "can_manage": services.may_manage(request.user, code) and request.user.is_staff,

@@ -33,6 +33,8 @@ def test_the_policy_page_shows_version_line_and_rules(client, make_user):
     assert "家庭成员中有财政供养人员" in page  # an exclusion label
     assert "九个一批(三明)" in page
     assert "现行政策" in page  # Chinese first
+    # the transfers counted in income, by label in the registration form's order (the policy holds a set)
+    assert "五保金 wubao、养老保险金 pensions、生态补偿金 ecological compensation、其他转移性收入 other transfers" in page
 
 
 def test_the_policy_page_shows_a_county_override(client, make_user, db):
