@@ -30,17 +30,14 @@ from .procedure import (
     STRICT,
     WRITE_RESPONSES,
     EventOut,
-    ObjectionIn,
     ObjectionOut,
-    ReasonIn,
     ReasonOut,
-    ResolveIn,
-    StepIn,
     StepOut,
     event_out,
     objection_out,
     step_out,
 )
+from .procedure_cases import CaseEndpointDocs, add_case_endpoints, case_page, moved_out
 from .schemas import DetailOut, ErrorOut, RecordId
 
 router = Router(tags=["exits 精准退出"])
@@ -299,9 +296,7 @@ def list_cases(request: HttpRequest, query: Query[CaseQuery]):
     """退出案件列表: the exit cases in the user's scope, filtered by region, step, status and year."""
     qs = selectors.cases(request.auth, selectors.CaseFilters(region=query.region, step=query.step,
                                                              status=query.status, year=query.year, q=query.q))
-    start = (query.page - 1) * query.page_size
-    return {"count": qs.count(), "page": query.page, "page_size": query.page_size,
-            "items": [_item(c) for c in qs[start: start + query.page_size]]}
+    return case_page(qs, query, _item)
 
 
 @router.get("/cases/{case_id}", response={200: CaseDetail, 404: DetailOut})
@@ -318,47 +313,15 @@ def propose(request: HttpRequest, body: ProposalIn):
     return Status(201, _detail(request, case.pk))
 
 
-@router.post("/cases/{case_id}/steps/{step}", auth=performer_auth, response={200: CaseDetail, **WRITE_RESPONSES})
-def perform_step(request: HttpRequest, case_id: RecordId, step: str, body: StepIn):
-    """完成环节: complete the case's current step with its evidence (``on`` defaults to today). At
-    ``verification`` send the verifiers and ``criterion_<id>`` for each criterion; at ``consent``
-    ``signed_by`` (the head or a member) and ``signed_on``."""
-    services.perform_step(actor=request.auth, case_id=case_id, step=step, evidence=body.evidence,
-                          comment=body.comment, on=body.on, expected_version=body.version, source="api")
-    return _detail(request, case_id)
-
-
-@router.post("/cases/{case_id}/reject", auth=performer_auth, response={200: CaseDetail, **WRITE_RESPONSES})
-def reject_case(request: HttpRequest, case_id: RecordId, body: ReasonIn):
-    """未通过 with the reason (at ``consent``: the household does not agree); the status goes back."""
-    services.reject(actor=request.auth, case_id=case_id, reason=body.reason, on=body.on,
-                    expected_version=body.version, source="api")
-    return _detail(request, case_id)
-
-
-@router.post("/cases/{case_id}/withdraw", auth=performer_auth, response={200: CaseDetail, **WRITE_RESPONSES})
-def withdraw_case(request: HttpRequest, case_id: RecordId, body: ReasonIn):
-    """撤回: the proposal is withdrawn; the status goes back."""
-    services.withdraw(actor=request.auth, case_id=case_id, reason=body.reason, on=body.on,
-                      expected_version=body.version, source="api")
-    return _detail(request, case_id)
-
-
-@router.post("/cases/{case_id}/objections", auth=performer_auth, response={201: ObjectionOut, **WRITE_RESPONSES})
-def record_objection(request: HttpRequest, case_id: RecordId, body: ObjectionIn):
-    """登记异议 during the village publicity; it blocks the step until resolved."""
-    o = services.record_objection(actor=request.auth, case_id=case_id, raised_by=body.raised_by, text=body.text,
-                                  on=body.on, source="api")
-    return Status(201, objection_out(o))
-
-
-@router.post("/objections/{objection_id}/resolve", auth=performer_auth,
-             response={200: ObjectionOut, **WRITE_RESPONSES})
-def resolve_objection(request: HttpRequest, objection_id: RecordId, body: ResolveIn):
-    """处理异议: the finding; ``upheld`` (异议成立) means the case must then be rejected."""
-    o = services.resolve_objection(actor=request.auth, objection_id=objection_id, resolution=body.resolution,
-                                   upheld=body.upheld, on=body.on, source="api")
-    return objection_out(o)
+add_case_endpoints(router, module=__name__, services=services, auth=performer_auth, case_detail=CaseDetail,
+                   detail=_detail, docs=CaseEndpointDocs(
+                       perform_step="""完成环节: complete the case's current step with its evidence (``on`` defaults to today). At
+                           ``verification`` send the verifiers and ``criterion_<id>`` for each criterion; at ``consent``
+                           ``signed_by`` (the head or a member) and ``signed_on``.""",
+                       reject_case="未通过 with the reason (at ``consent``: the household does not agree); the status "
+                                   "goes back.",
+                       withdraw_case="撤回: the proposal is withdrawn; the status goes back.",
+                       record_objection="登记异议 during the village publicity; it blocks the step until resolved."))
 
 
 # ------------------------------------------------------------------------------------------ villages
@@ -370,7 +333,7 @@ def propose_village(request: HttpRequest, village_code: str, body: VillagePropos
     household under ``field_errors.households``)."""
     cases = services.propose_village(actor=request.auth, village_code=village_code, household_ids=body.household_ids,
                                      on=body.on, year=body.year, comment=body.comment, source="api")
-    return Status(201, {"count": len(cases), "case_ids": [c.pk for c in cases]})
+    return Status(201, moved_out(cases))
 
 
 @router.post("/villages/{village_code}/steps/{step}", auth=performer_auth, response={200: BatchOut, **WRITE_RESPONSES})
@@ -378,7 +341,7 @@ def village_batch(request: HttpRequest, village_code: str, step: str, body: Vill
     """整村办理: every open exit case of the village at ``step`` completes it together, or none does."""
     moved = services.advance_village(actor=request.auth, village_code=village_code, step=step, evidence=body.evidence,
                                      comment=body.comment, on=body.on, year=body.year, source="api")
-    return {"count": len(moved), "case_ids": [c.pk for c in moved]}
+    return moved_out(moved)
 
 
 # ------------------------------------------------------------------------------------------ lists and criteria

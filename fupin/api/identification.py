@@ -26,17 +26,15 @@ from .auth import TokenAuth
 from .procedure import (
     WRITE_RESPONSES,
     EventOut,
-    ObjectionIn,
     ObjectionOut,
-    ReasonIn,
     ReasonOut,
-    ResolveIn,
     StepIn,
     StepOut,
     event_out,
     objection_out,
     step_out,
 )
+from .procedure_cases import CaseEndpointDocs, add_case_endpoints, case_page, moved_out
 from .schemas import DetailOut, ErrorOut, HouseholdIn, RecordId
 
 router = Router(tags=["identification 识别程序"])
@@ -172,9 +170,7 @@ def list_cases(request: HttpRequest, query: Query[CaseQuery]):
     """识别案件列表: the cases in the user's scope, filtered by region, current step and status."""
     qs = selectors.cases(request.auth, selectors.CaseFilters(region=query.region, step=query.step,
                                                              status=query.status, q=query.q))
-    start = (query.page - 1) * query.page_size
-    return {"count": qs.count(), "page": query.page, "page_size": query.page_size,
-            "items": [_item(c) for c in qs[start: start + query.page_size]]}
+    return case_page(qs, query, _item)
 
 
 @router.get("/cases/{case_id}", response={200: CaseDetail, 404: DetailOut})
@@ -198,45 +194,12 @@ def create_case(request: HttpRequest, body: ApplicationIn):
     return Status(201, _detail(request, case.pk))
 
 
-@router.post("/cases/{case_id}/steps/{step}", auth=performer_auth, response={200: CaseDetail, **WRITE_RESPONSES})
-def perform_step(request: HttpRequest, case_id: RecordId, step: str, body: StepIn):
-    """完成环节: complete the case's current step with its evidence (``on`` defaults to today)."""
-    services.perform_step(actor=request.auth, case_id=case_id, step=step, evidence=body.evidence,
-                          comment=body.comment, on=body.on, expected_version=body.version, source="api")
-    return _detail(request, case_id)
-
-
-@router.post("/cases/{case_id}/reject", auth=performer_auth, response={200: CaseDetail, **WRITE_RESPONSES})
-def reject_case(request: HttpRequest, case_id: RecordId, body: ReasonIn):
-    """驳回 with the reason; the household becomes 未纳入 (declined)."""
-    services.reject(actor=request.auth, case_id=case_id, reason=body.reason, on=body.on,
-                    expected_version=body.version, source="api")
-    return _detail(request, case_id)
-
-
-@router.post("/cases/{case_id}/withdraw", auth=performer_auth, response={200: CaseDetail, **WRITE_RESPONSES})
-def withdraw_case(request: HttpRequest, case_id: RecordId, body: ReasonIn):
-    """撤回: the household withdraws its application."""
-    services.withdraw(actor=request.auth, case_id=case_id, reason=body.reason, on=body.on,
-                      expected_version=body.version, source="api")
-    return _detail(request, case_id)
-
-
-@router.post("/cases/{case_id}/objections", auth=performer_auth, response={201: ObjectionOut, **WRITE_RESPONSES})
-def record_objection(request: HttpRequest, case_id: RecordId, body: ObjectionIn):
-    """登记异议 during the current publicity step; it blocks the step until resolved."""
-    o = services.record_objection(actor=request.auth, case_id=case_id, raised_by=body.raised_by, text=body.text,
-                                  on=body.on, source="api")
-    return Status(201, objection_out(o))
-
-
-@router.post("/objections/{objection_id}/resolve", auth=performer_auth,
-             response={200: ObjectionOut, **WRITE_RESPONSES})
-def resolve_objection(request: HttpRequest, objection_id: RecordId, body: ResolveIn):
-    """处理异议: the finding; ``upheld`` (异议成立) means the case must then be rejected."""
-    o = services.resolve_objection(actor=request.auth, objection_id=objection_id, resolution=body.resolution,
-                                   upheld=body.upheld, on=body.on, source="api")
-    return objection_out(o)
+add_case_endpoints(router, module=__name__, services=services, auth=performer_auth, case_detail=CaseDetail,
+                   detail=_detail, docs=CaseEndpointDocs(
+                       perform_step="完成环节: complete the case's current step with its evidence (``on`` defaults to today).",
+                       reject_case="驳回 with the reason; the household becomes 未纳入 (declined).",
+                       withdraw_case="撤回: the household withdraws its application.",
+                       record_objection="登记异议 during the current publicity step; it blocks the step until resolved."))
 
 
 @router.post("/villages/{village_code}/steps/{step}", auth=performer_auth,
@@ -246,4 +209,4 @@ def village_batch(request: HttpRequest, village_code: str, step: str, body: Vill
     422 lists each blocking household under ``field_errors.households``)."""
     moved = services.advance_village(actor=request.auth, village_code=village_code, step=step,
                                      evidence=body.evidence, comment=body.comment, on=body.on, source="api")
-    return {"count": len(moved), "case_ids": [c.pk for c in moved]}
+    return moved_out(moved)

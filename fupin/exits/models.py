@@ -16,18 +16,14 @@ Writes go through :mod:`fupin.exits.services` only. Exit decisions are stored as
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
-
 from django.db import models
 from django.db.models import Q
 
 from fupin.core.models import TimeStamped, Versioned
 from fupin.core.procedure_models import AppendOnlyError as AppendOnlyError  # re-exported: the apps' tests use it
-from fupin.core.procedure_models import EventBase, ObjectionBase
+from fupin.core.procedure_models import EventBase, ObjectionBase, ProcedureCaseBase
 from fupin.policy.exit_procedure import ExitProcedure
 from fupin.policy.exit_rules import ExitRules
-from fupin.policy.procedure import CaseState, earliest_end
 
 from .choices import FROM_PROCEDURE, TO_PROCEDURE, ExitEventAction, ExitStatus
 
@@ -59,8 +55,14 @@ class ExitSetting(models.Model):
         return f"{self.region_code} {self.version}"
 
 
-class ExitCase(TimeStamped, Versioned):
-    """退出案件 — one household's exit (拟退出 … 销号)."""
+class ExitCase(ProcedureCaseBase, TimeStamped, Versioned):
+    """退出案件 — one household's exit (拟退出 … 销号); its state in the procedure:
+    :class:`~fupin.core.procedure_models.ProcedureCaseBase` (the model's ``exited`` is the procedure's
+    ``registered``)."""
+
+    procedure_class = ExitProcedure
+    status_to_procedure = TO_PROCEDURE
+    status_from_procedure = FROM_PROCEDURE
 
     household = models.ForeignKey("registry.Household", verbose_name="贫困户 household", on_delete=models.PROTECT,
                                   related_name="exit_cases")
@@ -99,34 +101,8 @@ class ExitCase(TimeStamped, Versioned):
     def __str__(self) -> str:
         return f"#{self.pk} {self.household_id} {self.year}:{self.step} ({self.status})"
 
-    def get_procedure(self) -> ExitProcedure:
-        return ExitProcedure.from_dict(self.procedure)
-
     def get_rules(self) -> ExitRules:
         return ExitRules.from_dict(self.rules)
-
-    def state(self) -> CaseState:
-        return CaseState(step_id=self.step, status=TO_PROCEDURE.get(self.status, self.status),
-                         step_started_on=self.step_started_on, last_action_on=self.last_action_on,
-                         open_objections=self.open_objections, upheld_objections=self.upheld_objections)
-
-    def set_state(self, state: CaseState) -> None:
-        self.step, self.status = state.step_id, FROM_PROCEDURE.get(state.status, state.status)
-        self.step_started_on, self.last_action_on = state.step_started_on, state.last_action_on
-        self.open_objections, self.upheld_objections = state.open_objections, state.upheld_objections
-
-    @property
-    def current_step(self) -> Any:  # fupin.policy.procedure.Step
-        return self.get_procedure().step(self.step)
-
-    @property
-    def is_open(self) -> bool:
-        return self.status == ExitStatus.IN_PROGRESS
-
-    @property
-    def publicity_ends_on(self) -> dt.date | None:
-        """The earliest day the current publicity step may end (None when it is not one)."""
-        return earliest_end(self.current_step, self.step_started_on) if self.is_open else None
 
 
 class ExitObjection(ObjectionBase):

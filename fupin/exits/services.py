@@ -3,7 +3,8 @@
 Each verb: scope check (``exits.perform`` in the household's village, else 404) → lock the case → the
 pure transition (:func:`fupin.policy.exit_procedure.exit_transition`: current step, role, evidence,
 quorum, publicity period, objections, the exit decision) → save the case → append an
-:class:`~fupin.exits.models.ExitEvent` → the audit trail (:mod:`fupin.core.audit`) — in one transaction.
+:class:`~fupin.exits.models.ExitEvent` → the audit trail (:mod:`fupin.core.audit`) — in one transaction
+(the machinery the identification shares: :class:`fupin.core.procedure_services.CaseProcedure`, :data:`CASES`).
 A refusal is :class:`ExitError` (a :class:`~fupin.registry.services.RegistryError`: pages and the API
 show it as any refused write, 422 in the API) with the procedure's Chinese and English message.
 
@@ -23,16 +24,24 @@ so it stays visible on the case page even when it refuses the step.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from fupin.core import audit
 from fupin.core.models import ChangeAction
+from fupin.core.procedure_services import (
+    NOT_FOUND,
+    CaseProcedure,
+    ProcedureRefusal,
+    decision_reasons,
+    describe,
+    today,
+    user_or_none,
+    village_batch_id,
+)
+from fupin.core.procedure_services import role as _role
 from fupin.core.scoping import ScopeError, require_in_scope
 from fupin.policy import roles
 from fupin.policy.exit_procedure import CONSENT_STEP, FIRST_STEP, LAST_STEP, ExitProcedure, exit_transition
@@ -41,80 +50,21 @@ from fupin.policy.procedure import Action, ActionKind, CaseState, Decision, Proc
 from fupin.registry import services as registry_services
 from fupin.registry.choices import RecordStatus
 from fupin.registry.models import Household
-from fupin.registry.services import RegistryError, VersionConflict
+from fupin.registry.services import RegistryError
 
 from .choices import EXIT_MET, ExitStatus
 from .evaluation import evaluate_household, procedure_for, rules_for
 from .models import ExitCase, ExitEvent, ExitObjection
 
-NOT_FOUND = "不存在或无权操作 / not found"
 PROPOSED = "2"
 EXITED = "1"
 
 
-class ExitError(RegistryError):
+class ExitError(ProcedureRefusal):
     """A refused exit action; ``code`` is the procedure's error code (``publicity_too_short`` …)."""
-
-    code: str = ""
-
-    @classmethod
-    def of(cls, err: ProcedureError, *, prefix: str = "") -> ExitError:
-        out = cls(prefix + err.message, dict(err.field_errors))
-        out.code = err.code
-        return out
-
-    @classmethod
-    def coded(cls, code: str, message: str, field_errors: dict[str, list[str]] | None = None) -> ExitError:
-        out = cls(message, field_errors or {})
-        out.code = code
-        return out
-
-
-def today() -> dt.date:
-    return timezone.localdate()
-
-
-def _check_date(on: dt.date | None) -> dt.date:
-    day = on or today()
-    if day > today():
-        raise ExitError(f"办理日期{day.isoformat()}晚于今天 / the date {day.isoformat()} is in the future",
-                        {"on": ["不能晚于今天 / cannot be in the future"]})
-    return day
-
-
-def _role(actor: Any) -> str:
-    return str(getattr(actor, "role", ""))
-
-
-def _describe(household: Household) -> str:
-    return f"户编号 {household.household_number}({household.head_name or '—'})"
 
 
 # ------------------------------------------------------------------------------------ the machinery
-
-
-def _lock_case(actor: Any, case_id: int) -> ExitCase:
-    case = ExitCase.objects.select_for_update().select_related("household").filter(pk=case_id).first()
-    if case is None:
-        raise ScopeError(NOT_FOUND)
-    require_in_scope(actor, case.village_code, roles.PERFORM_EXIT)
-    return case
-
-
-def _read_case(actor: Any, case_id: int) -> ExitCase:
-    case = ExitCase.objects.select_related("household").filter(pk=case_id).first()
-    if case is None:
-        raise ScopeError(NOT_FOUND)
-    require_in_scope(actor, case.village_code, roles.PERFORM_EXIT)
-    return case
-
-
-def _check_version(case: ExitCase, expected_version: int | None) -> None:
-    if expected_version is not None and int(expected_version) != case.version:
-        raise VersionConflict(
-            "该退出案件已被他人办理,请刷新后重试 / someone else acted on this case after you opened it; reload",
-            {"version": [f"您打开的是第{expected_version}版,当前是第{case.version}版 / you opened version "
-                         f"{expected_version}, the current one is {case.version}"]})
 
 
 def _try(procedure: ExitProcedure, state: CaseState, action: Action, rules: ExitRules) -> Transition:
@@ -152,49 +102,32 @@ def _check_household(case: ExitCase, action: Action) -> None:
                               {"evidence.signed_by": ["应为户主或在册家庭成员 / the head or an active member"]})
 
 
-def _audit_case(case: ExitCase, before: dict[str, Any], *, actor: Any, source: str, comment: str,
-                created: bool = False) -> None:
-    fields = ("step", "status", "open_objections", "upheld_objections", "year", "exited_on")
-    changes = audit.diff(before, audit.field_values(case, fields))
-    audit.record(actor=actor, action=ChangeAction.CREATE if created else ChangeAction.STATUS, obj=case,
-                 changes=changes, household_id=case.household_id, region_code=case.village_code, source=source,
-                 comment=comment)
-
-
 def _set_registry(actor: Any, household_id: int, values: dict[str, Any], source: str) -> None:
     registry_services.update_household(actor=actor, household_id=household_id, expected_version=None, data=values,
                                        source=source)
 
 
-def _apply(case: ExitCase, result: Transition, *, actor: Any, source: str, decision_id: int | None = None,
-           objection: ExitObjection | None = None, batch: str = "", created: bool = False) -> ExitEvent:
-    """Store a transition: the case, one event, the audit row, and the registry status it implies."""
+def _close(case: ExitCase, result: Transition) -> None:
+    """销号: the day the household exited."""
+    if result.registered:
+        case.exited_on = result.action.on
+
+
+def _registry(case: ExitCase, result: Transition, *, actor: Any, source: str) -> None:
+    """销号: 脱贫状态 → 1 and 脱贫年度; 未通过 or 撤回: the 脱贫状态 back to what it was, if it is still 2 预脱贫."""
     action = result.action
-    before = {} if created else audit.field_values(
-        case, ("step", "status", "open_objections", "upheld_objections", "year", "exited_on"))
-    case.set_state(result.state)
-    if result.closed:
-        case.closed_on = action.on
-        if action.kind in (ActionKind.REJECT, ActionKind.WITHDRAW):
-            case.outcome_comment = action.comment.strip()
-        if result.registered:
-            case.exited_on = action.on
-    case.version += 0 if created else 1
-    case.save()
-    event = ExitEvent.objects.create(
-        case=case, step=action.step_id, action=action.kind, on=action.on,
-        actor=actor if getattr(actor, "pk", None) else None, actor_name=audit.actor_name(actor),
-        actor_role=_role(actor), evidence=result.evidence, comment=action.comment.strip(), objection=objection,
-        decision_id=decision_id, batch=batch, source=source)
-    label = f"退出程序 {case.get_procedure().step(action.step_id).label_zh}: {action.kind}"
-    _audit_case(case, before, actor=actor, source=source, comment=label, created=created)
     if result.registered:
         _set_registry(actor, case.household_id, {"poverty_status": EXITED, "exit_year": case.year}, source)
     elif action.kind in (ActionKind.REJECT, ActionKind.WITHDRAW):
         current = Household.objects.filter(pk=case.household_id).values_list("poverty_status", flat=True).first()
         if current == PROPOSED and case.previous_poverty_status != PROPOSED:
             _set_registry(actor, case.household_id, {"poverty_status": case.previous_poverty_status}, source)
-    return event
+
+
+def _check_batchable(step: str) -> None:
+    if step == CONSENT_STEP:
+        raise ExitError.coded("not_batchable", "贫困户认可须逐户签字,不能整村办理 / each household signs its own consent",
+                              {"step": [step]})
 
 
 # ------------------------------------------------------------------------------------ the exit decision
@@ -202,9 +135,9 @@ def _apply(case: ExitCase, result: Transition, *, actor: Any, source: str, decis
 
 def _decision_of(stored: Any) -> Decision:
     """The procedure's view of a stored exit decision."""
-    reasons = tuple(str(r.get("label_zh") or r.get("rule_id")) for r in (stored.reasons or []) if isinstance(r, Mapping))
     label = "达到退出标准" if stored.outcome == EXIT_MET else "未达到退出标准"
-    return Decision(eligible=stored.outcome == EXIT_MET, reasons=reasons, policy_version=stored.policy_version,
+    return Decision(eligible=stored.outcome == EXIT_MET, reasons=decision_reasons(stored),
+                    policy_version=stored.policy_version,
                     outcome_label=label)
 
 
@@ -231,7 +164,7 @@ def decide_exit(household: Household, *, actor: Any, year: int, on: dt.date | No
             village_code=household.village_code, kind=DecisionKind.EXIT, outcome=decision.outcome,
             policy_version=decision.rules_version, policy_record=evaluation.basis.policy_record, reasons=reasons,
             details={**evaluation.details(), "as_of": on.isoformat()}, context=context,
-            made_by=actor if getattr(actor, "pk", None) else None, made_by_name=audit.actor_name(actor))
+            made_by=user_or_none(actor), made_by_name=audit.actor_name(actor))
         audit.record(actor=actor, action=ChangeAction.CREATE, obj=made,
                      changes={"kind": [None, made.kind], "outcome": [None, made.outcome],
                               "policy_version": [None, made.policy_version],
@@ -247,6 +180,18 @@ def _decide(case: ExitCase, *, actor: Any, step_id: str, on: dt.date, source: st
     except RegistryError as err:
         raise ExitError(f"退出判定未能进行: {err.message} / the exit decision could not be made",
                         {"decision": [err.message]}) from err
+
+
+#: The exit's cases for the shared verbs (:mod:`fupin.core.procedure_services`).
+CASES = CaseProcedure(
+    audit_label="退出程序", noun_zh="退出案件", noun_en="exit case", case_model=ExitCase, event_model=ExitEvent,
+    objection_model=ExitObjection, error=ExitError, capability=roles.PERFORM_EXIT,
+    audit_fields=("step", "status", "open_objections", "upheld_objections", "year", "exited_on"),
+    transition=_try_case, decide=_decide, decision_of=_decision_of, registry=_registry, check=_check_household,
+    close=_close, check_batchable=_check_batchable, nothing_to_do_code="nothing_to_do",
+)
+_check_date = CASES.check_date
+_apply = CASES.apply
 
 
 # ------------------------------------------------------------------------------------ proposing
@@ -327,7 +272,7 @@ def propose_village(*, actor: Any, village_code: str, household_ids: Sequence[in
     if not ids:
         raise ExitError.coded("nothing_selected", "请选择拟退出的户 / choose the households to propose",
                               {"households": ["至少选择一户 / choose at least one"]})
-    batch = f"village-{village_code}-{uuid.uuid4().hex[:8]}"
+    batch = village_batch_id(village_code)
     with transaction.atomic():
         found = {h.pk: h for h in Household.objects.select_for_update().filter(pk__in=ids)}
         problems = []
@@ -338,9 +283,9 @@ def propose_village(*, actor: Any, village_code: str, household_ids: Sequence[in
                 continue
             why = _check_proposable(h)
             if why:
-                problems.append(f"{_describe(h)}: {why}")
+                problems.append(f"{describe(h)}: {why}")
         if problems:
-            raise _batch_error("拟退出", len(ids), problems)
+            raise CASES.batch_error("拟退出", len(ids), problems)
         return [_propose(actor, found[pk], day=day, year=exit_year, comment=comment, source=source, batch=batch)
                 for pk in sorted(ids, key=lambda i: found[i].household_number)]
 
@@ -353,42 +298,22 @@ def perform_step(*, actor: Any, case_id: int, step: str, evidence: Mapping[str, 
                  source: str = "web") -> ExitCase:
     """完成环节 — complete the case's current step ``step`` (on ``on``, default today) with its evidence.
     At the verification the exit decision runs (and is stored) once every other check has passed."""
-    day = _check_date(on)
-    case = _read_case(actor, case_id)
-    action = Action(kind=ActionKind.COMPLETE, step_id=step, role=_role(actor), on=day, evidence=dict(evidence or {}),
-                    comment=comment)
-    procedure = case.get_procedure()
-    stored = None
-    if procedure.has_step(step) and procedure.step(step).runs_decision:
-        _try_case(case, replace(action, decision=Decision(eligible=True)))  # every other check first
-        stored = _decide(case, actor=actor, step_id=step, on=day, source=source)
-        action = replace(action, decision=_decision_of(stored))
-    with transaction.atomic():
-        case = _lock_case(actor, case_id)
-        _check_version(case, expected_version)
-        result = _try_case(case, action)
-        _check_household(case, action)
-        _apply(case, result, actor=actor, source=source, decision_id=getattr(stored, "pk", None))
-    return case
+    return CASES.perform_step(actor=actor, case_id=case_id, step=step, evidence=evidence, comment=comment, on=on,
+                              expected_version=expected_version, source=source)
 
 
 def reject(*, actor: Any, case_id: int, reason: str, on: dt.date | None = None,
            expected_version: int | None = None, source: str = "web") -> ExitCase:
     """未通过 — the exit stops at the current step with the reason (at 贫困户认可: the household does not
     agree); the household's 脱贫状态 goes back to what it was."""
-    day = _check_date(on)
-    with transaction.atomic():
-        case = _lock_case(actor, case_id)
-        _check_version(case, expected_version)
-        action = Action(kind=ActionKind.REJECT, step_id=case.step, role=_role(actor), on=day, comment=reason)
-        _apply(case, _try_case(case, action), actor=actor, source=source)
-    return case
+    return CASES.end(ActionKind.REJECT, actor=actor, case_id=case_id, reason=reason, on=on,
+                     expected_version=expected_version, source=source)
 
 
 def refuse_consent(*, actor: Any, case_id: int, reason: str, on: dt.date | None = None,
                    expected_version: int | None = None, source: str = "web") -> ExitCase:
     """贫困户不认可 — the household does not agree to exit: the case ends (a rejection at the consent step)."""
-    case = _read_case(actor, case_id)
+    case = CASES.read_case(actor, case_id)
     if case.step != CONSENT_STEP or not case.is_open:
         raise ExitError.coded("illegal_transition", "当前环节不是「贫困户认可」/ the case is not at the consent step",
                               {"step": [case.step]})
@@ -398,56 +323,14 @@ def refuse_consent(*, actor: Any, case_id: int, reason: str, on: dt.date | None 
 def withdraw(*, actor: Any, case_id: int, reason: str, on: dt.date | None = None,
              expected_version: int | None = None, source: str = "web") -> ExitCase:
     """撤回 — the proposal is withdrawn, with the reason; the 脱贫状态 goes back to what it was."""
-    day = _check_date(on)
-    with transaction.atomic():
-        case = _lock_case(actor, case_id)
-        _check_version(case, expected_version)
-        action = Action(kind=ActionKind.WITHDRAW, step_id=case.step, role=_role(actor), on=day, comment=reason)
-        _apply(case, _try_case(case, action), actor=actor, source=source)
-    return case
+    return CASES.end(ActionKind.WITHDRAW, actor=actor, case_id=case_id, reason=reason, on=on,
+                     expected_version=expected_version, source=source)
 
 
-def record_objection(*, actor: Any, case_id: int, raised_by: str, text: str, on: dt.date | None = None,
-                     source: str = "web") -> ExitObjection:
-    """登记异议 — an objection raised during the village publicity; it blocks the step until resolved."""
-    day = _check_date(on)
-    with transaction.atomic():
-        case = _lock_case(actor, case_id)
-        action = Action(kind=ActionKind.OBJECT, step_id=case.step, role=_role(actor), on=day, comment=text)
-        result = _try_case(case, action)
-        objection = ExitObjection.objects.create(
-            case=case, step=case.step, raised_by=raised_by.strip() or "匿名", text=text.strip(), raised_on=day,
-            recorded_by=actor if getattr(actor, "pk", None) else None, recorded_by_name=audit.actor_name(actor))
-        _apply(case, result, actor=actor, source=source, objection=objection)
-    return objection
-
-
-def resolve_objection(*, actor: Any, objection_id: int, resolution: str, upheld: bool = False,
-                      on: dt.date | None = None, source: str = "web") -> ExitObjection:
-    """处理异议 — the finding; an upheld objection (异议成立) means the case must then be rejected."""
-    day = _check_date(on)
-    case_id = ExitObjection.objects.filter(pk=objection_id).values_list("case_id", flat=True).first()
-    if case_id is None:
-        raise ScopeError(NOT_FOUND)
-    with transaction.atomic():
-        case = _lock_case(actor, case_id)
-        objection = ExitObjection.objects.select_for_update().get(pk=objection_id)
-        if not objection.is_open:
-            raise ExitError("该异议已处理 / the objection is already resolved", {"objection": ["resolved"]})
-        if objection.step != case.step:
-            raise ExitError("该异议不属于当前环节 / the objection belongs to another step", {"objection": [objection.step]})
-        if day < objection.raised_on:
-            raise ExitError(f"处理日期早于异议提出日期{objection.raised_on} / resolved before it was raised",
-                            {"on": [objection.raised_on.isoformat()]})
-        action = Action(kind=ActionKind.RESOLVE, step_id=case.step, role=_role(actor), on=day, comment=resolution,
-                        upheld=upheld)
-        result = _try_case(case, action)
-        objection.resolved_on, objection.resolution, objection.upheld = day, resolution.strip(), upheld
-        objection.resolved_by = actor if getattr(actor, "pk", None) else None
-        objection.resolved_by_name = audit.actor_name(actor)
-        objection.save()
-        _apply(case, result, actor=actor, source=source, objection=objection)
-    return objection
+#: 登记异议 (during the village publicity) and 处理异议
+#: (:meth:`~fupin.core.procedure_services.CaseProcedure.record_objection`, ``resolve_objection``).
+record_objection = CASES.record_objection
+resolve_objection = CASES.resolve_objection
 
 
 # ------------------------------------------------------------------------------------ a village at once
@@ -459,72 +342,9 @@ def advance_village(*, actor: Any, village_code: str, step: str, evidence: Mappi
     """整村办理 — every open exit case of the village at ``step`` (of ``year``, if given) completes it
     together, or none does; the error names each blocking household with its reason. The same evidence
     (one meeting, one verification record …) goes on every case. 贫困户认可 is household by household."""
-    day = _check_date(on)
-    require_in_scope(actor, village_code, roles.PERFORM_EXIT)
-    if step == CONSENT_STEP:
-        raise ExitError.coded("not_batchable", "贫困户认可须逐户签字,不能整村办理 / each household signs its own consent",
-                              {"step": [step]})
-    qs = ExitCase.objects.select_related("household").filter(village_code=village_code, step=step,
-                                                             status=ExitStatus.IN_PROGRESS)
-    if year is not None:
-        qs = qs.filter(year=year)
-    cases = list(qs.order_by("household__household_number"))
-    if not cases:
-        raise ExitError.coded("nothing_to_do", f"该村没有处于「{step}」环节的退出案件 / no exit case of the village is "
-                                               f"at {step}", {"step": [step]})
-    base = Action(kind=ActionKind.COMPLETE, step_id=step, role=_role(actor), on=day, evidence=dict(evidence or {}),
-                  comment=comment)
-
-    def blocked(plans: list[tuple[ExitCase, Action]]) -> list[str]:
-        problems = []
-        for case, action in plans:
-            try:
-                _try_case(case, action)
-                _check_household(case, action)
-            except ExitError as err:
-                problems.append(f"{_describe(case.household)}: {err.message}")
-        return problems
-
-    runs_decision = any(c.get_procedure().has_step(step) and c.get_procedure().step(step).runs_decision for c in cases)
-    provisional = replace(base, decision=Decision(eligible=True))
-    label = cases[0].get_procedure().step(step).label_zh
-    problems = blocked([(c, provisional if runs_decision else base) for c in cases])
-    if problems:
-        raise _batch_error(label, len(cases), problems)
-    stored: dict[int, Any] = {}
-    actions = {c.pk: base for c in cases}
-    if runs_decision:
-        for case in cases:  # one decision per household: a village's list is tens of households
-            stored[case.pk] = _decide(case, actor=actor, step_id=step, on=day, source=source)
-            actions[case.pk] = replace(base, decision=_decision_of(stored[case.pk]))
-        problems = blocked([(c, actions[c.pk]) for c in cases])
-        if problems:
-            raise _batch_error(label, len(cases), problems)
-    batch = f"village-{village_code}-{uuid.uuid4().hex[:8]}"
-    with transaction.atomic():
-        locked = list(ExitCase.objects.select_for_update().select_related("household")
-                      .filter(pk__in=[c.pk for c in cases]).order_by("household__household_number"))
-        results = []
-        problems = []
-        for case in locked:
-            require_in_scope(actor, case.village_code, roles.PERFORM_EXIT)
-            try:
-                results.append((case, _try_case(case, actions[case.pk])))
-                _check_household(case, actions[case.pk])
-            except ExitError as err:
-                problems.append(f"{_describe(case.household)}: {err.message}")
-        if problems:
-            raise _batch_error(label, len(locked), problems)
-        for case, result in results:
-            _apply(case, result, actor=actor, source=source, decision_id=getattr(stored.get(case.pk), "pk", None),
-                   batch=batch)
-    return locked
-
-
-def _batch_error(label: str, total: int, problems: list[str]) -> ExitError:
-    return ExitError.coded(
-        "batch_blocked", f"本村{total}户中有{len(problems)}户不能办理「{label}」,整批未办理 / {len(problems)} of {total} "
-                         f"households cannot complete the step; nothing was done", {"households": problems})
+    return CASES.advance_village(actor=actor, village_code=village_code, step=step, evidence=evidence,
+                                 comment=comment, on=on, source=source,
+                                 filters={"year": year} if year is not None else None)
 
 
 __all__ = [

@@ -23,13 +23,14 @@ from django.views.decorators.http import require_POST
 from fupin.core.scoping import get_visible_or_404, region_in_scope
 from fupin.policy import roles
 from fupin.policy.exit_procedure import CONSENT_STEP, evidence_labels, load_exit_procedure
-from fupin.policy.procedure import ActionKind, earliest_end
+from fupin.policy.procedure import ActionKind
 from fupin.policy.regions import LEVEL_VILLAGE, RegionCodeError, normalize_code
 from fupin.regions.models import Region
 from fupin.registry.services import RegistryError
 from fupin.web import procedure as procedure_views
 from fupin.web.forms.common import INVALID_FORM
 from fupin.web.procedure import ActionForms
+from fupin.web.procedure_pages import CasePages, batch_rows, breadcrumbs, label, village_batches
 
 from . import selectors, services
 from .choices import ExitStatus
@@ -44,17 +45,10 @@ from .forms import (
     YearRegionForm,
 )
 from .models import ExitCase
+from .templatetags.exits_tags import exit_action
 
 PAGE_SIZE = 50
 LIST_ROWS = 500
-
-
-def _label(obj: Any) -> str:
-    return str(getattr(obj, "label_en" if procedure_views.en() else "label_zh", obj))
-
-
-def _breadcrumbs(user: Any, region: Region) -> list[tuple[Region, bool]]:
-    return [(r, region_in_scope(user, r.code, roles.VIEW_REGISTRY)) for r in [*region.ancestors(), region]]
 
 
 def _year(value: Any) -> int:
@@ -81,12 +75,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     qs = selectors.cases(user, filters)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     open_cases = selectors.cases(user, selectors.CaseFilters(region=filters.region, year=filters.year))
-    by_village = list(open_cases.order_by().values("village_code", "step").annotate(n=Count("id"))
-                      .order_by("village_code", "step"))
-    names = dict(Region.objects.filter(code__in={r["village_code"] for r in by_village}).values_list("code", "name"))
-    steps = {s.id: s for s in load_exit_procedure().steps}
-    batches = [{"village_code": r["village_code"], "village_name": names.get(r["village_code"], ""),
-                "step": steps.get(r["step"]), "step_id": r["step"], "count": r["n"]} for r in by_village]
+    batches = village_batches(open_cases, {s.id: s for s in load_exit_procedure().steps})
     return render(request, "exits/list.html", {
         "form": form, "page": page, "batches": batches, "count": qs.count(),
         "can_propose": user.has_capability(roles.PERFORM_EXIT),
@@ -97,14 +86,11 @@ def case_list(request: HttpRequest) -> HttpResponse:
 # ------------------------------------------------------------------------------------------ one case
 
 
-FORMS = ActionForms(reason=ReasonForm, objection=ObjectionForm, resolve=ResolveForm)
-
-
-def _label_evidence(case: ExitCase, events: list[Any]) -> None:
-    """``event.evidence_rows``: the evidence as (label, value) pairs in the active language."""
+def _evidence_labels(case: ExitCase) -> dict[str, str]:
+    """The evidence labels of the case's procedure and criteria in the active language."""
     labels = evidence_labels(case.get_procedure(), case.get_rules().evidence_criteria)
     lang = 1 if procedure_views.en() else 0
-    procedure_views.label_evidence(events, {k: v[lang] for k, v in labels.items()})
+    return {k: v[lang] for k, v in labels.items()}
 
 
 def _step_form(case: ExitCase, data: Any = None) -> StepForm:
@@ -112,34 +98,25 @@ def _step_form(case: ExitCase, data: Any = None) -> StepForm:
                     criteria=case.get_rules().evidence_criteria, initial={"version": case.version})
 
 
-def _case_context(request: HttpRequest, case: ExitCase, *, bound: dict[str, Any] | None = None,
-                  error: str = "") -> dict[str, Any]:
-    user = request.user
-    bound = bound or {}
-    procedure = case.get_procedure()
-    events = selectors.events(case)
-    _label_evidence(case, events)
-    actions = selectors.actions_for(user, case)
-    step = case.current_step
-    initial = {"version": case.version}
-    objections = selectors.objections(case)
-    return {
-        "case": case, "h": case.household, "procedure": procedure, "step": step,
-        "rules": case.get_rules(), "events": events,
-        "timeline": procedure_views.case_timeline(procedure, events, case.step, case.is_open),
-        "objections": objections, "decisions": selectors.decisions(case), "actions": actions,
-        "is_consent": case.step == CONSENT_STEP,
-        "publicity_ends_on": earliest_end(step, case.step_started_on) if case.is_open else None,
-        **FORMS.context(bound, actions, initial=initial, objections=objections, step_form=lambda: _step_form(case)),
-        "error": error, "breadcrumbs": _breadcrumbs(user, case.household.village),
-    }
+def _ended(action: str, case: ExitCase) -> str:
+    if action == ActionKind.WITHDRAW:
+        return _("The exit proposal was withdrawn.")
+    return (_("The household does not agree: the exit stops here.") if case.step == CONSENT_STEP
+            else _("The exit did not pass."))
+
+
+PAGES = CasePages(
+    selectors=selectors, services=services, forms=ActionForms(reason=ReasonForm, objection=ObjectionForm,
+                                                              resolve=ResolveForm),
+    template="exits/case.html", case_url="exits:case", step_form=_step_form, evidence_labels=_evidence_labels,
+    action_label=exit_action, ended=_ended, extra=lambda case: {"rules": case.get_rules(), "is_consent": case.step == CONSENT_STEP},
+)
 
 
 @login_required
 def case_page(request: HttpRequest, pk: int) -> HttpResponse:
     """一户的退出 — timeline, current step and its form, objections, the exit decision, the event log."""
-    case = selectors.case_detail(request.user, pk)
-    return render(request, "exits/case.html", _case_context(request, case))
+    return PAGES.show(request, pk)
 
 
 @login_required
@@ -147,42 +124,7 @@ def case_page(request: HttpRequest, pk: int) -> HttpResponse:
 def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     """办理 — complete the current step, reject (or: the household does not agree), withdraw, record or
     resolve an objection."""
-    user = request.user
-    case = selectors.case_detail(user, pk)
-    if not selectors.may_act(user, case):
-        raise Http404("not found")
-    form, bound = FORMS.bind(request, action, lambda a, data: _step_form(case, data)
-                             if a == ActionKind.COMPLETE else None)
-
-    def perform(d: dict[str, Any]) -> str:
-        if action == ActionKind.COMPLETE:
-            services.perform_step(actor=user, case_id=case.pk, step=case.step, evidence=form.evidence(),
-                                  comment=d["comment"], on=d["on"], expected_version=d.get("version"))
-            return _("Step completed: %(step)s.") % {"step": _label(case.current_step)}
-        if action == ActionKind.REJECT:
-            services.reject(actor=user, case_id=case.pk, reason=d["reason"], on=d["on"],
-                            expected_version=d.get("version"))
-            return (_("The household does not agree: the exit stops here.") if case.step == CONSENT_STEP
-                    else _("The exit did not pass."))
-        if action == ActionKind.WITHDRAW:
-            services.withdraw(actor=user, case_id=case.pk, reason=d["reason"], on=d["on"],
-                              expected_version=d.get("version"))
-            return _("The exit proposal was withdrawn.")
-        if action == ActionKind.OBJECT:
-            services.record_objection(actor=user, case_id=case.pk, raised_by=d["raised_by"], text=d["text"],
-                                      on=d["on"])
-            return _("The objection was recorded.")
-        if not case.objections.filter(pk=d["objection"]).exists():
-            raise Http404("not found")
-        services.resolve_objection(actor=user, objection_id=d["objection"], resolution=d["resolution"],
-                                   upheld=d["upheld"], on=d["on"])
-        return _("The objection was resolved.")
-
-    done, error = procedure_views.submit(request, form, perform)
-    if done:
-        return redirect("exits:case", pk=case.pk)
-    case = selectors.case_detail(user, pk)
-    return render(request, "exits/case.html", _case_context(request, case, bound=bound, error=error), status=422)
+    return PAGES.act(request, pk, action)
 
 
 # ------------------------------------------------------------------------------------------ a village
@@ -213,7 +155,7 @@ def village_page(request: HttpRequest, village_code: str) -> HttpResponse:
         rows = selectors.village_overview(user, village, year=year, on=on)
     except SettingError as err:
         return render(request, "exits/village.html", {"village": village, "year": year, "error": err.message,
-                                                       "breadcrumbs": _breadcrumbs(user, village)}, status=422)
+                                                       "breadcrumbs": breadcrumbs(user, village)}, status=422)
     ids = rows["household_id"].to_list()
     form = None
     if request.method == "POST":
@@ -241,13 +183,13 @@ def village_page(request: HttpRequest, village_code: str) -> HttpResponse:
     open_cases = selectors.cases(user, selectors.CaseFilters(region=village.code))
     by_step = dict(open_cases.order_by().values_list("step").annotate(n=Count("id")).values_list("step", "n"))
     checked = {int(i) for i in (form["households"].value() or [])} if form is not None else set()
-    table = [{**r, "reasons": [_label(rules.reason(x)) for x in r["failed"]], "checked": r["household_id"] in checked}
+    table = [{**r, "reasons": [label(rules.reason(x)) for x in r["failed"]], "checked": r["household_id"] in checked}
              for r in rows.iter_rows(named=True)]
     steps = [{"step": s, "count": by_step.get(s.id, 0)} for s in procedure.steps[1:]]
     return render(request, "exits/village.html", {
         "village": village, "year": year, "rows": table, "form": form, "can_propose": can_propose,
         "steps": steps, "error": error, "blocking": blocking, "rules": rules,
-        "breadcrumbs": _breadcrumbs(user, village),
+        "breadcrumbs": breadcrumbs(user, village),
     }, status=status)
 
 
@@ -284,17 +226,16 @@ def village_batch(request: HttpRequest, village_code: str, step: str) -> HttpRes
                 procedure_views.put_errors(form, err)
             else:
                 messages.success(request, _("%(n)s households completed %(step)s.") % {
-                    "n": len(moved), "step": _label(procedure_step)})
+                    "n": len(moved), "step": label(procedure_step)})
                 return redirect("exits:village", village_code=village.code)
         else:
             error, status = str(INVALID_FORM), 422
     elif can_act:
         form = StepForm(procedure=procedure, step_id=step, criteria=criteria)
-    rows = [{"case": c, "ends_on": earliest_end(c.current_step, c.step_started_on)} for c in cases]
     return render(request, "exits/batch.html", {
-        "village": village, "step_id": step, "step": procedure_step, "rows": rows, "form": form, "error": error,
+        "village": village, "step_id": step, "step": procedure_step, "rows": batch_rows(cases), "form": form, "error": error,
         "can_act": can_act, "batchable": batchable, "blocking": blocking,
-        "breadcrumbs": _breadcrumbs(user, village),
+        "breadcrumbs": breadcrumbs(user, village),
     }, status=status)
 
 
@@ -322,7 +263,7 @@ def lists_page(request: HttpRequest) -> HttpResponse:
         return render(request, "exits/lists.html", {"form": form, "error": err.message, "year": year}, status=422)
     lang = "en" if procedure_views.en() else "zh"
 
-    steps = {s.id: _label(s) for s in load_exit_procedure().steps}
+    steps = {s.id: label(s) for s in load_exit_procedure().steps}
 
     def table(frame: Any) -> list[dict[str, Any]]:
         return [{**r, "reasons": lists.reason_labels(r["failed"], lang=lang),
@@ -334,5 +275,5 @@ def lists_page(request: HttpRequest) -> HttpResponse:
         "candidates": table(lists.candidates), "failing": table(lists.failing),
         "candidate_count": lists.candidates.height, "failing_count": lists.failing.height,
         "proposed_count": lists.proposed.height, "limit": LIST_ROWS,
-        "breadcrumbs": _breadcrumbs(user, lists.region), "rules": lists.rules(),
+        "breadcrumbs": breadcrumbs(user, lists.region), "rules": lists.rules(),
     })

@@ -13,15 +13,12 @@ Writes go through :mod:`fupin.identification.services` only.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.db import models
 from django.db.models import Q
 
 from fupin.core.models import TimeStamped, Versioned
 from fupin.core.procedure_models import AppendOnlyError as AppendOnlyError  # re-exported: the apps' tests use it
-from fupin.core.procedure_models import EventBase, ObjectionBase
-from fupin.policy.procedure import CaseState, Procedure
+from fupin.core.procedure_models import EventBase, ObjectionBase, ProcedureCaseBase
 
 from .choices import EventAction, IdentificationStatus, procedure_choices
 
@@ -49,8 +46,9 @@ class ProcedureSetting(models.Model):
         return f"{self.region_code} {self.version}"
 
 
-class IdentificationCase(TimeStamped, Versioned):
-    """识别案件 — one household's application (农户申请 … 建档)."""
+class IdentificationCase(ProcedureCaseBase, TimeStamped, Versioned):
+    """识别案件 — one household's application (农户申请 … 建档); its state in the procedure:
+    :class:`~fupin.core.procedure_models.ProcedureCaseBase`."""
 
     household = models.ForeignKey("registry.Household", verbose_name="申请户 household", on_delete=models.PROTECT,
                                   related_name="identification_cases")
@@ -84,34 +82,6 @@ class IdentificationCase(TimeStamped, Versioned):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.household_id} {self.procedure_id}:{self.step} ({self.status})"
-
-    def get_procedure(self) -> Procedure:
-        return Procedure.from_dict(self.procedure)
-
-    def state(self) -> CaseState:
-        return CaseState(step_id=self.step, status=self.status, step_started_on=self.step_started_on,
-                         last_action_on=self.last_action_on, open_objections=self.open_objections,
-                         upheld_objections=self.upheld_objections)
-
-    def set_state(self, state: CaseState) -> None:
-        self.step, self.status = state.step_id, state.status
-        self.step_started_on, self.last_action_on = state.step_started_on, state.last_action_on
-        self.open_objections, self.upheld_objections = state.open_objections, state.upheld_objections
-
-    @property
-    def current_step(self):  # -> fupin.policy.procedure.Step
-        return self.get_procedure().step(self.step)
-
-    @property
-    def is_open(self) -> bool:
-        return self.status == IdentificationStatus.IN_PROGRESS
-
-    @property
-    def publicity_ends_on(self) -> dt.date | None:
-        """The earliest day the current publicity step may end (None when it is not one)."""
-        from fupin.policy.procedure import earliest_end
-
-        return earliest_end(self.current_step, self.step_started_on) if self.is_open else None
 
 
 class Objection(ObjectionBase):

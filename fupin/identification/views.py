@@ -13,7 +13,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -21,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from fupin.core.scoping import get_visible_or_404, region_in_scope
 from fupin.policy import roles
-from fupin.policy.procedure import PROCEDURES, ActionKind, earliest_end
+from fupin.policy.procedure import PROCEDURES, ActionKind
 from fupin.regions.models import Region
 from fupin.registry.services import RegistryError
 from fupin.web import procedure as procedure_views
@@ -29,11 +28,13 @@ from fupin.web.forms.common import INVALID_FORM, apply_registry_error
 from fupin.web.forms.households import HouseholdForm
 from fupin.web.forms.members import new_member_formset
 from fupin.web.procedure import ActionForms
+from fupin.web.procedure_pages import CasePages, batch_rows, breadcrumbs, label, village_batches
 
 from . import selectors, services
 from .choices import IdentificationStatus
 from .forms import ApplicationExtraForm, CaseFilterForm, ObjectionForm, ReasonForm, ResolveForm, StepForm
 from .models import IdentificationCase
+from .templatetags.identification_tags import action_label
 
 PAGE_SIZE = 50
 ALIASES = {"category_form_version": "category", "village_code": "village"}
@@ -58,13 +59,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
                                         status=d["status"] or IdentificationStatus.IN_PROGRESS)
     qs = selectors.cases(user, filters)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    open_cases = selectors.cases(user, selectors.CaseFilters(region=filters.region))
-    by_village = list(open_cases.order_by().values("village_code", "step").annotate(n=Count("id"))
-                      .order_by("village_code", "step"))
-    names = dict(Region.objects.filter(code__in={r["village_code"] for r in by_village}).values_list("code", "name"))
     steps = {s.id: s for p in reversed(list(PROCEDURES.values())) for s in p.steps}
-    batches = [{"village_code": r["village_code"], "village_name": names.get(r["village_code"], ""),
-                "step": steps.get(r["step"]), "step_id": r["step"], "count": r["n"]} for r in by_village]
+    batches = village_batches(selectors.cases(user, selectors.CaseFilters(region=filters.region)), steps)
     context = {"form": form, "page": page, "batches": batches, "can_apply": _may_perform(user),
                "count": qs.count()}
     return render(request, "identification/list.html", context)
@@ -73,83 +69,34 @@ def case_list(request: HttpRequest) -> HttpResponse:
 # ------------------------------------------------------------------------------------------ one case
 
 
-FORMS = ActionForms(reason=ReasonForm, objection=ObjectionForm, resolve=ResolveForm)
+def _step_form(case: IdentificationCase, data: Any = None) -> StepForm:
+    return StepForm(data, step=case.current_step, initial={"version": case.version})
 
 
-def _case_context(request: HttpRequest, case: IdentificationCase, *, bound: dict[str, Any] | None = None,
-                  error: str = "") -> dict[str, Any]:
-    user = request.user
-    bound = bound or {}
-    procedure = case.get_procedure()
-    events = selectors.events(case)
-    procedure_views.label_evidence(events, procedure_views.step_evidence_labels(procedure))
-    actions = selectors.actions_for(user, case)
-    step = case.current_step
-    initial = {"version": case.version}
-    objections = selectors.objections(case)
-    return {
-        "case": case, "h": case.household, "procedure": procedure, "step": step,
-        "timeline": procedure_views.case_timeline(procedure, events, case.step, case.is_open), "events": events,
-        "objections": objections, "decisions": selectors.decisions(case), "actions": actions,
-        "publicity_ends_on": earliest_end(step, case.step_started_on) if case.is_open else None,
-        **FORMS.context(bound, actions, initial=initial, objections=objections,
-                        step_form=lambda: StepForm(step=step, initial=initial)),
-        "error": error, "breadcrumbs": [(r, region_in_scope(user, r.code, roles.VIEW_REGISTRY))
-                                        for r in [*case.household.village.ancestors(), case.household.village]],
-    }
+def _ended(action: str, case: IdentificationCase) -> str:
+    return _("The application was rejected.") if action == ActionKind.REJECT else _("The application was withdrawn.")
+
+
+PAGES = CasePages(
+    selectors=selectors, services=services, forms=ActionForms(reason=ReasonForm, objection=ObjectionForm,
+                                                              resolve=ResolveForm),
+    template="identification/case.html", case_url="identification:case", step_form=_step_form,
+    evidence_labels=lambda case: procedure_views.step_evidence_labels(case.get_procedure()),
+    action_label=lambda event: action_label(event.action), ended=_ended,
+)
 
 
 @login_required
 def case_page(request: HttpRequest, pk: int) -> HttpResponse:
     """一户的识别程序 — timeline, current step and its form, objections, the automatic decision."""
-    case = selectors.case_detail(request.user, pk)
-    return render(request, "identification/case.html", _case_context(request, case))
+    return PAGES.show(request, pk)
 
 
 @login_required
 @require_POST
 def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     """办理 — complete the current step, reject, withdraw, record or resolve an objection."""
-    user = request.user
-    case = selectors.case_detail(user, pk)
-    if not selectors.may_act(user, case):
-        raise Http404("not found")
-    form, bound = FORMS.bind(request, action, lambda a, data: StepForm(data, step=case.current_step)
-                             if a == ActionKind.COMPLETE else None)
-
-    def perform(d: dict[str, Any]) -> str:
-        if action == ActionKind.COMPLETE:
-            services.perform_step(actor=user, case_id=case.pk, step=case.step, evidence=form.evidence(),
-                                  comment=d["comment"], on=d["on"], expected_version=d.get("version"))
-            return _("Step completed: %(step)s.") % {"step": _step_label(case.current_step)}
-        if action == ActionKind.REJECT:
-            services.reject(actor=user, case_id=case.pk, reason=d["reason"], on=d["on"],
-                            expected_version=d.get("version"))
-            return _("The application was rejected.")
-        if action == ActionKind.WITHDRAW:
-            services.withdraw(actor=user, case_id=case.pk, reason=d["reason"], on=d["on"],
-                              expected_version=d.get("version"))
-            return _("The application was withdrawn.")
-        if action == ActionKind.OBJECT:
-            services.record_objection(actor=user, case_id=case.pk, raised_by=d["raised_by"], text=d["text"],
-                                      on=d["on"])
-            return _("The objection was recorded.")
-        if not case.objections.filter(pk=d["objection"]).exists():
-            raise Http404("not found")
-        services.resolve_objection(actor=user, objection_id=d["objection"], resolution=d["resolution"],
-                                   upheld=d["upheld"], on=d["on"])
-        return _("The objection was resolved.")
-
-    done, error = procedure_views.submit(request, form, perform)
-    if done:
-        return redirect("identification:case", pk=case.pk)
-    case = selectors.case_detail(user, pk)  # as it is now
-    return render(request, "identification/case.html", _case_context(request, case, bound=bound, error=error),
-                  status=422)
-
-
-def _step_label(step: Any) -> str:
-    return step.label_en if procedure_views.en() else step.label_zh
+    return PAGES.act(request, pk, action)
 
 
 # ------------------------------------------------------------------------------------------ a village's list
@@ -185,7 +132,7 @@ def village_batch(request: HttpRequest, village_code: str, step: str) -> HttpRes
                     context["blocking"] = err.field_errors.get("households", [])
                     return render(request, "identification/village.html", context, status=status)
                 messages.success(request, _("%(n)s households completed %(step)s.") % {
-                    "n": len(moved), "step": _step_label(procedure_step)})
+                    "n": len(moved), "step": label(procedure_step)})
                 return redirect(f"{_list_url()}?region={village.code}")
             error, status = str(INVALID_FORM), 422
     elif procedure_step is not None and can_act:
@@ -202,11 +149,8 @@ def _list_url() -> str:
 
 def _batch_context(request: HttpRequest, village: Region, step: str, cases: list[Any], procedure_step: Any,
                    form: Any, error: str, can_act: bool) -> dict[str, Any]:
-    rows = [{"case": c, "ends_on": earliest_end(c.current_step, c.step_started_on)} for c in cases]
-    return {"village": village, "step_id": step, "step": procedure_step, "rows": rows, "form": form,
-            "error": error, "can_act": can_act, "blocking": [],
-            "breadcrumbs": [(r, region_in_scope(request.user, r.code, roles.VIEW_REGISTRY))
-                            for r in [*village.ancestors(), village]]}
+    return {"village": village, "step_id": step, "step": procedure_step, "rows": batch_rows(cases), "form": form,
+            "error": error, "can_act": can_act, "blocking": [], "breadcrumbs": breadcrumbs(request.user, village)}
 
 
 # ------------------------------------------------------------------------------------------ new application

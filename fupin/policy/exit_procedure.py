@@ -29,12 +29,9 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
-from . import roles as role_policy
 from .data import read_toml
 from .exit_rules import Criterion
 from .procedure import (
-    EVIDENCE_KINDS,
-    LEVEL_LABELS,
     Action,
     ActionKind,
     CaseState,
@@ -45,6 +42,9 @@ from .procedure import (
     ProcedureError,
     Step,
     Transition,
+    clean_fields,
+    missing_evidence,
+    step_problems,
     transition,
 )
 
@@ -130,28 +130,9 @@ class ExitProcedure(Procedure):
 def validate_exit_procedure(procedure: ExitProcedure) -> None:
     """Refuse a procedure the exit cannot run (ProcedureError ``invalid_procedure``): first step
     ``proposal``, last ``deregistration``, a verification step that runs the decision, known roles,
-    levels and evidence kinds, publicity of at least a day."""
-    problems: list[str] = []
+    levels and evidence kinds, publicity of at least a day (:func:`~fupin.policy.procedure.step_problems`)."""
+    problems = step_problems(procedure, first=FIRST_STEP, last=LAST_STEP)
     ids = [s.id for s in procedure.steps]
-    if len(ids) < 2 or ids[0] != FIRST_STEP or ids[-1] != LAST_STEP:
-        problems.append(f"首环节应为 {FIRST_STEP}、末环节应为 {LAST_STEP} / the first step must be {FIRST_STEP} "
-                        f"and the last {LAST_STEP}")
-    if len(set(ids)) != len(ids):
-        problems.append(f"环节重复 / a step appears twice: {ids}")
-    for s in procedure.steps:
-        unknown_roles = s.roles - set(role_policy.ROLES)
-        if unknown_roles or not s.roles:
-            problems.append(f"{s.id}: 角色无效 / invalid roles {sorted(unknown_roles) or '(none)'}")
-        if s.level not in LEVEL_LABELS:
-            problems.append(f"{s.id}: 级别无效 / invalid level {s.level!r}")
-        problems.extend(f"{s.id}: 未知的材料类型 / unknown evidence kind {k!r}" for k in s.evidence
-                        if k not in EVIDENCE_KINDS)
-        if s.publicity_days is not None and s.publicity_days < 1:
-            problems.append(f"{s.id}: 公示天数至少1天 / publicity lasts at least 1 day")
-        if s.quorum is not None and "meeting" not in s.evidence:
-            problems.append(f"{s.id}: 法定人数需要会议记录 / a quorum needs the meeting evidence")
-        if s.is_publicity and s.runs_decision:
-            problems.append(f"{s.id}: 公示环节不做自动判定 / a publicity step does not run the decision")
     for step_id, kinds in procedure.exit_evidence:
         if step_id not in ids:
             problems.append(f"{step_id}: 没有该环节 / exit evidence for a step that is not there")
@@ -173,14 +154,6 @@ def load_exit_procedure() -> ExitProcedure:
 # ---------------------------------------------------------------------------------------- evidence
 
 
-def _date_value(raw: Any) -> dt.date:
-    if isinstance(raw, dt.datetime):
-        return raw.date()
-    if isinstance(raw, dt.date):
-        return raw
-    return dt.date.fromisoformat(str(raw).strip())
-
-
 def clean_exit_evidence(procedure: ExitProcedure, step_id: str, evidence: Mapping[str, Any], *, on: dt.date,
                         criteria: Sequence[Criterion] = ()) -> dict[str, Any]:
     """The exit evidence of ``step_id`` (not the shared kinds: :func:`transition` cleans those), typed,
@@ -189,33 +162,10 @@ def clean_exit_evidence(procedure: ExitProcedure, step_id: str, evidence: Mappin
     fields = [f for kind in procedure.exit_evidence_of(step_id) for f in EXIT_EVIDENCE_KINDS[kind].fields]
     if "verification" in procedure.exit_evidence_of(step_id):
         fields.extend(criterion_field(c) for c in criteria)
-    out: dict[str, Any] = {}
-    errors: dict[str, list[str]] = {}
-    for f in fields:
-        raw = evidence.get(f.name)
-        key = f"evidence.{f.name}"
-        if raw is None or (isinstance(raw, str) and not raw.strip()):
-            errors.setdefault(key, []).append(f"请填写{f.label_zh} / {f.label_en} is required")
-            continue
-        if f.kind == "date":
-            try:
-                day = _date_value(raw)
-            except ValueError:
-                errors.setdefault(key, []).append(f"{f.label_zh}应为日期(YYYY-MM-DD) / {f.label_en} must be a date")
-                continue
-            if day > on:
-                errors.setdefault(key, []).append(f"{f.label_zh} {day} 晚于办理日期 {on} / {f.label_en} {day} is after "
-                                                  f"the date of the action {on}")
-                continue
-            out[f.name] = day.isoformat()
-        else:
-            out[f.name] = str(raw).strip()
+    out, errors = clean_fields(fields, evidence, on=on)
     if errors:
         labels = {f.name: f.label_zh for f in fields}
-        missing = "、".join(labels[k.split(".", 1)[1]] for k in errors)
-        step = procedure.step(step_id)
-        raise ProcedureError("missing_evidence", f"「{step.label_zh}」缺少或填错材料: {missing}",
-                             f"{step.label_en}: evidence missing or invalid", errors=errors)
+        raise missing_evidence(procedure.step(step_id), [labels[k.split(".", 1)[1]] for k in errors], errors)
     return out
 
 

@@ -296,13 +296,14 @@ class Procedure:
                    steps=tuple(Step.from_dict(s) for s in d["steps"]))
 
 
-def validate_procedure(procedure: Procedure) -> None:
-    """Refuse a procedure the transition function cannot run (ProcedureError ``invalid_procedure``)."""
+def step_problems(procedure: Procedure, *, first: str, last: str) -> list[str]:
+    """What makes the steps of a procedure unusable (识别 and 退出 alike): the first and last step ids,
+    a step twice, unknown roles, levels or evidence kinds, a publicity under a day, a quorum without a
+    meeting, a publicity step that runs the decision."""
     problems: list[str] = []
     ids = [s.id for s in procedure.steps]
-    if len(ids) < 2 or ids[0] != FIRST_STEP or ids[-1] != LAST_STEP:
-        problems.append(f"首环节应为 {FIRST_STEP}、末环节应为 {LAST_STEP} / the first step must be {FIRST_STEP} "
-                        f"and the last {LAST_STEP}")
+    if len(ids) < 2 or ids[0] != first or ids[-1] != last:
+        problems.append(f"首环节应为 {first}、末环节应为 {last} / the first step must be {first} and the last {last}")
     if len(set(ids)) != len(ids):
         problems.append(f"环节重复 / a step appears twice: {ids}")
     for s in procedure.steps:
@@ -311,15 +312,20 @@ def validate_procedure(procedure: Procedure) -> None:
             problems.append(f"{s.id}: 角色无效 / invalid roles {sorted(unknown_roles) or '(none)'}")
         if s.level not in LEVEL_LABELS:
             problems.append(f"{s.id}: 级别无效 / invalid level {s.level!r}")
-        for kind in s.evidence:
-            if kind not in EVIDENCE_KINDS:
-                problems.append(f"{s.id}: 未知的材料类型 / unknown evidence kind {kind!r}")
+        problems.extend(f"{s.id}: 未知的材料类型 / unknown evidence kind {k!r}" for k in s.evidence
+                        if k not in EVIDENCE_KINDS)
         if s.publicity_days is not None and s.publicity_days < 1:
             problems.append(f"{s.id}: 公示天数至少1天 / publicity lasts at least 1 day")
         if s.quorum is not None and "meeting" not in s.evidence:
             problems.append(f"{s.id}: 法定人数需要会议记录 / a quorum needs the meeting evidence")
         if s.is_publicity and s.runs_decision:
             problems.append(f"{s.id}: 公示环节不做自动判定 / a publicity step does not run the decision")
+    return problems
+
+
+def validate_procedure(procedure: Procedure) -> None:
+    """Refuse a procedure the transition function cannot run (ProcedureError ``invalid_procedure``)."""
+    problems = step_problems(procedure, first=FIRST_STEP, last=LAST_STEP)
     if problems:
         raise ProcedureError("invalid_procedure", "识别程序定义有误: " + "; ".join(problems),
                              f"invalid procedure {procedure.id} {procedure.version}")
@@ -588,13 +594,13 @@ def _date_value(raw: Any) -> dt.date:
     return dt.date.fromisoformat(str(raw).strip())
 
 
-def clean_evidence(step: Step, evidence: Mapping[str, Any], *, on: dt.date) -> dict[str, Any]:
-    """The evidence ``step`` requires, typed (ints, ISO dates, stripped text), or ProcedureError
-    ``missing_evidence`` naming every missing or malformed field. Fields the step does not ask for are
-    dropped; a date may not lie after the action's date ``on``."""
+def clean_fields(fields: Iterable[EvidenceField], evidence: Mapping[str, Any], *,
+                 on: dt.date) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The values of ``fields`` in ``evidence``, typed (ints, ISO dates, stripped text), and the errors by
+    ``evidence.<name>`` (missing, malformed, a negative number, a date after the action's date ``on``)."""
     out: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
-    for f in step.evidence_fields():
+    for f in fields:
         raw = evidence.get(f.name)
         key = f"evidence.{f.name}"
         if raw is None or (isinstance(raw, str) and not raw.strip()):
@@ -623,10 +629,22 @@ def clean_evidence(step: Step, evidence: Mapping[str, Any], *, on: dt.date) -> d
             out[f.name] = day.isoformat()
         else:
             out[f.name] = str(raw).strip()
+    return out, errors
+
+
+def missing_evidence(step: Step, labels: Iterable[str], errors: dict[str, list[str]]) -> ProcedureError:
+    """缺少或填错材料 — the refusal naming (``labels``, in Chinese) every missing or malformed field of ``step``."""
+    return ProcedureError("missing_evidence", f"「{step.label_zh}」缺少或填错材料: {'、'.join(labels)}",
+                          f"{step.label_en}: evidence missing or invalid", errors=errors)
+
+
+def clean_evidence(step: Step, evidence: Mapping[str, Any], *, on: dt.date) -> dict[str, Any]:
+    """The evidence ``step`` requires, typed (ints, ISO dates, stripped text), or ProcedureError
+    ``missing_evidence`` naming every missing or malformed field. Fields the step does not ask for are
+    dropped; a date may not lie after the action's date ``on``."""
+    out, errors = clean_fields(step.evidence_fields(), evidence, on=on)
     if errors:
-        missing = "、".join(_field_of(k.split(".", 1)[1]).label_zh for k in errors)
-        raise ProcedureError("missing_evidence", f"「{step.label_zh}」缺少或填错材料: {missing}",
-                             f"{step.label_en}: evidence missing or invalid", errors=errors)
+        raise missing_evidence(step, [_field_of(k.split(".", 1)[1]).label_zh for k in errors], errors)
     return out
 
 
@@ -822,5 +840,6 @@ __all__ = [
     "DEFAULT_PROCEDURE", "EVIDENCE_KINDS", "PROCEDURES", "PROCEDURE_DATA", "STEP_LIBRARY", "Action", "ActionKind",
     "CaseState", "CaseStatus", "Decision", "EvidenceField", "EvidenceKind", "Procedure", "ProcedureError", "Share", "Step",
     "Transition", "allowed_actions", "apply_overrides", "build_procedure", "check_meeting", "clean_evidence",
-    "earliest_end", "get_procedure", "initial_state", "transition", "validate_procedure",
+    "clean_fields", "earliest_end", "get_procedure", "initial_state", "missing_evidence", "step_problems", "transition",
+    "validate_procedure",
 ]

@@ -6,14 +6,20 @@ from typing import Any
 
 from django import template
 
-from fupin.policy import codes, roles
+from fupin.policy import codes
 from fupin.policy.exit_procedure import REFUSED_LABEL, status_label
 from fupin.policy.procedure import ActionKind
+from fupin.web.templatetags import procedure_tags
 from fupin.web.templatetags.fupin_tags import current_lang
 
 from ..choices import FROM_PROCEDURE, OUTCOME_LABELS, TO_PROCEDURE
 
 register = template.Library()
+# the labels the identification pages share (fupin.web.templatetags.procedure_tags), under this library's names
+register.filter("exit_label", procedure_tags.step_label)
+register.filter("role_name", procedure_tags.role_name)
+register.filter("role_names", procedure_tags.role_names)
+register.filter("reason_text", procedure_tags.reason_text)
 
 
 def _en() -> bool:
@@ -22,14 +28,6 @@ def _en() -> bool:
 
 def _pick(pair: tuple[str, str]) -> str:
     return pair[1] if _en() else pair[0]
-
-
-@register.filter
-def exit_label(obj: Any) -> str:
-    """``label_zh`` or ``label_en`` of a step, procedure or criterion."""
-    if obj is None:
-        return ""
-    return str(getattr(obj, "label_en" if _en() else "label_zh", obj))
 
 
 @register.filter
@@ -59,29 +57,6 @@ def exit_action(event: Any) -> str:
 @register.filter
 def outcome_label(outcome: str) -> str:
     return _pick(OUTCOME_LABELS.get(str(outcome), (str(outcome), str(outcome))))
-
-
-@register.filter
-def reason_text(reason: Any) -> str:
-    """One reason of a stored decision (``{"rule_id", "label_zh", "label_en"}``)."""
-    if isinstance(reason, dict):
-        return str(reason.get("label_en" if _en() else "label_zh") or reason.get("rule_id") or "")
-    return str(reason)
-
-
-@register.filter
-def role_names(role_ids: Any) -> str:
-    out = []
-    for r in sorted(role_ids or ()):
-        role = roles.ROLES.get(str(r))
-        out.append(str(r) if role is None else (role.en if _en() else role.zh))
-    return "、".join(out)
-
-
-@register.filter
-def role_name(role_id: str) -> str:
-    role = roles.ROLES.get(str(role_id))
-    return str(role_id) if role is None else (role.en if _en() else role.zh)
 
 
 @register.filter

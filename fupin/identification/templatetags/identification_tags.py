@@ -7,23 +7,20 @@ from typing import Any
 from django import template
 from django.utils.translation import pgettext_lazy
 
-from fupin.policy import roles
 from fupin.policy.procedure import ActionKind, CaseStatus
+from fupin.web.templatetags import procedure_tags
 from fupin.web.templatetags.fupin_tags import current_lang
 
 register = template.Library()
+# the labels the exit pages share (fupin.web.templatetags.procedure_tags), under this library's names
+register.filter("label", procedure_tags.step_label)
+register.filter("role_name", procedure_tags.role_name)
+register.filter("role_names", procedure_tags.role_names)
+register.filter("reason_label", procedure_tags.reason_text)
 
 
 def _en() -> bool:
     return current_lang().startswith("en")
-
-
-@register.filter
-def label(obj: Any) -> str:
-    """``label_zh`` or ``label_en`` of a step, evidence kind or procedure."""
-    if obj is None:
-        return ""
-    return str(getattr(obj, "label_en" if _en() else "label_zh", obj))
 
 
 @register.filter
@@ -36,27 +33,6 @@ def action_label(kind: str) -> str:
 def case_status(status: str) -> str:
     zh, en = CaseStatus.LABELS.get(str(status), (str(status), str(status)))
     return en if _en() else zh
-
-
-@register.filter
-def role_name(role_id: str) -> str:
-    role = roles.ROLES.get(str(role_id))
-    if role is None:
-        return str(role_id)
-    return role.en if _en() else role.zh
-
-
-@register.filter
-def role_names(role_ids: Any) -> str:
-    return "、".join(role_name(r) for r in sorted(role_ids or ()))
-
-
-@register.filter
-def reason_label(reason: Any) -> str:
-    """One reason of a stored decision (``{"rule_id", "label_zh", "label_en"}``)."""
-    if isinstance(reason, dict):
-        return str(reason.get("label_en" if _en() else "label_zh") or reason.get("rule_id") or "")
-    return str(reason)
 
 
 HOUSEHOLD_STATUS = {"applicant": pgettext_lazy("household status", "Applicant"),
