@@ -1,5 +1,5 @@
-"""Fast bulk writes (批量写入): ``COPY`` on PostgreSQL; on SQLite multi-row ``INSERT`` or, for
-large frames, a staging file (:mod:`fupin.core.sqlite_stage`).
+"""Fast bulk writes (批量写入): ``COPY`` on PostgreSQL (binary, :mod:`fupin.core.pg_binary`, or CSV);
+on SQLite multi-row ``INSERT`` or, for large frames, a staging file (:mod:`fupin.core.sqlite_stage`).
 
 Used by the demo generator (:func:`insert_rows`, rows as dicts) and the roster import
 (:func:`copy_frame`, :func:`update_frame`, :func:`read_frame`: whole Polars frames, so no Python
@@ -36,7 +36,7 @@ from django.db import connection, models
 from django.db.models import Max
 from django.utils import timezone
 
-from fupin.core import sqlite_stage
+from fupin.core import pg_binary, sqlite_stage
 
 _MISSING = object()
 #: Parameters per statement: below SQLite's default limit (32,766) and PostgreSQL's (65,535).
@@ -239,7 +239,8 @@ def copy_frame(model: type[models.Model], frame: pl.DataFrame, *, constants: Map
     """Insert every row of ``frame`` (columns named by field attname; ``constants``: columns with one
     value for every row, by attname; the rest get their defaults).
 
-    PostgreSQL: Polars writes the frame as CSV and ``COPY … FROM STDIN`` loads it. SQLite: from
+    PostgreSQL: ``COPY … FROM STDIN`` in binary (:mod:`fupin.core.pg_binary`), or as CSV written by
+    Polars when a column or value is not one the binary encoder is sure of. SQLite: from
     :data:`SQLITE_STAGE_ROWS` rows, a staging file and one ``INSERT … SELECT``
     (:mod:`fupin.core.sqlite_stage`); below, ``executemany`` on the driver's cursor. Either way the
     one-value columns are written into the statement, not bound or staged per row. Returns the row
@@ -258,8 +259,15 @@ def run_copy(prepared: PreparedCopy) -> int:
     table = qn(prepared.model._meta.db_table)
     columns = ", ".join(qn(f.column) for f in fields)
     if connection.vendor == "postgresql":
-        out = out.with_columns(pl.lit(v).alias(c) for c, v in fixed.items()).select([f.column for f in fields])
+        encoder = pg_binary.encoder(out, {f.column: f.db_type(connection) for f in fields}, fixed)
         with connection.cursor() as cursor:
+            if encoder is not None:
+                columns = ", ".join(qn(c) for c in encoder.columns)
+                with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT binary)") as copy:
+                    for block in binary_blocks(encoder):
+                        copy.write(block)
+                return out.height
+            out = out.with_columns(pl.lit(v).alias(c) for c, v in fixed.items()).select([f.column for f in fields])
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')") as copy:
                 for block in csv_blocks(out):
                     copy.write(block)
@@ -315,6 +323,15 @@ def csv_blocks(frame: pl.DataFrame, rows: int = COPY_BLOCK_ROWS) -> Iterator[byt
         return buffer.getvalue()
 
     return _ahead(render, frame.height, rows)
+
+
+def binary_blocks(encoder: pg_binary.Encoder, rows: int = COPY_BLOCK_ROWS) -> Iterator[bytes]:
+    """The encoder's frame as binary COPY data in blocks of ``rows`` rows, each made by a helper
+    thread while the caller sends the one before (numpy releases the GIL in its loops)."""
+    height = encoder.frame.height
+    if height == 0:
+        return iter([pg_binary.HEADER + pg_binary.TRAILER])
+    return _ahead(lambda start: encoder.block(start, rows), height, rows)
 
 
 def _sqlite_rows(frame: pl.DataFrame) -> pl.DataFrame:

@@ -1,0 +1,301 @@
+"""PostgreSQL binary ``COPY`` (二进制导入) of a Polars frame, encoded by column in numpy.
+
+Text ``COPY`` makes the server split every line into fields and run each column type's text input
+function; binary ``COPY`` hands it each value in its wire form. Measured on this 2-core machine
+(PostgreSQL 15, no indexes): 961k members 4.2–5.0 s as CSV, 3.0–3.2 s binary; 287k households
+(71 columns, 20 of them ``numeric``) 4.3–4.6 s as CSV, 2.7–3.0 s binary.
+
+Only values whose wire form is certain are encoded: text (``varchar``, ``text``), ``jsonb``,
+``boolean``, ``smallint``/``integer``/``bigint``, ``date``, ``timestamp with time zone`` and
+``numeric(p, s)`` with ``p − s ≤ 12`` and ``s ≤ 4``. Values may come typed or as the canonical text
+the import writes (``"1"``/``"0"``, ``"2014"``, ``"1970-05-08"``, ``"6000.00"``); a value that does
+not read exactly (a text the type's own input would read differently, or not at all) makes
+:func:`encoder` return None, and the caller sends CSV — so the database ends up with the same rows
+either way, and bad values get the database's own error.
+
+Layout (PostgreSQL "COPY … BINARY"): a header, then per row an int16 field count and per field an
+int32 length (−1: NULL) and the bytes, then an int16 −1. Columns are sent in an order of the
+encoder's choosing (:attr:`Encoder.columns`): every column of one width first, as one fixed block
+per row, then the variable ones.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
+TRAILER = b"\xff\xff"
+#: Days and microseconds from 1970-01-01 to PostgreSQL's epoch, 2000-01-01.
+EPOCH_DAYS = 10_957
+EPOCH_MICROS = EPOCH_DAYS * 86_400 * 1_000_000
+_NUMERIC = re.compile(r"numeric\((\d+),\s*(\d+)\)")
+_TEXT_TYPES = re.compile(r"(varchar\(\d+\)|text|character varying(\(\d+\))?)")
+_WIDTH = {"bool": 1, "int2": 2, "int4": 4, "int8": 8, "date": 4, "timestamptz": 8, "numeric": 16}
+
+
+class Unsupported(Exception):
+    """A column or value whose wire form is not certain here: send CSV instead."""
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A column's wire form: ``name`` one of text, jsonb, bool, int2, int4, int8, date,
+    timestamptz, numeric; ``scale`` for numeric."""
+    name: str
+    scale: int = 0
+
+
+def kind_of(db_type: str) -> Kind:
+    """The wire form for a column of this database type (Django's ``field.db_type``)."""
+    t = db_type.strip().lower()
+    if _TEXT_TYPES.fullmatch(t):
+        return Kind("text")
+    simple = {"jsonb": "jsonb", "boolean": "bool", "smallint": "int2", "integer": "int4", "bigint": "int8",
+              "date": "date", "timestamp with time zone": "timestamptz"}
+    if t in simple:
+        return Kind(simple[t])
+    m = _NUMERIC.fullmatch(t)
+    if m and int(m.group(2)) <= 4 and int(m.group(1)) - int(m.group(2)) <= 12:
+        return Kind("numeric", int(m.group(2)))
+    raise Unsupported(db_type)
+
+
+# Typed Polars values -------------------------------------------------------------------------------
+
+_BOOL_TEXT = {"1": True, "0": False, "t": True, "f": False, "true": True, "false": False}
+
+
+def _typed(series: pl.Series, kind: Kind) -> pl.Series:
+    """``series`` as the Polars type this kind is encoded from (text for text/jsonb, Boolean, Int64
+    — microseconds for timestamps, days for dates, the scaled integer for numeric). Raises
+    :class:`Unsupported` when a value does not read exactly."""
+    name, dtype = kind.name, series.dtype
+    if name in ("text", "jsonb"):
+        if dtype != pl.Utf8:
+            raise Unsupported(f"{series.name}: {dtype} for text")
+        return series
+    if name == "bool":
+        if dtype == pl.Boolean:
+            out = series
+        elif dtype == pl.Utf8:
+            out = series.replace_strict(list(_BOOL_TEXT), list(_BOOL_TEXT.values()), default=None, return_dtype=pl.Boolean)
+        elif dtype.is_integer():
+            out = series.replace_strict([0, 1], [False, True], default=None, return_dtype=pl.Boolean)
+        else:
+            raise Unsupported(f"{series.name}: {dtype} for boolean")
+    elif name in ("int2", "int4", "int8"):
+        if dtype.is_integer():
+            out = series.cast(pl.Int64, strict=False)
+        elif dtype == pl.Utf8:
+            if not series.drop_nulls().str.contains(r"^-?[0-9]{1,18}$").all():
+                raise Unsupported(f"{series.name}: not plain integers")
+            out = series.cast(pl.Int64, strict=False)
+        else:
+            raise Unsupported(f"{series.name}: {dtype} for integer")
+        limit = {"int2": 2**15, "int4": 2**31, "int8": 2**63}[name]
+        if name != "int8" and out.drop_nulls().len() and (out.min() < -limit or out.max() >= limit):  # type: ignore[operator]
+            raise Unsupported(f"{series.name}: out of range")
+    elif name == "date":
+        if dtype == pl.Date:
+            out = series
+        elif dtype == pl.Utf8:
+            if not series.drop_nulls().str.contains(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$").all():
+                raise Unsupported(f"{series.name}: not ISO dates")
+            out = series.str.to_date("%Y-%m-%d", strict=False)
+        else:
+            raise Unsupported(f"{series.name}: {dtype} for date")
+        if out.drop_nulls().len() and out.drop_nulls().dt.year().min() < 1:  # type: ignore[operator]
+            raise Unsupported(f"{series.name}: a year before 1")  # PostgreSQL reads no year 0
+        out = out.cast(pl.Int32).cast(pl.Int64) - EPOCH_DAYS
+    elif name == "timestamptz":
+        if not isinstance(dtype, pl.Datetime) or dtype.time_zone is None:
+            raise Unsupported(f"{series.name}: {dtype} for timestamptz")  # text and naive times: CSV
+        out = series.dt.convert_time_zone("UTC").dt.cast_time_unit("us").dt.epoch("us") - EPOCH_MICROS
+    elif name == "numeric":
+        scale = kind.scale
+        if dtype == pl.Utf8:
+            if not series.drop_nulls().str.contains(rf"^-?[0-9]{{1,12}}(\.[0-9]{{0,{scale}}})?$").all():
+                raise Unsupported(f"{series.name}: not plain decimals")
+            text = series
+        elif dtype.is_integer():
+            text = series.cast(pl.Utf8)
+        else:
+            raise Unsupported(f"{series.name}: {dtype} for numeric")
+        whole = text.str.extract(r"^-?([0-9]+)", 1).cast(pl.Int64)
+        frac = text.str.extract(r"\.([0-9]*)$", 1).fill_null("").str.pad_end(scale, "0")
+        frac_n = frac.cast(pl.Int64, strict=False).fill_null(0) if scale else pl.zeros(len(text), pl.Int64, eager=True)
+        magnitude = whole * 10**scale + frac_n
+        out = pl.when(text.str.starts_with("-")).then(-magnitude).otherwise(magnitude)
+        out = pl.select(out.alias(series.name)).to_series()
+    else:  # pragma: no cover
+        raise Unsupported(name)
+    if out.null_count() != series.null_count():
+        raise Unsupported(f"{series.name}: values that do not read as {name}")
+    return out
+
+
+# Wire bytes ----------------------------------------------------------------------------------------
+
+def _fixed_bytes(values: np.ndarray, kind: Kind) -> np.ndarray:
+    """(n, width) uint8: each value's wire bytes (no length word)."""
+    name = kind.name
+    if name == "bool":
+        return values.astype(np.uint8).reshape(-1, 1)
+    if name in ("int2", "int4", "int8", "date", "timestamptz"):
+        width = _WIDTH[name]
+        return values.astype(f">i{width}").view(np.uint8).reshape(-1, width)
+    # numeric: ndigits 4, weight 2, sign, dscale, then four base-10000 digits (the server strips
+    # leading and trailing zero digits and applies the column's typmod, as for text input)
+    scaled = values.astype(np.int64)
+    sign = np.where(scaled < 0, 0x4000, 0).astype(">u2")
+    magnitude = np.abs(scaled)
+    whole, frac = np.divmod(magnitude, 10**kind.scale)
+    digits = np.stack([whole // 10**8, (whole // 10**4) % 10**4, whole % 10**4,
+                       frac * 10 ** (4 - kind.scale)], axis=1).astype(">i2")
+    head = np.empty((len(values), 4), dtype=">i2")
+    head[:, 0], head[:, 1], head[:, 3] = 4, 2, kind.scale
+    head[:, 2] = sign.view(">i2")
+    return np.concatenate([head.view(np.uint8).reshape(-1, 8), digits.view(np.uint8).reshape(-1, 8)], axis=1)
+
+
+def _text_parts(series: pl.Series, kind: Kind) -> tuple[np.ndarray, np.ndarray]:
+    """(byte lengths, −1 for null; the bytes of the non-null values one after another)."""
+    if kind.name == "jsonb":  # version 1, then the JSON text
+        series = pl.select(pl.lit("\x01") + pl.lit(series)).to_series()
+    lengths = series.str.len_bytes().cast(pl.Int64).fill_null(-1).to_numpy()
+    data = series.str.join("").item().encode("utf-8") if series.len() - series.null_count() else b""
+    return lengths, np.frombuffer(data, dtype=np.uint8)
+
+
+def _variable_parts(series: pl.Series, kind: Kind) -> tuple[np.ndarray, np.ndarray]:
+    """(byte lengths, −1 for null; the non-null values' bytes one after another) of a text column or
+    of a typed column with NULLs."""
+    if kind.name in ("text", "jsonb"):
+        return _text_parts(series, kind)
+    present = series.is_not_null().to_numpy()
+    lengths = np.where(present, _WIDTH[kind.name], -1).astype(np.int64)
+    values = series.drop_nulls().to_numpy()
+    return lengths, _fixed_bytes(values, kind).reshape(-1) if values.size else np.empty(0, np.uint8)
+
+
+def _constant_bytes(value: Any, kind: Kind) -> bytes | None:
+    """The wire bytes of one constant value (None: NULL)."""
+    if value is None:
+        return None
+    if kind.name in ("text", "jsonb"):
+        if not isinstance(value, str):
+            raise Unsupported(f"constant {value!r} for text")
+        return (b"\x01" if kind.name == "jsonb" else b"") + value.encode("utf-8")
+    if kind.name == "timestamptz":
+        moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+        if not isinstance(moment, dt.datetime) or moment.tzinfo is None:
+            raise Unsupported(f"constant {value!r} for timestamptz")
+        micros = (moment - dt.datetime(2000, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(microseconds=1)
+        return int(micros).to_bytes(8, "big", signed=True)
+    if isinstance(value, bool) and kind.name != "bool":
+        raise Unsupported(f"constant {value!r} for {kind.name}")
+    typed = _typed(pl.Series("c", [value if kind.name != "numeric" else str(value)]), kind)
+    return _fixed_bytes(typed.to_numpy(), kind).tobytes()
+
+
+# The encoder -----------------------------------------------------------------------------------------
+
+@dataclass
+class _Fixed:
+    column: str
+    kind: Kind
+    constant: bytes | None = None  # a constant column's value (None with ``is_constant``: NULL)
+    is_constant: bool = False
+
+
+@dataclass
+class Encoder:
+    """Encodes blocks of a frame for ``COPY table (columns) FROM STDIN (FORMAT binary)``."""
+    columns: list[str]
+    fixed: list[_Fixed]
+    variable: list[tuple[str, Kind]]
+    frame: pl.DataFrame
+
+    def block(self, start: int, rows: int) -> bytes:
+        """Rows ``start`` … ``start + rows`` as binary COPY data (the header before the first block,
+        the trailer after the last)."""
+        part = self.frame.slice(start, rows)
+        n = part.height
+        pieces = [np.full((n, 2), 0, dtype=np.uint8)]
+        count = len(self.columns)
+        pieces[0][:, 0], pieces[0][:, 1] = count >> 8, count & 0xFF
+        for f in self.fixed:
+            if f.is_constant:
+                word = (-1 if f.constant is None else len(f.constant)).to_bytes(4, "big", signed=True)
+                one = np.frombuffer(word + (f.constant or b""), dtype=np.uint8)
+                pieces.append(np.broadcast_to(one, (n, one.size)))
+                continue
+            values = part.get_column(f.column).to_numpy()
+            width = _WIDTH[f.kind.name]
+            word = np.frombuffer(width.to_bytes(4, "big"), dtype=np.uint8)
+            pieces.append(np.broadcast_to(word, (n, 4)))
+            pieces.append(_fixed_bytes(values, f.kind))
+        head = np.ascontiguousarray(np.concatenate(pieces, axis=1))  # one fixed-width block per row
+        parts = [_variable_parts(part.get_column(c), k) for c, k in self.variable]
+        sizes = np.full(n, head.shape[1], dtype=np.int64)
+        for lengths, _ in parts:
+            sizes += 4 + np.maximum(lengths, 0)
+        starts = np.cumsum(sizes) - sizes
+        out = np.empty(int(sizes.sum()), dtype=np.uint8)
+        out[starts[:, None] + np.arange(head.shape[1])] = head
+        position = starts + head.shape[1]
+        for lengths, data in parts:
+            out[position[:, None] + np.arange(4)] = lengths.astype(">i4").view(np.uint8).reshape(n, 4)
+            position += 4
+            present = lengths > 0
+            if data.size:
+                sizes_ = lengths[present]
+                offsets = np.cumsum(sizes_) - sizes_
+                out[np.repeat(position[present] - offsets, sizes_) + np.arange(data.size)] = data
+            position += np.maximum(lengths, 0)
+        body = out.tobytes()
+        if start == 0:
+            body = HEADER + body
+        if start + rows >= self.frame.height:
+            body += TRAILER
+        return body
+
+    def blocks(self, rows: int) -> Iterator[bytes]:
+        if self.frame.height == 0:
+            yield HEADER + TRAILER
+            return
+        for start in range(0, self.frame.height, rows):
+            yield self.block(start, rows)
+
+
+def encoder(frame: pl.DataFrame, db_types: Mapping[str, str], constants: Mapping[str, Any]) -> Encoder | None:
+    """An :class:`Encoder` for ``frame`` (columns named by database column) and the ``constants``
+    (database column → value), given every column's database type; None when a column's type or a
+    value is not certain to encode exactly (the caller then sends CSV)."""
+    try:
+        fixed: list[_Fixed] = []
+        variable: list[tuple[str, Kind]] = []
+        typed: dict[str, pl.Series] = {}
+        for column, value in constants.items():
+            kind = kind_of(db_types[column])
+            fixed.append(_Fixed(column, kind, _constant_bytes(value, kind), is_constant=True))
+        for column in frame.columns:
+            kind = kind_of(db_types[column])
+            series = _typed(frame.get_column(column), kind)
+            if kind.name in ("text", "jsonb") or series.null_count():
+                variable.append((column, kind))
+            else:
+                fixed.append(_Fixed(column, kind))
+            typed[column] = series
+    except Unsupported:
+        return None
+    columns = [f.column for f in fixed] + [c for c, _ in variable]
+    return Encoder(columns=columns, fixed=fixed, variable=variable,
+                   frame=pl.DataFrame([typed[c] for c in columns if c in typed]))

@@ -1,0 +1,159 @@
+"""Binary COPY for PostgreSQL (fupin.core.pg_binary): the rows that reach the table are those CSV would
+give, for every kind of column; anything not certain is left to CSV."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import polars as pl
+import pytest
+from django.db import connection
+
+from fupin.core import bulk, pg_binary
+
+TYPES = {
+    "t": "varchar(20)", "x": "text", "j": "jsonb", "b": "boolean", "s": "smallint", "i": "integer",
+    "g": "bigint", "d": "date", "ts": "timestamp with time zone", "m": "numeric(12, 2)",
+    "r": "numeric(6, 1)", "q": "numeric(9, 4)",
+}
+
+
+def _frame() -> pl.DataFrame:
+    return pl.DataFrame({
+        "t": ["甲", "", None, "O'Brien, \"x\"\n", "😀" * 5, "N"],
+        "x": ["a" * 300, "b", "c", None, "行\t2", ""],
+        "j": ['{"a": [1, "二"]}', "[]", None, '"s"', "{}", '{"n": null}'],
+        "b": ["1", "0", None, "t", "false", "1"],
+        "s": ["0", "-32768", "32767", None, "12", "1"],
+        "i": pl.Series([1, -2, None, 2**31 - 1, 0, 7], dtype=pl.Int64),
+        "g": pl.Series([2**62, -1, 0, 5, None, 3], dtype=pl.Int64),
+        "d": ["1970-05-08", "2000-01-01", "1899-12-31", None, "2026-12-02", "0001-01-01"],
+        "ts": pl.Series([dt.datetime(2026, 12, 2, 12, 8, 7, 173911), None, dt.datetime(1999, 12, 31, 23, 59),
+                         dt.datetime(2000, 1, 1), dt.datetime(1960, 6, 1, 0, 0, 0, 1), dt.datetime(2038, 1, 19)],
+                        dtype=pl.Datetime("us", "UTC")),
+        "m": ["6000.00", "0.00", "-12.5", None, "9999999999.99", "3"],
+        "r": ["0.0", "12.3", None, "-99999.9", "7", "0"],
+        "q": ["1.2345", "-0.0001", "12345.6", None, "0", "99999.9999"],
+    })
+
+
+CONSTANTS = {"t": "常量 'q'", "j": '{"k": 1}', "b": True, "s": 3, "d": "2014-01-01",
+             "ts": "2026-12-02T12:08:07.177423+00:00", "m": "0", "r": None, "q": "1.5"}
+
+
+def test_each_database_type_has_its_wire_form():
+    assert pg_binary.kind_of("varchar(12)") == pg_binary.Kind("text")
+    assert pg_binary.kind_of("numeric(12, 2)") == pg_binary.Kind("numeric", 2)
+    assert pg_binary.kind_of("timestamp with time zone") == pg_binary.Kind("timestamptz")
+    for unsure in ("numeric(20, 2)", "numeric(12, 6)", "double precision", "uuid", "inet", "timestamp"):
+        with pytest.raises(pg_binary.Unsupported):
+            pg_binary.kind_of(unsure)
+
+
+@pytest.mark.parametrize(("column", "value"), [
+    ("b", "yes"),  # PostgreSQL reads it; the encoder does not guess
+    ("s", " 5"), ("s", "+5"), ("s", "40000"), ("i", "1.0"),
+    ("d", "2020-02-30"), ("d", "20200101"), ("d", "0000-01-01"),
+    ("m", "1e3"), ("m", "1.005"), ("m", "1,000.00"), ("q", "1.23456"),
+])
+def test_a_value_the_encoder_is_not_sure_of_leaves_the_frame_to_csv(column, value):
+    frame = pl.DataFrame({column: [value]})
+    assert pg_binary.encoder(frame, TYPES, {}) is None
+    assert pg_binary.encoder(pl.DataFrame({column: [None]}, schema={column: pl.Utf8}), TYPES, {}) is not None
+
+
+def test_floats_and_naive_times_are_left_to_csv():
+    assert pg_binary.encoder(pl.DataFrame({"m": [1.5]}), TYPES, {}) is None
+    assert pg_binary.encoder(pl.DataFrame({"ts": [dt.datetime(2026, 1, 1)]}), TYPES, {}) is None
+    assert pg_binary.encoder(pl.DataFrame({"ts": ["2026-01-01 08:00:00+08"]}), TYPES, {}) is None
+    assert pg_binary.encoder(pl.DataFrame({"t": ["a"]}), TYPES, {"g": "5.0"}) is None  # not an integer's text
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="binary COPY is PostgreSQL's")
+@pytest.mark.parametrize("rows", [6, 2, 1])
+def test_binary_copy_stores_what_csv_copy_stores(rows):
+    """Every kind, NULLs, limits, Unicode, quotes and constants; blocks of ``rows`` rows (header and
+    trailer placed once)."""
+    frame = _frame()
+    columns = ", ".join(f"{c} {t}" for c, t in TYPES.items())
+    encoder = pg_binary.encoder(frame, TYPES, {})
+    assert encoder is not None
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMP TABLE via_csv ({columns})")
+        cursor.execute(f"CREATE TEMP TABLE via_binary ({columns})")
+        with cursor.cursor.copy(f"COPY via_csv ({', '.join(frame.columns)}) FROM STDIN "
+                                "WITH (FORMAT csv, NULL '\\N')") as copy:
+            for block in bulk.csv_blocks(frame):
+                copy.write(block)
+        with cursor.cursor.copy(f"COPY via_binary ({', '.join(encoder.columns)}) FROM STDIN "
+                                "WITH (FORMAT binary)") as copy:
+            for block in bulk.binary_blocks(encoder, rows=rows):
+                copy.write(block)
+        cursor.execute("SELECT count(*) FROM via_binary")
+        assert cursor.fetchone()[0] == 6
+        cursor.execute("(SELECT * FROM via_csv EXCEPT ALL SELECT * FROM via_binary) UNION ALL "
+                       "(SELECT * FROM via_binary EXCEPT ALL SELECT * FROM via_csv)")
+        assert cursor.fetchall() == []
+        cursor.execute("SELECT m, r, q, d, s FROM via_binary WHERE t = '甲'")
+        assert cursor.fetchone() == (Decimal("6000.00"), Decimal("0.0"), Decimal("1.2345"), dt.date(1970, 5, 8), 0)
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="binary COPY is PostgreSQL's")
+def test_constants_go_into_every_row_as_csv_would_write_them():
+    frame = pl.DataFrame({"i": pl.Series([1, 2, 3], dtype=pl.Int64), "x": ["a", None, "c"]})
+    encoder = pg_binary.encoder(frame, TYPES, CONSTANTS)
+    assert encoder is not None
+    columns = ", ".join(f"{c} {t}" for c, t in TYPES.items())
+    with_constants = frame.with_columns(pl.lit(v).alias(c) for c, v in CONSTANTS.items())
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMP TABLE via_csv ({columns})")
+        cursor.execute(f"CREATE TEMP TABLE via_binary ({columns})")
+        with cursor.cursor.copy(f"COPY via_csv ({', '.join(with_constants.columns)}) FROM STDIN "
+                                "WITH (FORMAT csv, NULL '\\N')") as copy:
+            for block in bulk.csv_blocks(with_constants):
+                copy.write(block)
+        with cursor.cursor.copy(f"COPY via_binary ({', '.join(encoder.columns)}) FROM STDIN "
+                                "WITH (FORMAT binary)") as copy:
+            for block in bulk.binary_blocks(encoder):
+                copy.write(block)
+        cursor.execute("(SELECT * FROM via_csv EXCEPT ALL SELECT * FROM via_binary) UNION ALL "
+                       "(SELECT * FROM via_binary EXCEPT ALL SELECT * FROM via_csv)")
+        assert cursor.fetchall() == []
+        cursor.execute("SELECT DISTINCT t, j, b, s, d, ts, m, r, q FROM via_binary")
+        assert cursor.fetchall() == [("常量 'q'", '{"k": 1}', True, 3, dt.date(2014, 1, 1),
+                                      dt.datetime(2026, 12, 2, 12, 8, 7, 177423, tzinfo=dt.UTC),
+                                      Decimal("0.00"), None, Decimal("1.5000"))]
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="binary COPY is PostgreSQL's")
+def test_an_empty_frame_is_a_valid_copy():
+    frame = _frame().clear()
+    encoder = pg_binary.encoder(frame, TYPES, {})
+    assert encoder is not None
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMP TABLE via_binary ({', '.join(f'{c} {t}' for c, t in TYPES.items())})")
+        with cursor.cursor.copy(f"COPY via_binary ({', '.join(encoder.columns)}) FROM STDIN "
+                                "WITH (FORMAT binary)") as copy:
+            for block in bulk.binary_blocks(encoder):
+                copy.write(block)
+        cursor.execute("SELECT count(*) FROM via_binary")
+        assert cursor.fetchone()[0] == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="binary COPY is PostgreSQL's")
+def test_a_text_that_reads_like_csvs_null_marker_stays_text():
+    """CSV COPY with NULL '\\N' turns an unquoted text \\N into NULL; binary keeps it."""
+    frame = pl.DataFrame({"t": ["\\N", "x"]})
+    encoder = pg_binary.encoder(frame, TYPES, {})
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE via_binary (t varchar(20))")
+        with cursor.cursor.copy("COPY via_binary (t) FROM STDIN WITH (FORMAT binary)") as copy:
+            for block in bulk.binary_blocks(encoder):
+                copy.write(block)
+        cursor.execute("SELECT t FROM via_binary ORDER BY t")
+        assert cursor.fetchall() == [("\\N",), ("x",)]
