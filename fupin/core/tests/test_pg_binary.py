@@ -70,6 +70,25 @@ def test_floats_and_naive_times_are_left_to_csv():
     assert pg_binary.encoder(pl.DataFrame({"t": ["a"]}), TYPES, {"g": "5.0"}) is None  # not an integer's text
 
 
+def _load_both(cursor, csv_frame: pl.DataFrame, encoder: pg_binary.Encoder, rows: int = 50_000) -> None:
+    """``csv_frame`` into temp table via_csv by CSV COPY and the encoder's frame (with its constants) into
+    via_binary by binary COPY in blocks of ``rows``; asserts both tables hold the same rows."""
+    columns = ", ".join(f"{c} {t}" for c, t in TYPES.items())
+    cursor.execute(f"CREATE TEMP TABLE via_csv ({columns})")
+    cursor.execute(f"CREATE TEMP TABLE via_binary ({columns})")
+    with cursor.cursor.copy(f"COPY via_csv ({', '.join(csv_frame.columns)}) FROM STDIN "
+                            "WITH (FORMAT csv, NULL '\\N')") as copy:
+        for block in bulk.csv_blocks(csv_frame):
+            copy.write(block)
+    with cursor.cursor.copy(f"COPY via_binary ({', '.join(encoder.columns)}) FROM STDIN "
+                            "WITH (FORMAT binary)") as copy:
+        for block in bulk.binary_blocks(encoder, rows=rows):
+            copy.write(block)
+    cursor.execute("(SELECT * FROM via_csv EXCEPT ALL SELECT * FROM via_binary) UNION ALL "
+                   "(SELECT * FROM via_binary EXCEPT ALL SELECT * FROM via_csv)")
+    assert cursor.fetchall() == []
+
+
 @pytest.mark.django_db
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="binary COPY is PostgreSQL's")
 @pytest.mark.parametrize("rows", [6, 2, 1])
@@ -77,25 +96,12 @@ def test_binary_copy_stores_what_csv_copy_stores(rows):
     """Every kind, NULLs, limits, Unicode, quotes and constants; blocks of ``rows`` rows (header and
     trailer placed once)."""
     frame = _frame()
-    columns = ", ".join(f"{c} {t}" for c, t in TYPES.items())
     encoder = pg_binary.encoder(frame, TYPES, {})
     assert encoder is not None
     with connection.cursor() as cursor:
-        cursor.execute(f"CREATE TEMP TABLE via_csv ({columns})")
-        cursor.execute(f"CREATE TEMP TABLE via_binary ({columns})")
-        with cursor.cursor.copy(f"COPY via_csv ({', '.join(frame.columns)}) FROM STDIN "
-                                "WITH (FORMAT csv, NULL '\\N')") as copy:
-            for block in bulk.csv_blocks(frame):
-                copy.write(block)
-        with cursor.cursor.copy(f"COPY via_binary ({', '.join(encoder.columns)}) FROM STDIN "
-                                "WITH (FORMAT binary)") as copy:
-            for block in bulk.binary_blocks(encoder, rows=rows):
-                copy.write(block)
+        _load_both(cursor, frame, encoder, rows)
         cursor.execute("SELECT count(*) FROM via_binary")
         assert cursor.fetchone()[0] == 6
-        cursor.execute("(SELECT * FROM via_csv EXCEPT ALL SELECT * FROM via_binary) UNION ALL "
-                       "(SELECT * FROM via_binary EXCEPT ALL SELECT * FROM via_csv)")
-        assert cursor.fetchall() == []
         cursor.execute("SELECT m, r, q, d, s FROM via_binary WHERE t = '甲'")
         assert cursor.fetchone() == (Decimal("6000.00"), Decimal("0.0"), Decimal("1.2345"), dt.date(1970, 5, 8), 0)
 
@@ -106,22 +112,9 @@ def test_constants_go_into_every_row_as_csv_would_write_them():
     frame = pl.DataFrame({"i": pl.Series([1, 2, 3], dtype=pl.Int64), "x": ["a", None, "c"]})
     encoder = pg_binary.encoder(frame, TYPES, CONSTANTS)
     assert encoder is not None
-    columns = ", ".join(f"{c} {t}" for c, t in TYPES.items())
     with_constants = frame.with_columns(pl.lit(v).alias(c) for c, v in CONSTANTS.items())
     with connection.cursor() as cursor:
-        cursor.execute(f"CREATE TEMP TABLE via_csv ({columns})")
-        cursor.execute(f"CREATE TEMP TABLE via_binary ({columns})")
-        with cursor.cursor.copy(f"COPY via_csv ({', '.join(with_constants.columns)}) FROM STDIN "
-                                "WITH (FORMAT csv, NULL '\\N')") as copy:
-            for block in bulk.csv_blocks(with_constants):
-                copy.write(block)
-        with cursor.cursor.copy(f"COPY via_binary ({', '.join(encoder.columns)}) FROM STDIN "
-                                "WITH (FORMAT binary)") as copy:
-            for block in bulk.binary_blocks(encoder):
-                copy.write(block)
-        cursor.execute("(SELECT * FROM via_csv EXCEPT ALL SELECT * FROM via_binary) UNION ALL "
-                       "(SELECT * FROM via_binary EXCEPT ALL SELECT * FROM via_csv)")
-        assert cursor.fetchall() == []
+        _load_both(cursor, with_constants, encoder)
         cursor.execute("SELECT DISTINCT t, j, b, s, d, ts, m, r, q FROM via_binary")
         assert cursor.fetchall() == [("常量 'q'", '{"k": 1}', True, 3, dt.date(2014, 1, 1),
                                       dt.datetime(2026, 12, 2, 12, 8, 7, 177423, tzinfo=dt.UTC),
