@@ -37,6 +37,7 @@ from django.utils import timezone
 
 from fupin.core.audit import actor_name
 from fupin.core.bulk import copy_frame
+from fupin.core.frames import rows_in
 from fupin.core.scoping import ScopeError, require_in_scope
 from fupin.policy import roles
 from fupin.policy.regions import RegionCodeError, normalize_code
@@ -320,8 +321,8 @@ def _depends_on(registry: registry_frames.RegistryRows, checked: CheckedRoster,
         return registry.for_rows(diff.members)
     if checked.rows_rejected == 0:
         return registry
-    ids = diff.members.get_column("id_number").cast(pl.Utf8).unique().implode()
-    return dataclasses.replace(registry, holders=registry.holders.filter(pl.col("id_number").cast(pl.Utf8).is_in(ids)))
+    ids = diff.members.get_column("id_number").cast(pl.Utf8).unique()
+    return dataclasses.replace(registry, holders=rows_in(registry.holders, "id_number", ids))
 
 
 def _lock_registry() -> None:

@@ -30,6 +30,7 @@ from typing import Any
 import polars as pl
 from django.db import models
 
+from fupin.core.frames import matches, rows_in, rows_not_in
 from fupin.imports import roster
 from fupin.policy.codes import HEAD_RELATION
 from fupin.policy.income import DEFAULT_INCOME_SETTINGS, TRANSFER_LINES, IncomeSettings
@@ -256,11 +257,10 @@ def diff_roster(
     for _ in range(10):
         bad_households = pl.concat([mine.select("household_number"), prior.select(
             pl.col("household_number").cast(pl.Utf8))]).drop_nulls().unique()
-        kept = rows.filter(~pl.col("household_number").is_in(bad_households["household_number"].implode()))
+        kept = rows_not_in(rows, "household_number", bad_households["household_number"])
         kept_numbers = kept["household_number"].unique()
-        clash = (kept.join(reg_active, on="id_number", how="inner")
-                 .filter((pl.col("_reg_hn") != pl.col("household_number"))
-                         & ~pl.col("_reg_hn").is_in(kept_numbers.implode())))
+        clash = rows_not_in(kept.join(reg_active, on="id_number", how="inner")
+                            .filter(pl.col("_reg_hn") != pl.col("household_number")), "_reg_hn", kept_numbers)
         r5 = _reject(clash, "证件号码", pl.col("id_number"),
                      _text("证件号码已在户编号 ", pl.col("_reg_hn"), " 登记,一人不能在两户登记 / already a member of household ",
                            pl.col("_reg_hn")))
@@ -274,32 +274,30 @@ def diff_roster(
                           prior.select(pl.col("_row").cast(pl.Int64), pl.col("household_number").cast(pl.Utf8))])
     first_bad = bad_rows.drop_nulls("household_number").group_by("household_number").agg(
         pl.col("_row").min().alias("_bad_row"))
-    cascade = (rows.join(first_bad, on="household_number", how="inner")
-               .filter(~pl.col("_row").is_in(bad_rows["_row"].implode())))
+    cascade = rows_not_in(rows.join(first_bad, on="household_number", how="inner"), "_row", bad_rows["_row"])
     mine = pl.concat([mine, _reject(cascade, "户编号", pl.col("household_number"), _text(
         "同户第", pl.col("_bad_row"), "行有错误,整户未导入 / row ", pl.col("_bad_row"),
         " of the same household was rejected; the household was not imported"))]).sort("_row")
-    dropped = rows.filter(pl.col("household_number").is_in(first_bad["household_number"].implode()))
-    kept_numbers = rows.filter(~pl.col("household_number").is_in(first_bad["household_number"].implode()))[
-        "household_number"].unique()
+    dropped = rows_in(rows, "household_number", first_bad["household_number"])
+    kept_numbers = rows_not_in(rows, "household_number", first_bad["household_number"])["household_number"].unique()
 
     if dropped.height == 0:  # nothing rejected here: no copy of the (wide) accepted rows
         accepted, fm = valid, fm_all
     else:
-        accepted = valid.filter(pl.col("household_number").cast(pl.Utf8).is_in(kept_numbers.implode()))
-        fm = fm_all.filter(pl.col("household_number").is_in(kept_numbers.implode()))
+        accepted = rows_in(valid, "household_number", kept_numbers)
+        fm = rows_in(fm_all, "household_number", kept_numbers)
     fh = file_households(accepted) if accepted.height else file_households(valid.clear())
     hh_cols = [*HOUSEHOLD_COMPARED, *HOUSEHOLD_DERIVED_COMPARED]
 
     # Keys of compared values are built only when the registry has something to compare with (a
     # county's first import has not: measured 0.5 s of the 1M-person diff).
-    old_h = registry_households.filter(pl.col("household_number").is_in(kept_numbers.implode()))
+    old_h = rows_in(registry_households, "household_number", kept_numbers)
     fh = fh.join(old_h.select("household_number", pl.col("id").alias("hh_id"), pl.col("version").alias("hh_version"),
                               _key(hh_cols).alias("_old_key")), on="household_number", how="left")
     fh = fh.with_columns((pl.col("hh_id").is_not_null() & (_key(hh_cols) != pl.col("_old_key"))).alias("own_changed")
                          if old_h.height else pl.lit(False).alias("own_changed"))
 
-    old_m = registry_members.filter(pl.col("household_number").is_in(old_h["household_number"].implode()))
+    old_m = rows_in(registry_members, "household_number", old_h["household_number"])
     fm = fm.join(old_m.select("household_number", "id_number", pl.col("id").alias("m_id"),
                               pl.col("version").alias("m_version"), _key(MEMBER_COMPARED).alias("_old_key")),
                  on=["household_number", "id_number"], how="left")
@@ -315,11 +313,11 @@ def diff_roster(
         fm.filter(pl.col("state") != "unchanged").select("household_number"),
         leaving.select("household_number"),
     ]).unique()
-    fh = fh.with_columns(
+    fh = matches(fh, "household_number", member_touch["household_number"], "_touched").with_columns(
         pl.when(pl.col("hh_id").is_null()).then(pl.lit("new"))
-        .when(pl.col("own_changed") | pl.col("household_number").is_in(member_touch["household_number"].implode()))
+        .when(pl.col("own_changed") | pl.col("_touched"))
         .then(pl.lit("changed")).otherwise(pl.lit("unchanged")).alias("state")
-    ).drop("_old_key")
+    ).drop("_old_key", "_touched")
     fm = fm.join(fh.select("household_number", "hh_id", pl.col("state").alias("hh_state")), on="household_number",
                  how="left")
     fm = fm.with_columns(pl.when(pl.col("hh_state") == "new").then(pl.lit("new")).otherwise(pl.col("state"))
@@ -341,8 +339,8 @@ def diff_roster(
         households=fh, members=fm, leaving=leaving, rejections=mine,
         # Only what the merge's audit rows need: a re-import of an unchanged county then keeps and
         # reads back no copy of its registry (measured at 961k persons: ~1 s at review, ~0.5 s at merge).
-        old_households=old_h.filter(pl.col("id").is_in(fh.filter(pl.col("own_changed"))["hh_id"].implode())),
-        old_members=old_m.filter(pl.col("id").is_in(fm.filter(pl.col("state") == "changed")["m_id"].implode())),
+        old_households=rows_in(old_h, "id", fh.filter(pl.col("own_changed"))["hh_id"]),
+        old_members=rows_in(old_m, "id", fm.filter(pl.col("state") == "changed")["m_id"]),
         counts=counts, by_village=by_village(fh, fm, pl.concat([prior.select(list(REJECTION_SCHEMA)).cast(
             REJECTION_SCHEMA), mine]), village_names or {}),
     )

@@ -25,6 +25,7 @@ import polars as pl
 from django.db import connection
 
 from fupin.core.bulk import read_frame
+from fupin.core.frames import rows_in
 from fupin.core.scoping import visible_to
 from fupin.policy import roles
 from fupin.policy.regions import LEVEL_VILLAGE, prefix_of
@@ -88,7 +89,7 @@ def _read_where(select: str, column: str, values: pl.Series, *, key: str, counte
         return read_frame(f"{select} AND 1 = 0")
     if _at_most(counted, values.len()):
         frame = whole() if whole is not None else read_frame(select)
-        return frame.filter(pl.col(key).is_in(values.implode()))
+        return rows_in(frame, key, values)
     condition, params = in_values(column, values.to_list())
     return read_frame(f"{select} AND {condition}", params)
 
@@ -187,12 +188,12 @@ class RegistryRows:
 
     def for_rows(self, rows: pl.DataFrame) -> RegistryRows:
         """The part of these frames that ``rows`` (a subset of the rows they were read for) depends on."""
-        numbers = rows.get_column("household_number").cast(pl.Utf8).unique().implode()
-        ids = rows.get_column("id_number").cast(pl.Utf8).unique().implode()
+        numbers = rows.get_column("household_number").cast(pl.Utf8).unique()
+        ids = rows.get_column("id_number").cast(pl.Utf8).unique()
         return RegistryRows(
-            households=self.households.filter(pl.col("household_number").is_in(numbers)),
-            members=self.members.filter(pl.col("household_number").is_in(numbers)),
-            holders=self.holders.filter(pl.col("id_number").cast(pl.Utf8).is_in(ids)),
+            households=rows_in(self.households, "household_number", numbers),
+            members=rows_in(self.members, "household_number", numbers),
+            holders=rows_in(self.holders, "id_number", ids),
         )
 
 

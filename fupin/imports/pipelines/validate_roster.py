@@ -36,6 +36,7 @@ from typing import Any
 
 import polars as pl
 
+from fupin.core.frames import rows_in, rows_not_in
 from fupin.imports import roster
 from fupin.policy import codes
 from fupin.policy.idnumber import CHECK_CHARS, KIND_DISABILITY, KIND_LEGACY, KIND_RESIDENT, WEIGHTS
@@ -371,8 +372,8 @@ def _household_rejections(frame: pl.DataFrame, village_column: str) -> list[pl.D
     if split.height:
         needed = {"_row", HH, "village_code", f"raw:{village_column}", "raw:other_causes", *fields,
                   *(f"raw:{f}" for f in fields)}
-        bad = frame.select(c for c in frame.columns if c in needed).filter(  # not every column: a wide copy
-            pl.col(HH).is_in(split.get_column(HH).implode()))
+        bad = rows_in(frame.select(c for c in frame.columns if c in needed),  # not every column: a wide copy
+                      HH, split.get_column(HH))
         # Which fields disagree, for every field in one pass (one window per field and call was 10 ms).
         disagree = bad.select((pl.col(f).n_unique().over(HH) > 1).alias(f) for f in fields)
         for f in (f for f, n in zip(fields, disagree.sum().row(0), strict=True) if n):
@@ -426,5 +427,5 @@ def validate_roster(frame: pl.DataFrame, *, villages: pl.DataFrame,
     rejections = pl.concat([rejected, cascade]).sort("_row", maintain_order=True)
     valid = frame.select(valid_columns())
     if rejections.height:
-        valid = valid.filter(~pl.col("_row").is_in(rejections.get_column("_row").unique().implode()))
+        valid = rows_not_in(valid, "_row", rejections.get_column("_row").unique())
     return valid, rejections
