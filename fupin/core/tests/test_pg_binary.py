@@ -9,6 +9,8 @@ from decimal import Decimal
 import polars as pl
 import pytest
 from django.db import connection
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fupin.core import bulk, pg_binary
 
@@ -61,6 +63,19 @@ def test_a_value_the_encoder_is_not_sure_of_leaves_the_frame_to_csv(column, valu
     frame = pl.DataFrame({column: [value]})
     assert pg_binary.encoder(frame, TYPES, {}) is None
     assert pg_binary.encoder(pl.DataFrame({column: [None]}, schema={column: pl.Utf8}), TYPES, {}) is not None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 4).flatmap(lambda scale: st.tuples(st.just(scale), st.lists(st.one_of(
+    st.none(), st.tuples(st.booleans(), st.integers(0, 10**12 - 1), st.integers(0, scale), st.integers(0, 10**4 - 1),
+                         st.integers(0, 3))), min_size=1, max_size=20))))
+def test_decimal_text_becomes_the_exact_scaled_integer(case):
+    """Canonical and merely plain decimal texts (sign, leading zeros, fewer places, ``1.``)."""
+    scale, parts = case
+    texts = [None if p is None else "-" * p[0] + str(p[1]).zfill(min(12, len(str(p[1])) + p[4]))  # leading zeros
+             + "." * (p[2] > 0 or p[4] == 3) + str(p[3]).zfill(4)[: p[2]] for p in parts]
+    typed = pg_binary._typed(pl.Series("m", texts, dtype=pl.Utf8), pg_binary.Kind("numeric", scale))
+    assert typed.to_list() == [None if t is None else int(Decimal(t) * 10**scale) for t in texts]
 
 
 def test_floats_and_naive_times_are_left_to_csv():
