@@ -10,7 +10,9 @@ and the audit trail (:class:`~fupin.core.models.ChangeRecord`, source ``import``
   ``members`` (the persons registered with it, ``name(证件号码)``) — one row per household, as the
   demo writer does; every other value is the household's version 1, and the batch keeps the file
   it came from (values in these rows are text);
-- a changed household: one ``update`` row with ``{field: [old, new]}`` of what differs;
+- a changed household: one ``update`` row with ``{field: [old, new]}`` of what differs, the values
+  typed as the services write them (booleans, integers, null); these rows, and a changed member's,
+  are built as Polars expressions over the joined old and new rows (:func:`_update_audit`);
 - a member added to, changed in, or leaving an existing household: one row each (``create``,
   ``update``, ``status``); a leaving member gets status ``left``, reason ``other`` and a comment
   naming the batch.
@@ -67,25 +69,45 @@ def _db_text(cols: tuple[str, ...] | list[str]) -> list[pl.Expr]:
             else pl.col(c) for c in cols]
 
 
-def _json_value(model: type[models.Model], name: str, value: str | None) -> Any:
-    """A canonical text value as the services write it in audit rows (bools, ints, decimals as text)."""
-    if value is None or value == "":
-        return None if name in _NULLABLE_NON_TEXT else value
-    try:
-        f = model._meta.get_field(name)
-    except Exception:
-        return value
+def _value_json(model: type[models.Model], name: str, text: pl.Expr) -> pl.Expr:
+    """JSON text of canonical text values as the services write them in audit rows: booleans
+    ``true``/``false``, integers as numbers, "" as ``null`` for nullable numbers, other text (decimals
+    too) as a JSON string, escaped by Polars' JSON encoder."""
+    f = model._meta.get_field(name)
     if isinstance(f, models.BooleanField):
-        return value == "1"
-    if isinstance(f, models.IntegerField):
-        return int(value)
-    return value
+        typed = pl.when(text == "1").then(pl.lit("true")).otherwise(pl.lit("false"))
+    elif isinstance(f, models.IntegerField):
+        typed = pl.when(text != "").then(text).cast(pl.Int64).cast(pl.Utf8)
+    else:
+        typed = pl.struct(text.alias("v")).struct.json_encode().str.strip_prefix('{"v":').str.strip_suffix("}")
+    empty = "null" if name in _NULLABLE_NON_TEXT else '""'
+    return (pl.when(text.is_null()).then(pl.lit("null")).when(text == "").then(pl.lit(empty))
+            .otherwise(typed))
 
 
-def _changes(model: type[models.Model], old: dict[str, Any], new: dict[str, Any], cols: tuple[str, ...]) -> str:
-    out = {c: [_json_value(model, c, old.get(c)), _json_value(model, c, new.get(c))]
-           for c in cols if (old.get(c) or "") != (new.get(c) or "")}
-    return json.dumps(out, ensure_ascii=False)
+def _update_audit(changed: pl.DataFrame, old: pl.DataFrame, *, key: str, model: type[models.Model],
+                  cols: tuple[str, ...]) -> pl.DataFrame:
+    """One ``update`` audit row per row of ``changed`` (its id in ``key``, its household in ``hh_id``):
+    ``changes`` is ``{field: [old, new]}`` of the ``cols`` that differ from ``old`` (registry rows by
+    ``id``; null and "" are equal), keys in ``cols`` order — column work, no loop over rows."""
+    rows = changed.select(pl.col(key).alias("_id"), pl.col("hh_id").alias("household_id"),
+                          *[pl.col(c).cast(pl.Utf8) for c in cols]).join(
+        old.select(pl.col("id").alias("_id"), pl.lit(True).alias("_found"),
+                   *[pl.col(c).cast(pl.Utf8).alias(f"_old_{c}") for c in cols]),
+        on="_id", how="left", maintain_order="left")
+    if rows.get_column("_found").null_count():  # the diff keeps the old row of every changed one
+        raise ValueError(f"{model._meta.label_lower}: a changed row without its registry row")
+    fragments = [
+        pl.when(pl.col(f"_old_{c}").fill_null("") != pl.col(c).fill_null("")).then(pl.concat_str([
+            pl.lit(json.dumps(c) + ":["), _value_json(model, c, pl.col(f"_old_{c}")), pl.lit(","),
+            _value_json(model, c, pl.col(c)), pl.lit("]")]))
+        for c in cols]
+    return rows.select(
+        pl.lit(ChangeAction.UPDATE.value).alias("action"), pl.lit(model._meta.label_lower).alias("model"),
+        pl.col("_id").cast(pl.Utf8).alias("object_id"), pl.col("household_id").cast(pl.Int64),
+        pl.concat_str([pl.lit("{"), pl.concat_str(fragments, separator=",", ignore_nulls=True), pl.lit("}")])
+        .alias("changes"),
+    )
 
 
 def merge_roster(diff: RosterDiff, *, batch_id: int, actor: Any,
@@ -166,14 +188,7 @@ def _merge_with(pool: ThreadPoolExecutor, diff: RosterDiff, *, batch_id: int, ac
             pl.col("m_id").alias("id"), *_db_text(MEMBER_COMPARED), *extra,
             (pl.col("m_version") + 1).alias("version"), pl.lit(now).alias("updated_at"),
         ))
-        old = {r["id"]: r for r in diff.old_members.filter(pl.col("id").is_in(changed_m["m_id"].implode()))
-               .iter_rows(named=True)}
-        audits.append(pl.DataFrame({
-            "action": [ChangeAction.UPDATE.value] * changed_m.height, "model": [m_label] * changed_m.height,
-            "object_id": [str(i) for i in changed_m["m_id"]], "household_id": changed_m["hh_id"].to_list(),
-            "changes": [_changes(Member, old[r["m_id"]], r, MEMBER_COMPARED)
-                        for r in changed_m.iter_rows(named=True)],
-        }, schema_overrides={"household_id": pl.Int64}))
+        audits.append(_update_audit(changed_m, diff.old_members, key="m_id", model=Member, cols=MEMBER_COMPARED))
 
     # 3. New households (ids reserved so members and audit rows can point at them).
     step("households")
@@ -232,13 +247,7 @@ def _merge_with(pool: ThreadPoolExecutor, diff: RosterDiff, *, batch_id: int, ac
             *_db_text(_HH_COLS), (pl.col("hh_version") + 1).alias("version"),
             pl.lit(now).alias("updated_at"),
         ))
-        old = {r["id"]: r for r in diff.old_households.filter(pl.col("id").is_in(changed_h["hh_id"].implode()))
-               .iter_rows(named=True)}
-        audits.append(pl.DataFrame({
-            "action": [ChangeAction.UPDATE.value] * changed_h.height, "model": [h_label] * changed_h.height,
-            "object_id": [str(i) for i in changed_h["hh_id"]], "household_id": changed_h["hh_id"].to_list(),
-            "changes": [_changes(Household, old[r["hh_id"]], r, _HH_COLS) for r in changed_h.iter_rows(named=True)],
-        }, schema_overrides={"household_id": pl.Int64}))
+        audits.append(_update_audit(changed_h, diff.old_households, key="hh_id", model=Household, cols=_HH_COLS))
 
     # 6. Audit rows.
     step("audit")
