@@ -2,11 +2,15 @@
 
     .venv/bin/python bench/import.py [--persons 1000000] [--xlsx-persons 100000] [--skip-orm]
                                      [--pg-url postgres://postgres@127.0.0.1:5432/postgres] [--sqlite/--no-sqlite]
+                                     [--reimport/--no-reimport] [--reimport-changed/--no-reimport-changed]
 
 Steps (each timed stage runs in a subprocess with ``django.setup()`` pointed at a scratch database):
 
 1. generate (in a process of its own) a roster of N persons with Polars (vectorised; real Sanming villages; ~1 % bad rows:
    wrong ID check characters, unknown codes, bad years) as CSV, and one of ``--xlsx-persons`` as xlsx;
+   with ``--reimport-changed`` also a changed copy of the CSV (:func:`change_roster`: a new 联系电话 for ~10 %
+   of households, another 文化程度 for ~10 % of persons, incomes untouched) and the list of the households it
+   changed;
 2. create the scratch database ``fupin_bench_import_<pid>``, ``fupin migrate``, ``fupin load_regions
    --prefix 3504``;
 3. **raw**: Polars ``read_csv`` + ``COPY`` of the same rows into a plain text table — the floor;
@@ -20,13 +24,20 @@ Steps (each timed stage runs in a subprocess with ``django.setup()`` pointed at 
 7. **reimport** (``--no-reimport`` skips it): the same CSV again into the registry step 6 loaded — every
    household unchanged, nothing written but the batch (the county's next import of its roster reads
    and compares the registry side; the benchmark stops if anything changed);
-8. **sqlite**: the same CSV end to end on a fresh SQLite file.
+8. **reimport-changed** (``--no-reimport-changed`` skips it): the changed copy into the same registry, split
+   as step 6 — the county's monthly re-import that changes part of its roster (update of changed members and
+   households, their audit rows). The benchmark stops if a household is new, if none changed, or if the
+   households and persons changed differ from those the generator changed among the households the
+   registry holds (the accepted ones: a change never makes a row invalid, so both files reject the same
+   households), or if the registry does not show the writes (the households with the new phone, one
+   ``update`` audit row per household whose own values changed and per changed person);
+9. **sqlite**: the same CSV end to end on a fresh SQLite file.
 
 Before each timed PostgreSQL run the scratch database is checkpointed (:func:`settle`), so that no
 run pays for writing out what the one before left behind.
 
 Peak memory (``peak_mb``) is the largest resident set of the import's own processes (the validate
-and merge workers on both databases and the xlsx run), read from ``VmHWM`` in ``/proc/self/status``.
+and merge workers of every split run on both databases and the xlsx run), read from ``VmHWM`` in ``/proc/self/status``.
 Not ``ru_maxrss``: on Linux a child started by ``fork`` + ``exec`` keeps the parent's high-water
 mark, so every worker reported this generator's ~4.4 GB. The last line holds every figure as
 key=value pairs.
@@ -43,6 +54,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import polars as pl
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -188,6 +203,34 @@ def generate(persons: int, *, seed: int = 1, household_offset: int = 0):
     return out
 
 
+PHONE_CHANGED = "13800000000"
+
+
+def change_roster(roster: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A changed copy of ``roster`` (Polars, vectorised) and the households it changed.
+
+    ~10 % of households (by a hash of 户编号) get 联系电话 ``PHONE_CHANGED``; ~10 % of persons (by a hash
+    of 证件号码) another 文化程度 (高中, or 初中 for who has 高中). Income columns are untouched
+    (年人均纯收入 is checked against the lines ÷ size). The second frame has one row per household with
+    a real difference (``phone_changed``, ``persons_changed``)."""
+    import polars as pl
+
+    new_phone = (pl.when(pl.col("户编号").hash(11) % 10 == 0).then(pl.lit(PHONE_CHANGED))
+                 .otherwise(pl.col("联系电话")))
+    new_education = (pl.when(pl.col("证件号码").hash(13) % 10 == 0)
+                     .then(pl.when(pl.col("文化程度") == "高中").then(pl.lit("初中")).otherwise(pl.lit("高中")))
+                     .otherwise(pl.col("文化程度")))
+    changed = roster.with_columns(new_phone.alias("联系电话"), new_education.alias("文化程度"))
+    households = (
+        pl.DataFrame({"户编号": roster["户编号"], "_phone": roster["联系电话"] != changed["联系电话"],
+                      "_education": roster["文化程度"] != changed["文化程度"]})
+        .group_by("户编号", maintain_order=True)
+        .agg(pl.col("_phone").any().alias("phone_changed"), pl.col("_education").sum().alias("persons_changed"))
+        .filter(pl.col("phone_changed") | (pl.col("persons_changed") > 0))
+    )
+    return changed, households
+
+
 # --- timed stages (run in subprocesses) --------------------------------------------------------------
 
 def _hwm_mb() -> int:
@@ -285,7 +328,30 @@ def worker_merge(batch_id: str) -> dict:
     return {"merge_s": time.perf_counter() - start, "read": batch.rows_read, "imported": batch.rows_imported,
             "rejected": batch.rows_rejected, "households_new": batch.households_new,
             "households_changed": batch.households_changed, "households_unchanged": batch.households_unchanged,
-            "merge_peak_mb": _hwm_mb()}
+            "persons_new": batch.persons_new, "persons_changed": batch.persons_changed, "merge_peak_mb": _hwm_mb()}
+
+
+def worker_expect(file: str) -> dict[str, int]:
+    """What the changed re-import must report: the households of ``file`` (the generator's list of the
+    households it changed) that the registry holds — the accepted ones — and their changed persons;
+    and what the registry shows of the writes (households with the new phone, ``update`` audit rows),
+    read before and after the timed run."""
+    _setup(False)
+    import polars as pl
+
+    from fupin.core.models import ChangeAction, ChangeRecord
+    from fupin.registry.models import Household, Member
+
+    changed = pl.read_csv(file, schema_overrides={"户编号": pl.Utf8, "persons_changed": pl.Int64})
+    registered = pl.DataFrame({"户编号": list(Household.objects.values_list("household_number", flat=True))},
+                              schema={"户编号": pl.Utf8})
+    kept = changed.join(registered, on="户编号", how="semi")
+    updates = ChangeRecord.objects.filter(action=ChangeAction.UPDATE)
+    return {"households": kept.height, "persons": int(kept["persons_changed"].sum()),
+            "phone_households": kept.filter(pl.col("phone_changed")).height, "registered": registered.height,
+            "registry_phone": Household.objects.filter(phone=PHONE_CHANGED).count(),
+            "household_updates": updates.filter(model=Household._meta.label_lower).count(),
+            "member_updates": updates.filter(model=Member._meta.label_lower).count()}
 
 
 def run_split(file: Path, env: dict[str, str]) -> dict:
@@ -388,7 +454,7 @@ def worker_orm(file: str) -> dict:
 
 
 WORKERS = {"e2e": worker_e2e, "raw": worker_raw, "orm": worker_orm, "validate": worker_validate,
-           "merge": worker_merge}
+           "merge": worker_merge, "expect": worker_expect}
 
 
 def run_worker(name: str, file: Path, env: dict[str, str], *, rollback: bool = False) -> dict:
@@ -429,6 +495,8 @@ def main() -> None:
     parser.add_argument("--sqlite", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--reimport", action=argparse.BooleanOptionalAction, default=True,
                         help="also time the same file imported again into the loaded registry (0 changed)")
+    parser.add_argument("--reimport-changed", action=argparse.BooleanOptionalAction, default=True,
+                        help="also time a changed copy (~10 %% households, ~10 %% persons) imported into it")
     parser.add_argument("--worker", choices=sorted([*WORKERS, "generate"]), help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
     parser.add_argument("--rollback", action="store_true", help=argparse.SUPPRESS)
@@ -438,6 +506,11 @@ def main() -> None:
         roster = generate(args.persons)
         roster.write_csv(folder / "roster.csv")
         roster.head(args.orm_persons).write_csv(folder / "roster-orm.csv")
+        if args.reimport_changed:
+            changed_roster, changed_households = change_roster(roster)
+            changed_roster.write_csv(folder / "roster-changed.csv")
+            changed_households.write_csv(folder / "roster-changed-households.csv")
+            del changed_roster, changed_households
         del roster
         generate(args.xlsx_persons, seed=7, household_offset=50_000).write_excel(
             folder / "roster.xlsx", worksheet="花名册", autofit=False)
@@ -456,13 +529,15 @@ def main() -> None:
         tmpdir = Path(tmp)
         t0 = time.perf_counter()
         csv_path, xlsx_path, orm_path = tmpdir / "roster.csv", tmpdir / "roster.xlsx", tmpdir / "roster-orm.csv"
+        changed_path, changed_households_path = tmpdir / "roster-changed.csv", tmpdir / "roster-changed-households.csv"
         orm_persons = min(args.persons, args.orm_persons)
         # In a process of its own: the generator's frames (~4 GB at 1M persons, which Polars' allocator
         # keeps) must not stay resident beside the timed runs — measured: the check stage of 1M persons
         # took 9.3 s instead of 6.0 s while another process held 4.5 GB on this machine.
         subprocess.run([PYTHON, __file__, "--worker", "generate", "--file", str(tmpdir),
                         "--persons", str(args.persons), "--xlsx-persons", str(args.xlsx_persons),
-                        "--orm-persons", str(orm_persons)], check=True)
+                        "--orm-persons", str(orm_persons),
+                        "--reimport-changed" if args.reimport_changed else "--no-reimport-changed"], check=True)
         print(f"generated {args.persons} persons CSV ({csv_path.stat().st_size / 1e6:.0f} MB) and "
               f"{args.xlsx_persons} persons xlsx in {time.perf_counter() - t0:.1f} s", flush=True)
 
@@ -506,6 +581,37 @@ def main() -> None:
                 if again["households_new"] or again["households_changed"]:
                     raise SystemExit("the re-import of the same file changed the registry")
                 figures["reimport_s"] = round(again["total_s"], 2)
+            if args.reimport_changed:
+                expect = run_worker("expect", changed_households_path, env)
+                settle(target)
+                changed = run_split(changed_path, env)
+                print(f"PostgreSQL re-import with changes: {changed['total_s']:.2f} s {_stages(changed)}", flush=True)
+                print(f"  households new={changed['households_new']} changed={changed['households_changed']} "
+                      f"unchanged={changed['households_unchanged']} persons changed={changed['persons_changed']} "
+                      f"(expected households {expect['households']} persons {expect['persons']}: changed by the "
+                      f"generator among the {expect['registered']} registered households)", flush=True)
+                if changed["households_new"] or changed["persons_new"]:
+                    raise SystemExit("the re-import with changes added households or persons")
+                if not changed["households_changed"]:
+                    raise SystemExit("the re-import with changes changed no household")
+                if changed["households_changed"] + changed["households_unchanged"] != expect["registered"]:
+                    raise SystemExit("the re-import with changes accepted other households than the first import")
+                if (changed["households_changed"], changed["persons_changed"]) != (expect["households"],
+                                                                                   expect["persons"]):
+                    raise SystemExit("the re-import with changes changed other households or persons than the "
+                                     "generator did")
+                # What was written: the new phones and one update audit row per changed household
+                # (its own values) and per changed person.
+                written = run_worker("expect", changed_households_path, env)
+                wrote = {k: written[k] - expect[k] for k in ("registry_phone", "household_updates", "member_updates")}
+                print(f"  written: phone {wrote['registry_phone']} households, update audit rows "
+                      f"{wrote['household_updates']} households {wrote['member_updates']} persons", flush=True)
+                if wrote != {"registry_phone": expect["phone_households"],
+                             "household_updates": expect["phone_households"], "member_updates": expect["persons"]}:
+                    raise SystemExit("the re-import with changes did not write what its batch counted")
+                figures["reimport_changed_s"] = round(changed["total_s"], 2)
+                figures["reimport_changed_merge_s"] = round(changed["merge_s"], 2)
+                figures["reimport_changed_households"] = changed["households_changed"]
             if "orm_s" in figures:
                 figures["orm_vs_pg"] = round(float(figures["orm_s"]) / pg["total_s"], 1)
         finally:
@@ -524,6 +630,8 @@ def main() -> None:
     peaks = [pg["validate_peak_mb"], pg["merge_peak_mb"], xlsx.get("peak_mb", 0)]
     if args.reimport:
         peaks += [again["validate_peak_mb"], again["merge_peak_mb"]]
+    if args.reimport_changed:
+        peaks += [changed["validate_peak_mb"], changed["merge_peak_mb"]]
     if args.sqlite:
         peaks += [lite["validate_peak_mb"], lite["merge_peak_mb"]]
     figures["peak_mb"] = max(peaks)
