@@ -268,7 +268,7 @@ def run_copy(prepared: PreparedCopy) -> int:
                         copy.write(block)
                 return out.height
             out = out.with_columns(pl.lit(v).alias(c) for c, v in fixed.items()).select([f.column for f in fields])
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')") as copy:
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)") as copy:
                 for block in csv_blocks(out):
                     copy.write(block)
         return out.height
@@ -314,12 +314,13 @@ def _ahead(render: Callable[[int], Any], height: int, rows: int) -> Iterator[Any
 
 
 def csv_blocks(frame: pl.DataFrame, rows: int = COPY_BLOCK_ROWS) -> Iterator[bytes]:
-    """``frame`` as CSV (no header, NULL as ``\\N``) in blocks of ``rows`` rows, each block written
-    by a helper thread while the caller sends the one before, so the database parses one block
-    while Polars writes the next."""
+    """``frame`` as CSV (no header) in blocks of ``rows`` rows, each block written by a helper thread
+    while the caller sends the one before, so the database parses one block while Polars writes the
+    next. NULL is an unquoted empty field and an empty text the quoted ``""``, as PostgreSQL's CSV
+    COPY reads them; every text is kept as it is (with ``NULL '\\N'`` a text ``\\N`` became NULL)."""
     def render(start: int) -> bytes:
         buffer = io.BytesIO()
-        frame.slice(start, rows).write_csv(buffer, include_header=False, null_value="\\N")
+        frame.slice(start, rows).write_csv(buffer, include_header=False)
         return buffer.getvalue()
 
     return _ahead(render, frame.height, rows)
@@ -374,7 +375,7 @@ def update_frame(model: type[models.Model], frame: pl.DataFrame, *, key: str = "
             cursor.execute(f"DROP TABLE IF EXISTS {tmp}")
             select = ", ".join(qn(by_attname[c].column) for c in [key, *names])
             cursor.execute(f"CREATE TEMP TABLE {tmp} ON COMMIT DROP AS SELECT {select} FROM {table} WITH NO DATA")
-            with cursor.cursor.copy(f"COPY {tmp} FROM STDIN WITH (FORMAT csv, NULL '\\N')") as copy:
+            with cursor.cursor.copy(f"COPY {tmp} FROM STDIN WITH (FORMAT csv)") as copy:
                 for block in csv_blocks(frame.select([key, *names])):
                     copy.write(block)
             sets = ", ".join(f"{qn(c)} = t.{qn(c)}" for c in cols)
@@ -410,14 +411,15 @@ def read_frame(sql: str, params: Sequence[Any] = ()) -> pl.DataFrame:
             if isinstance(query, bytes):
                 query = query.decode()
             buffer = io.BytesIO()
-            with cursor.cursor.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER, NULL '\\N')") as copy:
+            with cursor.cursor.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER, FORCE_QUOTE *)") as copy:
                 for block in copy:
                     buffer.write(block)
             data = buffer.getvalue()
             if not data:
                 raise RuntimeError("COPY returned no header")
-            return pl.read_csv(io.BytesIO(data), infer_schema=False, null_values="\\N",
-                               missing_utf8_is_empty_string=True)
+            # Every value is quoted and NULL is not: Polars reads an unquoted empty field as null
+            # and a quoted one as the text (so "", and a text \\N, come back as they are).
+            return pl.read_csv(io.BytesIO(data), infer_schema=False)
         cursor.execute(sql, params)
         names = [d[0] for d in cursor.description]
         rows = cursor.fetchall()

@@ -94,9 +94,8 @@ def test_csv_blocks_cover_every_row_once_in_order():
     blocks = list(bulk.csv_blocks(frame, rows=3))
     assert len(blocks) == 4
     text = b"".join(blocks).decode()
-    assert text.splitlines()[0] == "0,\\N" and text.splitlines()[1] == '1,"x,1"'
-    assert pl.read_csv(b"".join(blocks), has_header=False, null_values="\\N",
-                       schema={"a": pl.Int64, "b": pl.Utf8}).equals(frame)
+    assert text.splitlines()[0] == "0," and text.splitlines()[1] == '1,"x,1"'
+    assert pl.read_csv(b"".join(blocks), has_header=False, schema={"a": pl.Int64, "b": pl.Utf8}).equals(frame)
     assert list(bulk.csv_blocks(frame.clear(), rows=3)) == []
 
 
@@ -154,3 +153,25 @@ def test_copy_frame_of_constants_only_keeps_every_row():
         assert bulk.copy_frame(ChangeRecord, frame, constants={
             "object_id": "y", "action": "update", "model": "m", "source": "test-only-constants"}) == 3
     assert list(ChangeRecord.objects.filter(source="test-only-constants").values_list("object_id", flat=True)) == ["y"] * 3
+
+
+@pytest.mark.django_db
+def test_null_empty_text_and_a_text_like_a_null_marker_travel_as_they_are():
+    """CSV COPY in (PostgreSQL) and ``read_frame`` out keep NULL, "" and the texts ``\\N``, ``NULL``,
+    ``""`` apart (with ``NULL '\\N'`` a text ``\\N`` became NULL on the way in and on the way out)."""
+    import polars as pl
+
+    values = ["\\N", None, "", "NULL", '""', "x,y", "行\n2"]
+    frame = pl.DataFrame({"n": list(range(len(values))), "t": values})
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE travel (n integer, t text)")
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy("COPY travel (n, t) FROM STDIN WITH (FORMAT csv)") as copy:
+                for block in bulk.csv_blocks(frame, rows=2):
+                    copy.write(block)
+        else:
+            cursor.executemany("INSERT INTO travel (n, t) VALUES (%s, %s)", frame.rows())
+        cursor.execute("SELECT t FROM travel ORDER BY n")
+        assert [r[0] for r in cursor.fetchall()] == values
+    assert bulk.read_frame("SELECT t FROM travel ORDER BY n").get_column("t").to_list() == values
+    assert bulk.read_frame("SELECT n, t FROM travel WHERE t IS NULL").rows() == [("1", None)]
