@@ -577,8 +577,10 @@ def main() -> None:
                 again = run_split(csv_path, env)
                 print(f"PostgreSQL re-import of the same file: {again['total_s']:.2f} s {_stages(again)}", flush=True)
                 print(f"  households new={again['households_new']} changed={again['households_changed']} "
-                      f"unchanged={again['households_unchanged']}", flush=True)
-                if again["households_new"] or again["households_changed"]:
+                      f"unchanged={again['households_unchanged']} persons new={again['persons_new']} "
+                      f"changed={again['persons_changed']}", flush=True)
+                if again["households_new"] or again["households_changed"] or again["persons_new"] \
+                        or again["persons_changed"]:
                     raise SystemExit("the re-import of the same file changed the registry")
                 figures["reimport_s"] = round(again["total_s"], 2)
             if args.reimport_changed:
