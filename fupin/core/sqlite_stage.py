@@ -12,7 +12,8 @@ rollback or a crash leaves the registry as it was, and the staging file is only 
 SQLite refuses to ``DETACH`` a file that the open transaction holds (one it read, or one attached
 before its ``BEGIN IMMEDIATE``), so a staging file stays attached until the transaction has ended:
 it is detached after the commit (``on_commit``), by the next load outside a transaction, or when the
-connection closes; after a rollback it waits for one of these. Its directory entry is removed as
+connection closes; after a rollback, by the caller's failure path (:func:`release_after_failure`,
+called by the import's services) or one of these. Its directory entry is removed as
 soon as it is attached (POSIX keeps the data while the connection has it open). At most
 :data:`MAX_STAGES` files are attached at once; beyond that the caller falls back to
 ``executemany``. A process killed between writing a staging file and attaching it leaves the file
@@ -62,6 +63,15 @@ def _attached() -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA database_list")
         return [row[1] for row in cursor.fetchall() if row[1].startswith(PREFIX)]
+
+
+def release_after_failure() -> None:
+    """After a transaction that loaded through staging files has rolled back (no ``on_commit``
+    runs then): detach them now, when the caller is outside any transaction — otherwise they stay
+    attached until the next load outside one, and after :data:`MAX_STAGES` failed loads on one
+    connection its large loads would fall back to ``executemany``. A no-op elsewhere."""
+    if connection.vendor == "sqlite" and not connection.in_atomic_block:
+        detach_idle()
 
 
 def detach_idle() -> None:

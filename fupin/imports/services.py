@@ -35,6 +35,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from fupin.core import sqlite_stage
 from fupin.core.audit import actor_name
 from fupin.core.bulk import copy_frame
 from fupin.core.frames import rows_in
@@ -307,6 +308,7 @@ def validate_batch(batch_id: int, *, actor: Any = None, progress: Progress | Non
             )
     except Exception as exc:
         log.exception("import batch %s failed validation", batch.pk)
+        sqlite_stage.release_after_failure()
         ImportBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000])
     return ImportBatch.objects.get(pk=batch.pk)
 
@@ -361,6 +363,7 @@ def merge_batch(*, actor: Any, batch_id: int, comment: str = "", progress: Progr
         raise
     except Exception as exc:
         log.exception("import batch %s failed to merge", batch_id)
+        sqlite_stage.release_after_failure()
         ImportBatch.objects.filter(pk=batch_id).update(status=BatchStatus.FAILED,
                                                        error=f"{type(exc).__name__}: {exc}"[:2000])
         raise ImportRefused(f"入库失败,登记库未改变 / the merge failed and nothing was written: {exc}") from exc

@@ -253,6 +253,40 @@ def test_a_crash_mid_merge_leaves_the_registry_exactly_as_before(tmp_path, monke
     assert batch.status == BatchStatus.FAILED and "disk full" in batch.error
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_merge_leaves_no_staging_file_attached(tmp_path, monkeypatch):
+    """SQLite: a merge that loaded through staging files and then failed detaches them once its
+    transaction has rolled back (no ``on_commit`` runs then); otherwise every failed merge kept one
+    attached, and after eight a connection's large loads fell back to ``executemany``."""
+    from django.db import connection
+
+    from fupin.core import bulk, sqlite_stage
+    from fupin.testing import load_test_regions
+
+    if connection.vendor != "sqlite":
+        pytest.skip("staging files are SQLite's bulk path")
+    load_test_regions()  # a transactional test starts from a flushed database
+    sqlite_stage.detach_idle()
+    monkeypatch.setattr(bulk, "SQLITE_STAGE_ROWS", 1)
+    batch = run(write_csv(new_rows(2), tmp_path / "r.csv"))
+    before = snapshot()
+    staged: list[list[str]] = []
+    real = merge_module.copy_frame
+
+    def crash_on_audit(model, frame, **kwargs):
+        if model is ChangeRecord:
+            staged.append(sqlite_stage._attached())
+            raise RuntimeError("disk full")
+        return real(model, frame, **kwargs)
+
+    monkeypatch.setattr(merge_module, "copy_frame", crash_on_audit)
+    with pytest.raises(services.ImportRefused, match="disk full"):
+        services.merge_batch(actor=None, batch_id=batch.pk)
+    assert len(staged[0]) >= 2  # the households' and the members' staging files were in use
+    assert sqlite_stage._attached() == []
+    assert snapshot() == before
+
+
 def test_a_stale_batch_is_refused(tmp_path, make_household):
     rows = new_rows(1)
     import_file(write_csv(rows, tmp_path / "v1.csv"))
