@@ -17,6 +17,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from fupin.policy import clock
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 BASE_DIR = PACKAGE_DIR.parent
 DATA_DIR = Path(os.environ.get("FUPIN_DATA_DIR", BASE_DIR / "var")).resolve()
@@ -136,7 +138,7 @@ FUPIN_LOGIN_LOCK_SECONDS = int(os.environ.get("FUPIN_LOGIN_LOCK_SECONDS", "900")
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
-TIME_ZONE = "Asia/Shanghai"
+TIME_ZONE = clock.TIME_ZONE  # China Standard Time: the one "today" is fupin.policy.clock.today()
 USE_I18N = True
 USE_TZ = True
 

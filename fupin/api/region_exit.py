@@ -17,7 +17,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
-from fupin.policy import roles
+from fupin.policy import clock, roles
 from fupin.policy.area_exit import CountyReadiness, ExitCheck
 from fupin.policy.regions import LEVEL_COUNTY, LEVEL_VILLAGE
 from fupin.region_exit import selectors, services
@@ -38,7 +38,7 @@ CODE = Field(..., pattern=r"^\d{12}$", description="12位区划代码 / 12-digit
 
 
 class YearQuery(Schema):
-    year: int = Field(default_factory=lambda: dt.date.today().year, ge=2013, le=2100)
+    year: int = Field(default_factory=lambda: clock.today().year, ge=2013, le=2100)
 
 
 class CheckItemOut(Schema):

@@ -21,11 +21,10 @@ from datetime import date
 from typing import Any, Literal
 
 from django.http import Http404, HttpRequest
-from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
 from fupin.core.scoping import region_in_scope
-from fupin.policy import roles
+from fupin.policy import clock, roles
 from fupin.policy.codes import IDENTIFICATION_STANDARD
 from fupin.policy.regions import RegionCodeError, level_of, normalize_code
 from fupin.registry.services import INVALID, RegistryError
@@ -262,7 +261,7 @@ class HouseholdPathwaysOut(Schema):
 def policy(request: HttpRequest, query: Query[PolicyQuery]):
     """现行政策: the policy in force for a region (default: the user's) on a date (default: today)."""
     code = _region(request.auth, query.region)
-    on = query.on or timezone.localdate()
+    on = query.on or clock.today()
     version = services.effective_version(code, on)
     p = services.policy_of(version)
     lookup = code if level_of(code) <= 3 else code[:6].ljust(12, "0")

@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
-from django.utils import timezone
 
+from fupin.policy import clock
 from fupin.policy.measures import MeasureCatalogue, MeasureError, apply_override, load_default_catalogue
 from fupin.policy.regions import ancestor_codes, level_of, prefix_of
 from fupin.registry.services import RegistryError
@@ -42,7 +42,7 @@ def catalogue_of(setting: AssistanceSetting | None) -> MeasureCatalogue:
 
 def effective_setting(region_code: str, on: dt.date | None = None) -> AssistanceSetting | None:
     """The setting that applies to ``region_code`` (any level) on ``on`` (default today), or None."""
-    on = on or timezone.localdate()
+    on = on or clock.today()
     ancestors = list(ancestor_codes(region_code).values())
     rows = list(AssistanceSetting.objects.filter(region_code__in=ancestors, valid_from__lte=on))
     if not rows:

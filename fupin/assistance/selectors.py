@@ -21,11 +21,10 @@ from typing import Any
 
 import polars as pl
 from django.db.models import Count, Max, Q, QuerySet, Sum
-from django.utils import timezone
 
 from fupin.core.scoping import get_visible_or_404, visible_to
 from fupin.pairing.models import Helper, HouseholdPairing
-from fupin.policy import codes
+from fupin.policy import clock, codes
 from fupin.policy.measures import (
     DEADLINE_DUE_SOON,
     DEADLINE_OVERDUE,
@@ -49,9 +48,7 @@ from .access import helper_of, may_approve_plan, may_assist
 from .catalogue import effective_catalogue, interval_expr
 from .models import HouseholdPlan, MeasureGiven, PlannedMeasure, Visit, VisitPhoto
 
-
-def today() -> dt.date:
-    return timezone.localdate()
+today = clock.today  # 今天 in China Standard Time (fupin.policy.clock); callers use this module's today()
 
 
 # ------------------------------------------------------------------------------------------ lists

@@ -23,6 +23,7 @@ from fupin.core import audit
 from fupin.core.models import ChangeAction
 from fupin.core.scoping import ScopeError
 from fupin.pairing.models import Helper
+from fupin.policy import clock
 from fupin.policy.measures import (
     MeasureCatalogue,
     MeasureError,
@@ -60,8 +61,7 @@ class AssistanceError(RegistryError):
         return out
 
 
-def today() -> dt.date:
-    return timezone.localdate()
+today = clock.today  # 今天 in China Standard Time (fupin.policy.clock); callers use this module's today()
 
 
 def _refuse(message: str, field: str = "", code: str = "") -> AssistanceError:

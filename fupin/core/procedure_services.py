@@ -28,11 +28,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from fupin.core import audit
 from fupin.core.models import ChangeAction
 from fupin.core.scoping import ScopeError, require_in_scope
+from fupin.policy import clock
 from fupin.policy.procedure import Action, ActionKind, CaseStatus, Decision, ProcedureError, Transition
 from fupin.registry.services import RegistryError, VersionConflict
 
@@ -57,9 +57,7 @@ class ProcedureRefusal(RegistryError):
         return out
 
 
-def today() -> dt.date:
-    """今天 — the local date (the default date of an action)."""
-    return timezone.localdate()
+today = clock.today  # 今天 in China Standard Time (fupin.policy.clock); callers use this module's today()
 
 
 def role(actor: Any) -> str:

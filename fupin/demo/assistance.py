@@ -38,7 +38,7 @@ from fupin.assistance.models import HouseholdPlan, MeasureGiven, PlannedMeasure,
 from fupin.core.bulk import insert_rows, reserve_ids
 from fupin.core.models import ChangeAction, ChangeRecord
 from fupin.pairing.models import HouseholdPairing
-from fupin.policy import codes
+from fupin.policy import clock, codes
 from fupin.policy.measures import MeasureCatalogue, expected_amount, load_default_catalogue, suggest
 from fupin.registry.choices import RecordStatus
 
@@ -117,7 +117,7 @@ def generate_assistance(*, seed: int = 2014, today: dt.date | None = None,
                         targets: Sequence[plan.CountyTarget] = plan.DEFAULT_TARGETS) -> AssistanceResult:
     """Write the demo plans, measures, measures given and visits (see the module docstring)."""
     rng = random.Random(seed * 7 + 5)
-    today = today or timezone.localdate()
+    today = today or clock.today()
     catalogue = load_default_catalogue()
     if assistance_present(targets):
         return AssistanceResult(0, 0, 0, 0, 0, 0, 0)

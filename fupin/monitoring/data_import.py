@@ -42,7 +42,7 @@ from fupin.core import audit
 from fupin.core.bulk import copy_frame
 from fupin.core.models import ChangeAction
 from fupin.core.scoping import require_in_scope
-from fupin.policy import roles
+from fupin.policy import clock, roles
 from fupin.policy.department_lists import DATE, ID_ALIASES, ID_NUMBER, NAME_ALIASES, ListColumn, ListKind
 from fupin.policy.regions import RegionCodeError, normalize_code
 from fupin.screening.pipelines.check_list import check_list, normalise_date
@@ -214,7 +214,7 @@ def import_data(*, actor: Any, kind: str, region_code: str, as_of: date, file_na
         raise MonitoringError.on("region_code", str(exc)) from exc
     if actor is not None:
         require_in_scope(actor, region_code, roles.RUN_MONITORING)
-    today = today or timezone.localdate()
+    today = today or clock.today()
     if not isinstance(as_of, date) or as_of > today:
         raise MonitoringError.on("as_of", "数据截止日期不能晚于今天 / the as-of date cannot be in the future")
     if (content is None) == (path is None):

@@ -39,7 +39,7 @@ from fupin.core import audit
 from fupin.core.bulk import copy_frame, reserve_ids
 from fupin.core.models import ChangeAction
 from fupin.core.scoping import require_in_scope
-from fupin.policy import roles
+from fupin.policy import clock, roles
 from fupin.policy.monitoring import (
     MonitoringPolicy,
     elimination_frame,
@@ -63,10 +63,6 @@ DECISION_FIGURES = ("income_per_capita", "income_net", "monitoring_line", "month
                     "education_secure", "medical_secure", "housing_secure", "drinking_water_safe")
 
 
-def _today() -> dt.date:
-    return timezone.localdate()
-
-
 def _region(actor: Any, region_code: str | None) -> str:
     try:
         code = normalize_code(region_code or getattr(actor, "region_id", "") or "")
@@ -80,8 +76,8 @@ def _region(actor: Any, region_code: str | None) -> str:
 
 
 def _date(on: dt.date | None) -> dt.date:
-    day = on or _today()
-    if day > _today():
+    day = on or clock.today()
+    if day > clock.today():
         raise MonitoringError.on("on", "评估日期不能晚于今天 / the date cannot be in the future")
     return day
 

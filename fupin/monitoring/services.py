@@ -37,12 +37,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from fupin.core import audit
 from fupin.core.models import ChangeAction
 from fupin.core.scoping import ScopeError, require_in_scope
-from fupin.policy import roles
+from fupin.policy import clock, roles
 from fupin.policy.monitoring import EliminationRule, MonitoringPolicy, assess_elimination, monitoring_type
 from fupin.policy.procedure import Action, ActionKind, ProcedureError, Transition, initial_state, transition
 from fupin.registry import services as registry_services
@@ -69,8 +68,7 @@ OBJECT_FIELDS = ("type", "status", "step", "open_objections", "upheld_objections
                  "monitored_on", "closed_on", "close_reason", "risk_causes")
 
 
-def today() -> dt.date:
-    return timezone.localdate()
+today = clock.today  # 今天 in China Standard Time (fupin.policy.clock); callers use this module's today()
 
 
 def _check_date(on: dt.date | None) -> dt.date:

@@ -25,7 +25,7 @@ import polars as pl
 from django.db.models import Count, Exists, OuterRef, Q
 
 from fupin.core.scoping import get_visible_or_404, visible_to
-from fupin.policy import codes, roles
+from fupin.policy import clock, codes, roles
 from fupin.policy.regions import LEVEL_FIELD, LEVEL_TOWNSHIP, LEVEL_VILLAGE, prefix_of
 from fupin.regions.models import Region
 from fupin.registry.choices import RecordStatus
@@ -145,7 +145,7 @@ def _frame(rows: list[dict[str, Any]], schema: dict[str, Any]) -> pl.DataFrame:
 def coverage(user: Any, region_code: str = "", on: dt.date | None = None) -> CoverageReport:
     """The coverage report of a region in the user's scope (404 outside it)."""
     region = report_region(user, region_code)
-    on = on or dt.date.today()
+    on = on or clock.today()
     prefix = prefix_of(region.code, region.level)
     limits = effective_limits(region.code, on)
 

@@ -7,13 +7,12 @@ import datetime as dt
 from typing import Any
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from fupin.core.scoping import visible_to
 from fupin.imports.forms import region_choices
-from fupin.policy import roles
+from fupin.policy import clock, roles
 from fupin.policy.regions import LEVEL_VILLAGE
 from fupin.regions.models import Region
 
@@ -85,7 +84,7 @@ class PairByNumberForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["started_on"].initial = timezone.localdate()
+        self.fields["started_on"].initial = clock.today()
 
 
 class PairForm(forms.Form):
@@ -97,7 +96,7 @@ class PairForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["on"].initial = timezone.localdate()
+        self.fields["on"].initial = clock.today()
 
 
 class EndForm(forms.Form):
@@ -110,7 +109,7 @@ class EndForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["ended_on"].initial = timezone.localdate()
+        self.fields["ended_on"].initial = clock.today()
 
 
 class TeamForm(forms.Form):
@@ -125,7 +124,7 @@ class TeamForm(forms.Form):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["village"].choices = village_choices(user, roles.MANAGE_PAIRING)
-        self.fields["started_on"].initial = timezone.localdate()
+        self.fields["started_on"].initial = clock.today()
 
 
 class MemberForm(forms.Form):
@@ -141,7 +140,7 @@ class MemberForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["joined_on"].initial = timezone.localdate()
+        self.fields["joined_on"].initial = clock.today()
 
 
 class LeaveForm(forms.Form):
@@ -150,7 +149,7 @@ class LeaveForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["left_on"].initial = timezone.localdate()
+        self.fields["left_on"].initial = clock.today()
 
 
 class AttendanceForm(forms.Form):
@@ -164,7 +163,7 @@ class AttendanceForm(forms.Form):
     def __init__(self, *args: Any, members: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["member"].choices = [(m.pk, m.name) for m in members if m.left_on is None]
-        self.fields["month"].initial = timezone.localdate().strftime("%Y-%m")
+        self.fields["month"].initial = clock.today().strftime("%Y-%m")
 
     def clean_month(self) -> dt.date:
         raw = self.cleaned_data["month"].strip()
@@ -211,7 +210,7 @@ class PlaceForm(forms.Form):
         for name in list(self.fields):
             if name not in keep:
                 del self.fields[name]
-        self.fields["started_on"].initial = timezone.localdate()
+        self.fields["started_on"].initial = clock.today()
 
 
 class FundForm(forms.Form):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from fupin.policy import clock
 from fupin.policy.pairing_rules import DEFAULT_LIMITS, PairingLimits, apply_overrides
 from fupin.policy.regions import ancestor_codes
 
@@ -25,7 +26,7 @@ def region_chain(region_code: str) -> list[str]:
 
 def effective_limits(region_code: str, on: dt.date | None = None) -> PairingLimits:
     """The limits in force at ``region_code`` on ``on`` (today by default)."""
-    on = on or dt.date.today()
+    on = on or clock.today()
     chain = region_chain(region_code)
     rows = list(PairingSetting.objects.filter(region_code__in=chain, valid_from__lte=on)
                 .order_by("region_code", "-valid_from", "-id"))
@@ -42,7 +43,7 @@ def effective_limits(region_code: str, on: dt.date | None = None) -> PairingLimi
 
 def limits_for_regions(region_codes: set[str] | list[str], on: dt.date | None = None) -> dict[str, PairingLimits]:
     """:func:`effective_limits` for many regions at once (one query), e.g. every helper's region."""
-    on = on or dt.date.today()
+    on = on or clock.today()
     chains = {code: region_chain(code) for code in set(region_codes)}
     wanted = {c for chain in chains.values() for c in chain}
     latest: dict[str, PairingSetting] = {}

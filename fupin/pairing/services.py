@@ -25,7 +25,7 @@ from fupin.accounts.models import User
 from fupin.core import audit
 from fupin.core.models import ChangeAction
 from fupin.core.scoping import ScopeError, region_in_scope, require_in_scope
-from fupin.policy import roles
+from fupin.policy import clock, roles
 from fupin.policy.pairing_rules import (
     PairingLimitError,
     apply_overrides,
@@ -75,13 +75,9 @@ class PairingError(RegistryError):
         return cls(exc.message, {exc.field_name: [exc.message]})
 
 
-def _today() -> dt.date:
-    return dt.date.today()
-
-
 def _check_period(started_on: dt.date, ended_on: dt.date | None) -> None:
     try:
-        check_period(started_on, ended_on, today=_today())
+        check_period(started_on, ended_on, today=clock.today())
     except PairingLimitError as exc:
         raise PairingError.of(exc) from exc
 
@@ -199,7 +195,7 @@ def helper_leaves(*, actor: Any, helper_id: int, on: dt.date | None = None, comm
                   source: str = "web") -> Helper:
     """A helper leaves (调离): every current pairing ends (reason 帮扶人调离) and the helper is inactive.
     The households then show as without a helper in the coverage report until paired again."""
-    on = on or _today()
+    on = on or clock.today()
     with transaction.atomic():
         helper = _lock_helper(actor, helper_id)
         for pairing in (HouseholdPairing.objects.select_for_update().select_related("household")
@@ -266,7 +262,7 @@ def _start(actor: Any, helper: Helper, household: Household, on: dt.date, source
 def pair_household(*, actor: Any, helper_id: int, household_id: int, started_on: dt.date | None = None,
                    comment: str = "", source: str = "web") -> HouseholdPairing:
     """结对: pair a helper with a registered household, within the limits in force there."""
-    on = started_on or _today()
+    on = started_on or clock.today()
     _check_period(on, None)
     with transaction.atomic():
         household = _lock_household(actor, household_id)
@@ -309,7 +305,7 @@ def end_household_pairing(*, actor: Any, pairing_id: int, reason: str, ended_on:
         raise PairingError(INVALID, {"comment": ["请说明原因 / explain the reason"]})
     with transaction.atomic():
         pairing = _lock_pairing(actor, pairing_id)
-        _end(actor, pairing, ended_on or _today(), reason, comment, source)
+        _end(actor, pairing, ended_on or clock.today(), reason, comment, source)
     return pairing
 
 
@@ -317,7 +313,7 @@ def transfer_household(*, actor: Any, pairing_id: int, to_helper_id: int, on: dt
                        comment: str = "", source: str = "web") -> HouseholdPairing:
     """调整帮扶人: end the pairing on ``on`` and pair the household with another helper from that day;
     the old pairing's ``transfer_to`` points at the new one. Returns the new pairing."""
-    on = on or _today()
+    on = on or clock.today()
     with transaction.atomic():
         pairing = _lock_pairing(actor, pairing_id)
         household = _lock_household(actor, pairing.household_id)
@@ -429,7 +425,7 @@ def start_place_pairing(*, actor: Any, kind: str, data: Mapping[str, Any], start
     """Start a unit, leader, enterprise, village or county pairing (``kind`` of :data:`PLACE_KINDS`)."""
     k = _place_kind(kind)
     values = _place_values(k, data)
-    on = started_on or _today()
+    on = started_on or clock.today()
     _check_period(on, None)
     require_in_scope(actor, values[k.scope_field].code, roles.MANAGE_PAIRING)
     with transaction.atomic():
@@ -466,7 +462,7 @@ def end_place_pairing(*, actor: Any, kind: str, pairing_id: int, reason: str, en
         raise PairingError(INVALID, {"reason": ["请选择结束原因 / choose a reason"]})
     with transaction.atomic():
         obj = _lock_place(actor, k, pairing_id)
-        _end_place(actor, k, obj, ended_on or _today(), reason, comment, source)
+        _end_place(actor, k, obj, ended_on or clock.today(), reason, comment, source)
     return obj
 
 
@@ -475,7 +471,7 @@ def transfer_place_pairing(*, actor: Any, kind: str, pairing_id: int, data: Mapp
     """调整: end a place pairing and start the next one from the same day, with ``data`` replacing the
     old values (another unit for the village, another leader for the township …)."""
     k = _place_kind(kind)
-    on = on or _today()
+    on = on or clock.today()
     with transaction.atomic():
         old = _lock_place(actor, k, pairing_id)
         merged: dict[str, Any] = {name: getattr(old, f"{name}_id") for name in k.region_fields}
@@ -548,7 +544,7 @@ def create_team(*, actor: Any, village_code: str, sending_unit: str, unit_level:
         errors["unit_level"] = ["未知单位层级 / unknown unit level"]
     if errors:
         raise PairingError(INVALID, errors)
-    on = started_on or _today()
+    on = started_on or clock.today()
     _check_period(on, None)
     require_in_scope(actor, village.code, roles.MANAGE_PAIRING)
     with transaction.atomic():
@@ -569,7 +565,7 @@ def _lock_team(actor: Any, team_id: Any, capability: str = roles.MANAGE_PAIRING)
 def end_team(*, actor: Any, team_id: int, ended_on: dt.date | None = None, reason: str = EndReason.PERIOD_OVER,
              comment: str = "", source: str = "web") -> WorkTeam:
     """A team's period ends (轮换): its current members leave on the same day."""
-    on = ended_on or _today()
+    on = ended_on or clock.today()
     with transaction.atomic():
         team = _lock_team(actor, team_id)
         if team.ended_on is not None:
@@ -590,7 +586,7 @@ def add_team_member(*, actor: Any, team_id: int, helper_id: int | None = None, n
                     joined_on: dt.date | None = None, source: str = "web") -> TeamMember:
     """A member joins a team: a registered helper, or a name and unit. One current 第一书记 per team
     (a new one is appointed after the current one has left)."""
-    on = joined_on or _today()
+    on = joined_on or clock.today()
     with transaction.atomic():
         team = _lock_team(actor, team_id)
         if team.ended_on is not None:
@@ -640,7 +636,7 @@ def team_member_leaves(*, actor: Any, member_id: int, left_on: dt.date | None = 
         member = TeamMember.objects.select_for_update().get(pk=member_id)
         if member.left_on is not None:
             raise PairingError(INVALID, {"member": [f"已于{member.left_on}离岗 / already left"]})
-        _member_leaves(actor, team, member, left_on or _today(), comment, source)
+        _member_leaves(actor, team, member, left_on or clock.today(), comment, source)
     return member
 
 
@@ -661,7 +657,7 @@ def record_attendance(*, actor: Any, member_id: int, month: dt.date, days_presen
             raise ScopeError(NOT_FOUND)
         if month < month_start(member.joined_on) or (member.left_on and month > member.left_on):
             raise PairingError(INVALID, {"month": ["该月不在队员驻村期间 / the month is outside the member's period"]})
-        if month > month_start(_today()):
+        if month > month_start(clock.today()):
             raise PairingError(INVALID, {"month": ["不能登记将来的月份 / the month is in the future"]})
         row = AttendanceRecord.objects.select_for_update().filter(member=member, month=month).first()
         if row is None:

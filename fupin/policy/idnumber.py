@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from fupin.policy import clock
+
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
 
@@ -90,7 +92,7 @@ def validate_id_number(raw: str, *, today: date | None = None) -> IdNumberResult
     birth = _birth(value[6:14])
     if birth is None:
         return _fail(raw, "出生日期无效", "invalid birth date")
-    today = today or date.today()
+    today = today or clock.today()
     if birth > today or birth.year < 1850:
         return _fail(raw, "出生日期不在合理范围", "birth date out of range")
     expected = check_character(value[:17])

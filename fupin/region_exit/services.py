@@ -24,12 +24,11 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
-from django.utils import timezone
 
 from fupin.core import audit
 from fupin.core.models import ChangeAction
 from fupin.core.scoping import ScopeError, require_in_scope
-from fupin.policy import roles
+from fupin.policy import clock, roles
 from fupin.policy.area_exit import (
     FIRST_STEP,
     AreaExitError,
@@ -87,8 +86,7 @@ class RegionExitError(RegistryError):
         return cls(prefix + str(err), {"policy": [str(err)]})
 
 
-def today() -> dt.date:
-    return timezone.localdate()
+today = clock.today  # 今天 in China Standard Time (fupin.policy.clock); callers use this module's today()
 
 
 def _check_date(on: dt.date | None) -> dt.date:

@@ -7,7 +7,6 @@ procedure again). Out of scope: 404. A refused action is shown as a message; not
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django import forms
@@ -16,12 +15,11 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from fupin.core.scoping import region_in_scope
-from fupin.policy import roles
+from fupin.policy import clock, roles
 from fupin.policy.area_exit import CONDITIONS, DENOMINATORS, STATUS_LABELS
 from fupin.policy.procedure import ActionKind, earliest_end
 from fupin.policy.regions import LEVEL_COUNTY, LEVEL_VILLAGE
@@ -42,7 +40,7 @@ def _pick(pair: tuple[str, str]) -> str:
 
 def _year(request: HttpRequest) -> int:
     try:
-        return int(request.GET.get("year") or timezone.localdate().year)
+        return int(request.GET.get("year") or clock.today().year)
     except ValueError as exc:
         raise Http404("year") from exc
 
@@ -119,7 +117,7 @@ def area_page(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "region_exit/area.html", {
         "area": area, "year": year, "rows": rows, "policy": policy, "denominator": _pick(DENOMINATORS[policy.denominator]),
         "readiness": readiness, "county_exit": county_exit,
-        "county_form": CountyExitForm(initial={"year": year, "approved_on": timezone.localdate()})
+        "county_form": CountyExitForm(initial={"year": year, "approved_on": clock.today()})
         if may_record_exit else None,
         "breadcrumbs": [(r, region_in_scope(user, r.code, roles.VIEW_REGISTRY)) for r in [*area.ancestors(), area]],
     })
@@ -172,13 +170,13 @@ def village_page(request: HttpRequest, code: str) -> HttpResponse:
             "actions": actions, "step": step, "step_label": _pick((step.label_zh, step.label_en)) if step else "",
             "publicity_ends_on": earliest_end(step, case.step_started_on) if case.is_open and step else None,
             # one form each (complete, objection, reject/withdraw): their fields need ids of their own
-            **{name: ActionForm(initial={"on": timezone.localdate(), "step": case.step, "version": case.version},
+            **{name: ActionForm(initial={"on": clock.today(), "step": case.step, "version": case.version},
                                 auto_id=f"{prefix}_%s")
                for name, prefix in (("action_form", "complete"), ("objection_form", "object"),
                                     ("close_form", "close"))},
             "case_status": _pick(STATUS_LABELS.get(case.status, (case.status, case.status))),
         })
-    context["propose_form"] = ActionForm(initial={"on": timezone.localdate(), "step": "proposal"}, auto_id="propose_%s")
+    context["propose_form"] = ActionForm(initial={"on": clock.today(), "step": "proposal"}, auto_id="propose_%s")
     return render(request, "region_exit/village.html", context)
 
 
@@ -216,7 +214,7 @@ def _evidence(data: dict[str, Any]) -> dict[str, Any]:
 def propose(request: HttpRequest, code: str) -> HttpResponse:
     village = selectors.region(request.user, code, LEVEL_VILLAGE)
     form = ActionForm(request.POST)
-    year = request.POST.get("year") or timezone.localdate().year
+    year = request.POST.get("year") or clock.today().year
     if not form.is_valid():
         messages.error(request, _("Check the form: %(errors)s") % {"errors": form.errors.as_text()})
         return _back(village.code, year)
@@ -276,5 +274,4 @@ def county_exit(request: HttpRequest, code: str) -> HttpResponse:
     return redirect(f"{target}?year={d['year']}")
 
 
-def today() -> dt.date:
-    return timezone.localdate()
+today = clock.today  # 今天 in China Standard Time (fupin.policy.clock); callers use this module's today()

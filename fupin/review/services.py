@@ -24,7 +24,7 @@ from fupin.core import audit
 from fupin.core.bulk import copy_frame, reserve_ids
 from fupin.core.models import ChangeAction
 from fupin.core.scoping import require_in_scope
-from fupin.policy import flows, roles
+from fupin.policy import clock, flows, roles
 from fupin.policy.regions import LEVEL_COUNTY, RegionCodeError, level_of, normalize_code
 from fupin.regions.models import Region
 from fupin.registry.services import RegistryError, VersionConflict
@@ -57,7 +57,7 @@ def _county(code: str) -> Region:
 
 def _check_year(year: int) -> int:
     year = int(year)
-    now = timezone.localdate().year
+    now = clock.today().year
     if not FIRST_YEAR <= year <= now:
         raise ReviewError(f"年度应在{FIRST_YEAR}—{now}之间 / the year must lie between {FIRST_YEAR} and {now}",
                           {"year": [str(year)]})

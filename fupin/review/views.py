@@ -15,13 +15,12 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from fupin.core.scoping import region_in_scope
-from fupin.policy import flows, roles
+from fupin.policy import clock, flows, roles
 from fupin.policy.regions import LEVEL_COUNTY
 from fupin.regions.models import Region
 from fupin.registry.services import RegistryError
@@ -77,7 +76,7 @@ def review_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     _require_view(user)
     counties = _counties_for(user)
-    year = timezone.localdate().year
+    year = clock.today().year
     names = dict(Region.objects.filter(level=LEVEL_COUNTY).values_list("code", "name"))
     cycles, snapshots = list(selectors.cycles(user)), list(selectors.snapshots(user)[:200])
     for obj in (*cycles, *snapshots):
@@ -166,7 +165,7 @@ def _totals_rows(view: selectors.FlowView) -> list[dict[str, Any]]:
 
 def _year(request: HttpRequest) -> int:
     try:
-        return int(request.GET.get("year") or timezone.localdate().year)
+        return int(request.GET.get("year") or clock.today().year)
     except ValueError as exc:
         raise Http404("year") from exc
 

@@ -10,7 +10,6 @@ the JSON and releases. A **released** version is read-only here, and the model r
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from django.contrib import admin, messages
@@ -18,7 +17,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
 from fupin.core.scoping import ScopeError
-from fupin.policy import roles
+from fupin.policy import clock, roles
 from fupin.policy.regions import prefix_of
 
 from . import services
@@ -128,10 +127,10 @@ class PolicyVersionAdmin(admin.ModelAdmin):
             region = base.region_code
             if not services.may_manage(request.user, region):
                 region = request.user.region.code if getattr(request.user, "region", None) else region
-            label = f"{base.version}-draft-{date.today():%Y%m%d}"
+            label = f"{base.version}-draft-{clock.today():%Y%m%d}"
             try:
                 draft = services.new_draft(actor=request.user, region_code=region, version=label,
-                                           valid_from=date.today(), based_on=base)
+                                           valid_from=clock.today(), based_on=base)
             except (services.RulesRefused, ScopeError) as exc:
                 self.message_user(request, getattr(exc, "message", str(exc)), messages.ERROR)
             else:

@@ -17,12 +17,11 @@ from datetime import date
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from fupin.core import audit
 from fupin.core.models import ChangeAction
 from fupin.core.scoping import require_in_scope
-from fupin.policy import roles
+from fupin.policy import clock, roles
 from fupin.policy.eligibility import decide_one
 from fupin.policy.pathways import classify_one
 from fupin.policy.policy_sets import PolicySet
@@ -83,7 +82,7 @@ def decide_household(household: Household, *, actor: Any, context: str, on: date
     ``on`` (default today) picks the policy version in force and the members' ages; the poverty line
     is that of ``year`` (default ``on``'s year, or the latest earlier year the policy has a line for).
     Households of any record status are decided (an applicant is decided before it is registered)."""
-    on = on or timezone.localdate()
+    on = on or clock.today()
     with transaction.atomic():
         household = Household.objects.select_related("village").get(pk=household.pk)
         if actor is not None:
@@ -143,7 +142,7 @@ def try_rule(household: Household, text: str, *, unit: str = "household", on: da
              year: int | None = None) -> RuleTry:
     """Evaluate a rule text on one household (``unit="person"``: on each of its members); the
     RuleError message when the text is refused. A pure read: nothing is stored."""
-    on = on or timezone.localdate()
+    on = on or clock.today()
     result = RuleTry(text=text, unit=unit)
     try:
         rule = compile_for_unit(text or "", unit)
@@ -175,7 +174,7 @@ def try_rule(household: Household, text: str, *, unit: str = "household", on: da
 def household_pathways_now(household: Household, *, on: date | None = None) -> list[dict[str, Any]]:
     """Every scheme of the household's policy applied to it now (pure, not stored): ``[{"scheme",
     "hits": [PathwayHit]}]`` — the reasons a household page shows beside the stored runs."""
-    on = on or timezone.localdate()
+    on = on or clock.today()
     policy = effective_policy(household.village_code, on)
     views = household_views(household, on=on, policy=policy)
     if views.household is None:

@@ -22,7 +22,7 @@ from django.utils import timezone
 from fupin.core import audit
 from fupin.core.bulk import copy_frame
 from fupin.core.scoping import require_in_scope
-from fupin.policy import roles
+from fupin.policy import clock, roles
 from fupin.policy.eligibility import decide
 from fupin.policy.pathways import TOTAL, classify, count_by_region
 from fupin.policy.policy_sets import INCOME_RULE_ID, PolicySet, Scheme
@@ -87,7 +87,7 @@ def create_rule_run(*, actor: Any, region_code: str, rule_text: str = "", rule_i
                     eligibility: bool = False, on: date | None = None, source: str = "web") -> RuleRun:
     """A queued rule run, checked: the region is in scope, the text compiles, the rule ids exist."""
     code = _check_region(actor, region_code)
-    on = on or timezone.localdate()
+    on = on or clock.today()
     policy = effective_policy(code, on)
     text = (rule_text or "").strip()
     ids = list(dict.fromkeys(str(i).strip() for i in rule_ids if str(i).strip()))
@@ -201,7 +201,7 @@ def create_pathway_run(*, actor: Any, region_code: str, scheme_id: str, on: date
                        source: str = "web") -> PathwayRun:
     """A queued pathway run, checked: the region is in scope, the scheme exists in its policy."""
     code = _check_region(actor, region_code)
-    on = on or timezone.localdate()
+    on = on or clock.today()
     policy = effective_policy(code, on)
     scheme = policy.schemes.get(scheme_id)
     if scheme is None:

@@ -25,7 +25,7 @@ from django.utils import timezone
 from fupin.core import audit
 from fupin.core.models import ChangeAction
 from fupin.core.scoping import ScopeError, region_in_scope
-from fupin.policy import roles
+from fupin.policy import clock, roles
 from fupin.policy.policy_sets import PolicySet, apply_override, load_default_policy
 from fupin.policy.regions import RegionCodeError, ancestor_codes, level_of, normalize_code
 from fupin.policy.rules import RuleError, compile_for_unit
@@ -49,7 +49,7 @@ def _valid_on(on: date) -> Q:
 
 def effective_version(region_code: str, on: date | None = None) -> PolicyVersion | None:
     """The released version that applies to ``region_code`` on ``on`` (None: the built-in default)."""
-    on = on or timezone.localdate()
+    on = on or clock.today()
     chain = region_chain(region_code)
     candidates = list(PolicyVersion.objects.filter(_valid_on(on), status=PolicyStatus.RELEASED,
                                                    region_code__in=chain))
@@ -192,7 +192,7 @@ def _apply(version: PolicyVersion, rows: list[RuleDefinition] | None, *, release
     if version.policy:
         base = PolicySet.from_dict(version.policy)
     else:  # a version being added in the admin: it will start from the policy in force
-        base = policy_of(effective_version(version.region_code, version.valid_from or timezone.localdate()))
+        base = policy_of(effective_version(version.region_code, version.valid_from or clock.today()))
     override = dict(version.override or {})
     fixed = sorted(set(override) & ROW_KEYS)
     if fixed:

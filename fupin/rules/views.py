@@ -23,12 +23,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from fupin.core.scoping import ScopeError, region_in_scope
-from fupin.policy import roles
+from fupin.policy import clock, roles
 from fupin.policy.codes import IDENTIFICATION_STANDARD
 from fupin.policy.income import TRANSFER_LINES
 from fupin.policy.regions import RegionCodeError, level_of, normalize_code
@@ -61,7 +60,7 @@ def _on(request: HttpRequest) -> date:
     try:
         return date.fromisoformat(request.GET.get("on", ""))
     except ValueError:
-        return timezone.localdate()
+        return clock.today()
 
 
 def _breadcrumbs(user: Any, code: str) -> list[tuple[Region, bool]]:

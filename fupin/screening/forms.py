@@ -7,11 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fupin.imports.forms import region_choices
-from fupin.policy import department_lists, roles
+from fupin.policy import clock, department_lists, roles
 
 from .choices import Decision, HitStatus
 
@@ -36,7 +35,7 @@ class ListUploadForm(forms.Form):
         self.fields["region_code"].choices = region_choices(user, roles.IMPORT_SCREENING_LIST)
         if getattr(user, "region_id", None):
             self.fields["region_code"].initial = user.region_id
-        self.fields["as_of"].initial = timezone.localdate()
+        self.fields["as_of"].initial = clock.today()
 
     def clean_file(self) -> Any:
         f = self.cleaned_data["file"]

@@ -47,7 +47,7 @@ from fupin.core import audit
 from fupin.core.bulk import copy_frame
 from fupin.core.models import ChangeAction
 from fupin.core.scoping import ScopeError, require_in_scope
-from fupin.policy import department_lists, roles
+from fupin.policy import clock, department_lists, roles
 from fupin.policy.regions import RegionCodeError, ancestor_codes, normalize_code, prefix_of
 from fupin.regions.models import Region
 from fupin.registry.choices import RecordStatus
@@ -106,7 +106,7 @@ def import_list(*, actor: Any, kind: str, region_code: str, as_of: date, file_na
     region_code = _region(region_code)
     if actor is not None:
         require_in_scope(actor, region_code, roles.IMPORT_SCREENING_LIST)
-    today = today or timezone.localdate()
+    today = today or clock.today()
     if not isinstance(as_of, date) or as_of > today:
         message = "数据截止日期不能晚于今天 / the as-of date cannot be in the future"
         raise ScreeningRefused(message, {"as_of": [message]})

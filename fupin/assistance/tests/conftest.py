@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 
 from fupin.pairing.models import Helper, HouseholdPairing
+from fupin.policy import clock
 from fupin.testing import MINGXI, NINGHUA, first_village, make_household_for, make_user_for
 
-TODAY = dt.date.today()
+TODAY = clock.today()
 
 
 def ago(days: int) -> dt.date:

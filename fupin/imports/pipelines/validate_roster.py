@@ -38,7 +38,7 @@ import polars as pl
 
 from fupin.core.frames import rows_in, rows_not_in
 from fupin.imports import roster
-from fupin.policy import codes
+from fupin.policy import clock, codes
 from fupin.policy.idnumber import CHECK_CHARS, KIND_DISABILITY, KIND_LEGACY, KIND_RESIDENT, WEIGHTS
 from fupin.policy.registry_checks import FIRST_YEAR, LAST_YEAR
 
@@ -64,7 +64,7 @@ def add_id_columns(frame: pl.DataFrame, raw: str = "id_number", numeric: str = "
     Fast path for the usual case, 18 ASCII characters already normalised: checksum by integer
     arithmetic, birth date, range. Every other value (15/20 digits, spaces, full-width, lower-case x,
     garbage, numbers) goes through :func:`_id_slow` on those rows only."""
-    today = today or date.today()
+    today = today or clock.today()
     col = pl.col(raw)
     numeric_flag = pl.col(numeric) if numeric in frame.columns else pl.lit(False)
     out = frame.with_columns((col.str.contains(r"^[0-9]{17}[0-9X]$").fill_null(False) & ~numeric_flag).alias("_id_ok"))
@@ -107,7 +107,7 @@ def add_id_columns(frame: pl.DataFrame, raw: str = "id_number", numeric: str = "
 def _id_slow(frame: pl.DataFrame, raw: str = "id_number", numeric: str = "_id_numeric", *,
              today: date | None = None) -> pl.DataFrame:
     """The full reading of ID numbers (normalising, 15/20 digits, every reason), staged."""
-    today = today or date.today()
+    today = today or clock.today()
     s, n, first17, num = pl.col("_id_s"), pl.col("_id_n"), pl.col("_id_17"), pl.col("_id_num")
     is15, is18, is20 = n == 15, n == 18, n == 20
     out = frame.with_columns(

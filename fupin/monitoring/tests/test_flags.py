@@ -6,11 +6,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.utils import timezone
 
 from fupin.core.models import ChangeRecord
 from fupin.monitoring import runs, services
 from fupin.monitoring.models import MonitoringFlag, MonitoringObject
+from fupin.policy import clock
 from fupin.registry.services import member_leaves
 
 from .conftest import FUJIAN_2024_LINE, ON
@@ -101,7 +101,7 @@ def test_death_recorded_in_the_registry_of_the_last_member_with_labour(people, h
     update_member(actor=people["county"], member_id=son.pk, expected_version=None,
                   data={"labour_skill": "1", "health": "1"}, source="test")  # … but the son
     member_leaves(actor=people["county"], member_id=son.pk, reason="death", comment="病故", source="test")
-    obj = flagged(runs.run_flags(actor=people["county"], on=timezone.localdate()), h)
+    obj = flagged(runs.run_flags(actor=people["county"], on=clock.today()), h)
     assert "main_earner_died" in rule_ids(obj)
 
 

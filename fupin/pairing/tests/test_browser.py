@@ -14,8 +14,8 @@ import re
 from types import SimpleNamespace
 
 import pytest
-from django.utils import timezone
 
+from fupin.policy import clock
 from fupin.testing import MINGXI, NINGHUA, first_village, load_test_regions, make_household_for, make_user_for
 
 pytestmark = [
@@ -49,7 +49,7 @@ def helper_scene(live_server):
     return SimpleNamespace(
         village=village, officer=officer, login=login, outsider=outsider, households=households,
         numbers=[h.household_number for h in households], heads=[h.members.get(relation="01").name for h in households],
-        today=timezone.localdate().isoformat())
+        today=clock.today().isoformat())
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from fupin.pairing.models import (
     UnitVillagePairing,
 )
 from fupin.pairing.services import PairingError
+from fupin.policy import clock
 from fupin.registry.services import household_leaves
 from fupin.testing import MINGXI, NINGHUA, first_village
 
@@ -173,7 +174,7 @@ def test_end_needs_a_reason(township_officer, make_helper, households):
             services.end_household_pairing(actor=township_officer, pairing_id=p.pk, reason=reason, comment=comment)
     services.end_household_pairing(actor=township_officer, pairing_id=p.pk, reason="other", comment="户主去世并户")
     p.refresh_from_db()
-    assert p.end_reason == "other" and p.ended_on == dt.date.today()
+    assert p.end_reason == "other" and p.ended_on == clock.today()
 
 
 def test_helper_create_update_and_login_link(county_officer, township_officer, make_user):

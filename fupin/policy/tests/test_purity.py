@@ -10,7 +10,8 @@ ALLOWED_ROOTS = {"__future__", "dataclasses", "datetime", "decimal", "typing", "
                  "tomllib", "pathlib", "importlib",  # reading the shipped policy files (fupin/policy/data)
                  "fractions", "json", "hashlib", "unicodedata", "difflib", "types", "operator",
                  "sys", "argparse",  # sys/argparse: the docs generators run as python -m
-                 "concurrent"}  # flows.py classifies households and persons in two threads
+                 "concurrent",  # flows.py classifies households and persons in two threads
+                 "zoneinfo"}  # clock.py: the date in China Standard Time
 
 
 def _imports(path: Path) -> list[str]:

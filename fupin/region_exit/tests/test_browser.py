@@ -17,8 +17,8 @@ import datetime as dt
 from types import SimpleNamespace
 
 import pytest
-from django.utils import timezone
 
+from fupin.policy import clock
 from fupin.testing import MINGXI, NINGHUA, first_village, load_test_regions, make_household_for, make_user_for
 
 SANMING = "350400000000"  # 三明市
@@ -42,7 +42,7 @@ def scene(live_server):
     make_household_for(village, members=3)
     make_household_for(other, members=3)
     names = dict(Region.objects.filter(code__in=[village, other]).values_list("code", "name"))
-    today = timezone.localdate()
+    today = clock.today()
     return SimpleNamespace(
         officer=make_user_for("county", MINGXI, username="mingxi_exit_officer"),
         outsider=make_user_for("county", NINGHUA, username="ninghua_exit_officer"),

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from fupin.accounts.models import ApiToken
+from fupin.policy import clock
 from fupin.region_exit.models import VillageCondition, VillageExitCase
 from fupin.regions.models import Region
 from fupin.testing import MINGXI, NINGHUA, first_village, make_household_for
@@ -53,20 +54,20 @@ def test_pages(client, make_user, village):
     assert "贫困县摘帽条件核查" in body and f'id="village-{village}"' in body and "0.30%" in body
     assert 'id="county-exit-form"' not in body  # only administrators record a county's exit
     assert client.get(f"/region-exit/area/{NINGHUA}/").status_code == 404
-    year = dt.date.today().year
+    year = clock.today().year
     response = client.post(f"/region-exit/village/{village}/conditions/", {"year": year, **MET, "evidence": "报表"})
     assert response.status_code == 302 and VillageCondition.objects.get().clinic
     body = client.get(f"/region-exit/village/{village}/?year={year}").content.decode()
     assert "符合出列条件" in body and 'id="propose-button"' in body
     response = client.post(f"/region-exit/village/{village}/propose/", {
-        "year": year, "on": (dt.date.today() - dt.timedelta(days=10)).isoformat(), "step": "proposal",
+        "year": year, "on": (clock.today() - dt.timedelta(days=10)).isoformat(), "step": "proposal",
         "reviewer": "乡镇", "opinion": "同意"})
     assert response.status_code == 302
     case = VillageExitCase.objects.get()
     assert case.step == "township_publicity"
     body = client.get(f"/region-exit/village/{village}/?year={year}").content.decode()
     assert 'id="complete-form"' in body and 'id="object-form"' in body and "乡镇公示" in body
-    client.post(f"/region-exit/case/{case.pk}/complete/", {"on": dt.date.today().isoformat(),
+    client.post(f"/region-exit/case/{case.pk}/complete/", {"on": clock.today().isoformat(),
                                                            "step": "township_publicity", "version": case.version})
     case.refresh_from_db()
     assert case.step == "county_approval"
@@ -81,7 +82,7 @@ def test_pages(client, make_user, village):
 
 
 def test_api(client, make_user, village):
-    year = dt.date.today().year
+    year = clock.today().year
     county, admin = make_user("county", MINGXI), make_user("admin", "350000000000")
     assert Api(client).get(f"/areas/{MINGXI}").status_code == 401
     api = Api(client, county)
@@ -95,14 +96,14 @@ def test_api(client, make_user, village):
     assert api.send("put", f"/villages/{village}/conditions/{year}", {"road": False, "version": 9}).status_code == 409
     assert api.send("put", f"/villages/{village}/conditions/{year}", {"airport": True}).status_code == 422
     assert api.get(f"/villages/{village}/check", {"year": year}).json()["passed"] is True
-    start = (dt.date.today() - dt.timedelta(days=10)).isoformat()
+    start = (clock.today() - dt.timedelta(days=10)).isoformat()
     created = api.send("post", f"/villages/{village}/cases", {"year": year, "on": start,
                                                               "evidence": {"reviewer": "乡镇", "opinion": "同意"}})
     assert created.status_code == 201, created.content
     case = created.json()
     assert case["step"] == "township_publicity" and "complete" in case["actions"]
     early = api.send("post", f"/cases/{case['id']}/actions", {"kind": "complete", "step": "township_publicity",
-                                                               "on": (dt.date.today() - dt.timedelta(days=5)).isoformat()})
+                                                               "on": (clock.today() - dt.timedelta(days=5)).isoformat()})
     assert early.status_code == 422 and "公示期未满" in early.json()["message"]
     for body in ({"kind": "complete", "step": "township_publicity"},
                  {"kind": "complete", "step": "county_approval", "evidence": {"reviewer": "县", "opinion": "同意"}},
@@ -114,10 +115,10 @@ def test_api(client, make_user, village):
     assert api.get(f"/areas/{MINGXI}", {"year": year}).json()["villages"][0]["exit_year"] == year
     readiness = api.get(f"/counties/{MINGXI}/readiness", {"year": year}).json()
     assert readiness["poor_villages_exited"] == 1 and readiness["poor_households"] == 1
-    assert api.send("post", f"/counties/{MINGXI}/exit", {"year": year, "approved_on": dt.date.today().isoformat(),
+    assert api.send("post", f"/counties/{MINGXI}/exit", {"year": year, "approved_on": clock.today().isoformat(),
                                                           "document": "批复"}).status_code == 404
     done = Api(client, admin).send("post", f"/counties/{MINGXI}/exit", {
-        "year": year, "approved_on": dt.date.today().isoformat(), "document": "闽政文〔2019〕1号"})
+        "year": year, "approved_on": clock.today().isoformat(), "document": "闽政文〔2019〕1号"})
     assert done.status_code == 201 and done.json()["exit_year"] == year
     # Scope.
     other = Api(client, make_user("county", NINGHUA))

@@ -11,6 +11,7 @@ import pytest
 from django.http import Http404
 
 from fupin.core.models import ChangeRecord
+from fupin.policy import clock
 from fupin.region_exit import services
 from fupin.region_exit.models import AreaExitSetting, CountyExit, VillageCondition, VillageExitEvent
 from fupin.region_exit.services import RegionExitError
@@ -99,12 +100,12 @@ def test_village_conditions_are_recorded_per_year_and_audited(village, county, m
 
 def _ready(village: str, county) -> None:
     poor(village, 3, actor=county)
-    services.record_conditions(actor=county, village_code=village, year=dt.date.today().year, data=ALL_MET,
+    services.record_conditions(actor=county, village_code=village, year=clock.today().year, data=ALL_MET,
                                source="test")
 
 
 def test_village_exit_procedure_and_four_not_removed(village, county, township):
-    today = dt.date.today()
+    today = clock.today()
     year = today.year
     _ready(village, county)
     still_poor = Household.objects.get()
@@ -157,7 +158,7 @@ def test_village_exit_procedure_and_four_not_removed(village, county, township):
 
 
 def test_exit_check_blocks_the_proposal_and_the_approval(village, county, township):
-    today = dt.date.today()
+    today = clock.today()
     for _ in range(5):
         poor(village, 5, actor=county)  # 25 ÷ 1000 = 2.5 %
     services.record_conditions(actor=county, village_code=village, year=today.year, data=ALL_MET, source="test")
@@ -186,16 +187,16 @@ def test_exit_check_blocks_the_proposal_and_the_approval(village, county, townsh
 def test_only_poor_villages_and_scope(village, county, township, make_user):
     other = first_village(MINGXI, 1)
     with pytest.raises(RegionExitError, match="只有贫困村"):
-        services.propose_village_exit(actor=county, village_code=other, year=dt.date.today().year, evidence=OPINION,
+        services.propose_village_exit(actor=county, village_code=other, year=clock.today().year, evidence=OPINION,
                                       source="test")
     for user in (make_user("county", "350424000000"), make_user("city", "350400000000"),
                  make_user("helper", MINGXI)):
         with pytest.raises(Http404):
-            services.propose_village_exit(actor=user, village_code=village, year=dt.date.today().year,
+            services.propose_village_exit(actor=user, village_code=village, year=clock.today().year,
                                           evidence=OPINION, source="test")
     with pytest.raises(RegionExitError) as err:
         services.propose_village_exit(actor=make_user("village", village), village_code=village,
-                                      year=dt.date.today().year, evidence=OPINION, source="test")
+                                      year=clock.today().year, evidence=OPINION, source="test")
     assert err.value.code == "wrong_role"
 
 

@@ -13,8 +13,8 @@ import re
 from types import SimpleNamespace
 
 import pytest
-from django.utils import timezone
 
+from fupin.policy import clock
 from fupin.testing import MINGXI, NINGHUA, first_village, load_test_regions, make_household_for, make_user_for
 
 pytestmark = [
@@ -69,7 +69,7 @@ def baseline_scene(live_server, frozen_snapshots):
     officer = make_user_for("county", MINGXI, username="review_officer")
     village, _first, _second = _households(officer)
     outsider = make_user_for("county", NINGHUA, username="ninghua_officer")
-    return SimpleNamespace(officer=officer, outsider=outsider, village=village, year=timezone.localdate().year)
+    return SimpleNamespace(officer=officer, outsider=outsider, village=village, year=clock.today().year)
 
 
 @pytest.fixture
@@ -80,7 +80,7 @@ def open_scene(live_server, frozen_snapshots):
     from fupin.review import services
 
     load_test_regions()
-    year = timezone.localdate().year
+    year = clock.today().year
     officer = make_user_for("county", MINGXI, username="review_officer")
     village, exited, staying = _households(officer)
     services.take_snapshot(actor=officer, county_code=MINGXI, year=year - 1, source="test")

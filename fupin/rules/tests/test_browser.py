@@ -17,6 +17,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from fupin.policy import clock
 from fupin.testing import MINGXI, NINGHUA, first_village, load_test_regions, make_household_for, make_user_for
 
 pytestmark = [
@@ -39,7 +40,6 @@ def _held_back(real, model):
 def scene(live_server, settings, monkeypatch):
     """Two households of 明溪县 in two townships, a county officer of 明溪县 and one of 宁化县."""
     settings.FUPIN_IMPORT_SYNC = False  # the real thing: a thread, and the page polls
-    from django.utils import timezone
 
     from fupin.regions.models import Region
     from fupin.rules import services
@@ -61,7 +61,7 @@ def scene(live_server, settings, monkeypatch):
         poor_head=poor.members.get(relation="01").name, village_name=Region.objects.get(code=village).name,
         township_name=Region.objects.get(code=village[:9] + "000").name,
         other_township_name=Region.objects.get(code=other_village[:9] + "000").name,
-        this_year=timezone.localdate().year,
+        this_year=clock.today().year,
     )
 
 
