@@ -12,6 +12,7 @@ Transactional tests (browser tests with ``live_server``) flush the database; the
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,27 @@ from typing import Any
 import pytest
 
 from fupin.testing import load_test_regions, log_in, make_household_for, make_user_for
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _data_folder_per_worker() -> Iterator[None]:
+    """With pytest-xdist (``scripts/test.sh``), each worker gets a data folder of its own under the
+    configured one: files named by database ids (review snapshots ``<id>-households.parquet``, landed
+    import files, photos) would otherwise collide between the workers' databases, whose ids overlap."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        yield
+        return
+    from django.conf import settings
+
+    saved = settings.DATA_DIR, settings.MEDIA_ROOT
+    settings.DATA_DIR = Path(settings.DATA_DIR) / f"worker-{worker}"
+    settings.MEDIA_ROOT = settings.DATA_DIR / "media"
+    settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+    try:
+        yield
+    finally:
+        settings.DATA_DIR, settings.MEDIA_ROOT = saved
 
 
 @pytest.fixture(scope="session")

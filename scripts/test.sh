@@ -2,8 +2,11 @@
 # 运行全部测试 / run the whole test suite.
 #   bash scripts/test.sh                 # on SQLite (the default database)
 #   FUPIN_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres bash scripts/test.sh   # on PostgreSQL
-# Extra arguments go to pytest. The browser tests need Debian's chromium and fonts-noto-cjk: they are
-# installed with apt when missing and this runs as root; otherwise install them first.
+# Extra arguments go to pytest. The suite runs in one worker per core, at most four (pytest-xdist;
+# each worker has its own test database and data folder); FUPIN_TEST_WORKERS=0 runs it in one
+# process (for --pdb), FUPIN_TEST_WORKERS=N in N. The browser tests need Debian's chromium and
+# fonts-noto-cjk: they are installed with apt when missing and this runs as root; otherwise install
+# them first.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/_venv.sh"
 ensure_venv requirements-dev.lock
@@ -23,4 +26,4 @@ fi
 
 cd "$ROOT"
 echo "database: ${FUPIN_DATABASE_URL:-SQLite (default)}"
-exec "$VENV/bin/pytest" "$@"
+exec "$VENV/bin/pytest" -n "${FUPIN_TEST_WORKERS:-auto}" --maxprocesses=4 "$@"
