@@ -43,6 +43,33 @@ def _data_folder_per_worker() -> Iterator[None]:
         settings.DATA_DIR, settings.MEDIA_ROOT = saved
 
 
+def _move_clock() -> None:
+    """``FUPIN_TEST_CLOCK=2026-12-31T23:30+08:00`` runs the suite as if it had started at that moment:
+    :func:`fupin.policy.clock.now` and Django's ``timezone.now`` (timestamps, ``auto_now``) both move
+    by the same offset, and time still passes. For the dates that break code which works on most days:
+    the turn of a year, the hours when Beijing and UTC are on different dates, a 29 February. Called when
+    this file is imported, before any other conftest or test module, so their module-level dates move too."""
+    moment = os.environ.get("FUPIN_TEST_CLOCK")
+    if not moment:
+        return
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from fupin.policy import clock
+
+    start = dt.datetime.fromisoformat(moment)
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=clock.ZONE)
+    real_clock_now, real_django_now = clock.now, timezone.now
+    offset = start - real_clock_now()
+    clock.now = lambda: real_clock_now() + offset  # type: ignore[assignment]
+    timezone.now = lambda: real_django_now() + offset  # type: ignore[assignment]
+
+
+_move_clock()
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
