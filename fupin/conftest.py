@@ -44,24 +44,32 @@ def _data_folder_per_worker() -> Iterator[None]:
 
 
 def _move_clock() -> None:
-    """``FUPIN_TEST_CLOCK=2026-12-31T23:30+08:00`` runs the suite as if it had started at that moment:
-    :func:`fupin.policy.clock.now` and Django's ``timezone.now`` (timestamps, ``auto_now``) both move
-    by the same offset, and time still passes. For the dates that break code which works on most days:
-    the turn of a year, the hours when Beijing and UTC are on different dates, a 29 February. Called when
-    this file is imported, before any other conftest or test module, so their module-level dates move too."""
-    moment = os.environ.get("FUPIN_TEST_CLOCK")
-    if not moment:
-        return
+    """The suite's clock: it starts at 03:00 Beijing time on today's date, or at ``FUPIN_TEST_CLOCK``.
+
+    :func:`fupin.policy.clock.now` and Django's ``timezone.now`` (timestamps, ``auto_now``) move by
+    the same offset, and time still passes. Called when this file is imported, before any other
+    conftest or test module, so their module-level dates move too.
+
+    - **By default 03:00 Beijing time, today.** The date cannot turn during a run (21 hours to
+      midnight): a date taken when the tests were collected stays today's while they run — on
+      2026-12-02 a run that crossed midnight failed seven tests. And at 03:00 UTC is still on
+      yesterday, so code that takes the server's UTC date for today's is wrong in every run.
+    - **``FUPIN_TEST_CLOCK=2026-12-31T23:30+08:00``** runs the suite as if it started at that moment:
+      the turn of a year, a 29 February, the other hours."""
     import datetime as dt
 
     from django.utils import timezone
 
     from fupin.policy import clock
 
-    start = dt.datetime.fromisoformat(moment)
-    if start.tzinfo is None:
-        start = start.replace(tzinfo=clock.ZONE)
     real_clock_now, real_django_now = clock.now, timezone.now
+    moment = os.environ.get("FUPIN_TEST_CLOCK")
+    if moment:
+        start = dt.datetime.fromisoformat(moment)
+        if start.tzinfo is None:
+            start = start.replace(tzinfo=clock.ZONE)
+    else:
+        start = dt.datetime.combine(real_clock_now().date(), dt.time(3, 0), tzinfo=clock.ZONE)
     offset = start - real_clock_now()
     clock.now = lambda: real_clock_now() + offset  # type: ignore[assignment]
     timezone.now = lambda: real_django_now() + offset  # type: ignore[assignment]

@@ -23,10 +23,22 @@ def test_today_is_the_beijing_date_while_utc_is_still_on_yesterday(monkeypatch):
 
 
 def test_now_is_aware_and_eight_hours_ahead_of_utc():
+    # (the suite's clock is moved, fupin/conftest.py: the zone is what is checked here)
     moment = clock.now()
     assert moment.utcoffset() == timedelta(hours=8) and clock.today() == moment.date()
-    if not os.environ.get("FUPIN_TEST_CLOCK"):  # the suite run at another moment (fupin/conftest.py)
-        assert abs(moment.timestamp() - time.time()) < 60
+    assert clock.ZONE.utcoffset(datetime(2026, 7, 1)) == timedelta(hours=8)  # no summer time
+
+
+def test_the_suite_runs_from_three_in_the_morning_beijing_time():
+    """fupin/conftest.py starts the suite's clock at 03:00 Beijing time today (unless FUPIN_TEST_CLOCK
+    moves it elsewhere): the date cannot turn during a run, and UTC is on yesterday."""
+    if "FUPIN_TEST_CLOCK" in os.environ:
+        return  # a run at another moment, asked for by hand
+    moment = clock.now()
+    real_date = datetime.fromtimestamp(time.time(), clock.ZONE).date()
+    assert moment.date() in (real_date, real_date - timedelta(days=1))  # (the run may have crossed midnight)
+    assert 3 <= moment.hour < 12
+    assert moment.astimezone(UTC).date() == moment.date() - timedelta(days=1)
 
 
 def test_django_uses_the_same_zone():
