@@ -638,7 +638,36 @@ def main() -> None:
         peaks += [lite["validate_peak_mb"], lite["merge_peak_mb"]]
     figures["peak_mb"] = max(peaks)
     del pl
+    if args.persons == 1_000_000:
+        _at_issue_floor(figures)
     print(" ".join(f"{k}={v}" for k, v in figures.items()))
+
+
+# The issue measured the raw floor (Polars parse + COPY of 1M persons) at about 2.7 s on the CI machine
+# kind, and set its absolute targets on that machine. This VM's floor varies from run to run (6.3 to
+# 14.7 s measured across sessions), so each figure is also given divided by this run's factor
+# (raw_s / 2.7): what it would be on a machine with the issue's floor, if everything scaled like the
+# floor. It is a derived figure, printed beside the measured one, never instead of it. PostgreSQL's
+# figure scales with the floor best (the floor is itself a PostgreSQL load); the xlsx import is CPU work
+# in calamine and Polars and scaled less across sessions (xlsx100k 5.37 -> 8.47 s while the floor went
+# 6.26 -> 14.72 s), so its derived figure flatters it.
+ISSUE_RAW_S = 2.7
+ISSUE_TARGETS_S = {"pg_s": 8.0, "sqlite_s": 20.0, "xlsx100k_s": 5.0}
+
+
+def _at_issue_floor(figures: dict[str, object]) -> None:
+    """Adds machine_factor and <figure>_at_issue_floor for each timed target, and prints them."""
+    factor = float(figures["raw_s"]) / ISSUE_RAW_S  # type: ignore[arg-type]
+    figures["machine_factor"] = round(factor, 2)
+    verdicts = []
+    for key, target in ISSUE_TARGETS_S.items():
+        if key not in figures:
+            continue
+        scaled = float(figures[key]) / factor  # type: ignore[arg-type]
+        figures[f"{key[:-2]}_at_issue_floor_s"] = round(scaled, 2)
+        verdicts.append(f"{key[:-2]} {scaled:.2f} s ({'within' if scaled <= target else 'over'} {target:g} s)")
+    print(f"at the issue's raw floor ({ISSUE_RAW_S} s; this run's floor is {factor:.2f}× that): "
+          + ", ".join(verdicts), flush=True)
 
 
 def _stages(r: dict) -> str:
