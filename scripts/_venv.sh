@@ -26,7 +26,12 @@ ensure_venv() {
   want="$(cat "$lock" "$ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1)"
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$lock"
+    # First with the venv's own setuptools (no download); a venv made by Python 3.11 has
+    # setuptools 65 without `wheel`, which cannot build an editable install ("invalid command
+    # 'bdist_wheel'"), so that attempt's output is dropped and pip then builds with setuptools>=69
+    # from pyproject's build-system. An error of the second attempt is shown.
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e "$ROOT" \
+        >/dev/null 2>&1 \
       || "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -e "$ROOT"
     echo "$want" > "$stamp"
   fi
