@@ -103,7 +103,7 @@ def generate(persons: int, seed: int = 1):
         pl.lit(None, pl.Int64).alias("planned_exit_year"), pl.lit(None, pl.Int64).alias("exit_year"), "size",
     )
     m = (h.select(pl.col("id").alias("household_id"), "size", "village_code")
-         .with_columns(pl.int_ranges(0, pl.col("size")).alias("pos")).explode("pos").head(persons)
+         .with_columns(pl.int_ranges(0, pl.col("size")).alias("pos")).explode("pos", empty_as_null=True).head(persons)
          .with_row_index("i", offset=1).with_columns(pl.col("i").cast(pl.Int64)))
     mh = pl.col("i").hash(seed + 1)
     adult_days, days = 18_000, 27_393  # born 1940–1989 (heads, spouses) or 1940–2014 (the others)

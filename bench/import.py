@@ -101,7 +101,7 @@ def generate(persons: int, *, seed: int = 1, household_offset: int = 0):
         (pl.col("village_code") + pl.col("_seq").cast(pl.Utf8).str.zfill(5)).alias("户编号"),
     )
     p = (hh.select("hh", "size", "village_code", "户编号", "_h")
-         .with_columns(pl.int_ranges(0, pl.col("size")).alias("pos")).explode("pos").head(persons)
+         .with_columns(pl.int_ranges(0, pl.col("size")).alias("pos")).explode("pos", empty_as_null=True).head(persons)
          .with_row_index("i"))
     p = p.with_columns(pl.col("i").cast(pl.Int64) + household_offset * 1000)
     # Household size as the file has it (the last household may be cut by head(persons)).

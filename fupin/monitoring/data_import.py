@@ -168,7 +168,7 @@ def check_rows(raw: RawList, kind: ListKind, *, as_of: date, today: date | None 
     value = (pl.when(missing_amount | amount_col.is_null() | (amount_col < 0))
              .then(pl.col(AMOUNT) if kind.id in AMOUNT_KINDS else pl.lit(""))
              .otherwise(pl.col(OCCURRED_ON)))
-    joined = pl.concat([frame, parsed.drop("_row")], how="horizontal").with_columns(reason.alias("_reason"), column.alias("_column"),
+    joined = pl.concat([frame, parsed.drop("_row")], how="horizontal", strict=True).with_columns(reason.alias("_reason"), column.alias("_column"),
                                                                    value.alias("_value"))
     refused = joined.filter(pl.col("_reason").is_not_null()).select(
         pl.col("_row").alias("row_number"), pl.col("_column").alias("column"),

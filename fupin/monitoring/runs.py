@@ -183,7 +183,7 @@ def _flag(run: MonitoringRun) -> None:
             "skipped": flagged.height - new.height, "records_read": mv.records_read,
             "records_unmatched": mv.records_unmatched,
             "by_type": dict(new.group_by("type").len().iter_rows()) if new.height else {},
-            "by_rule": dict(new.select(pl.col("rule_ids").explode()).group_by("rule_ids").len().iter_rows())
+            "by_rule": dict(new.select(pl.col("rule_ids").explode(empty_as_null=True)).group_by("rule_ids").len().iter_rows())
             if new.height else {},
         }
         if new.height:
@@ -208,7 +208,7 @@ def _write_flags(run: MonitoringRun, new: pl.DataFrame, mv: MonitoringView) -> N
         pl.lit(run.pk, pl.Int64).alias("run_id"), pl.lit(run.on).alias("flagged_on"),
         pl.lit("").alias("procedure_version"), pl.lit("").alias("step"), *_ancestors(pl.col("village_code")),
     ))
-    flags = rows.select("id", "rule_ids", "policy_version", _figures(FLAG_FIGURES).alias("values")).explode("rule_ids")
+    flags = rows.select("id", "rule_ids", "policy_version", _figures(FLAG_FIGURES).alias("values")).explode("rule_ids", empty_as_null=True)
     labels = {(policy.version, r.id): r for policy, _ in mv.policy_groups() for r in policy.flag_rules}
     keys = [f"{v}\x00{i}" for v, i in labels]
 

@@ -132,7 +132,7 @@ def _rule_hits(run: RuleRun, group: frames.ViewGroup) -> pl.DataFrame:
             decided.select("household_id", outcome.alias("rule_id")),
             decided.filter(pl.col("income_below_line")).select("household_id",
                                                                pl.lit(INCOME_RULE_ID).alias("rule_id")),
-            decided.select("household_id", pl.col("reasons").alias("rule_id")).explode("rule_id")
+            decided.select("household_id", pl.col("reasons").alias("rule_id")).explode("rule_id", empty_as_null=True)
             .filter(pl.col("rule_id").is_in(exclusion_ids)),
         ]
     else:

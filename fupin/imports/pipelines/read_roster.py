@@ -456,7 +456,7 @@ def read_csv(path: Path) -> RawRoster:
     def load(source: Path | io.BytesIO) -> pl.DataFrame:
         return pl.read_csv(source, has_header=False, infer_schema=False, truncate_ragged_lines=True,
                            skip_rows=header_index + header_rows, schema={f"c{i}": pl.Utf8 for i in range(width)},
-                           missing_utf8_is_empty_string=False)
+                           empty_string_is_null=True)
 
     if encoding == "gb18030":
         grid = load(io.BytesIO(_gb18030_bytes(path)))

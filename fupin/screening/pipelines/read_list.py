@@ -191,7 +191,7 @@ def read_csv(path: Path, kind: ListKind) -> RawList:
     def load(source: Path | io.BytesIO) -> pl.DataFrame:
         return pl.read_csv(source, has_header=False, infer_schema=False, truncate_ragged_lines=True,
                            skip_rows=header_at + 1, schema={f"c{i}": pl.Utf8 for i in range(width)},
-                           missing_utf8_is_empty_string=False)
+                           empty_string_is_null=True)
 
     if encoding == "gb18030":
         grid = load(io.BytesIO(_utf8_from_gb18030(path)))
