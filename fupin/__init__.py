@@ -14,7 +14,9 @@ __version__ = "0.1.0"
 # Polars is first loaded; an explicit setting in the environment wins — except Polars' own default,
 # which Polars writes into the environment when it is imported (so a process started by one that had
 # imported Polars would inherit it: measured, the import's validate worker then peaked at 4.47 GB).
-_POLARS_DEFAULT_MALLOC_CONF = "dirty_decay_ms:500,muzzy_decay_ms:-1"
+# Polars 1.44 writes "dirty_decay_ms:500,muzzy_decay_ms:1000" followed by the setting it found (which
+# then wins, being later); Polars 1.35 wrote its own default instead of nothing.
+_POLARS_DEFAULT_MALLOC_CONFS = ("dirty_decay_ms:500,muzzy_decay_ms:-1", "dirty_decay_ms:500,muzzy_decay_ms:1000")
 MALLOC_CONF = "background_thread:true,dirty_decay_ms:30000,muzzy_decay_ms:30000"
-if _os.environ.get("_RJEM_MALLOC_CONF", "") in ("", _POLARS_DEFAULT_MALLOC_CONF):
+if _os.environ.get("_RJEM_MALLOC_CONF", "") in ("", *_POLARS_DEFAULT_MALLOC_CONFS):
     _os.environ["_RJEM_MALLOC_CONF"] = MALLOC_CONF
