@@ -1,4 +1,4 @@
-"""fupin sets Polars' allocator to return freed memory within 30 s, by its background thread (fupin/__init__.py), also when a parent
+"""fupin sets Polars' allocator to return freed memory within 5 s, by its background thread (fupin/__init__.py), also when a parent
 process that imported Polars passed Polars' own default down in the environment."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-OURS = "background_thread:true,dirty_decay_ms:30000,muzzy_decay_ms:30000"
+OURS = "background_thread:true,dirty_decay_ms:5000,muzzy_decay_ms:5000"
 
 
 @pytest.mark.parametrize(("given", "expected"), [
