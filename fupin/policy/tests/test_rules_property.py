@@ -159,6 +159,14 @@ _NULL_ROW = pl.DataFrame([{"i1": None, "i2": None, "f1": None, "f2": None, "b1":
                             schema={**SCHEMA}).with_columns(pl.lit(None).cast(SCHEMA[c]).alias(c)
                                                             for c in SCHEMA if c != "b1"),
          text="COALESCE(b1, COALESCE(NULL))")
+# Found by this test in CI under Polars 1.44: a literal compared with ``NULL = col`` (which Polars
+# rewrites to a repeat) came out one row long instead of the frame's height (fixed by folding, to_polars).
+@example(frame=pl.DataFrame([{c: None for c in SCHEMA}] * 12, schema=SCHEMA), text="(TRUE) = (NULL = i1)")
+@example(frame=pl.DataFrame([{c: None for c in SCHEMA}] * 3, schema=SCHEMA), text="(FALSE) != (i1 < NULL)")
+@example(frame=pl.DataFrame([{c: None for c in SCHEMA}] * 3, schema=SCHEMA), text="(TRUE) = (NULL BETWEEN i1 AND 2)")
+# … and ``x / 0``: Polars made ``WHEN 0 = 0`` ``WHEN TRUE``, again one row long.
+@example(frame=pl.DataFrame([{c: None for c in SCHEMA}] * 6, schema=SCHEMA), text="(LEAST(i1, i1) / 0) IN (0)")
+@example(frame=pl.DataFrame([{c: None for c in SCHEMA}] * 6, schema=SCHEMA), text="(TRUE) = ((i1 / 0) = i2)")
 def test_one_row_and_batch_agree(frame: pl.DataFrame, text: str) -> None:
     rule = compile_rule(text, columns=COLUMNS)
     rows = list(frame.iter_rows(named=True))
