@@ -52,6 +52,11 @@ a whole registry (Polars: `CompiledRule.to_polars`) and, when the registry outgr
 Spark job (`CompiledRule.to_spark_sql`). All three run from one engine-neutral form (a JSON tree,
 `CompiledRule.ir`); a property test holds the one-row and the whole-frame answers equal on random
 households and random rules. Rule text is never passed to `eval`/`exec` or to a database.
+Before a rule becomes a Polars expression, every part of it that reads no column (`1 + 2`,
+`NOT (1 > 2)`) is computed with the one-row evaluator, and every comparison or sum with a NULL operand
+or division by a constant 0 becomes a NULL of its type (`to_polars.fold_constants`): the values are
+the same, and Polars' optimiser never meets those parts (Polars 1.44 gave some of them the wrong
+height; see `docs/decisions.md`).
 
 ### Whitelist
 
