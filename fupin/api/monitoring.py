@@ -2,7 +2,11 @@
 monitoring record, the procedure's steps, income checks, risk elimination, and the flag and elimination runs.
 
 Thin adapters over :mod:`fupin.monitoring.selectors` (scoped by :func:`fupin.core.scoping.visible_to`,
-``monitoring.view``) and the services (``source="api"``). Writes on an object need ``monitoring.perform``,
+``monitoring.view``) and the services (``source="api"``). The schemas and presenters of events, objections,
+steps and reasons, and the list's page, are the case procedures' (:mod:`.procedure`, :mod:`.procedure_cases`);
+the endpoints are monitoring's own (its paths say ``objects/{object_id}``, its operation ids and summaries
+are its functions' names, and its writes interleave with 排除, so the shared
+:func:`~.procedure_cases.add_case_endpoints` would change the OpenAPI document). Writes on an object need ``monitoring.perform``,
 runs and eliminations ``monitoring.run`` (else 404, like any write without its capability); out of scope
 is 404; a refused action (illegal step, wrong role, missing evidence, notice of fewer than 5 days, open
 objection, conditions not met …) is 422 with a Chinese and English message; a stale ``version`` is 409.
@@ -40,6 +44,7 @@ from .procedure import (
     objection_out,
     step_out,
 )
+from .procedure_cases import case_page
 from .schemas import DetailOut, ErrorOut, HouseholdIn, RecordId
 
 router = Router(tags=["monitoring 防返贫监测"])
@@ -359,9 +364,7 @@ def list_objects(request: HttpRequest, query: Query[ObjectQuery]):
     """监测对象列表: the objects in the user's scope with their reasons, filtered."""
     qs = selectors.objects(request.auth, selectors.ObjectFilters(region=query.region, status=query.status,
                                                                  type=query.type, cause=query.cause, q=query.q))
-    start = (query.page - 1) * query.page_size
-    return {"count": qs.count(), "page": query.page, "page_size": query.page_size,
-            "items": [_item(o) for o in qs[start: start + query.page_size]]}
+    return case_page(qs, query, _item)
 
 
 @router.get("/objects/{object_id}", response={200: ObjectDetail, 404: DetailOut})

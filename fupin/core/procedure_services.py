@@ -1,5 +1,5 @@
-"""The writes every case procedure shares (案件办理): 识别 :mod:`fupin.identification.services` and
-退出 :mod:`fupin.exits.services`.
+"""The writes every case procedure shares (案件办理): 识别 :mod:`fupin.identification.services`, 退出
+:mod:`fupin.exits.services` and the identification of a 监测对象 :mod:`fupin.monitoring.procedure`.
 
 An app describes its cases once, as a :class:`CaseProcedure` (its case, event and objection models, its
 refusal class, the capability its writes need, the audited fields, its transition and what it writes
@@ -16,7 +16,8 @@ registry — in one transaction. A refusal is the app's :class:`ProcedureRefusal
 :class:`~fupin.registry.services.RegistryError`: 422 in the API); nothing is half-written.
 
 What differs in substance (the identification's application and reapplication, the exit's proposal,
-consent and criteria) stays in the apps.
+consent and criteria, monitoring's flags, income checks and risk elimination) stays in the apps; those
+use :meth:`CaseProcedure.record_event`, :meth:`CaseProcedure.audit_case` and the lock for their own writes.
 """
 
 from __future__ import annotations
@@ -89,6 +90,10 @@ def _nothing(*args: Any, **kwargs: Any) -> None:
     return None
 
 
+def _no_decision(*args: Any, **kwargs: Any) -> Any:
+    raise NotImplementedError("this procedure runs no automatic decision")
+
+
 @dataclass(frozen=True)
 class CaseProcedure:
     """一种程序的案件 — what the shared verbs need to know of one procedure's cases.
@@ -98,7 +103,16 @@ class CaseProcedure:
     ``decision_of(stored)``: the procedure's view of it; ``check(case, action)``: what the registry must
     say for the action (after the transition); ``close(case, result)``: the case's own fields when it
     closes; ``registry(case, result, actor=, source=)``: the registry write the stored transition implies;
-    ``check_batchable(step)``: refuse a step a village may not do at once."""
+    ``check_batchable(step)``: refuse a step a village may not do at once.
+
+    Hooks for a case whose model names things its own way (监测对象): ``case_field``, the foreign key of its
+    event and objection models to the case (``case``; ``object``); ``this_case_en``, the case in the English
+    text of a version conflict; ``settle(case, result)``, set the case's own fields after the transition
+    *instead of* the default (a closed case's ``closed_on``, ``outcome_comment`` on 驳回/撤回, then
+    ``close``) — for statuses the procedure does not name (监测: 建档 → ``monitored``, 驳回/撤回 →
+    ``dismissed`` with ``close_reason``). An event model without ``decision_id`` / ``batch`` columns is
+    fine for a procedure that runs no decision and no village batch. The texts of :meth:`check_date` and
+    :meth:`check_resolvable` are the identification's; a subclass may word them otherwise."""
 
     audit_label: str  #: the audit comment's prefix: 识别程序, 退出程序
     noun_zh: str  #: the case in messages: 申请, 退出案件
@@ -110,13 +124,16 @@ class CaseProcedure:
     capability: str
     audit_fields: tuple[str, ...]
     transition: Callable[[Any, Action], Transition]
-    decide: Callable[..., Any]
-    decision_of: Callable[[Any], Decision]
-    registry: Callable[..., None]
+    decide: Callable[..., Any] = _no_decision
+    decision_of: Callable[[Any], Decision] = _no_decision
+    registry: Callable[..., None] = _nothing
     check: Callable[[Any, Action], None] = _nothing
     close: Callable[[Any, Transition], None] = _nothing
     check_batchable: Callable[[str], None] = _nothing
     nothing_to_do_code: str = ""  #: the code of "no case of the village is at the step"
+    case_field: str = "case"  #: the foreign key of the event and objection models to the case
+    this_case_en: str = "this case"  #: the case in a version conflict's English text
+    settle: Callable[[Any, Transition], None] | None = None  #: replaces the default closing (see above)
 
     # ------------------------------------------------------------------------------------ the machinery
 
@@ -148,7 +165,8 @@ class CaseProcedure:
         """并发控制: the case is still the version the user opened (else :class:`VersionConflict`, 409)."""
         if expected_version is not None and int(expected_version) != case.version:
             raise VersionConflict(
-                f"该{self.noun_zh}已被他人办理,请刷新后重试 / someone else acted on this case after you opened it; reload",
+                f"该{self.noun_zh}已被他人办理,请刷新后重试 / someone else acted on {self.this_case_en} after you opened "
+                "it; reload",
                 {"version": [f"您打开的是第{expected_version}版,当前是第{case.version}版 / you opened version "
                              f"{expected_version}, the current one is {case.version}"]})
 
@@ -160,23 +178,34 @@ class CaseProcedure:
                      changes=changes, household_id=case.household_id, region_code=case.village_code, source=source,
                      comment=comment)
 
+    def record_event(self, case: Any, kind: str, on: dt.date, *, actor: Any, source: str, step: str = "",
+                     evidence: Mapping[str, Any] | None = None, comment: str = "", objection: Any = None,
+                     decision_id: int | None = None, batch: str = "") -> Any:
+        """Append one event (程序事件) to the case's log: ``kind`` (the event's ``action``) at ``step``."""
+        extra = {name: value for name, value in (("decision_id", decision_id), ("batch", batch)) if value}
+        return self.event_model.objects.create(
+            **{self.case_field: case}, step=step, action=kind, on=on, actor=user_or_none(actor),
+            actor_name=audit.actor_name(actor), actor_role=role(actor), evidence=dict(evidence or {}),
+            comment=comment.strip(), objection=objection, source=source, **extra)
+
     def apply(self, case: Any, result: Transition, *, actor: Any, source: str, decision_id: int | None = None,
               objection: Any = None, batch: str = "", created: bool = False) -> Any:
         """Store a transition: the case, one event, the audit row, and the registry write it implies."""
         action = result.action
         before = {} if created else audit.field_values(case, self.audit_fields)
         case.set_state(result.state)
-        if result.closed:
+        if self.settle is not None:
+            self.settle(case, result)
+        elif result.closed:
             case.closed_on = action.on
             if action.kind in (ActionKind.REJECT, ActionKind.WITHDRAW):
                 case.outcome_comment = action.comment.strip()
             self.close(case, result)
         case.version += 0 if created else 1
         case.save()
-        event = self.event_model.objects.create(
-            case=case, step=action.step_id, action=action.kind, on=action.on, actor=user_or_none(actor),
-            actor_name=audit.actor_name(actor), actor_role=role(actor), evidence=result.evidence,
-            comment=action.comment.strip(), objection=objection, decision_id=decision_id, batch=batch, source=source)
+        event = self.record_event(case, action.kind, action.on, actor=actor, source=source, step=action.step_id,
+                                  evidence=result.evidence, comment=action.comment, objection=objection,
+                                  decision_id=decision_id, batch=batch)
         label = f"{self.audit_label} {case.get_procedure().step(action.step_id).label_zh}: {action.kind}"
         self.audit_case(case, before, actor=actor, source=source, comment=label, created=created)
         self.registry(case, result, actor=actor, source=source)
@@ -193,9 +222,8 @@ class CaseProcedure:
         case = self.read_case(actor, case_id)
         action = Action(kind=ActionKind.COMPLETE, step_id=step, role=role(actor), on=day,
                         evidence=dict(evidence or {}), comment=comment)
-        procedure = case.get_procedure()
         stored = None
-        if procedure.has_step(step) and procedure.step(step).runs_decision:
+        if self.runs_decision(case, step):
             # every other check first (a provisional "eligible"), so a refused step makes no decision
             self.transition(case, replace(action, decision=Decision(eligible=True)))
             stored = self.decide(case, actor=actor, step_id=step, on=day, source=source)
@@ -215,7 +243,7 @@ class CaseProcedure:
         with transaction.atomic():
             case = self.lock_case(actor, case_id)
             self.check_version(case, expected_version)
-            action = Action(kind=kind, step_id=case.step, role=role(actor), on=day, comment=reason)
+            action = Action(kind=kind, step_id=case.step, role=role(actor), on=day, comment=reason or "")
             self.apply(case, self.transition(case, action), actor=actor, source=source)
         return case
 
@@ -228,7 +256,8 @@ class CaseProcedure:
             action = Action(kind=ActionKind.OBJECT, step_id=case.step, role=role(actor), on=day, comment=text)
             result = self.transition(case, action)
             objection = self.objection_model.objects.create(
-                case=case, step=case.step, raised_by=raised_by.strip() or "匿名", text=text.strip(), raised_on=day,
+                **{self.case_field: case}, step=case.step, raised_by=(raised_by or "").strip() or "匿名",
+                text=text.strip(), raised_on=day,
                 recorded_by=user_or_none(actor), recorded_by_name=audit.actor_name(actor))
             self.apply(case, result, actor=actor, source=source, objection=objection)
         return objection
@@ -237,20 +266,14 @@ class CaseProcedure:
                           on: dt.date | None = None, source: str = "web") -> Any:
         """处理异议 — the finding; an upheld objection (异议成立) means the case must then be rejected."""
         day = self.check_date(on)
-        case_id = self.objection_model.objects.filter(pk=objection_id).values_list("case_id", flat=True).first()
+        case_id = (self.objection_model.objects.filter(pk=objection_id)
+                   .values_list(f"{self.case_field}_id", flat=True).first())
         if case_id is None:
             raise ScopeError(NOT_FOUND)
         with transaction.atomic():
             case = self.lock_case(actor, case_id)
             objection = self.objection_model.objects.select_for_update().get(pk=objection_id)
-            if not objection.is_open:
-                raise self.error("该异议已处理 / the objection is already resolved", {"objection": ["resolved"]})
-            if objection.step != case.step:
-                raise self.error("该异议不属于当前环节 / the objection belongs to another step",
-                                 {"objection": [objection.step]})
-            if day < objection.raised_on:
-                raise self.error(f"处理日期早于异议提出日期{objection.raised_on} / resolved before it was raised",
-                                 {"on": [objection.raised_on.isoformat()]})
+            self.check_resolvable(case, objection, day)
             action = Action(kind=ActionKind.RESOLVE, step_id=case.step, role=role(actor), on=day, comment=resolution,
                             upheld=upheld)
             result = self.transition(case, action)
@@ -260,6 +283,25 @@ class CaseProcedure:
             objection.save()
             self.apply(case, result, actor=actor, source=source, objection=objection)
         return objection
+
+    def check_resolvable(self, case: Any, objection: Any, day: dt.date) -> None:
+        """处理异议 is possible: the objection is still open, of the case's current step, and ``day`` is not
+        before it was raised."""
+        if not objection.is_open:
+            raise self.error("该异议已处理 / the objection is already resolved", {"objection": ["resolved"]})
+        if objection.step != case.step:
+            raise self.error("该异议不属于当前环节 / the objection belongs to another step",
+                             {"objection": [objection.step]})
+        if day < objection.raised_on:
+            raise self.error(f"处理日期早于异议提出日期{objection.raised_on} / resolved before it was raised",
+                             {"on": [objection.raised_on.isoformat()]})
+
+    @staticmethod
+    def runs_decision(case: Any, step: str) -> bool:
+        """Whether ``step`` of the case's procedure runs the automatic decision (no: a case whose procedure
+        has not begun yet, ``get_procedure()`` None — a 监测对象 before 发现核实)."""
+        procedure = case.get_procedure()
+        return procedure is not None and procedure.has_step(step) and procedure.step(step).runs_decision
 
     # ------------------------------------------------------------------------------------ a village at once
 
@@ -285,8 +327,7 @@ class CaseProcedure:
                                    {"step": [step]})
         base = Action(kind=ActionKind.COMPLETE, step_id=step, role=role(actor), on=day,
                       evidence=dict(evidence or {}), comment=comment)
-        runs_decision = any(c.get_procedure().has_step(step) and c.get_procedure().step(step).runs_decision
-                            for c in cases)
+        runs_decision = any(self.runs_decision(c, step) for c in cases)
         provisional = replace(base, decision=Decision(eligible=True))
         label = cases[0].get_procedure().step(step).label_zh
         problems = self._blocked([(c, provisional if runs_decision else base) for c in cases])

@@ -1,22 +1,14 @@
-"""The monitoring app's refusal (监测操作被拒绝): a :class:`~fupin.registry.services.RegistryError`, so pages
-show it like any refused write and the API answers 422 with ``{"message", "field_errors"}``."""
+"""The monitoring app's refusal (监测操作被拒绝): the shared procedure refusal
+(:class:`~fupin.core.procedure_services.ProcedureRefusal`, a :class:`~fupin.registry.services.RegistryError`),
+so pages show it like any refused write and the API answers 422 with ``{"message", "field_errors"}``."""
 
 from __future__ import annotations
 
-from fupin.policy.procedure import ProcedureError
-from fupin.registry.services import RegistryError
+from fupin.core.procedure_services import ProcedureRefusal
 
 
-class MonitoringError(RegistryError):
+class MonitoringError(ProcedureRefusal):
     """A refused monitoring action; ``code`` is the procedure's error code when it came from there."""
-
-    code: str = ""
-
-    @classmethod
-    def of(cls, err: ProcedureError, *, prefix: str = "") -> MonitoringError:
-        out = cls(prefix + err.message, dict(err.field_errors))
-        out.code = err.code
-        return out
 
     @classmethod
     def on(cls, field: str, message: str) -> MonitoringError:

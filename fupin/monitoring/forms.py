@@ -1,5 +1,6 @@
-"""Forms of the monitoring pages (防返贫监测). The procedure's step, reason and objection forms are the
-identification pages' (:mod:`fupin.identification.forms`: built from the step's evidence data)."""
+"""Forms of the monitoring pages (防返贫监测). The procedure's reason and objection forms are the case
+procedures' (:mod:`fupin.web.forms.procedure`); its step form is the identification pages' (built from the
+step's evidence data, :class:`fupin.identification.forms.StepForm`)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from fupin.identification.forms import date_field
 from fupin.policy.monitoring import MonitoringPolicy
-from fupin.web.templatetags.fupin_tags import current_lang
+from fupin.web.forms.procedure import date_field
+from fupin.web.forms.procedure import label as _label
 
 from .choices import Channel, DataKind, MonitoringStatus, MonitoringType
 
@@ -19,10 +20,6 @@ def _today():
     from .services import today
 
     return today()
-
-
-def _label(zh: str, en: str) -> str:
-    return en if current_lang().startswith("en") else zh
 
 
 def _choice_label(label: Any) -> str:

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from fupin.core.scoping import region_in_scope
-from fupin.identification.forms import ObjectionForm, ReasonForm, ResolveForm, StepForm
+from fupin.identification.forms import StepForm
 from fupin.policy import roles
 from fupin.policy.procedure import ActionKind, earliest_end
 from fupin.registry.services import RegistryError
@@ -27,14 +27,16 @@ from fupin.web import procedure as procedure_views
 from fupin.web.forms.common import INVALID_FORM, apply_registry_error
 from fupin.web.forms.households import HouseholdForm
 from fupin.web.forms.members import new_member_formset
+from fupin.web.forms.procedure import ObjectionForm, ReasonForm, ResolveForm
 from fupin.web.procedure import ActionForms
-from fupin.web.templatetags.fupin_tags import current_lang
+from fupin.web.procedure_pages import breadcrumbs, label
 
 from . import data_import, runs, selectors, services
 from .choices import MonitoringStatus, MonitoringType, RunKind
 from .forms import DataUploadForm, DatedForm, FlagForm, IncomeCheckForm, ObjectFilterForm, RunForm
 from .models import MonitoringObject
 from .policies import effective_monitoring, line_for
+from .templatetags.monitoring_tags import event_action
 
 PAGE_SIZE = 50
 ALIASES = {"category_form_version": "category", "village_code": "village"}
@@ -45,20 +47,12 @@ def _require(user: Any, capability: str) -> None:
         raise Http404("not found")
 
 
-def _en() -> bool:
-    return current_lang().startswith("en")
-
-
 def _user_region(user: Any) -> str:
     return str(getattr(user, "region_id", "") or "")
 
 
 def _policy(user: Any) -> Any:
     return effective_monitoring(_user_region(user), services.today())
-
-
-def _breadcrumbs(user: Any, village: Any) -> list[tuple[Any, bool]]:
-    return [(r, region_in_scope(user, r.code, roles.VIEW_REGISTRY)) for r in [*village.ancestors(), village]]
 
 
 # ------------------------------------------------------------------------------------------ the list
@@ -111,6 +105,8 @@ def _object_context(request: HttpRequest, obj: MonitoringObject, *, bound: dict[
     procedure = obj.get_procedure() or effective_monitoring(obj.county_code, services.today()).procedure
     events = selectors.events(obj)
     procedure_views.label_evidence(events, procedure_views.step_evidence_labels(procedure))
+    for e in events:  # the shared event log (web/procedure/_events.html) shows action_text
+        e.action_text = event_action(e.action)
     actions = selectors.actions_for(user, obj)
     step = obj.current_step if obj.in_procedure else None
     initial = {"version": obj.version}
@@ -135,7 +131,7 @@ def _object_context(request: HttpRequest, obj: MonitoringObject, *, bound: dict[
         "assess_form": maybe(selectors.ASSESS, selectors.ASSESS in actions, lambda: DatedForm(prefix="assess")),
         "eliminate_form": maybe(selectors.ELIMINATE, selectors.ELIMINATE in actions,
                                 lambda: DatedForm(initial=initial, prefix="eliminate")),
-        "error": error, "breadcrumbs": _breadcrumbs(user, obj.household.village),
+        "error": error, "breadcrumbs": breadcrumbs(user, obj.household.village),
     }
 
 
@@ -191,7 +187,7 @@ def _do(action: str, user: Any, obj: MonitoringObject, form: Any, d: dict[str, A
         step = obj.current_step
         services.perform_step(actor=user, object_id=obj.pk, step=obj.step, evidence=form.evidence(),
                               comment=d["comment"], on=d["on"], expected_version=version)
-        return _("Step completed: %(step)s.") % {"step": step.label_en if _en() else step.label_zh}
+        return _("Step completed: %(step)s.") % {"step": label(step)}
     if action == ActionKind.REJECT:
         services.reject(actor=user, object_id=obj.pk, reason=d["reason"], on=d["on"], expected_version=version)
         return _("The household was not confirmed as a monitoring object.")
@@ -260,7 +256,7 @@ def household_page(request: HttpRequest, household_id: int) -> HttpResponse:
     except RegistryError:
         line = None
     context = {"h": household, "objects": objs, "form": form, "error": error, "line": line,
-               "breadcrumbs": _breadcrumbs(user, household.village)}
+               "breadcrumbs": breadcrumbs(user, household.village)}
     return render(request, "monitoring/household.html", context, status=status)
 
 
