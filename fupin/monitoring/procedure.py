@@ -99,6 +99,17 @@ CASES = MonitoringCases(
 )
 
 
+def lock_flagged(actor: Any, object_id: int, day: dt.date, expected_version: int | None) -> MonitoringObject:
+    """The flagged object (待核实), locked, at the version the user opened, acted on no earlier than it was
+    flagged — the start of 发现核实 and of 排除 (inside their transaction)."""
+    obj = CASES.lock_case(actor, object_id)
+    CASES.check_version(obj, expected_version)
+    require_status(obj, MonitoringStatus.FLAGGED)
+    if day < obj.flagged_on:
+        raise MonitoringError.on("on", f"日期早于发现日期{obj.flagged_on} / before the object was flagged")
+    return obj
+
+
 def start_identification(*, actor: Any, object_id: int, evidence: Mapping[str, Any] | None = None, comment: str = "",
                          on: dt.date | None = None, expected_version: int | None = None,
                          source: str = "web") -> MonitoringObject:
@@ -106,11 +117,7 @@ def start_identification(*, actor: Any, object_id: int, evidence: Mapping[str, A
     with its evidence; the procedure in force that day is kept on the object."""
     day = CASES.check_date(on)
     with transaction.atomic():
-        obj = CASES.lock_case(actor, object_id)
-        CASES.check_version(obj, expected_version)
-        require_status(obj, MonitoringStatus.FLAGGED)
-        if day < obj.flagged_on:
-            raise MonitoringError.on("on", f"日期早于发现日期{obj.flagged_on} / before the object was flagged")
+        obj = lock_flagged(actor, object_id, day, expected_version)
         procedure = effective_monitoring(obj.county_code, day).procedure
         before = audit.field_values(obj, OBJECT_FIELDS)
         obj.procedure, obj.procedure_version = procedure.to_dict(), procedure.version
@@ -163,6 +170,6 @@ resolve_objection = CASES.resolve_objection
 
 
 __all__ = [
-    "CASES", "OBJECT_FIELDS", "MonitoringCases", "perform_step", "record_objection", "reject", "require_status",
+    "CASES", "OBJECT_FIELDS", "MonitoringCases", "lock_flagged", "perform_step", "record_objection", "reject", "require_status",
     "resolve_objection", "settle", "start_identification", "withdraw",
 ]

@@ -55,10 +55,10 @@ from .policies import effective_monitoring, line_for
 from .procedure import (
     CASES,
     OBJECT_FIELDS,
+    lock_flagged,
     perform_step,
     record_objection,
     reject,
-    require_status,
     resolve_objection,
     start_identification,
     withdraw,
@@ -160,11 +160,7 @@ def dismiss(*, actor: Any, object_id: int, reason: str, on: dt.date | None = Non
     if not reason:
         raise MonitoringError.on("reason", "请说明排除理由 / give the reason")
     with transaction.atomic():
-        obj = CASES.lock_case(actor, object_id)
-        CASES.check_version(obj, expected_version)
-        require_status(obj, MonitoringStatus.FLAGGED)
-        if day < obj.flagged_on:
-            raise MonitoringError.on("on", f"日期早于发现日期{obj.flagged_on} / before the object was flagged")
+        obj = lock_flagged(actor, object_id, day, expected_version)
         before = audit.field_values(obj, OBJECT_FIELDS)
         obj.status, obj.closed_on, obj.close_reason = MonitoringStatus.DISMISSED, day, reason
         obj.version += 1
