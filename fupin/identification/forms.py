@@ -9,13 +9,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from fupin.policy.procedure import PROCEDURES, Step
+from fupin.policy.procedure import PROCEDURES
 from fupin.web.forms.procedure import (
     Dated,
     ObjectionForm,
     ReasonForm,
     ResolveForm,
-    StepFormBase,
+    StepForm,
     date_field,
     date_input,
     evidence_field,
@@ -23,15 +23,6 @@ from fupin.web.forms.procedure import (
 from fupin.web.forms.procedure import label as _label
 
 from .choices import IdentificationStatus
-
-
-class StepForm(StepFormBase):
-    """完成环节 — the evidence the step requires, the date and a comment."""
-
-    def __init__(self, *args: Any, step: Step, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.step = step
-        self.add_evidence(step.evidence_fields())
 
 
 class ApplicationExtraForm(Dated):
@@ -68,7 +59,7 @@ class CaseFilterForm(forms.Form):
         self.fields["status"].initial = IdentificationStatus.IN_PROGRESS
 
 
-__all__ = [  # the monitoring pages use the procedure forms and date_field from here
+__all__ = [  # the procedure forms re-exported for identification's views
     "ApplicationExtraForm", "CaseFilterForm", "ObjectionForm", "ReasonForm", "ResolveForm", "StepForm", "date_field",
     "date_input", "evidence_field",
 ]

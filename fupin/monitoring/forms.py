@@ -1,6 +1,5 @@
-"""Forms of the monitoring pages (防返贫监测). The procedure's reason and objection forms are the case
-procedures' (:mod:`fupin.web.forms.procedure`); its step form is the identification pages' (built from the
-step's evidence data, :class:`fupin.identification.forms.StepForm`)."""
+"""Forms of the monitoring pages (防返贫监测). The procedure's step, reason and objection forms are the case
+procedures' (:mod:`fupin.web.forms.procedure`; the step form is built from the step's evidence data)."""
 
 from __future__ import annotations
 

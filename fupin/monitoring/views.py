@@ -19,7 +19,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from fupin.core.scoping import region_in_scope
-from fupin.identification.forms import StepForm
 from fupin.policy import roles
 from fupin.policy.procedure import ActionKind, earliest_end
 from fupin.registry.services import RegistryError
@@ -27,7 +26,7 @@ from fupin.web import procedure as procedure_views
 from fupin.web.forms.common import INVALID_FORM, apply_registry_error
 from fupin.web.forms.households import HouseholdForm
 from fupin.web.forms.members import new_member_formset
-from fupin.web.forms.procedure import ObjectionForm, ReasonForm, ResolveForm
+from fupin.web.forms.procedure import ObjectionForm, ReasonForm, ResolveForm, StepForm
 from fupin.web.procedure import ActionForms
 from fupin.web.procedure_pages import breadcrumbs, label
 

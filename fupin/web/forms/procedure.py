@@ -1,7 +1,8 @@
 """The forms the case procedures' pages share (识别 :mod:`fupin.identification.forms`, 退出
-:mod:`fupin.exits.forms`): the date of an action, the evidence fields built from a step's data, and the
-forms of the actions every procedure has — 完成环节 (:class:`StepFormBase`), 驳回 / 撤回 with the reason
-(:class:`ReasonForm`), 登记异议 (:class:`ObjectionForm`), 处理异议 (:class:`ResolveForm`).
+:mod:`fupin.exits.forms`, 监测对象识别 :mod:`fupin.monitoring.forms`): the date of an action, the evidence
+fields built from a step's data, and the forms of the actions every procedure has — 完成环节
+(:class:`StepFormBase`; :class:`StepForm` for a step whose evidence is all it asks), 驳回 / 撤回 with the
+reason (:class:`ReasonForm`), 登记异议 (:class:`ObjectionForm`), 处理异议 (:class:`ResolveForm`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from fupin.core.procedure_services import today
-from fupin.policy.procedure import EvidenceField
+from fupin.policy.procedure import EvidenceField, Step
 from fupin.web.templatetags.fupin_tags import current_lang
 
 
@@ -70,6 +71,15 @@ class StepFormBase(Dated):
 
     def evidence_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in self.fields if name.startswith("evidence_")]
+
+
+class StepForm(StepFormBase):
+    """完成环节 of a procedure step (识别, 监测对象识别) — the evidence ``step`` requires, the date and a comment."""
+
+    def __init__(self, *args: Any, step: Step, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.step = step
+        self.add_evidence(step.evidence_fields())
 
 
 class ReasonForm(Dated):
