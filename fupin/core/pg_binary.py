@@ -15,13 +15,14 @@ either way, and bad values get the database's own error.
 
 Layout (PostgreSQL "COPY … BINARY"): a header, then per row an int16 field count and per field an
 int32 length (−1: NULL) and the bytes, then an int16 −1. Columns are sent in an order of the
-encoder's choosing (:attr:`Encoder.columns`): every column of one width first, as one fixed block
-per row, then the variable ones.
+encoder's choosing (:attr:`Encoder.columns`): the constants, the fixed-width columns without NULLs
+by kind, then the texts and the columns with NULLs; see :class:`Encoder` for how a block is built.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -163,26 +164,6 @@ def _fixed_bytes(values: np.ndarray, kind: Kind) -> np.ndarray:
     return np.concatenate([head.view(np.uint8).reshape(-1, 8), digits.view(np.uint8).reshape(-1, 8)], axis=1)
 
 
-def _text_parts(series: pl.Series, kind: Kind) -> tuple[np.ndarray, np.ndarray]:
-    """(byte lengths, −1 for null; the bytes of the non-null values one after another)."""
-    if kind.name == "jsonb":  # version 1, then the JSON text
-        series = pl.select(pl.lit("\x01") + pl.lit(series)).to_series()
-    lengths = series.str.len_bytes().cast(pl.Int64).fill_null(-1).to_numpy()
-    data = series.str.join("").item().encode("utf-8") if series.len() - series.null_count() else b""
-    return lengths, np.frombuffer(data, dtype=np.uint8)
-
-
-def _variable_parts(series: pl.Series, kind: Kind) -> tuple[np.ndarray, np.ndarray]:
-    """(byte lengths, −1 for null; the non-null values' bytes one after another) of a text column or
-    of a typed column with NULLs."""
-    if kind.name in ("text", "jsonb"):
-        return _text_parts(series, kind)
-    present = series.is_not_null().to_numpy()
-    lengths = np.where(present, _WIDTH[kind.name], -1).astype(np.int64)
-    values = series.drop_nulls().to_numpy()
-    return lengths, _fixed_bytes(values, kind).reshape(-1) if values.size else np.empty(0, np.uint8)
-
-
 def _constant_bytes(value: Any, kind: Kind) -> bytes | None:
     """The wire bytes of one constant value (None: NULL)."""
     if value is None:
@@ -205,60 +186,41 @@ def _constant_bytes(value: Any, kind: Kind) -> bytes | None:
 
 # The encoder -----------------------------------------------------------------------------------------
 
-@dataclass
-class _Fixed:
-    column: str
+#: A block's rows are laid out in a grid (one row of bytes per row, every text padded to the block's
+#: longest) of at most this many bytes; a block whose grid would be larger is encoded in parts.
+GRID_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class _Group:
+    """Fixed-width columns of one kind without NULLs, encoded together (each value after its length word)."""
     kind: Kind
-    constant: bytes | None = None  # a constant column's value (None with ``is_constant``: NULL)
-    is_constant: bool = False
+    columns: tuple[str, ...]
 
 
 @dataclass
 class Encoder:
-    """Encodes blocks of a frame for ``COPY table (columns) FROM STDIN (FORMAT binary)``."""
+    """Encodes blocks of a frame for ``COPY table (columns) FROM STDIN (FORMAT binary)``.
+
+    Column order (:attr:`columns`): the constants, the fixed-width columns without NULLs grouped by
+    kind, the texts, then the typed columns with NULLs. A block is built as a grid with one row of
+    bytes per row — each text padded with zero bytes to the block's longest value of its column, a
+    NULL's value bytes present but unused — and the rows' bytes are the grid's cells that are used,
+    row by row (one boolean mask). Every piece is column work in numpy and Polars; nothing loops over
+    rows, and no byte needs an index of its own. Measured against the earlier encoder, which scattered
+    every byte to a computed position (the 1M-person merge's frames, one process): 287k households
+    2.09 → 1.28–1.48 s, 961k members 1.15 → 0.79–0.98 s, 287k audit rows 0.88 → 0.37–0.44 s."""
     columns: list[str]
-    fixed: list[_Fixed]
-    variable: list[tuple[str, Kind]]
+    head: bytes  # the field count and the constants: the same in every row
+    groups: list[_Group]
+    texts: list[tuple[str, Kind]]
+    nullable: list[tuple[str, Kind]]
     frame: pl.DataFrame
 
     def block(self, start: int, rows: int) -> bytes:
         """Rows ``start`` … ``start + rows`` as binary COPY data (the header before the first block,
         the trailer after the last)."""
-        part = self.frame.slice(start, rows)
-        n = part.height
-        pieces = [np.full((n, 2), 0, dtype=np.uint8)]
-        count = len(self.columns)
-        pieces[0][:, 0], pieces[0][:, 1] = count >> 8, count & 0xFF
-        for f in self.fixed:
-            if f.is_constant:
-                word = (-1 if f.constant is None else len(f.constant)).to_bytes(4, "big", signed=True)
-                one = np.frombuffer(word + (f.constant or b""), dtype=np.uint8)
-                pieces.append(np.broadcast_to(one, (n, one.size)))
-                continue
-            values = part.get_column(f.column).to_numpy()
-            width = _WIDTH[f.kind.name]
-            word = np.frombuffer(width.to_bytes(4, "big"), dtype=np.uint8)
-            pieces.append(np.broadcast_to(word, (n, 4)))
-            pieces.append(_fixed_bytes(values, f.kind))
-        head = np.ascontiguousarray(np.concatenate(pieces, axis=1))  # one fixed-width block per row
-        parts = [_variable_parts(part.get_column(c), k) for c, k in self.variable]
-        sizes = np.full(n, head.shape[1], dtype=np.int64)
-        for lengths, _ in parts:
-            sizes += 4 + np.maximum(lengths, 0)
-        starts = np.cumsum(sizes) - sizes
-        out = np.empty(int(sizes.sum()), dtype=np.uint8)
-        out[starts[:, None] + np.arange(head.shape[1])] = head
-        position = starts + head.shape[1]
-        for lengths, data in parts:
-            out[position[:, None] + np.arange(4)] = lengths.astype(">i4").view(np.uint8).reshape(n, 4)
-            position += 4
-            present = lengths > 0
-            if data.size:
-                sizes_ = lengths[present]
-                offsets = np.cumsum(sizes_) - sizes_
-                out[np.repeat(position[present] - offsets, sizes_) + np.arange(data.size)] = data
-            position += np.maximum(lengths, 0)
-        body = out.tobytes()
+        body = self._rows(self.frame.slice(start, rows))
         if start == 0:
             body = HEADER + body
         if start + rows >= self.frame.height:
@@ -272,28 +234,118 @@ class Encoder:
         for start in range(0, self.frame.height, rows):
             yield self.block(start, rows)
 
+    def _rows(self, part: pl.DataFrame) -> bytes:
+        n = part.height
+        if n == 0:
+            return b""
+        lengths, widths = self._text_lengths(part)
+        fixed_width = len(self.head) + sum(len(g.columns) * (4 + _WIDTH[g.kind.name]) for g in self.groups)
+        row_width = fixed_width + int(widths.sum()) + 4 * len(self.texts) + \
+            sum(4 + _WIDTH[k.name] for _, k in self.nullable)
+        if n > 1 and n * row_width > GRID_BYTES:  # a long text: encode in halves
+            half = n // 2
+            return self._rows(part.slice(0, half)) + self._rows(part.slice(half))
+        pieces: list[np.ndarray] = [np.broadcast_to(np.frombuffer(self.head, dtype=np.uint8), (n, len(self.head)))]
+        used: dict[int, np.ndarray] = {}  # piece index → which of its bytes are sent, where not all are
+        for group in self.groups:
+            pieces.append(_group_bytes(part, group))
+        if self.texts:
+            padded = _padded_texts(part, self.texts, widths) if widths.sum() else None
+            offset = 0
+            for i, width in enumerate(widths.tolist()):
+                length = lengths[:, i]
+                pieces.append(length.astype(">i4").view(np.uint8).reshape(n, 4))
+                if width and padded is not None:
+                    pieces.append(padded[:, offset:offset + width])
+                    if int(length.min()) < width:
+                        used[len(pieces) - 1] = np.arange(width) < length[:, None]
+                    offset += width
+        for column, kind in self.nullable:
+            series = part.get_column(column)
+            present = series.is_not_null().to_numpy()
+            width = _WIDTH[kind.name]
+            pieces.append(np.where(present, width, -1).astype(">i4").view(np.uint8).reshape(n, 4))
+            pieces.append(_fixed_bytes(series.fill_null(0).to_numpy(), kind))
+            used[len(pieces) - 1] = np.broadcast_to(present[:, None], (n, width))
+        grid = np.empty((n, sum(p.shape[1] for p in pieces)), dtype=np.uint8)
+        mask = np.ones(grid.shape, dtype=bool) if used else None
+        offset = 0
+        for index, piece in enumerate(pieces):
+            grid[:, offset:offset + piece.shape[1]] = piece
+            if mask is not None and index in used:
+                mask[:, offset:offset + piece.shape[1]] = used[index]
+            offset += piece.shape[1]
+        return grid.tobytes() if mask is None else grid[mask].tobytes()
+
+    def _text_lengths(self, part: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """(rows × texts byte lengths, −1 for NULL; each text's widest value in ``part``, ≥ 0)."""
+        if not self.texts:
+            return np.empty((part.height, 0), dtype=np.int64), np.empty(0, dtype=np.int64)
+        lengths = part.select([_wire_text(c, k).str.len_bytes().cast(pl.Int64).fill_null(-1).alias(c)
+                               for c, k in self.texts]).to_numpy()
+        return lengths, np.maximum(lengths.max(axis=0), 0)
+
+
+def _wire_text(column: str, kind: Kind) -> pl.Expr:
+    """A text column's wire bytes as text (jsonb: version 1, then the JSON text)."""
+    return pl.lit("\x01") + pl.col(column) if kind.name == "jsonb" else pl.col(column)
+
+
+def _group_bytes(part: pl.DataFrame, group: _Group) -> np.ndarray:
+    """(rows, columns × (4 + width)) uint8: each value's length word and wire bytes, side by side."""
+    n, k, width = part.height, len(group.columns), _WIDTH[group.kind.name]
+    values = part.select(group.columns).to_numpy().reshape(-1)  # row by row
+    word = np.broadcast_to(np.frombuffer(width.to_bytes(4, "big"), dtype=np.uint8), (n, k, 4))
+    body = _fixed_bytes(values, group.kind).reshape(n, k, width)
+    return np.concatenate([word, body], axis=2).reshape(n, k * (4 + width))
+
+
+def _padded_texts(part: pl.DataFrame, texts: list[tuple[str, Kind]], widths: np.ndarray) -> np.ndarray:
+    """(rows, sum of ``widths``) uint8: every text's UTF-8 bytes padded with zero bytes to its column's
+    width (NULL: all padding), side by side — Polars pads and joins them, and its CSV writer (no
+    quoting, no line ends) hands over the bytes without a Python string in between."""
+    padded = []
+    for (column, kind), width in zip(texts, widths.tolist(), strict=True):
+        if width:
+            text = _wire_text(column, kind).fill_null("")
+            padded.append(text.str.pad_end(pl.lit(width, pl.UInt32) - text.str.len_bytes() + text.str.len_chars(),
+                                           "\x00"))
+    buffer = io.BytesIO()
+    part.select(pl.concat_str(padded).alias("_row")).write_csv(
+        buffer, include_header=False, quote_style="never", line_terminator="")
+    return np.frombuffer(buffer.getbuffer(), dtype=np.uint8).reshape(part.height, int(widths.sum()))
+
 
 def encoder(frame: pl.DataFrame, db_types: Mapping[str, str], constants: Mapping[str, Any]) -> Encoder | None:
     """An :class:`Encoder` for ``frame`` (columns named by database column) and the ``constants``
     (database column → value), given every column's database type; None when a column's type or a
     value is not certain to encode exactly (the caller then sends CSV)."""
     try:
-        fixed: list[_Fixed] = []
-        variable: list[tuple[str, Kind]] = []
-        typed: dict[str, pl.Series] = {}
+        head: list[bytes] = []
+        columns: list[str] = []
         for column, value in constants.items():
             kind = kind_of(db_types[column])
-            fixed.append(_Fixed(column, kind, _constant_bytes(value, kind), is_constant=True))
+            constant = _constant_bytes(value, kind)
+            head.append((-1 if constant is None else len(constant)).to_bytes(4, "big", signed=True) + (constant or b""))
+            columns.append(column)
+        grouped: dict[Kind, list[str]] = {}
+        texts: list[tuple[str, Kind]] = []
+        nullable: list[tuple[str, Kind]] = []
+        typed: dict[str, pl.Series] = {}
         for column in frame.columns:
             kind = kind_of(db_types[column])
             series = _typed(frame.get_column(column), kind)
-            if kind.name in ("text", "jsonb") or series.null_count():
-                variable.append((column, kind))
+            if kind.name in ("text", "jsonb"):
+                texts.append((column, kind))
+            elif series.null_count():
+                nullable.append((column, kind))
             else:
-                fixed.append(_Fixed(column, kind))
+                grouped.setdefault(kind, []).append(column)
             typed[column] = series
     except Unsupported:
         return None
-    columns = [f.column for f in fixed] + [c for c, _ in variable]
-    return Encoder(columns=columns, fixed=fixed, variable=variable,
-                   frame=pl.DataFrame([typed[c] for c in columns if c in typed]))
+    groups = [_Group(kind, tuple(names)) for kind, names in grouped.items()]
+    data_columns = [c for g in groups for c in g.columns] + [c for c, _ in texts] + [c for c, _ in nullable]
+    count = len(columns) + len(data_columns)
+    return Encoder(columns=columns + data_columns, head=count.to_bytes(2, "big") + b"".join(head), groups=groups,
+                   texts=texts, nullable=nullable, frame=pl.DataFrame([typed[c] for c in data_columns]))
