@@ -39,6 +39,8 @@ class ListUploadForm(forms.Form):
 
     def clean_file(self) -> Any:
         f = self.cleaned_data["file"]
+        if f.name.lower().endswith(".xls"):  # Excel 97–2003: the readers do not take it
+            raise forms.ValidationError(_("This is an Excel 97–2003 (.xls) file: save it as .xlsx in Excel or WPS and upload that."))
         if not f.name.lower().endswith((".xlsx", ".xlsm", ".csv")):
             raise forms.ValidationError(_("Only .xlsx and .csv files can be imported."))
         return f

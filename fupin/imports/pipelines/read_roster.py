@@ -51,9 +51,10 @@ import polars as pl
 
 from fupin.imports import roster
 
+from .file_kind import FileKindError, file_kind, unreadable_xlsx
+
 HEADER_SCAN_ROWS = 30
 MIN_HEADER_MATCHES = 3
-XLSX_SUFFIXES = (".xlsx", ".xlsm")
 CSV_ENCODINGS = ("utf-8-sig", "utf-8", "gb18030")
 DATA_FIELDS = ("name", "id_number", "household_number")
 _NOTE_START = ("注", "备注", "说明", "填表", "制表", "审核", "合计", "小计")
@@ -437,9 +438,10 @@ def decode_csv(data: bytes) -> tuple[str, str]:
     return encoding, text[: cut + 1] if cut >= 0 and len(head) < len(data) else text
 
 
-def _gb18030_bytes(path: Path) -> bytes:
+def _gb18030_bytes(source: Path | io.BytesIO) -> bytes:
+    raw = source.getvalue() if isinstance(source, io.BytesIO) else source.read_bytes()
     try:
-        return path.read_bytes().decode("gb18030").encode("utf-8")
+        return raw.decode("gb18030").encode("utf-8")
     except UnicodeDecodeError as exc:
         raise RosterReadError("无法识别文件编码(应为UTF-8或GBK/GB18030) / unknown file encoding") from exc
 
@@ -447,6 +449,10 @@ def _gb18030_bytes(path: Path) -> bytes:
 def read_csv(path: Path) -> RawRoster:
     with open(path, "rb") as fh:
         start = fh.read((1 << 16) + 1)
+    source: Path | io.BytesIO = path
+    if b"\r" in start and b"\n" not in start:  # lines ended by CR alone (old Mac "CSV (Macintosh)")
+        data = path.read_bytes().replace(b"\r", b"\n")
+        source, start = io.BytesIO(data), data[: (1 << 16) + 1]
     encoding, head = decode_csv(start)
     rows: list[list[str | None]] = [list(r) for _, r in zip(range(HEADER_SCAN_ROWS), csv.reader(io.StringIO(head)),
                                                             strict=False)]
@@ -459,20 +465,31 @@ def read_csv(path: Path) -> RawRoster:
                            empty_string_is_null=True)
 
     if encoding == "gb18030":
-        grid = load(io.BytesIO(_gb18030_bytes(path)))
+        grid = load(io.BytesIO(_gb18030_bytes(source)))
     else:
         try:
-            grid = load(path)
+            grid = load(source)
         except pl.exceptions.ComputeError:  # not UTF-8 after all
             encoding = "gb18030"
-            grid = load(io.BytesIO(_gb18030_bytes(path)))
+            grid = load(io.BytesIO(_gb18030_bytes(source)))
     return _build(grid, first_data_row=header_index + header_rows + 1, header_row=header_index + 1,
                   header=header, id_numeric=None, encoding=encoding)
 
 
 def read_roster(path: Path) -> RawRoster:
-    """Read ``path`` (xlsx or CSV) into a :class:`RawRoster`."""
+    """Read ``path`` (xlsx or CSV, told apart by content: :func:`.file_kind.file_kind`) into a
+    :class:`RawRoster`; a file that cannot be read raises :class:`RosterReadError` saying why."""
     path = Path(path)
-    if path.suffix.lower() in XLSX_SUFFIXES:
-        return read_xlsx(path)
-    return read_csv(path)
+    try:
+        kind = file_kind(path)
+    except FileKindError as exc:
+        raise RosterReadError(str(exc)) from exc
+    if kind == "xlsx":
+        try:
+            return read_xlsx(path)
+        except fastexcel.FastExcelError as exc:
+            raise RosterReadError(unreadable_xlsx(exc)) from exc
+    try:
+        return read_csv(path)
+    except csv.Error as exc:
+        raise RosterReadError(f"CSV文件格式有误 / the CSV file is malformed: {exc}") from exc

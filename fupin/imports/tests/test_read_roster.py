@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import zipfile
+
 import polars as pl
 import pytest
 import xlsxwriter
@@ -59,6 +62,85 @@ def test_no_header_found(tmp_path):
     path = tmp_path / "r.csv"
     path.write_text("a,b,c\n1,2,3\n", encoding="utf-8")
     with pytest.raises(RosterReadError, match="找不到表头"):
+        read_roster(path)
+
+
+# Files told apart by content, and files that are not rosters ------------------------------------------------
+
+def test_an_xlsx_under_a_csv_name_and_a_csv_under_an_xlsx_name_are_read_as_what_they_are(tmp_path):
+    rows = rf.build_roster(2)
+    as_xlsx = read_roster(rf.write_xlsx(tmp_path / "r.xlsx", rows))
+    renamed = (tmp_path / "r.xlsx").rename(tmp_path / "花名册.csv")
+    raw = read_roster(renamed)
+    assert raw.encoding == "xlsx"
+    assert raw.frame.equals(as_xlsx.frame)
+    csv_path = rf.write_csv(tmp_path / "r.csv", rows, encoding="gb18030")
+    raw = read_roster(csv_path.rename(tmp_path / "花名册.xlsx"))
+    assert raw.encoding == "gb18030"
+    assert raw.frame.get_column("name").to_list() == [r["姓名"] for r in rows]
+
+
+def _xls(path):
+    """A real Excel 97–2003 workbook (xlwt writes the BIFF8 format)."""
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("花名册")
+    for j, h in enumerate(["户编号", "姓名", "证件号码", "与户主关系"]):
+        sheet.write(0, j, h)
+    sheet.write(1, 0, "H1")
+    sheet.write(1, 1, "张三")
+    sheet.write(1, 2, "35040219800101123X")
+    sheet.write(1, 3, "户主")
+    book.save(str(path))
+    return path
+
+
+@pytest.mark.parametrize(("name", "content", "reason"), [
+    ("花名册.xls", None, "另存为.xlsx"),
+    ("花名册.xls", b"<html><body><table><tr><td>\xe5\xa7\x93\xe5\x90\x8d</td></tr></table></body></html>",
+     "web page (HTML)"),
+    ("花名册.xls", b"\xef\xbb\xbf<?xml version=\"1.0\"?><Workbook/>", "web page (HTML) or XML"),
+    ("花名册.txt", "姓名\t证件号码\n张三\t35040219800101123X\n".encode("utf-16"), "UTF-16"),
+    ("花名册.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not an xlsx or CSV file"),
+    ("花名册.xlsx", b"PK\x03\x04" + b"\x00" * 40, "the Excel file cannot be read"),
+])
+def test_a_file_that_is_not_a_roster_is_refused_saying_what_it_is(tmp_path, name, content, reason):
+    path = tmp_path / name
+    if content is None:
+        _xls(path)
+    else:
+        path.write_bytes(content)
+    with pytest.raises(RosterReadError, match=re.escape(reason)):
+        read_roster(path)
+
+
+def test_a_zip_that_is_not_a_workbook_is_refused_with_the_readers_detail(tmp_path):
+    path = tmp_path / "r.xlsx"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("word/document.xml", "<w:document/>")
+    with pytest.raises(RosterReadError, match=r"the Excel file cannot be read: .*\(calamine error"):
+        read_roster(path)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
+def test_a_csv_with_lines_ended_by_cr_alone_is_read(tmp_path, encoding):
+    """Old Mac "CSV (Macintosh)": every line ends in CR; rows and row numbers as for CRLF."""
+    rows = rf.build_roster(2)
+    crlf = rf.write_csv(tmp_path / "crlf.csv", rows, encoding=encoding, title_rows=["花名册"])
+    cr = tmp_path / "cr.csv"
+    cr.write_bytes(crlf.read_bytes().replace(b"\r\n", b"\r").replace(b"\n", b"\r"))
+    assert b"\n" not in cr.read_bytes()
+    raw, expected = read_roster(cr), read_roster(crlf)
+    assert (raw.encoding, raw.header_row) == (encoding, 2)
+    assert raw.frame.equals(expected.frame)
+
+
+def test_a_csv_the_csv_reader_cannot_split_is_refused_plainly(tmp_path):
+    """A stray CR inside an unquoted field of a CRLF file: the header scan cannot split it."""
+    path = tmp_path / "r.csv"
+    path.write_bytes("户编号,姓名,证件号码,与户主关系\r\nH1,张\r三,35040219800101123X,户主\r\n".encode())
+    with pytest.raises(RosterReadError, match=r"^CSV文件格式有误 / the CSV file is malformed: new-line character"):
         read_roster(path)
 
 

@@ -178,6 +178,10 @@ def test_upload_refuses_other_file_types_and_regions_out_of_scope(client, login,
     response = upload(b"hello", MINGXI, name="roster.txt")
     assert response.status_code == 422
     assert 'id="upload-form"' in response.content.decode()
+    assert "只能导入 .xlsx 和 .csv 文件。" in response.content.decode()
+    response = upload(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504, MINGXI, name="花名册.XLS")
+    assert response.status_code == 422
+    assert "这是旧版Excel(.xls)文件,请在Excel或WPS中另存为 .xlsx 后再上传。" in response.content.decode()
     response = upload(small_roster(mingxi_village), NINGHUA)
     assert response.status_code == 422  # not one of the choices
     assert not ImportBatch.objects.exists()

@@ -25,6 +25,7 @@ column set. Decisions:
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 from dataclasses import dataclass
@@ -34,11 +35,11 @@ from pathlib import Path
 import fastexcel
 import polars as pl
 
+from fupin.imports.pipelines.file_kind import FileKindError, file_kind, unreadable_xlsx
 from fupin.imports.pipelines.read_roster import decode_csv, normalise_header, xlsx_first_row
 from fupin.policy.department_lists import ListKind
 
 HEADER_SCAN_ROWS = 30
-XLSX_SUFFIXES = (".xlsx", ".xlsm")
 _NOTE = r"^(注|备注|说明|填表|制表|审核|合计|小计)|[:：]"
 
 
@@ -175,8 +176,6 @@ def _utf8_from_gb18030(path: Path) -> bytes:
 
 
 def read_csv(path: Path, kind: ListKind) -> RawList:
-    import csv
-
     with open(path, "rb") as fh:
         start = fh.read((1 << 16) + 1)
     if not start.strip():
@@ -206,8 +205,19 @@ def read_csv(path: Path, kind: ListKind) -> RawList:
 
 
 def read_list(path: Path, kind: ListKind) -> RawList:
-    """Read ``path`` (xlsx or CSV) as a list of ``kind``."""
+    """Read ``path`` (xlsx or CSV, told apart by content: :func:`fupin.imports.pipelines.file_kind.file_kind`)
+    as a list of ``kind``; a file that cannot be read raises :class:`ListReadError` saying why."""
     path = Path(path)
-    if path.suffix.lower() in XLSX_SUFFIXES:
-        return read_xlsx(path, kind)
-    return read_csv(path, kind)
+    try:
+        file_type = file_kind(path)
+    except FileKindError as exc:
+        raise ListReadError(str(exc)) from exc
+    if file_type == "xlsx":
+        try:
+            return read_xlsx(path, kind)
+        except fastexcel.FastExcelError as exc:
+            raise ListReadError(unreadable_xlsx(exc)) from exc
+    try:
+        return read_csv(path, kind)
+    except csv.Error as exc:
+        raise ListReadError(f"CSV文件格式有误 / the CSV file is malformed: {exc}") from exc

@@ -177,3 +177,31 @@ def test_scope_and_capability(make_user, tmp_path):
     admin = make_user("admin", MINGXI)
     assert services.import_list(actor=admin, kind="vehicle", region_code=MINGXI, as_of=AS_OF, file_name="x.csv",
                                 path=path).status == "loaded"
+
+
+def test_files_are_told_apart_by_content_not_by_name(county, tmp_path):
+    """An xlsx named .csv is read as xlsx; an Excel 97–2003 file (a real one, written by xlwt) fails
+    as a whole with the advice to save it as .xlsx, and nothing is loaded."""
+    import xlwt
+
+    ids = [person_id(50 + i) for i in range(2)]
+    xlsx = write_xlsx(tmp_path / "车辆.xlsx", ["身份证号码", "姓名", "车牌号"], [[i, "郑一", "闽G12345"] for i in ids])
+    renamed = xlsx.rename(tmp_path / "车辆.csv")
+    dept_list = services.import_list(actor=county, kind="vehicle", region_code=MINGXI, as_of=AS_OF,
+                                     file_name=renamed.name, path=renamed, source="test")
+    assert dept_list.status == "loaded", dept_list.error
+    assert (dept_list.encoding, dept_list.rows_read, dept_list.rows_accepted) == ("xlsx", 2, 2)
+
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("名单")
+    for j, value in enumerate(["身份证号码", "姓名", "车牌号"]):
+        sheet.write(0, j, value)
+    for j, value in enumerate([person_id(60), "王二", "闽G54321"]):
+        sheet.write(1, j, value)
+    xls = tmp_path / "车辆2.xls"
+    book.save(str(xls))
+    failed = services.import_list(actor=county, kind="vehicle", region_code=MINGXI, as_of=AS_OF,
+                                  file_name=xls.name, path=xls, source="test")
+    assert failed.status == "failed"
+    assert "请在Excel或WPS中另存为.xlsx后导入" in failed.error and "Excel 97–2003 (.xls)" in failed.error
+    assert not DepartmentRecord.objects.filter(department_list=failed).exists()
