@@ -17,7 +17,7 @@ from fupin.policy import roles
 from fupin.policy.regions import LEVEL_VILLAGE
 from fupin.regions.models import Region
 
-ACCEPT = ".xlsx,.csv"
+ACCEPT = ".xlsx,.xls,.csv"
 MAX_CHOICES = 2000
 
 
@@ -35,9 +35,9 @@ def region_choices(user: Any, capability: str) -> list[tuple[str, str]]:
 
 
 class UploadForm(forms.Form):
-    """上传花名册: an .xlsx or .csv file and the region it is imported into."""
+    """上传花名册: an .xlsx, .xls or .csv file and the region it is imported into."""
 
-    file = forms.FileField(label=_("Roster file (.xlsx or .csv)"),
+    file = forms.FileField(label=_("Roster file (.xlsx, .xls or .csv)"),
                            widget=forms.ClearableFileInput(attrs={"accept": ACCEPT}))
     region_code = forms.ChoiceField(label=_("Import into region"))
 
@@ -49,10 +49,8 @@ class UploadForm(forms.Form):
 
     def clean_file(self) -> Any:
         f = self.cleaned_data["file"]
-        if f.name.lower().endswith(".xls"):  # Excel 97–2003: the readers do not take it
-            raise forms.ValidationError(_("This is an Excel 97–2003 (.xls) file: save it as .xlsx in Excel or WPS and upload that."))
-        if not f.name.lower().endswith((".xlsx", ".csv")):
-            raise forms.ValidationError(_("Only .xlsx and .csv files can be imported."))
+        if not f.name.lower().endswith((".xlsx", ".xls", ".csv")):
+            raise forms.ValidationError(_("Only .xlsx, .xls and .csv files can be imported."))
         return f
 
 

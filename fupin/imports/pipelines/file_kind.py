@@ -7,8 +7,8 @@ whatever its name; every file they cannot read gets a message naming what it is 
 instead of a parser's error from deep inside.
 
 - ``PK\\x03\\x04`` (a ZIP archive): xlsx (whether it really is one, fastexcel says; its error is
-  turned into a plain message by :func:`unreadable_xlsx`);
-- OLE2 (``D0 CF 11 E0``): Excel 97–2003 (.xls) or another old Office file — not read (save as .xlsx);
+  turned into a plain message by :func:`unreadable_workbook`);
+- OLE2 (``D0 CF 11 E0``): xls, Excel 97–2003 (or another old Office file, which fastexcel refuses);
 - a web page or XML (``<html``, ``<table``, ``<?xml`` at the start): not read (save as .xlsx);
 - UTF-16 text (a byte-order mark FF FE / FE FF): not read (save as CSV UTF-8);
 - anything else with a NUL byte in its first 64 KiB: not a text file;
@@ -24,13 +24,13 @@ ZIP_MAGIC = b"PK\x03\x04"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _MARKUP = re.compile(rb"^\s*<(?:!doctype\s+html|html|table|\?xml|meta|head|body|div)\b", re.I)
 
-OLD_EXCEL = ("这是旧版Excel(.xls)或其他旧版Office文件,请在Excel或WPS中另存为.xlsx后导入 / this is an Excel 97–2003 "
-             "(.xls) or other old Office file: save it as .xlsx in Excel or WPS and import that")
+XLS_ROWS_UNKNOWN = ("无法确定该.xls文件的行号,请在Excel或WPS中另存为.xlsx后导入 / the row numbers of this .xls file "
+                    "cannot be told: save it as .xlsx in Excel or WPS and import that")
 MARKUP = ("这是网页(HTML)或XML文件,虽然文件名像表格;请在Excel或WPS中打开并另存为.xlsx后导入 / this is a web page "
           "(HTML) or XML file with a spreadsheet's name: open it in Excel or WPS, save it as .xlsx and import that")
 UTF16 = ("这是UTF-16编码的文本(Excel的“Unicode文本”),请另存为“CSV UTF-8”或.xlsx后导入 / this is UTF-16 text (Excel's "
          "\"Unicode text\"): save it as \"CSV UTF-8\" or .xlsx and import that")
-NOT_TEXT = "不是xlsx或CSV文件 / not an xlsx or CSV file"
+NOT_TEXT = "不是xlsx、xls或CSV文件 / not an xlsx, xls or CSV file"
 
 
 class FileKindError(ValueError):
@@ -38,13 +38,13 @@ class FileKindError(ValueError):
 
 
 def file_kind(path: Path) -> str:
-    """``"xlsx"`` or ``"csv"`` for ``path``, by its content; :class:`FileKindError` otherwise."""
+    """``"xlsx"``, ``"xls"`` or ``"csv"`` for ``path``, by its content; :class:`FileKindError` otherwise."""
     with open(path, "rb") as fh:
         head = fh.read(1 << 16)
     if head.startswith(ZIP_MAGIC):
         return "xlsx"
     if head.startswith(OLE2_MAGIC):
-        raise FileKindError(OLD_EXCEL)
+        return "xls"
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise FileKindError(UTF16)
     if _MARKUP.match(head.removeprefix(b"\xef\xbb\xbf")):
@@ -54,9 +54,9 @@ def file_kind(path: Path) -> str:
     return "csv"
 
 
-def unreadable_xlsx(exc: Exception) -> str:
-    """The message for an xlsx (a ZIP archive) that fastexcel cannot open: a damaged or cut-off
-    file, or a ZIP that is not a workbook (a .docx, a .zip of files)."""
+def unreadable_workbook(exc: Exception) -> str:
+    """The message for a workbook (a ZIP archive or an OLE2 file) that fastexcel cannot open: a
+    damaged or cut-off file, or one that is not a workbook (a .docx, a .doc, a .zip of files)."""
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return (f"无法读取该Excel文件(文件可能已损坏、不完整,或不是.xlsx工作簿) / the Excel file cannot be read: it may be "
-            f"damaged, cut off, or not an .xlsx workbook ({detail[:200]})")
+    return (f"无法读取该Excel文件(文件可能已损坏、不完整,或不是Excel工作簿) / the Excel file cannot be read: it may be "
+            f"damaged, cut off, or not an Excel workbook ({detail[:200]})")

@@ -280,3 +280,61 @@ def write_xlsx(path: Path, rows: Sequence[dict[str, str]], *, headers: Sequence[
         r += 1
     workbook.close()
     return path
+
+
+def write_xls(path: Path, rows: Sequence[dict[str, str]], *, headers: Sequence[str] | None = None,
+              title_rows: Sequence[str] = (), two_row_header: bool = False, numeric_id_rows: Iterable[int] = (),
+              trailing_empty: int = 0, note_rows: Sequence[str] = (), sheet_name: str = "花名册",
+              other_sheet_first: bool = False, leading_blank_rows: int = 0, formatted_empty_rows: int = 0) -> Path:
+    """Write an Excel 97–2003 roster (xlwt, BIFF8) laid out as :func:`write_xlsx` lays it out;
+    ``formatted_empty_rows``: rows of bordered, filled, empty cells at the top (BLANK records, which
+    hold no value)."""
+    import xlwt
+
+    cols = _headers(rows, headers)
+    numeric = set(numeric_id_rows)
+    book = xlwt.Workbook(encoding="utf-8")
+    if other_sheet_first:
+        book.add_sheet("填写说明").write(0, 0, "说明: 本表为花名册")
+    sheet = book.add_sheet(sheet_name)
+    bold = xlwt.easyxf("font: bold on; align: horiz center, wrap on")
+    filled = xlwt.easyxf("pattern: pattern solid, fore_colour light_yellow; borders: left thin, bottom thin")
+    for r in range(formatted_empty_rows):
+        for j in range(len(cols)):
+            sheet.write(r, j, "", filled)
+    r = max(leading_blank_rows, formatted_empty_rows)
+    for title in title_rows:
+        sheet.write_merge(r, r, 0, max(len(cols) - 1, 1), title, bold)
+        r += 1
+    if two_row_header:
+        upper, lower = _group_rows(list(cols))
+        first = upper.index("收入情况") if "收入情况" in upper else None
+        width = sum(1 for h in lower if h)
+        for j, h in enumerate(upper):
+            if lower[j]:
+                sheet.write(r + 1, j, lower[j], bold)
+            elif h:
+                sheet.write_merge(r, r + 1, j, j, h, bold)
+        if first is not None:
+            sheet.write_merge(r, r, first, first + width - 1, "收入情况", bold)
+        r += 2
+    else:
+        for j, h in enumerate(cols):
+            sheet.write(r, j, h, bold)
+        r += 1
+    for i, row in enumerate(rows):
+        for j, h in enumerate(cols):
+            value = row.get(h, "")
+            if h == "证件号码" and i in numeric and value:
+                sheet.write(r, j, float(value.strip().upper().rstrip("X") or 0))
+            elif value != "":
+                sheet.write(r, j, value)
+        r += 1
+    for _ in range(trailing_empty):
+        sheet.write(r, 0, " ")
+        r += 1
+    for note in note_rows:
+        sheet.write(r, 0, note)
+        r += 1
+    book.save(str(path))
+    return path

@@ -80,38 +80,61 @@ def test_an_xlsx_under_a_csv_name_and_a_csv_under_an_xlsx_name_are_read_as_what_
     assert raw.frame.get_column("name").to_list() == [r["姓名"] for r in rows]
 
 
-def _xls(path):
-    """A real Excel 97–2003 workbook (xlwt writes the BIFF8 format)."""
-    import xlwt
-
-    book = xlwt.Workbook(encoding="utf-8")
-    sheet = book.add_sheet("花名册")
-    for j, h in enumerate(["户编号", "姓名", "证件号码", "与户主关系"]):
-        sheet.write(0, j, h)
-    sheet.write(1, 0, "H1")
-    sheet.write(1, 1, "张三")
-    sheet.write(1, 2, "35040219800101123X")
-    sheet.write(1, 3, "户主")
-    book.save(str(path))
-    return path
-
-
 @pytest.mark.parametrize(("name", "content", "reason"), [
-    ("花名册.xls", None, "另存为.xlsx"),
+    ("花名册.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 1000, "the Excel file cannot be read"),
     ("花名册.xls", b"<html><body><table><tr><td>\xe5\xa7\x93\xe5\x90\x8d</td></tr></table></body></html>",
      "web page (HTML)"),
     ("花名册.xls", b"\xef\xbb\xbf<?xml version=\"1.0\"?><Workbook/>", "web page (HTML) or XML"),
     ("花名册.txt", "姓名\t证件号码\n张三\t35040219800101123X\n".encode("utf-16"), "UTF-16"),
-    ("花名册.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not an xlsx or CSV file"),
+    ("花名册.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not an xlsx, xls or CSV file"),
     ("花名册.xlsx", b"PK\x03\x04" + b"\x00" * 40, "the Excel file cannot be read"),
 ])
 def test_a_file_that_is_not_a_roster_is_refused_saying_what_it_is(tmp_path, name, content, reason):
     path = tmp_path / name
-    if content is None:
-        _xls(path)
-    else:
-        path.write_bytes(content)
+    path.write_bytes(content)
     with pytest.raises(RosterReadError, match=re.escape(reason)):
+        read_roster(path)
+
+
+@pytest.mark.parametrize("layout", [
+    {"title_rows": ["花名册"], "two_row_header": True, "leading_blank_rows": 3, "other_sheet_first": True,
+     "trailing_empty": 4, "note_rows": ["注: 以上数据已核实"], "numeric_id_rows": {2}},
+    {"title_rows": ["三明市花名册", "单位: 元"], "leading_blank_rows": 2, "numeric_id_rows": {0}},
+])
+def test_an_xls_reads_as_the_same_roster_in_xlsx_does(tmp_path, layout):
+    """Excel 97–2003 (written by xlwt): the same rows, row numbers and number-cell IDs as the xlsx of the
+    same layout (the ID a number cell holds is rendered by each format's reader, and refused either way)."""
+    rows = rf.build_roster(2)
+    xls = read_roster(rf.write_xls(tmp_path / "r.xls", rows, **layout))
+    xlsx = read_roster(rf.write_xlsx(tmp_path / "r.xlsx", rows, **layout))
+    assert (xls.encoding, xls.header_row) == ("xls", xlsx.header_row)
+    assert xls.frame.get_column("_row").to_list() == xlsx.frame.get_column("_row").to_list()
+    numeric = xls.frame.get_column("_id_numeric")
+    assert numeric.to_list() == xlsx.frame.get_column("_id_numeric").to_list()
+    assert numeric.sum() == 1
+    plain = pl.col("_id_numeric").not_()
+    assert xls.frame.filter(plain).equals(xlsx.frame.filter(plain))
+    assert xls.headers == xlsx.headers
+
+
+def test_xls_rows_start_at_the_first_value_not_at_formatted_empty_cells(tmp_path):
+    """Bordered, filled, empty cells (BLANK records) above the title are not rows the reader returns;
+    the row numbers still count them."""
+    rows = rf.build_roster(1)
+    path = rf.write_xls(tmp_path / "r.xls", rows, title_rows=["花名册"], formatted_empty_rows=3)
+    raw = read_roster(path)
+    assert (raw.encoding, raw.header_row) == ("xls", 5)
+    assert raw.frame.get_column("_row").to_list() == list(range(6, 6 + len(rows)))
+
+
+def test_an_xls_whose_row_numbers_cannot_be_told_is_refused(tmp_path, monkeypatch):
+    """When the sheet's records and the grid do not agree on the rows, no row number is trusted."""
+    from fupin.imports.pipelines import xls_rows
+
+    path = rf.write_xls(tmp_path / "r.xls", rf.build_roster(1), title_rows=["花名册"])
+    assert xls_rows.used_rows(path, "花名册") is not None
+    monkeypatch.setattr(xls_rows, "used_rows", lambda p, name: (1, 2))
+    with pytest.raises(RosterReadError, match=re.escape("无法确定该.xls文件的行号")):
         read_roster(path)
 
 

@@ -18,6 +18,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from fupin.imports import roster
 from fupin.imports.choices import BatchStatus
 from fupin.imports.models import ImportBatch
+from fupin.imports.tests.roster_files import write_xls
 from fupin.policy.idnumber import make_id_number, mask_id_number
 from fupin.registry.models import Household
 from fupin.testing import MINGXI, NINGHUA, first_village
@@ -128,7 +129,7 @@ def test_list_shows_upload_and_export_forms_to_an_editor(client, login):
     assert response.status_code == 200
     body = response.content.decode()
     assert 'id="upload-form"' in body
-    assert 'accept=".xlsx,.csv"' in body
+    assert 'accept=".xlsx,.xls,.csv"' in body
     assert 'id="export-form"' in body
     assert "/imports/template.xlsx" in body
     # the nav link of base.html
@@ -173,15 +174,25 @@ def test_upload_validates_and_shows_the_review_page(client, login, upload, mingx
     assert 'hx-trigger="every 1s"' not in body  # no polling at review
 
 
+def test_an_excel_97_2003_roster_is_uploaded_and_validated(client, login, upload, mingxi_village, tmp_path):
+    """A real .xls (xlwt) through the upload page: read, checked, the bad row numbered as in the file."""
+    login("county")
+    rows = [r for r in csv.DictReader(io.StringIO(small_roster(mingxi_village).decode("utf-8-sig")))]
+    path = write_xls(tmp_path / "花名册.xls", rows, headers=list(roster.HEADERS), title_rows=["明溪县花名册"])
+    response = upload(path.read_bytes(), MINGXI, name="花名册.XLS")
+    batch = ImportBatch.objects.get()
+    assert response.status_code == 302
+    assert (batch.status, batch.encoding) == (BatchStatus.REVIEW, "xls")
+    assert (batch.rows_read, batch.rows_imported, batch.rows_rejected) == (5, 4, 1)
+    assert list(batch.rejections.values_list("row_number", flat=True).distinct()) == [7]  # title, header, 4 rows
+
+
 def test_upload_refuses_other_file_types_and_regions_out_of_scope(client, login, upload, mingxi_village):
     login("county")
     response = upload(b"hello", MINGXI, name="roster.txt")
     assert response.status_code == 422
     assert 'id="upload-form"' in response.content.decode()
-    assert "只能导入 .xlsx 和 .csv 文件。" in response.content.decode()
-    response = upload(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504, MINGXI, name="花名册.XLS")
-    assert response.status_code == 422
-    assert "这是旧版Excel(.xls)文件,请在Excel或WPS中另存为 .xlsx 后再上传。" in response.content.decode()
+    assert "只能导入 .xlsx、.xls 和 .csv 文件。" in response.content.decode()
     response = upload(small_roster(mingxi_village), NINGHUA)
     assert response.status_code == 422  # not one of the choices
     assert not ImportBatch.objects.exists()

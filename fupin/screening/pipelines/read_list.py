@@ -35,8 +35,9 @@ from pathlib import Path
 import fastexcel
 import polars as pl
 
-from fupin.imports.pipelines.file_kind import FileKindError, file_kind, unreadable_xlsx
-from fupin.imports.pipelines.read_roster import decode_csv, normalise_header, xlsx_first_row
+from fupin.imports.pipelines import xls_rows
+from fupin.imports.pipelines.file_kind import XLS_ROWS_UNKNOWN, FileKindError, file_kind, unreadable_workbook
+from fupin.imports.pipelines.read_roster import decode_csv, normalise_header, xls_first_row, xlsx_first_row
 from fupin.policy.department_lists import ListKind
 
 HEADER_SCAN_ROWS = 30
@@ -141,7 +142,8 @@ def _build(kind: ListKind, body: pl.DataFrame, *, first_data_row: int, header_ro
 
 # xlsx ------------------------------------------------------------------------------------------
 
-def read_xlsx(path: Path, kind: ListKind) -> RawList:
+def read_xlsx(path: Path, kind: ListKind, *, file_type: str = "xlsx") -> RawList:
+    """Read a workbook (``file_type`` xlsx or xls): the first sheet with a header."""
     reader = fastexcel.read_excel(path)
     error: ListReadError | None = None
     for index in range(len(reader.sheet_names)):
@@ -158,11 +160,17 @@ def read_xlsx(path: Path, kind: ListKind) -> RawList:
         id_numeric: pl.Series | None = sheet.to_polars().to_series()
         if id_numeric is not None and id_numeric.len() != grid.height:  # ranges differ: no numeric cells known
             id_numeric = None
-        first = xlsx_first_row(path, index)
+        if file_type == "xls":
+            first_row = xls_first_row(xls_rows.used_rows(path, reader.sheet_names[index]), grid.height)
+            if first_row is None:
+                raise ListReadError(XLS_ROWS_UNKNOWN)
+            first = first_row
+        else:
+            first = xlsx_first_row(path, index)
         start = header_index_ + 1
         return _build(kind, grid.slice(start), first_data_row=first + start, header_row=first + header_index_,
                       header=header, id_numeric=None if id_numeric is None else id_numeric.slice(start),
-                      encoding="xlsx")
+                      encoding=file_type)
     raise error or ListReadError("工作簿中没有工作表 / the workbook has no sheet")
 
 
@@ -205,18 +213,18 @@ def read_csv(path: Path, kind: ListKind) -> RawList:
 
 
 def read_list(path: Path, kind: ListKind) -> RawList:
-    """Read ``path`` (xlsx or CSV, told apart by content: :func:`fupin.imports.pipelines.file_kind.file_kind`)
+    """Read ``path`` (xlsx, xls or CSV, told apart by content: :func:`fupin.imports.pipelines.file_kind.file_kind`)
     as a list of ``kind``; a file that cannot be read raises :class:`ListReadError` saying why."""
     path = Path(path)
     try:
         file_type = file_kind(path)
     except FileKindError as exc:
         raise ListReadError(str(exc)) from exc
-    if file_type == "xlsx":
+    if file_type in ("xlsx", "xls"):
         try:
-            return read_xlsx(path, kind)
+            return read_xlsx(path, kind, file_type=file_type)
         except fastexcel.FastExcelError as exc:
-            raise ListReadError(unreadable_xlsx(exc)) from exc
+            raise ListReadError(unreadable_workbook(exc)) from exc
     try:
         return read_csv(path, kind)
     except csv.Error as exc:

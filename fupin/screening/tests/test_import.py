@@ -180,8 +180,9 @@ def test_scope_and_capability(make_user, tmp_path):
 
 
 def test_files_are_told_apart_by_content_not_by_name(county, tmp_path):
-    """An xlsx named .csv is read as xlsx; an Excel 97–2003 file (a real one, written by xlwt) fails
-    as a whole with the advice to save it as .xlsx, and nothing is loaded."""
+    """An xlsx named .csv is read as xlsx; an Excel 97–2003 file (a real one, written by xlwt) is read
+    with the file's own row numbers and its number-cell ID refused; a web page named .xls fails as a
+    whole with advice, and nothing of it is loaded."""
     import xlwt
 
     ids = [person_id(50 + i) for i in range(2)]
@@ -194,14 +195,28 @@ def test_files_are_told_apart_by_content_not_by_name(county, tmp_path):
 
     book = xlwt.Workbook(encoding="utf-8")
     sheet = book.add_sheet("名单")
+    sheet.write_merge(1, 1, 0, 2, "2024年车辆名单")  # row 2; row 1 empty
     for j, value in enumerate(["身份证号码", "姓名", "车牌号"]):
-        sheet.write(0, j, value)
-    for j, value in enumerate([person_id(60), "王二", "闽G54321"]):
-        sheet.write(1, j, value)
+        sheet.write(2, j, value)
+    a, b = person_id(60), person_id(61)
+    for j, value in enumerate([a, "王二", "闽G54321"]):
+        sheet.write(3, j, value)
+    for j, value in enumerate([float(b.rstrip("X") or 0), "李三", "闽G11111"]):
+        sheet.write(4, j, value)
     xls = tmp_path / "车辆2.xls"
     book.save(str(xls))
-    failed = services.import_list(actor=county, kind="vehicle", region_code=MINGXI, as_of=AS_OF,
+    loaded = services.import_list(actor=county, kind="vehicle", region_code=MINGXI, as_of=AS_OF,
                                   file_name=xls.name, path=xls, source="test")
+    assert loaded.status == "loaded", loaded.error
+    assert (loaded.encoding, loaded.rows_read, loaded.rows_accepted, loaded.rows_rejected) == ("xls", 2, 1, 1)
+    assert [(r["row_number"], r["id_number"]) for r in _records(loaded)] == [(4, a)]
+    [(row, column, _value, reason)] = _rejections(loaded)
+    assert (row, column, reason) == (5, "身份证号码", NUMERIC_ID_REASON)
+
+    page = tmp_path / "车辆3.xls"
+    page.write_text("<html><body><table><tr><td>身份证号码</td></tr></table></body></html>", encoding="utf-8")
+    failed = services.import_list(actor=county, kind="vehicle", region_code=MINGXI, as_of=AS_OF,
+                                  file_name=page.name, path=page, source="test")
     assert failed.status == "failed"
-    assert "请在Excel或WPS中另存为.xlsx后导入" in failed.error and "Excel 97–2003 (.xls)" in failed.error
+    assert "web page (HTML)" in failed.error and "另存为.xlsx" in failed.error
     assert not DepartmentRecord.objects.filter(department_list=failed).exists()
