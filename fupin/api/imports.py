@@ -142,7 +142,7 @@ def _editable_batch(request: HttpRequest, batch_id: int) -> Any:
 
 @router.post("", auth=editor_auth, response={201: BatchOut, **WRITE_RESPONSES})
 def upload(request: HttpRequest, file: File[UploadedFile], region_code: Form[str]):
-    """上传花名册 (.xlsx or .csv) into a region of the user's scope; validated before the response."""
+    """上传花名册 (.xlsx, .xls or .csv) into a region of the user's scope; validated before the response."""
     try:
         code = normalize_code(region_code)
     except RegionCodeError as exc:

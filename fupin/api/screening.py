@@ -253,7 +253,7 @@ def kinds(request: HttpRequest):
 @router.post("/lists", auth=import_auth, response={201: ListOut, **WRITE_RESPONSES})
 def upload(request: HttpRequest, file: File[UploadedFile], kind: Form[KindId], region_code: Form[str],
            as_of: Form[date], source_department: Form[str] = ""):
-    """导入部门名单 (.xlsx or .csv) for a region of the user's scope; loaded before the response."""
+    """导入部门名单 (.xlsx, .xls or .csv) for a region of the user's scope; loaded before the response."""
     try:
         dept_list = services.import_list(actor=request.auth, kind=kind, region_code=region_code, as_of=as_of,
                                          file_name=file.name or "list", content=file.read(),

@@ -3,7 +3,7 @@
 A file of another department's records keyed by ID number — medical spending (医保部门: the
 out-of-pocket amount and the settlement date), disaster losses (应急管理部门: the loss and the date),
 deaths (公安/民政/卫健: the date of death) — is landed (a copy in the data folder, its SHA-256), read by
-the screening app's reader (:func:`fupin.screening.pipelines.read_list.read_list`: xlsx or CSV in
+the screening app's reader (:func:`fupin.screening.pipelines.read_list.read_list`: xlsx, xls or CSV in
 UTF-8/GBK, header found in the first 30 rows, title and note rows skipped) with this module's column
 sets (:data:`KINDS`, :class:`fupin.policy.department_lists.ListKind`), and checked in one Polars pass:
 

@@ -74,7 +74,7 @@ def _check(raw: pl.DataFrame, context: RosterContext, *,
 
 
 def check_roster(path: Path, context: RosterContext) -> CheckedRoster:
-    """Read and check ``path`` (xlsx or CSV) against ``context``."""
+    """Read and check ``path`` (xlsx, xls or CSV) against ``context``."""
     raw = read_roster(Path(path))
     valid, rejections, holders = _check(raw.frame, context)
     rows_rejected = rejections.get_column("_row").n_unique()
