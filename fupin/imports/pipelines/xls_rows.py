@@ -4,12 +4,12 @@ fastexcel reads .xls (calamine), but the grid it returns starts at the sheet's f
 value and does not say which row that is; the rejections must name the file's own row numbers. An
 .xlsx says it in its sheet XML (:func:`.read_roster.xlsx_first_row`); an .xls keeps its sheets in
 the BIFF8 format inside an OLE2 compound file. This module reads just enough of both: the compound
-file's ``Workbook`` stream (its sector chains; a stream under 4 KiB, kept in the mini stream, is not
-read — Excel and the libraries pad it past that), the sheets'
-names and offsets (``BOUNDSHEET``), and in the chosen sheet the row of every record that holds a
-value (``NUMBER``, ``RK``, ``MULRK``, ``LABEL``, ``LABELSST``, ``RSTRING``, ``FORMULA``, ``BOOLERR``) —
-not ``BLANK``/``MULBLANK`` (formatted empty cells, which the reader skips too). Embedded chart
-substreams (a nested ``BOF`` … ``EOF``) are not counted.
+file's ``Workbook`` stream (its FAT and DIFAT sector chains; a stream under 4 KiB, kept in the mini
+stream, is not read — Excel and the libraries pad it past that), the sheets' names and offsets
+(``BOUNDSHEET``), and in the chosen sheet the row of every record that holds a value (``NUMBER``,
+``RK``, ``MULRK``, ``LABEL``, ``LABELSST``, ``RSTRING``, ``FORMULA``, ``BOOLERR``) — not
+``BLANK``/``MULBLANK`` (formatted empty cells, which the reader skips too). Embedded chart substreams
+(a nested ``BOF`` … ``EOF``) are not counted.
 
 :func:`used_rows` returns None for anything it does not know (BIFF5 and older, a damaged file), and
 the caller compares the row count with the grid's height before it trusts the numbers: a file that
