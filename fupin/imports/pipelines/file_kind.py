@@ -17,8 +17,15 @@ instead of a parser's error from deep inside.
 
 from __future__ import annotations
 
+import csv
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
+
+import fastexcel
+
+T = TypeVar("T")
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -60,3 +67,20 @@ def unreadable_workbook(exc: Exception) -> str:
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return (f"无法读取该Excel文件(文件可能已损坏、不完整,或不是Excel工作簿) / the Excel file cannot be read: it may be "
             f"damaged, cut off, or not an Excel workbook ({detail[:200]})")
+
+
+def read_by_kind(path: Path, *, workbook: Callable[[Path, str], T], text: Callable[[Path], T],
+                 error: Callable[[str], Exception]) -> T:
+    """Read ``path`` with ``workbook(path, "xlsx" | "xls")`` or ``text(path)`` (CSV) by :func:`file_kind`;
+    a file of another kind, a workbook fastexcel cannot open and a CSV the ``csv`` module cannot
+    split raise ``error(reason)``. The readers' own errors pass through."""
+    try:
+        kind = file_kind(path)
+    except FileKindError as exc:
+        raise error(str(exc)) from exc
+    try:
+        return workbook(path, kind) if kind in ("xlsx", "xls") else text(path)
+    except fastexcel.FastExcelError as exc:
+        raise error(unreadable_workbook(exc)) from exc
+    except csv.Error as exc:
+        raise error(f"CSV文件格式有误 / the CSV file is malformed: {exc}") from exc

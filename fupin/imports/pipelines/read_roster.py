@@ -2,11 +2,13 @@
 
 Extract stage of the roster import (issue 3). Decisions, in the order a file meets them:
 
-- **Formats.** ``.xlsx``/``.xlsm`` through fastexcel (the sheet named like 花名册, else the first
-  sheet), read as strings; anything else is CSV, decoded as UTF-8 with BOM (``utf-8-sig``), UTF-8,
-  then GB18030 (a superset of GBK and GB2312), always all columns as strings. The encoding is judged
-  on the first 64 KiB (GBK text is practically never valid UTF-8); a UTF-8 file is handed to the
-  Polars reader as it is (which checks the rest and falls back to GB18030 if it fails).
+- **Formats**, told apart by the first bytes, not the name (:mod:`.file_kind`). xlsx and xls (Excel
+  97–2003) through fastexcel (the sheet named like 花名册, else the first sheet), read as strings; an
+  xls's row numbers come from its own records (:mod:`.xls_rows`). Text files are CSV, decoded as UTF-8
+  with BOM (``utf-8-sig``), UTF-8, then GB18030 (a superset of GBK and GB2312), always all columns as
+  strings; lines may end in CRLF, LF or CR alone. The encoding is judged on the first 64 KiB (GBK text
+  is practically never valid UTF-8); a UTF-8 file is handed to the Polars reader as it is (which
+  checks the rest and falls back to GB18030 if it fails). Other files are refused saying what they are.
 - **Header row.** The first :data:`HEADER_SCAN_ROWS` rows are scanned; each cell is normalised
   (:func:`normalise_header`: NFKC so full-width letters, digits and （）become ASCII, all whitespace
   removed incl. the ideographic space and line breaks, lower case, a leading/trailing ``*`` dropped)
@@ -53,7 +55,7 @@ import polars as pl
 from fupin.imports import roster
 
 from . import xls_rows
-from .file_kind import XLS_ROWS_UNKNOWN, FileKindError, file_kind, unreadable_workbook
+from .file_kind import XLS_ROWS_UNKNOWN, read_by_kind
 
 HEADER_SCAN_ROWS = 30
 MIN_HEADER_MATCHES = 3
@@ -520,17 +522,5 @@ def read_csv(path: Path) -> RawRoster:
 def read_roster(path: Path) -> RawRoster:
     """Read ``path`` (xlsx, xls or CSV, told apart by content: :func:`.file_kind.file_kind`) into a
     :class:`RawRoster`; a file that cannot be read raises :class:`RosterReadError` saying why."""
-    path = Path(path)
-    try:
-        kind = file_kind(path)
-    except FileKindError as exc:
-        raise RosterReadError(str(exc)) from exc
-    if kind in ("xlsx", "xls"):
-        try:
-            return read_xlsx(path) if kind == "xlsx" else read_xls(path)
-        except fastexcel.FastExcelError as exc:
-            raise RosterReadError(unreadable_workbook(exc)) from exc
-    try:
-        return read_csv(path)
-    except csv.Error as exc:
-        raise RosterReadError(f"CSV文件格式有误 / the CSV file is malformed: {exc}") from exc
+    return read_by_kind(Path(path), workbook=lambda p, kind: read_xlsx(p) if kind == "xlsx" else read_xls(p),
+                        text=read_csv, error=RosterReadError)

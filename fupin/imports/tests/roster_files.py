@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import csv
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import xlsxwriter
@@ -229,55 +230,74 @@ def write_csv(path: Path, rows: Sequence[dict[str, str]], *, encoding: str = "ut
     return path
 
 
-def write_xlsx(path: Path, rows: Sequence[dict[str, str]], *, headers: Sequence[str] | None = None,
-               rename: dict[str, str] | None = None, title_rows: Sequence[str] = (), two_row_header: bool = False,
-               numeric_id_rows: Iterable[int] = (), trailing_empty: int = 0, note_rows: Sequence[str] = (),
-               sheet_name: str = "花名册", other_sheet_first: bool = False, leading_blank_rows: int = 0) -> Path:
-    """Write an xlsx roster. ``numeric_id_rows``: indexes of ``rows`` whose ID is written as a NUMBER
-    cell (what Excel does to a typed-in ID); titles are merged across the table; a two-row header
-    merges "收入情况" across the income columns and the other headers down over both rows."""
-    cols = _headers(rows, headers)
-    shown = [(rename or {}).get(h, h) for h in cols]
+def _workbook_cells(rows: Sequence[dict[str, str]], cols: Sequence[str], shown: Sequence[str], *, first_row: int,
+                    title_rows: Sequence[str], two_row_header: bool, numeric_id_rows: Iterable[int],
+                    trailing_empty: int, note_rows: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+    """A workbook roster's cells from ``first_row`` on, the same for every format: ``("merge", r1, c1, r2,
+    c2, text)`` (bold), ``("header", r, c, text)`` (bold), ``("text", r, c, text)``, ``("number", r, c,
+    value)``. Titles are merged across the table; a two-row header merges "收入情况" across the income
+    columns and the other headers down over both rows; ``numeric_id_rows``: indexes of ``rows`` whose ID
+    is a number cell (what Excel does to a typed-in ID); trailing "empty" rows hold a space."""
     numeric = set(numeric_id_rows)
-    workbook = xlsxwriter.Workbook(str(path))
-    if other_sheet_first:
-        workbook.add_worksheet("填写说明").write(0, 0, "说明: 本表为花名册")
-    sheet = workbook.add_worksheet(sheet_name)
-    bold = workbook.add_format({"bold": True, "align": "center", "text_wrap": True})
-    r = leading_blank_rows
+    r = first_row
     for title in title_rows:
-        sheet.merge_range(r, 0, r, max(len(cols) - 1, 1), title, bold)
+        yield ("merge", r, 0, r, max(len(cols) - 1, 1), title)
         r += 1
     if two_row_header:
-        upper, lower = _group_rows(shown)
+        upper, lower = _group_rows(list(shown))
         first = upper.index("收入情况") if "收入情况" in upper else None
         width = sum(1 for h in lower if h)
         for j, h in enumerate(upper):
             if lower[j]:
-                sheet.write_string(r + 1, j, lower[j], bold)
+                yield ("header", r + 1, j, lower[j])
             elif h:
-                sheet.merge_range(r, j, r + 1, j, h, bold)
+                yield ("merge", r, j, r + 1, j, h)
         if first is not None:
-            sheet.merge_range(r, first, r, first + width - 1, "收入情况", bold)
+            yield ("merge", r, first, r, first + width - 1, "收入情况")
         r += 2
     else:
         for j, h in enumerate(shown):
-            sheet.write_string(r, j, h, bold)
+            yield ("header", r, j, h)
         r += 1
     for i, row in enumerate(rows):
         for j, h in enumerate(cols):
             value = row.get(h, "")
             if h == "证件号码" and i in numeric and value:
-                sheet.write_number(r, j, float(value.strip().upper().rstrip("X") or 0))
+                yield ("number", r, j, float(value.strip().upper().rstrip("X") or 0))
             elif value != "":
-                sheet.write_string(r, j, value)
+                yield ("text", r, j, value)
         r += 1
-    for _ in range(trailing_empty):  # rows that look empty but hold a space (as users leave them)
-        sheet.write_string(r, 0, " ")
+    for _ in range(trailing_empty):
+        yield ("text", r, 0, " ")
         r += 1
     for note in note_rows:
-        sheet.write_string(r, 0, note)
+        yield ("text", r, 0, note)
         r += 1
+
+
+def write_xlsx(path: Path, rows: Sequence[dict[str, str]], *, headers: Sequence[str] | None = None,
+               rename: dict[str, str] | None = None, title_rows: Sequence[str] = (), two_row_header: bool = False,
+               numeric_id_rows: Iterable[int] = (), trailing_empty: int = 0, note_rows: Sequence[str] = (),
+               sheet_name: str = "花名册", other_sheet_first: bool = False, leading_blank_rows: int = 0) -> Path:
+    """Write an xlsx roster (xlsxwriter) laid out by :func:`_workbook_cells`."""
+    cols = _headers(rows, headers)
+    shown = [(rename or {}).get(h, h) for h in cols]
+    workbook = xlsxwriter.Workbook(str(path))
+    if other_sheet_first:
+        workbook.add_worksheet("填写说明").write(0, 0, "说明: 本表为花名册")
+    sheet = workbook.add_worksheet(sheet_name)
+    bold = workbook.add_format({"bold": True, "align": "center", "text_wrap": True})
+    for op, *cell in _workbook_cells(rows, cols, shown, first_row=leading_blank_rows, title_rows=title_rows,
+                                     two_row_header=two_row_header, numeric_id_rows=numeric_id_rows,
+                                     trailing_empty=trailing_empty, note_rows=note_rows):
+        if op == "merge":
+            sheet.merge_range(*cell, bold)
+        elif op == "header":
+            sheet.write_string(*cell, bold)
+        elif op == "number":
+            sheet.write_number(*cell)
+        else:
+            sheet.write_string(*cell)
     workbook.close()
     return path
 
@@ -286,13 +306,12 @@ def write_xls(path: Path, rows: Sequence[dict[str, str]], *, headers: Sequence[s
               title_rows: Sequence[str] = (), two_row_header: bool = False, numeric_id_rows: Iterable[int] = (),
               trailing_empty: int = 0, note_rows: Sequence[str] = (), sheet_name: str = "花名册",
               other_sheet_first: bool = False, leading_blank_rows: int = 0, formatted_empty_rows: int = 0) -> Path:
-    """Write an Excel 97–2003 roster (xlwt, BIFF8) laid out as :func:`write_xlsx` lays it out;
-    ``formatted_empty_rows``: rows of bordered, filled, empty cells at the top (BLANK records, which
-    hold no value)."""
+    """Write an Excel 97–2003 roster (xlwt, BIFF8) laid out by :func:`_workbook_cells`, as
+    :func:`write_xlsx` lays it out; ``formatted_empty_rows``: rows of bordered, filled, empty cells at
+    the top (BLANK records, which hold no value)."""
     import xlwt
 
     cols = _headers(rows, headers)
-    numeric = set(numeric_id_rows)
     book = xlwt.Workbook(encoding="utf-8")
     if other_sheet_first:
         book.add_sheet("填写说明").write(0, 0, "说明: 本表为花名册")
@@ -302,39 +321,16 @@ def write_xls(path: Path, rows: Sequence[dict[str, str]], *, headers: Sequence[s
     for r in range(formatted_empty_rows):
         for j in range(len(cols)):
             sheet.write(r, j, "", filled)
-    r = max(leading_blank_rows, formatted_empty_rows)
-    for title in title_rows:
-        sheet.write_merge(r, r, 0, max(len(cols) - 1, 1), title, bold)
-        r += 1
-    if two_row_header:
-        upper, lower = _group_rows(list(cols))
-        first = upper.index("收入情况") if "收入情况" in upper else None
-        width = sum(1 for h in lower if h)
-        for j, h in enumerate(upper):
-            if lower[j]:
-                sheet.write(r + 1, j, lower[j], bold)
-            elif h:
-                sheet.write_merge(r, r + 1, j, j, h, bold)
-        if first is not None:
-            sheet.write_merge(r, r, first, first + width - 1, "收入情况", bold)
-        r += 2
-    else:
-        for j, h in enumerate(cols):
-            sheet.write(r, j, h, bold)
-        r += 1
-    for i, row in enumerate(rows):
-        for j, h in enumerate(cols):
-            value = row.get(h, "")
-            if h == "证件号码" and i in numeric and value:
-                sheet.write(r, j, float(value.strip().upper().rstrip("X") or 0))
-            elif value != "":
-                sheet.write(r, j, value)
-        r += 1
-    for _ in range(trailing_empty):
-        sheet.write(r, 0, " ")
-        r += 1
-    for note in note_rows:
-        sheet.write(r, 0, note)
-        r += 1
+    for op, *cell in _workbook_cells(rows, cols, cols, first_row=max(leading_blank_rows, formatted_empty_rows),
+                                     title_rows=title_rows, two_row_header=two_row_header,
+                                     numeric_id_rows=numeric_id_rows, trailing_empty=trailing_empty,
+                                     note_rows=note_rows):
+        if op == "merge":
+            r1, c1, r2, c2, text = cell
+            sheet.write_merge(r1, r2, c1, c2, text, bold)
+        elif op == "header":
+            sheet.write(*cell, bold)
+        else:
+            sheet.write(*cell)
     book.save(str(path))
     return path

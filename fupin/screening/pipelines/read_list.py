@@ -5,9 +5,11 @@ its helpers (:func:`fupin.imports.pipelines.read_roster.normalise_header`, ``dec
 ``xlsx_first_row``); the header detection is its own because the roster's is bound to the roster's
 column set. Decisions:
 
-- **Formats.** ``.xlsx``/``.xlsm`` through fastexcel, every cell as a string (the first sheet whose
-  first 30 rows hold a header); anything else is CSV, UTF-8 with or without BOM, else GB18030 (a
-  superset of GBK and GB2312), judged on the first 64 KiB.
+- **Formats**, told apart by the first bytes, not the name (:mod:`fupin.imports.pipelines.file_kind`).
+  xlsx and xls through fastexcel, every cell as a string (the first sheet whose first 30 rows hold a
+  header; an xls's row numbers from its own records); text files are CSV, UTF-8 with or without BOM,
+  else GB18030 (a superset of GBK and GB2312), judged on the first 64 KiB. Other files are refused
+  saying what they are.
 - **Header row.** The first :data:`HEADER_SCAN_ROWS` rows are scanned; a cell is normalised (NFKC,
   no whitespace, lower case, no ``*``) and looked up among the spellings of the kind's columns
   (:mod:`fupin.policy.department_lists`), also without a trailing ``(…)``. The header is the row
@@ -36,7 +38,7 @@ import fastexcel
 import polars as pl
 
 from fupin.imports.pipelines import xls_rows
-from fupin.imports.pipelines.file_kind import XLS_ROWS_UNKNOWN, FileKindError, file_kind, unreadable_workbook
+from fupin.imports.pipelines.file_kind import XLS_ROWS_UNKNOWN, read_by_kind
 from fupin.imports.pipelines.read_roster import decode_csv, normalise_header, xls_first_row, xlsx_first_row
 from fupin.policy.department_lists import ListKind
 
@@ -215,17 +217,5 @@ def read_csv(path: Path, kind: ListKind) -> RawList:
 def read_list(path: Path, kind: ListKind) -> RawList:
     """Read ``path`` (xlsx, xls or CSV, told apart by content: :func:`fupin.imports.pipelines.file_kind.file_kind`)
     as a list of ``kind``; a file that cannot be read raises :class:`ListReadError` saying why."""
-    path = Path(path)
-    try:
-        file_type = file_kind(path)
-    except FileKindError as exc:
-        raise ListReadError(str(exc)) from exc
-    if file_type in ("xlsx", "xls"):
-        try:
-            return read_xlsx(path, kind, file_type=file_type)
-        except fastexcel.FastExcelError as exc:
-            raise ListReadError(unreadable_workbook(exc)) from exc
-    try:
-        return read_csv(path, kind)
-    except csv.Error as exc:
-        raise ListReadError(f"CSV文件格式有误 / the CSV file is malformed: {exc}") from exc
+    return read_by_kind(Path(path), workbook=lambda p, file_type: read_xlsx(p, kind, file_type=file_type),
+                        text=lambda p: read_csv(p, kind), error=ListReadError)
