@@ -113,7 +113,7 @@ class DataUploadForm(forms.Form):
     region_code = forms.CharField(label=_("Region code"), max_length=12)
     as_of = date_field(_("Data as of"))
     source_department = forms.CharField(label=_("Supplied by"), required=False, max_length=100)
-    file = forms.FileField(label=_("File (xlsx or csv)"))
+    file = forms.FileField(label=_("File (xlsx, xls or csv)"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
