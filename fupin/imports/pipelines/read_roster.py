@@ -481,40 +481,56 @@ def decode_csv(data: bytes) -> tuple[str, str]:
     return encoding, text[: cut + 1] if cut >= 0 and len(head) < len(data) else text
 
 
-def _gb18030_bytes(source: Path | io.BytesIO) -> bytes:
-    raw = source.getvalue() if isinstance(source, io.BytesIO) else source.read_bytes()
+UNKNOWN_ENCODING = "无法识别文件编码(应为UTF-8或GBK/GB18030) / unknown file encoding"
+
+
+def csv_source(path: Path) -> tuple[Path | io.BytesIO, bytes]:
+    """(what to read, its first 64 KiB + 1 bytes): the file itself, or, when its lines end in CR alone
+    (old Mac "CSV (Macintosh)"), its bytes with those made LF."""
+    with open(path, "rb") as fh:
+        start = fh.read((1 << 16) + 1)
+    if b"\r" in start and b"\n" not in start:
+        data = path.read_bytes().replace(b"\r", b"\n")
+        return io.BytesIO(data), data[: (1 << 16) + 1]
+    return path, start
+
+
+def header_scan_rows(head: str) -> list[list[str | None]]:
+    """The first :data:`HEADER_SCAN_ROWS` rows of a CSV's decoded start, split by the ``csv`` module."""
+    return [list(r) for _, r in zip(range(HEADER_SCAN_ROWS), csv.reader(io.StringIO(head)), strict=False)]
+
+
+def load_csv_grid(source: Path | io.BytesIO, encoding: str, *, skip_rows: int, width: int,
+                  error: Callable[[str], Exception]) -> tuple[pl.DataFrame, str]:
+    """(the CSV's rows below ``skip_rows`` as ``width`` text columns, the encoding read): as UTF-8 by
+    Polars when judged so, falling back to GB18030 when Polars finds it is not (``error`` when GB18030
+    cannot read it either)."""
+    def load(data: Path | io.BytesIO) -> pl.DataFrame:
+        return pl.read_csv(data, has_header=False, infer_schema=False, truncate_ragged_lines=True,
+                           skip_rows=skip_rows, schema={f"c{i}": pl.Utf8 for i in range(width)},
+                           empty_string_is_null=True)
+
+    def as_utf8() -> io.BytesIO:
+        raw = source.getvalue() if isinstance(source, io.BytesIO) else source.read_bytes()
+        try:
+            return io.BytesIO(raw.decode("gb18030").encode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise error(UNKNOWN_ENCODING) from exc
+
+    if encoding == "gb18030":
+        return load(as_utf8()), encoding
     try:
-        return raw.decode("gb18030").encode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise RosterReadError("无法识别文件编码(应为UTF-8或GBK/GB18030) / unknown file encoding") from exc
+        return load(source), encoding
+    except pl.exceptions.ComputeError:  # not UTF-8 after all
+        return load(as_utf8()), "gb18030"
 
 
 def read_csv(path: Path) -> RawRoster:
-    with open(path, "rb") as fh:
-        start = fh.read((1 << 16) + 1)
-    source: Path | io.BytesIO = path
-    if b"\r" in start and b"\n" not in start:  # lines ended by CR alone (old Mac "CSV (Macintosh)")
-        data = path.read_bytes().replace(b"\r", b"\n")
-        source, start = io.BytesIO(data), data[: (1 << 16) + 1]
+    source, start = csv_source(path)
     encoding, head = decode_csv(start)
-    rows: list[list[str | None]] = [list(r) for _, r in zip(range(HEADER_SCAN_ROWS), csv.reader(io.StringIO(head)),
-                                                            strict=False)]
-    header_index, header, header_rows = _find_header(rows)
-    width = max(len(header), 1)
-
-    def load(source: Path | io.BytesIO) -> pl.DataFrame:
-        return pl.read_csv(source, has_header=False, infer_schema=False, truncate_ragged_lines=True,
-                           skip_rows=header_index + header_rows, schema={f"c{i}": pl.Utf8 for i in range(width)},
-                           empty_string_is_null=True)
-
-    if encoding == "gb18030":
-        grid = load(io.BytesIO(_gb18030_bytes(source)))
-    else:
-        try:
-            grid = load(source)
-        except pl.exceptions.ComputeError:  # not UTF-8 after all
-            encoding = "gb18030"
-            grid = load(io.BytesIO(_gb18030_bytes(source)))
+    header_index, header, header_rows = _find_header(header_scan_rows(head))
+    grid, encoding = load_csv_grid(source, encoding, skip_rows=header_index + header_rows,
+                                   width=max(len(header), 1), error=RosterReadError)
     return _build(grid, first_data_row=header_index + header_rows + 1, header_row=header_index + 1,
                   header=header, id_numeric=None, encoding=encoding)
 

@@ -27,8 +27,6 @@ column set. Decisions:
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -39,7 +37,15 @@ import polars as pl
 
 from fupin.imports.pipelines import xls_rows
 from fupin.imports.pipelines.file_kind import XLS_ROWS_UNKNOWN, read_by_kind
-from fupin.imports.pipelines.read_roster import decode_csv, normalise_header, xls_first_row, xlsx_first_row
+from fupin.imports.pipelines.read_roster import (
+    csv_source,
+    decode_csv,
+    header_scan_rows,
+    load_csv_grid,
+    normalise_header,
+    xls_first_row,
+    xlsx_first_row,
+)
 from fupin.policy.department_lists import ListKind
 
 HEADER_SCAN_ROWS = 30
@@ -178,38 +184,16 @@ def read_xlsx(path: Path, kind: ListKind, *, file_type: str = "xlsx") -> RawList
 
 # CSV -------------------------------------------------------------------------------------------
 
-def _utf8_from_gb18030(path: Path) -> bytes:
-    try:
-        return path.read_bytes().decode("gb18030").encode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ListReadError("无法识别文件编码(应为UTF-8或GBK/GB18030) / unknown file encoding") from exc
-
-
 def read_csv(path: Path, kind: ListKind) -> RawList:
-    with open(path, "rb") as fh:
-        start = fh.read((1 << 16) + 1)
+    source, start = csv_source(path)
     if not start.strip():
         raise ListReadError("文件为空 / the file is empty")
     encoding, head = decode_csv(start)
-    rows: list[list[str | None]] = [list(r) for _, r in zip(range(HEADER_SCAN_ROWS), csv.reader(io.StringIO(head)),
-                                                            strict=False)]
+    rows = header_scan_rows(head)
     header_at = _find_header(kind, rows)
     header: list[str | None] = list(rows[header_at])
-    width = max(len(header), 1)
-
-    def load(source: Path | io.BytesIO) -> pl.DataFrame:
-        return pl.read_csv(source, has_header=False, infer_schema=False, truncate_ragged_lines=True,
-                           skip_rows=header_at + 1, schema={f"c{i}": pl.Utf8 for i in range(width)},
-                           empty_string_is_null=True)
-
-    if encoding == "gb18030":
-        grid = load(io.BytesIO(_utf8_from_gb18030(path)))
-    else:
-        try:
-            grid = load(path)
-        except pl.exceptions.ComputeError:  # not UTF-8 after all
-            encoding = "gb18030"
-            grid = load(io.BytesIO(_utf8_from_gb18030(path)))
+    grid, encoding = load_csv_grid(source, encoding, skip_rows=header_at + 1, width=max(len(header), 1),
+                                   error=ListReadError)
     return _build(kind, grid, first_data_row=header_at + 2, header_row=header_at + 1, header=header,
                   id_numeric=None, encoding=encoding)
 

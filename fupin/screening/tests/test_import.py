@@ -220,3 +220,18 @@ def test_files_are_told_apart_by_content_not_by_name(county, tmp_path):
     assert failed.status == "failed"
     assert "web page (HTML)" in failed.error and "另存为.xlsx" in failed.error
     assert not DepartmentRecord.objects.filter(department_list=failed).exists()
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
+def test_a_csv_with_lines_ended_by_cr_alone_is_read(county, tmp_path, encoding):
+    """Old Mac "CSV (Macintosh)": the same records and row numbers as the CRLF file."""
+    ids = [person_id(70 + i) for i in range(3)]
+    path = write_csv(tmp_path / "cadres.csv", ["身份证号码", "姓名", "职务"], [[i, "吴十", "村主任"] for i in ids],
+                     encoding=encoding, title_rows=["村干部名单"])
+    data = path.read_bytes().replace(b"\r\n", b"\r").replace(b"\n", b"\r")
+    assert b"\n" not in data
+    dept_list = services.import_list(actor=county, kind="village_cadre", region_code=MINGXI, as_of=AS_OF,
+                                     file_name="cadres-cr.csv", content=data, source="test")
+    assert dept_list.status == "loaded", dept_list.error
+    assert (dept_list.encoding, dept_list.rows_read, dept_list.rows_accepted) == (encoding, 3, 3)
+    assert [(r["row_number"], r["id_number"]) for r in _records(dept_list)] == [(3, ids[0]), (4, ids[1]), (5, ids[2])]
