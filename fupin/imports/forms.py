@@ -49,7 +49,7 @@ class UploadForm(forms.Form):
 
     def clean_file(self) -> Any:
         f = self.cleaned_data["file"]
-        if not f.name.lower().endswith((".xlsx", ".xls", ".csv")):
+        if not f.name.lower().endswith((".xlsx", ".xlsm", ".xls", ".csv")):
             raise forms.ValidationError(_("Only .xlsx, .xls and .csv files can be imported."))
         return f
 
