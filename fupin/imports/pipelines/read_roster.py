@@ -420,7 +420,7 @@ def read_xls(path: Path) -> RawRoster:
     index = _sheet_index(reader)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="xls-rows") as pool:
         # The records are scanned while fastexcel (which releases the GIL) reads the cells: measured on
-        # 1.5M cells (44 MB), 0.7–0.9 s each, about the same together.
+        # a 65,000-row roster (2M cells, 59 MB), fastexcel 1.6 s, the scan 1.1 s.
         rows = pool.submit(xls_rows.used_rows, path, reader.sheet_names[index])
         grid = reader.load_sheet(index, header_row=None, dtypes="string").to_polars()
         first = xls_first_row(rows.result(), grid.height)

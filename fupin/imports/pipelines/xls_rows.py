@@ -112,27 +112,35 @@ def _sheet_offsets(stream: bytes) -> dict[str, int]:
     return offsets
 
 
+_HEAD = struct.Struct("<HH").unpack_from
+_ROW = struct.Struct("<H").unpack_from
+
+
 def _value_rows(stream: bytes, at: int) -> tuple[int | None, int]:
     """(first, last) 0-based row of the value records of the sheet substream at ``at`` (first None:
-    none). One pass over the records, reading two bytes of each (measured: 1.5M cells of a 44 MB
-    workbook in ~1 s)."""
-    unpack_from, values, end = struct.unpack_from, _VALUE_RECORDS, len(stream)
+    none). One pass over the records, reading four bytes of each and two more of a value record; the
+    value test first, as most records are values. Measured on a 65,000-row roster (2M cells, 59 MB):
+    1.1 s; 1.6 s with ``struct.unpack_from`` by format and the value test last. Collecting the number
+    cells of every column as well (to spare fastexcel a second load of the ID column) made the scan
+    2.1 s, and, run beside fastexcel, the whole read slower (3.4–3.6 s against 2.9–3.2 s): not kept."""
+    values, end = _VALUE_RECORDS, len(stream)
     first: int | None = None
     last, depth = -1, 0
     while at + 4 <= end:
-        kind, length = unpack_from("<HH", stream, at)
-        if kind == _BOF:
+        kind, length = _HEAD(stream, at)
+        if kind in values:
+            if depth == 1 and length >= 2:
+                row = _ROW(stream, at + 4)[0]
+                if first is None or row < first:
+                    first = row
+                if row > last:
+                    last = row
+        elif kind == _BOF:
             depth += 1
         elif kind == _EOF:
             depth -= 1
             if depth == 0:
                 break
-        elif depth == 1 and kind in values and length >= 2:
-            row = unpack_from("<H", stream, at + 4)[0]
-            if first is None or row < first:
-                first = row
-            if row > last:
-                last = row
         at += 4 + length
     return first, last
 
