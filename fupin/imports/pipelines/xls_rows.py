@@ -60,13 +60,14 @@ def workbook_stream(data: bytes) -> bytes | None:
     difat = list(struct.unpack_from("<109I", data, 0x4C))
     following = difat_start
     for _ in range(difat_count):
-        entries = struct.unpack(f"<{sector_size // 4}I", sector(following))
-        difat += entries[:-1]
-        following = entries[-1]
+        listed = struct.unpack(f"<{sector_size // 4}I", sector(following))
+        difat += listed[:-1]
+        following = listed[-1]
     fat_sectors = [s for s in difat[:fat_count] if s < _END_OF_CHAIN]
     fat = struct.unpack(f"<{len(fat_sectors) * sector_size // 4}I", b"".join(sector(s) for s in fat_sectors))
 
     def chain(start: int, table: tuple[int, ...]) -> list[int]:
+        """The sectors of the chain from ``start`` in ``table`` (the FAT)."""
         out: list[int] = []
         while start < _END_OF_CHAIN:
             if start >= len(table) or len(out) > len(table):
