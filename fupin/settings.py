@@ -7,6 +7,8 @@ Everything that differs between machines comes from environment variables:
 - ``FUPIN_SECRET_KEY``: secret key; unset, a key is generated once and kept in the data folder.
 - ``FUPIN_DEBUG``: ``1`` for debug pages.
 - ``FUPIN_ALLOWED_HOSTS``: comma-separated host names (default: localhost names).
+- ``FUPIN_IMPORT_MAX_MB``: the largest roster file (花名册) accepted for import, in MB (default 1024;
+  a roster of 1,000,000 persons is about 450 MB as CSV).
 """
 
 from __future__ import annotations
@@ -134,6 +136,9 @@ AUTH_PASSWORD_VALIDATORS = [
 # Login throttling (登录限制): failures per username within the window lock that username.
 FUPIN_LOGIN_MAX_FAILURES = int(os.environ.get("FUPIN_LOGIN_MAX_FAILURES", "5"))
 FUPIN_LOGIN_LOCK_SECONDS = int(os.environ.get("FUPIN_LOGIN_LOCK_SECONDS", "900"))
+
+# Roster import (花名册导入): the largest file landed, in bytes (fupin.imports.services.land_file).
+FUPIN_IMPORT_MAX_BYTES = int(os.environ.get("FUPIN_IMPORT_MAX_MB", "1024")) << 20
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

@@ -131,7 +131,7 @@ def batch_out(batch: Any) -> dict[str, Any]:
 
 
 def _refused(exc: services.ImportRefused) -> RegistryError:
-    return RegistryError(exc.message, {})
+    return RegistryError(exc.message, {exc.field: [exc.message]} if exc.field else {})
 
 
 def _editable_batch(request: HttpRequest, batch_id: int) -> Any:
@@ -149,7 +149,7 @@ def upload(request: HttpRequest, file: File[UploadedFile], region_code: Form[str
         raise RegistryError(INVALID, {"region_code": [str(exc)]}) from exc
     require_in_scope(request.auth, code, roles.EDIT_REGISTRY)
     try:
-        batch = services.land_file(actor=request.auth, file_name=file.name or "roster", content=file.read(),
+        batch = services.land_file(actor=request.auth, file_name=file.name or "roster", content=file,
                                    region_code=code, source="api")
         batch = services.validate_batch(batch.pk, actor=request.auth)
     except services.ImportRefused as exc:

@@ -256,7 +256,7 @@ def upload(request: HttpRequest, file: File[UploadedFile], kind: Form[KindId], r
     """导入部门名单 (.xlsx, .xls or .csv) for a region of the user's scope; loaded before the response."""
     try:
         dept_list = services.import_list(actor=request.auth, kind=kind, region_code=region_code, as_of=as_of,
-                                         file_name=file.name or "list", content=file.read(),
+                                         file_name=file.name or "list", content=file,
                                          source_department=source_department, source="api")
     except services.ScreeningRefused as exc:
         raise _refused(exc) from exc

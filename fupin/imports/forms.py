@@ -12,10 +12,13 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from fupin.core.landing import too_large
 from fupin.core.scoping import visible_to
 from fupin.policy import roles
 from fupin.policy.regions import LEVEL_VILLAGE
 from fupin.regions.models import Region
+
+from .services import max_file_bytes  # the service checks again while it lands the file
 
 ACCEPT = ".xlsx,.xls,.csv"
 MAX_CHOICES = 2000
@@ -51,6 +54,8 @@ class UploadForm(forms.Form):
         f = self.cleaned_data["file"]
         if not f.name.lower().endswith((".xlsx", ".xlsm", ".xls", ".csv")):
             raise forms.ValidationError(_("Only .xlsx, .xls and .csv files can be imported."))
+        if f.size is not None and f.size > max_file_bytes():
+            raise forms.ValidationError(too_large(max_file_bytes()))
         return f
 
 

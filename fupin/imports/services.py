@@ -25,17 +25,16 @@ import dataclasses
 import hashlib
 import io
 import logging
-import shutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import polars as pl
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from fupin.core import sqlite_stage
+from fupin.core import landing, sqlite_stage
 from fupin.core.audit import actor_name
 from fupin.core.bulk import copy_frame
 from fupin.core.frames import rows_in
@@ -60,11 +59,13 @@ _COMPARED_COUNTS = ("households_new", "households_changed", "households_unchange
 
 
 class ImportRefused(Exception):
-    """An import step that cannot proceed (wrong status, stale batch, failed merge)."""
+    """An import step that cannot proceed (wrong status, stale batch, failed merge); ``field`` names
+    the input at fault when there is one (``file``: empty or too large)."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.field = field
 
 
 def imports_dir() -> Path:
@@ -226,9 +227,18 @@ def all_rejections(checked: CheckedRoster, diff: RosterDiff) -> pl.DataFrame:
 
 # --- the stages -------------------------------------------------------------------------------------
 
-def land_file(*, actor: Any, file_name: str, content: bytes | None = None, path: Path | None = None,
-              region_code: str, source: str) -> ImportBatch:
-    """Keep a copy of the file (data folder), its SHA-256 and size; status ``landed``."""
+def max_file_bytes() -> int:
+    """The largest roster file landed (``FUPIN_IMPORT_MAX_MB``, default 1024 MB)."""
+    return int(getattr(settings, "FUPIN_IMPORT_MAX_BYTES", 1024 << 20))
+
+
+def land_file(*, actor: Any, file_name: str, content: bytes | BinaryIO | None = None,
+              path: Path | None = None, region_code: str, source: str) -> ImportBatch:
+    """Keep a copy of the file (data folder), its SHA-256 and size; status ``landed``.
+
+    ``content``: the bytes, or an open binary file (an upload, read block by block: never held whole
+    in memory); ``path``: a file on disk. An empty file and one over :func:`max_file_bytes` are
+    refused before any batch exists (:mod:`fupin.core.landing`)."""
     try:
         region_code = normalize_code(region_code)
     except RegionCodeError as exc:
@@ -237,26 +247,22 @@ def land_file(*, actor: Any, file_name: str, content: bytes | None = None, path:
         require_in_scope(actor, region_code, roles.EDIT_REGISTRY)
     if (content is None) == (path is None):
         raise ValueError("give content or path")
-    digest = hashlib.sha256()
-    if content is not None:
-        digest.update(content)
-        size = len(content)
-    else:
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-        size = Path(path).stat().st_size
-    sha = digest.hexdigest()
+    try:
+        landed = landing.land(content if content is not None else Path(str(path)), imports_dir(),
+                              max_bytes=max_file_bytes(), prefix="batch-landing-")
+    except landing.LandingRefused as exc:
+        raise ImportRefused(exc.message, field="file") from exc
+    try:
+        batch = ImportBatch.objects.create(
+            file_name=Path(file_name).name[:255], file_sha256=landed.sha256, file_size=landed.size,
+            actor=actor if actor else None, actor_name=actor_name(actor), region_code=region_code,
+            source=source, status=BatchStatus.LANDED,
+        )
+    except BaseException:
+        landed.discard()
+        raise
     suffix = Path(file_name).suffix.lower()[:10]
-    batch = ImportBatch.objects.create(
-        file_name=Path(file_name).name[:255], file_sha256=sha, file_size=size, actor=actor if actor else None,
-        actor_name=actor_name(actor), region_code=region_code, source=source, status=BatchStatus.LANDED,
-    )
-    stored = imports_dir() / f"batch-{batch.pk:06d}-{sha[:12]}{suffix}"
-    if content is not None:
-        stored.write_bytes(content)
-    else:
-        shutil.copyfile(path, stored)
+    stored = landed.keep_as(imports_dir() / f"batch-{batch.pk:06d}-{landed.sha256[:12]}{suffix}")
     batch.stored_path = str(stored)
     batch.save(update_fields=["stored_path"])
     return batch

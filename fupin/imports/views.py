@@ -100,7 +100,7 @@ def batch_list(request: HttpRequest) -> HttpResponse:
             _require_editor(user, region_code)
             upload = form.cleaned_data["file"]
             try:
-                batch = services.land_file(actor=user, file_name=upload.name, content=upload.read(),
+                batch = services.land_file(actor=user, file_name=upload.name, content=upload,
                                            region_code=region_code, source="web")
             except services.ImportRefused as exc:
                 form.add_error("file", exc.message)

@@ -26,19 +26,17 @@ Import needs ``monitoring.run`` in the region (404 otherwise).
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
-import shutil
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import polars as pl
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from fupin.core import audit
+from fupin.core import audit, landing
 from fupin.core.bulk import copy_frame
 from fupin.core.models import ChangeAction
 from fupin.core.scoping import require_in_scope
@@ -202,7 +200,7 @@ def _refuse_duplicate(kind: str, sha: str, region_code: str) -> None:
 
 
 def import_data(*, actor: Any, kind: str, region_code: str, as_of: date, file_name: str,
-                content: bytes | None = None, path: Path | None = None, source_department: str = "",
+                content: bytes | BinaryIO | None = None, path: Path | None = None, source_department: str = "",
                 source: str = "web", today: date | None = None) -> MonitoringDataList:
     """Land, check and load one department data file. Returns the list (``loaded`` or ``failed``);
     raises :class:`MonitoringError` before landing (unknown kind, bad region or date, the same file
@@ -219,28 +217,28 @@ def import_data(*, actor: Any, kind: str, region_code: str, as_of: date, file_na
         raise MonitoringError.on("as_of", "数据截止日期不能晚于今天 / the as-of date cannot be in the future")
     if (content is None) == (path is None):
         raise ValueError("give content or path")
-    data = content if content is not None else Path(str(path)).read_bytes()
-    if not data:
-        raise MonitoringError.on("file", "文件为空 / the file is empty")
-    if len(data) > MAX_FILE_BYTES:
-        raise MonitoringError.on("file", f"文件超过{MAX_FILE_BYTES >> 20} MB / the file is too large")
-    sha = hashlib.sha256(data).hexdigest()
-    _refuse_duplicate(kind, sha, region_code)
     try:
-        with transaction.atomic():
-            data_list = MonitoringDataList.objects.create(
-                kind=kind, source_department=(source_department.strip() or kind_def.department_zh)[:100],
-                as_of=as_of, region_code=region_code, file_name=Path(file_name).name[:255] or "data",
-                file_sha256=sha, file_size=len(data), actor=actor if getattr(actor, "pk", None) else None,
-                actor_name=audit.actor_name(actor), source=source)
-    except IntegrityError:
+        landed = landing.land(content if content is not None else Path(str(path)), data_dir(),
+                              max_bytes=MAX_FILE_BYTES, prefix="data-landing-")
+    except landing.LandingRefused as exc:
+        raise MonitoringError.on("file", exc.message) from exc
+    sha = landed.sha256
+    try:
         _refuse_duplicate(kind, sha, region_code)
+        try:
+            with transaction.atomic():
+                data_list = MonitoringDataList.objects.create(
+                    kind=kind, source_department=(source_department.strip() or kind_def.department_zh)[:100],
+                    as_of=as_of, region_code=region_code, file_name=Path(file_name).name[:255] or "data",
+                    file_sha256=sha, file_size=landed.size, actor=actor if getattr(actor, "pk", None) else None,
+                    actor_name=audit.actor_name(actor), source=source)
+        except IntegrityError:
+            _refuse_duplicate(kind, sha, region_code)
+            raise
+    except BaseException:
+        landed.discard()
         raise
-    stored = data_dir() / f"data-{data_list.pk:06d}-{sha[:12]}{Path(file_name).suffix.lower()[:10]}"
-    if content is not None:
-        stored.write_bytes(content)
-    else:
-        shutil.copyfile(str(path), stored)
+    stored = landed.keep_as(data_dir() / f"data-{data_list.pk:06d}-{sha[:12]}{Path(file_name).suffix.lower()[:10]}")
     MonitoringDataList.objects.filter(pk=data_list.pk).update(stored_path=str(stored))
     _load(data_list.pk, kind_def, stored, as_of=as_of, actor=actor, source=source, today=today)
     return MonitoringDataList.objects.get(pk=data_list.pk)

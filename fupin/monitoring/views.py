@@ -397,7 +397,7 @@ def data_list_page(request: HttpRequest) -> HttpResponse:
             upload = d["file"]
             try:
                 data_list = data_import.import_data(actor=user, kind=d["kind"], region_code=d["region_code"],
-                                                    as_of=d["as_of"], file_name=upload.name, content=upload.read(),
+                                                    as_of=d["as_of"], file_name=upload.name, content=upload,
                                                     source_department=d["source_department"])
             except RegistryError as err:
                 error, status = err.message, 422

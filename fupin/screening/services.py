@@ -27,15 +27,13 @@ own region only (404 otherwise).
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
-import shutil
 import time
 from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import polars as pl
 from django.conf import settings
@@ -43,7 +41,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from fupin.core import audit
+from fupin.core import audit, landing
 from fupin.core.bulk import copy_frame
 from fupin.core.models import ChangeAction
 from fupin.core.scoping import ScopeError, require_in_scope
@@ -97,7 +95,7 @@ def _kind(kind: str) -> department_lists.ListKind:
 # --- department lists -------------------------------------------------------------------------------
 
 def import_list(*, actor: Any, kind: str, region_code: str, as_of: date, file_name: str,
-                content: bytes | None = None, path: Path | None = None, source_department: str = "",
+                content: bytes | BinaryIO | None = None, path: Path | None = None, source_department: str = "",
                 source: str = "web", today: date | None = None) -> DepartmentList:
     """Land, check and load one department list file (see the module docstring). Returns the list,
     ``loaded`` or ``failed``; raises :class:`ScreeningRefused` before landing (unknown kind, bad
@@ -112,40 +110,30 @@ def import_list(*, actor: Any, kind: str, region_code: str, as_of: date, file_na
         raise ScreeningRefused(message, {"as_of": [message]})
     if (content is None) == (path is None):
         raise ValueError("give content or path")
-    digest = hashlib.sha256()
-    if content is not None:
-        digest.update(content)
-        size = len(content)
-    else:
-        source_path = Path(str(path))
-        with open(source_path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-        size = source_path.stat().st_size
-    if size == 0:
-        raise ScreeningRefused("文件为空 / the file is empty", {"file": ["文件为空 / the file is empty"]})
-    if size > MAX_FILE_BYTES:
-        message = f"文件超过{MAX_FILE_BYTES >> 20} MB / the file is larger than {MAX_FILE_BYTES >> 20} MB"
-        raise ScreeningRefused(message, {"file": [message]})
-    sha = digest.hexdigest()
-    _refuse_duplicate(kind, sha, region_code)
     try:
-        with transaction.atomic():
-            dept_list = DepartmentList.objects.create(
-                kind=kind, source_department=(source_department.strip() or kind_def.department_zh)[:100],
-                as_of=as_of, region_code=region_code, file_name=Path(file_name).name[:255] or "list",
-                file_sha256=sha, file_size=size, actor=actor if getattr(actor, "pk", None) else None,
-                actor_name=audit.actor_name(actor), source=source, status=ListStatus.LANDED,
-            )
-    except IntegrityError:  # a concurrent upload of the same file won the race
+        landed = landing.land(content if content is not None else Path(str(path)), lists_dir(),
+                              max_bytes=MAX_FILE_BYTES, prefix="list-landing-")
+    except landing.LandingRefused as exc:
+        raise ScreeningRefused(exc.message, {"file": [exc.message]}) from exc
+    sha, size = landed.sha256, landed.size
+    try:
         _refuse_duplicate(kind, sha, region_code)
+        try:
+            with transaction.atomic():
+                dept_list = DepartmentList.objects.create(
+                    kind=kind, source_department=(source_department.strip() or kind_def.department_zh)[:100],
+                    as_of=as_of, region_code=region_code, file_name=Path(file_name).name[:255] or "list",
+                    file_sha256=sha, file_size=size, actor=actor if getattr(actor, "pk", None) else None,
+                    actor_name=audit.actor_name(actor), source=source, status=ListStatus.LANDED,
+                )
+        except IntegrityError:  # a concurrent upload of the same file won the race
+            _refuse_duplicate(kind, sha, region_code)
+            raise
+    except BaseException:
+        landed.discard()
         raise
     suffix = Path(file_name).suffix.lower()[:10]
-    stored = lists_dir() / f"list-{dept_list.pk:06d}-{sha[:12]}{suffix}"
-    if content is not None:
-        stored.write_bytes(content)
-    else:
-        shutil.copyfile(str(path), stored)
+    stored = landed.keep_as(lists_dir() / f"list-{dept_list.pk:06d}-{sha[:12]}{suffix}")
     DepartmentList.objects.filter(pk=dept_list.pk).update(stored_path=str(stored))
     _load(dept_list.pk, kind_def, stored, actor=actor, source=source)
     return DepartmentList.objects.get(pk=dept_list.pk)

@@ -138,7 +138,7 @@ def lists_page(request: HttpRequest) -> HttpResponse:
             try:
                 dept_list = services.import_list(
                     actor=user, kind=c["kind"], region_code=c["region_code"], as_of=c["as_of"],
-                    file_name=upload.name, content=upload.read(), source_department=c["source_department"],
+                    file_name=upload.name, content=upload, source_department=c["source_department"],
                     source="web")
             except services.ScreeningRefused as exc:
                 for field, errors in exc.field_errors.items():

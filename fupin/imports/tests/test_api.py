@@ -111,6 +111,15 @@ def test_upload_with_a_bad_region_code_is_422(api_as, mingxi_village):
     assert "region_code" in response.json()["field_errors"]
 
 
+def test_upload_over_the_size_limit_is_422_naming_the_file(api_as, mingxi_village, settings):
+    roster = small_roster(mingxi_village)
+    settings.FUPIN_IMPORT_MAX_BYTES = len(roster) - 1
+    response = api_as("county", MINGXI).upload(roster, MINGXI)
+    assert response.status_code == 422
+    assert response.json()["field_errors"]["file"][0].startswith("文件超过")
+    assert not ImportBatch.objects.exists()
+
+
 def test_out_of_scope_batch_is_404(api_as, review_batch):
     other = api_as("county", NINGHUA)
     assert other.get(f"/imports/{review_batch}").status_code == 404

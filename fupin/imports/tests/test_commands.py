@@ -89,6 +89,20 @@ def test_import_limited_to_a_village(tmp_path, make_household):
     assert output.splitlines()[-1] == "read=5 imported=0 rejected=5"
 
 
+def test_an_empty_or_oversized_file_is_refused_on_the_command_line(tmp_path, make_household, settings):
+    from fupin.imports.models import ImportBatch
+
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    with pytest.raises(CommandError, match="文件为空"):
+        _call(str(empty), "--region", MINGXI)
+    path, _ = _roster_file(tmp_path, make_household, bad=False)
+    settings.FUPIN_IMPORT_MAX_BYTES = path.stat().st_size - 1
+    with pytest.raises(CommandError, match="文件超过"):
+        _call(str(path), "--region", MINGXI)
+    assert not ImportBatch.objects.exists()
+
+
 def test_export_command_writes_csv_and_xlsx(tmp_path, make_household, make_user):
     make_household(members=2)
     out = tmp_path / "r.csv"

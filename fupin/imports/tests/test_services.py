@@ -96,6 +96,38 @@ def test_land_keeps_a_copy_with_its_hash(tmp_path):
     assert (batch.actor_name, batch.region_code, batch.file_size) == ("system", CITY, path.stat().st_size)
 
 
+def test_an_uploaded_file_is_landed_from_its_stream(tmp_path):
+    """An open file (as the web page and the API hand it over) lands as its path would: same bytes,
+    hash and size, and only the batch's own file is left in the imports folder."""
+    path = write_csv(new_rows(1), tmp_path / "a.csv")
+    with open(path, "rb") as stream:
+        batch = services.land_file(actor=None, file_name="花名册.csv", content=stream, region_code=CITY, source="test")
+    import hashlib
+
+    assert batch.file_sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert batch.file_size == path.stat().st_size
+    assert Path(batch.stored_path).read_bytes() == path.read_bytes()
+    assert [p.name for p in services.imports_dir().iterdir()] == [Path(batch.stored_path).name]
+    assert Path(batch.stored_path).name == f"batch-{batch.pk:06d}-{batch.file_sha256[:12]}.csv"
+
+
+def test_an_empty_or_oversized_file_is_refused_before_any_batch(tmp_path, settings):
+    path = write_csv(new_rows(1), tmp_path / "a.csv")
+    size = path.stat().st_size
+    with pytest.raises(services.ImportRefused) as refused:
+        services.land_file(actor=None, file_name="a.csv", content=b"", region_code=CITY, source="test")
+    assert (refused.value.message, refused.value.field) == ("文件为空 / the file is empty", "file")
+    settings.FUPIN_IMPORT_MAX_BYTES = size - 1
+    with pytest.raises(services.ImportRefused) as refused:
+        services.land_file(actor=None, file_name="a.csv", path=path, region_code=CITY, source="test")
+    assert refused.value.field == "file" and refused.value.message.startswith("文件超过")
+    assert not ImportBatch.objects.exists()
+    assert list(services.imports_dir().iterdir()) == []  # no partial copy left behind
+    settings.FUPIN_IMPORT_MAX_BYTES = size  # at the limit: landed
+    assert services.land_file(actor=None, file_name="a.csv", path=path, region_code=CITY,
+                              source="test").file_size == size
+
+
 def test_accounting_and_merge_of_new_households(tmp_path):
     rows = new_rows(3)
     bad = rows.with_row_index("i").with_columns(

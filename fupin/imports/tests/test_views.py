@@ -198,6 +198,20 @@ def test_upload_refuses_other_file_types_and_regions_out_of_scope(client, login,
     assert not ImportBatch.objects.exists()
 
 
+def test_upload_over_the_size_limit_is_refused_with_the_limit(client, login, upload, mingxi_village, settings):
+    login("county")
+    roster = small_roster(mingxi_village)
+    settings.FUPIN_IMPORT_MAX_BYTES = len(roster) - 1
+    response = upload(roster, MINGXI)
+    assert response.status_code == 422
+    body = response.content.decode()
+    assert 'id="upload-form"' in body and "文件超过" in body
+    assert not ImportBatch.objects.exists()
+    settings.FUPIN_IMPORT_MAX_BYTES = len(roster)
+    assert upload(roster, MINGXI).status_code == 302
+    assert ImportBatch.objects.get().file_size == len(roster)
+
+
 def test_township_officer_may_choose_only_inside_the_township(client, login, upload, mingxi_village):
     login("township", "350421100000")
     body = client.get("/imports/").content.decode()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 
@@ -134,6 +135,9 @@ def test_the_same_file_again_is_refused_but_a_failed_one_may_be_retried(county, 
         services.import_list(actor=county, kind="village_cadre", region_code=MINGXI, as_of=date(2024, 7, 1),
                              file_name="renamed.csv", path=path)
     assert DepartmentList.objects.count() == 1
+    # the refused copy is not left in the data folder: only the first list's file is there
+    assert [p.name for p in services.lists_dir().iterdir()] == [Path(first.stored_path).name]
+    assert Path(first.stored_path).read_bytes() == path.read_bytes()
     # The same bytes as another kind are another list (e.g. a combined file); still accounted.
     other = services.import_list(actor=county, kind="payroll", region_code=MINGXI, as_of=AS_OF,
                                  file_name="a.csv", path=path)

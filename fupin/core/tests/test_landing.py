@@ -1,0 +1,123 @@
+"""Landing a file (fupin.core.landing): copied block by block with its SHA-256 and size; empty and
+oversized files refused with nothing left behind."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
+
+from fupin.core import landing
+
+# Three blocks and a bit: the copy crosses block boundaries.
+DATA = bytes(range(256)) * (3 * landing.BLOCK_BYTES // 256) + b"tail"
+
+
+def leftovers(folder):
+    return sorted(p.name for p in folder.iterdir())
+
+
+def temporary_upload(data: bytes) -> TemporaryUploadedFile:
+    upload = TemporaryUploadedFile("花名册.csv", "text/csv", len(data), "utf-8")
+    upload.write(data)
+    upload.seek(0)
+    return upload
+
+
+@pytest.mark.parametrize("kind", ["bytes", "path", "file", "file-read-halfway", "simple-upload", "temporary-upload"])
+def test_every_source_lands_the_same_bytes(tmp_path, kind):
+    source_path = tmp_path / "source.bin"
+    source_path.write_bytes(DATA)
+    folder = tmp_path / "landed"
+    if kind == "bytes":
+        source = DATA
+    elif kind == "path":
+        source = source_path
+    elif kind == "file":
+        source = io.BytesIO(DATA)
+    elif kind == "file-read-halfway":  # a file someone already read from is landed whole
+        source = io.BytesIO(DATA)
+        source.read(1000)
+    elif kind == "simple-upload":
+        source = SimpleUploadedFile("花名册.csv", DATA)
+    else:
+        source = temporary_upload(DATA)
+    landed = landing.land(source, folder, max_bytes=len(DATA))
+    assert landed.size == len(DATA)
+    assert landed.sha256 == hashlib.sha256(DATA).hexdigest()
+    assert landed.path.parent == folder and landed.path.name.endswith(".part")
+    assert landed.path.read_bytes() == DATA
+    final = landed.keep_as(folder / "batch-000001.csv")
+    assert final.read_bytes() == DATA
+    assert leftovers(folder) == ["batch-000001.csv"]
+
+
+def test_an_upload_is_read_in_blocks_not_whole(tmp_path):
+    class Reader(io.BytesIO):
+        largest = 0
+
+        def read(self, size=-1):
+            assert size != -1, "read whole"
+            chunk = super().read(size)
+            Reader.largest = max(Reader.largest, len(chunk))
+            return chunk
+
+    landed = landing.land(Reader(DATA), tmp_path, max_bytes=len(DATA))
+    assert landed.size == len(DATA)
+    assert Reader.largest == landing.BLOCK_BYTES
+
+
+@pytest.mark.parametrize("source", [b"", io.BytesIO(b"")], ids=["bytes", "file"])
+def test_an_empty_file_is_refused_and_nothing_is_left(tmp_path, source):
+    with pytest.raises(landing.LandingRefused) as refused:
+        landing.land(source, tmp_path, max_bytes=100)
+    assert refused.value.message == "文件为空 / the file is empty"
+    assert leftovers(tmp_path) == []
+
+
+def test_a_file_over_the_limit_is_refused_at_the_first_block_past_it(tmp_path):
+    blocks_read = []
+
+    class Counting(io.BytesIO):
+        def read(self, size=-1):
+            chunk = super().read(size)
+            blocks_read.append(len(chunk))
+            return chunk
+
+    limit = landing.BLOCK_BYTES + 10  # the second block passes it
+    with pytest.raises(landing.LandingRefused) as refused:
+        landing.land(Counting(DATA), tmp_path, max_bytes=limit)
+    assert refused.value.message == "文件超过1 MB / the file is larger than 1 MB"
+    assert len(blocks_read) == 2  # stopped there: the rest of the file was never read
+    assert leftovers(tmp_path) == []
+
+
+def test_a_file_exactly_at_the_limit_lands(tmp_path):
+    landed = landing.land(b"x" * 1000, tmp_path, max_bytes=1000)
+    assert landed.size == 1000
+
+
+def test_a_failure_while_copying_leaves_nothing(tmp_path):
+    class Broken(io.BytesIO):
+        def read(self, size=-1):
+            if self.tell() >= landing.BLOCK_BYTES:
+                raise OSError("connection reset")
+            return super().read(size)
+
+    with pytest.raises(OSError, match="connection reset"):
+        landing.land(Broken(DATA), tmp_path, max_bytes=len(DATA))
+    assert leftovers(tmp_path) == []
+
+
+def test_discard_removes_the_copy(tmp_path):
+    landed = landing.land(b"abc", tmp_path, max_bytes=10)
+    landed.discard()
+    assert leftovers(tmp_path) == []
+
+
+def test_the_limit_is_said_in_megabytes():
+    assert landing.too_large(512 << 20) == "文件超过512 MB / the file is larger than 512 MB"
+    assert landing.too_large(1024 << 20) == "文件超过1024 MB / the file is larger than 1024 MB"
+    assert landing.too_large(1 << 19) == "文件超过0.50 MB / the file is larger than 0.50 MB"
