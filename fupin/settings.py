@@ -9,6 +9,8 @@ Everything that differs between machines comes from environment variables:
 - ``FUPIN_ALLOWED_HOSTS``: comma-separated host names (default: localhost names).
 - ``FUPIN_IMPORT_MAX_MB``: the largest roster file (花名册) accepted for import, in MB (default 1024;
   a roster of 1,000,000 persons is about 450 MB as CSV).
+- ``FUPIN_IMPORT_HEARTBEAT_SECONDS``: how often a roster validation at work writes its heartbeat
+  (default 30); a batch whose heartbeat is silent for four beats shows as stopped (校验中断).
 """
 
 from __future__ import annotations
@@ -139,6 +141,8 @@ FUPIN_LOGIN_LOCK_SECONDS = int(os.environ.get("FUPIN_LOGIN_LOCK_SECONDS", "900")
 
 # Roster import (花名册导入): the largest file landed, in bytes (fupin.imports.services.land_file).
 FUPIN_IMPORT_MAX_BYTES = int(os.environ.get("FUPIN_IMPORT_MAX_MB", "1024")) << 20
+# A validation at work writes a heartbeat this often; four missed beats and its batch shows as stopped.
+FUPIN_IMPORT_HEARTBEAT_SECONDS = float(os.environ.get("FUPIN_IMPORT_HEARTBEAT_SECONDS", "30"))
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

@@ -5,6 +5,8 @@
   the batch at ``review`` (or ``failed``).
 - ``GET /imports``, ``GET /imports/{id}``, ``GET /imports/{id}/rejections?page=`` — scoped reads.
 - ``POST /imports/{id}/merge`` and ``POST /imports/{id}/refuse`` ``{comment}`` — editors in scope.
+- ``POST /imports/{id}/validate`` — check a failed batch, or one whose check stopped with its process
+  (``stalled``: no heartbeat), again from its landed file, in the request.
 - ``GET /exports/roster?region=&format=xlsx|csv`` — the roster of a region in the user's scope,
   ID numbers masked unless the role may see them.
 
@@ -70,6 +72,8 @@ class BatchOut(Schema):
     progress: int
     progress_label: str
     error: str
+    stalled: bool = Field(..., description="校验中断: landed or validating with no heartbeat for 4 beats "
+                                            "(its process ended); POST …/validate checks it again")
     rows_read: int
     rows_imported: int
     rows_rejected: int
@@ -124,8 +128,9 @@ class ExportQuery(Schema):
 
 
 def batch_out(batch: Any) -> dict[str, Any]:
-    data = {name: getattr(batch, name) for name in BatchOut.model_fields if name != "id"}
+    data = {name: getattr(batch, name) for name in BatchOut.model_fields if name not in ("id", "stalled")}
     data["id"] = batch.pk
+    data["stalled"] = batch.stalled()
     data["by_village"] = list(batch.by_village or [])
     return data
 
@@ -188,6 +193,18 @@ def merge(request: HttpRequest, batch_id: RecordId, body: DecisionIn | None = No
     batch = _editable_batch(request, batch_id)
     try:
         services.merge_batch(actor=request.auth, batch_id=batch.pk, comment=body.comment if body else "")
+    except services.ImportRefused as exc:
+        raise _refused(exc) from exc
+    return batch_out(selectors.batch_detail(request.auth, batch.pk))
+
+
+@router.post("/{batch_id}/validate", auth=editor_auth, response={200: BatchOut, **WRITE_RESPONSES})
+def revalidate(request: HttpRequest, batch_id: RecordId):
+    """重新校验: check a failed or stopped (``stalled``) batch again, in the request; 422 otherwise."""
+    batch = _editable_batch(request, batch_id)
+    try:
+        services.claim_revalidation(actor=request.auth, batch_id=batch.pk)
+        services.validate_batch(batch.pk, actor=request.auth)
     except services.ImportRefused as exc:
         raise _refused(exc) from exc
     return batch_out(selectors.batch_detail(request.auth, batch.pk))

@@ -8,8 +8,11 @@ downloadable error report.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from .choices import BatchKind, BatchStatus
 
@@ -37,6 +40,8 @@ class ImportBatch(models.Model):
     progress = models.PositiveSmallIntegerField(default=0, help_text="percent, for the upload page")
     progress_label = models.CharField(max_length=100, blank=True)
     error = models.TextField(blank=True, help_text="why the batch failed as a whole")
+    heartbeat_at = models.DateTimeField(null=True, blank=True,
+                                        help_text="last sign of life of the validation at work (fupin.core.heartbeat)")
 
     rows_read = models.PositiveIntegerField(default=0)
     rows_imported = models.PositiveIntegerField(default=0, help_text="rows valid (at review) or written (merged)")
@@ -59,6 +64,24 @@ class ImportBatch(models.Model):
     @property
     def accounted(self) -> bool:
         return self.rows_read == self.rows_imported + self.rows_rejected
+
+    def stalled(self, now: datetime | None = None) -> bool:
+        """校验中断: landed or validating, and no sign of life for :func:`stall_seconds` — the process
+        that worked on it has ended (a restart, a kill). It can be checked again."""
+        if self.status not in (BatchStatus.LANDED, BatchStatus.VALIDATING):
+            return False
+        last = self.heartbeat_at or self.created_at
+        return last is not None and last < (now or timezone.now()) - timedelta(seconds=stall_seconds())
+
+
+def heartbeat_seconds() -> float:
+    """How often a validation at work writes its heartbeat (``FUPIN_IMPORT_HEARTBEAT_SECONDS``, 30)."""
+    return float(getattr(settings, "FUPIN_IMPORT_HEARTBEAT_SECONDS", 30))
+
+
+def stall_seconds() -> float:
+    """Without a heartbeat for this long (four beats missed) a validation counts as stopped."""
+    return 4 * heartbeat_seconds()
 
 
 class ImportRejection(models.Model):

@@ -1,7 +1,10 @@
 """Roster import (花名册导入) in stages, the HOPE pattern: land → validate → review → merge or refuse.
 
-- :func:`land_file` keeps a copy of the file in the data folder with its SHA-256 (status ``landed``).
-- :func:`validate_batch` reads, normalises and checks every row (``check_roster``), compares the
+- :func:`land_file` keeps a copy of the file in the data folder with its SHA-256 (status ``landed``),
+  copied block by block (:mod:`fupin.core.landing`); an empty file or one over ``FUPIN_IMPORT_MAX_MB``
+  is refused.
+- :func:`validate_batch` (writing a heartbeat while it works, :mod:`fupin.core.heartbeat`) reads,
+  normalises and checks every row (``check_roster``), compares the
   accepted rows with the registry (:mod:`.pipelines.diff_roster`), stores every rejected row and the
   counts — new / changed / unchanged households and persons, per village — and waits for review
   (``review``). Rows read = rows imported + rows rejected, always.
@@ -12,7 +15,9 @@
   changed households and members in bulk (COPY on PostgreSQL), the leaves and the audit rows, and
   the batch's final counts. Any failure rolls everything back: the registry is exactly as before
   and the batch is ``failed`` (or, when killed, still ``review``).
-- :func:`refuse_batch` ends a batch at review; nothing is written.
+- :func:`refuse_batch` ends a batch at review (or landed, failed, or stopped); nothing is written.
+- :func:`claim_revalidation` takes a failed batch, or one whose validation stopped with its process
+  (no heartbeat: :meth:`.models.ImportBatch.stalled`), back to ``validating`` for a new check.
 
 Scope: ``actor=None`` is the system (the CLI without ``--as``): every village, full IDs. A user may
 import only into villages of their own region (``registry.edit``); rows for other villages are
@@ -26,15 +31,17 @@ import hashlib
 import io
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 import polars as pl
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from fupin.core import landing, sqlite_stage
+from fupin.core import heartbeat, landing, sqlite_stage
 from fupin.core.audit import actor_name
 from fupin.core.bulk import copy_frame
 from fupin.core.frames import rows_in
@@ -44,7 +51,7 @@ from fupin.policy.regions import RegionCodeError, normalize_code
 from fupin.registry.models import Household, Member
 
 from .choices import BatchStatus
-from .models import ImportBatch, ImportRejection
+from .models import ImportBatch, ImportRejection, heartbeat_seconds, stall_seconds
 from .pipelines import registry_frames
 from .pipelines.diff_roster import REJECTION_SCHEMA, RosterDiff, diff_roster
 from .pipelines.merge_roster import merge_roster
@@ -282,40 +289,68 @@ def validate_batch(batch_id: int, *, actor: Any = None, progress: Progress | Non
         require_in_scope(actor, batch.region_code, roles.EDIT_REGISTRY)
     if batch.status not in (BatchStatus.LANDED, BatchStatus.VALIDATING, BatchStatus.REVIEW, BatchStatus.FAILED):
         raise ImportRefused(f"批次状态为{batch.get_status_display()},不能校验 / batch is {batch.status}")
-    ImportBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.VALIDATING, error="")
+    ImportBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.VALIDATING, error="",
+                                                   heartbeat_at=timezone.now())
     try:
-        _set_progress(batch, 5, "读取与校验 / reading and checking", progress)
-        context = build_context(batch.actor, batch.region_code)
-        with registry_frames.read_once():
-            checked = check_file(Path(batch.stored_path), context)
-            _set_progress(batch, 60, "比对登记库 / comparing with the registry", progress)
-            registry = registry_frames.registry_rows(checked.valid, checked.holders)
-        diff = diff_checked(checked.valid, context, checked.rejections, registry=registry)
-        counts = _counts(checked, diff)
-        _set_progress(batch, 85, "保存错误行 / storing rejected rows", progress)
-        _save_diff(batch, diff, registry_fingerprint(_depends_on(registry, checked, diff), context))
-        del registry
-        rejections = all_rejections(checked, diff)
-        encoding = (checked.encoding or "")[:20]
-        del checked, diff, context  # the frames are large; free them before storing
-        with transaction.atomic():
-            ImportRejection.objects.filter(batch_id=batch.pk).delete()
-            copy_frame(ImportRejection, rejections.select(
-                pl.lit(batch.pk, pl.Int64).alias("batch_id"), pl.col("_row").alias("row_number"),
-                pl.col("column").fill_null("").str.slice(0, 60).alias("column"),
-                pl.col("value").fill_null("").str.slice(0, 200).alias("value"),
-                pl.col("reason").fill_null("").str.slice(0, 300).alias("reason"),
-                pl.col("household_number").fill_null("").str.slice(0, 32).alias("household_number"),
-                pl.col("village_code").fill_null("").str.slice(0, 12).alias("village_code"),
-            ))
-            ImportBatch.objects.filter(pk=batch.pk).update(
-                status=BatchStatus.REVIEW, validated_at=timezone.now(), encoding=encoding,
-                progress=100, progress_label="待确认 / awaiting review", **counts,
-            )
+        with heartbeat.beating(lambda: _beat(batch.pk), every=heartbeat_seconds()):
+            _set_progress(batch, 5, "读取与校验 / reading and checking", progress)
+            context = build_context(batch.actor, batch.region_code)
+            with registry_frames.read_once():
+                checked = check_file(Path(batch.stored_path), context)
+                _set_progress(batch, 60, "比对登记库 / comparing with the registry", progress)
+                registry = registry_frames.registry_rows(checked.valid, checked.holders)
+            diff = diff_checked(checked.valid, context, checked.rejections, registry=registry)
+            counts = _counts(checked, diff)
+            _set_progress(batch, 85, "保存错误行 / storing rejected rows", progress)
+            _save_diff(batch, diff, registry_fingerprint(_depends_on(registry, checked, diff), context))
+            del registry
+            rejections = all_rejections(checked, diff)
+            encoding = (checked.encoding or "")[:20]
+            del checked, diff, context  # the frames are large; free them before storing
+            with transaction.atomic():
+                ImportRejection.objects.filter(batch_id=batch.pk).delete()
+                copy_frame(ImportRejection, rejections.select(
+                    pl.lit(batch.pk, pl.Int64).alias("batch_id"), pl.col("_row").alias("row_number"),
+                    pl.col("column").fill_null("").str.slice(0, 60).alias("column"),
+                    pl.col("value").fill_null("").str.slice(0, 200).alias("value"),
+                    pl.col("reason").fill_null("").str.slice(0, 300).alias("reason"),
+                    pl.col("household_number").fill_null("").str.slice(0, 32).alias("household_number"),
+                    pl.col("village_code").fill_null("").str.slice(0, 12).alias("village_code"),
+                ))
+                ImportBatch.objects.filter(pk=batch.pk).update(
+                    status=BatchStatus.REVIEW, validated_at=timezone.now(), encoding=encoding,
+                    progress=100, progress_label="待确认 / awaiting review", **counts,
+                )
     except Exception as exc:
         log.exception("import batch %s failed validation", batch.pk)
         sqlite_stage.release_after_failure()
         ImportBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000])
+    return ImportBatch.objects.get(pk=batch.pk)
+
+
+def _beat(batch_id: int) -> None:
+    ImportBatch.objects.filter(pk=batch_id, status=BatchStatus.VALIDATING).update(heartbeat_at=timezone.now())
+
+
+def claim_revalidation(*, actor: Any, batch_id: int) -> ImportBatch:
+    """重新校验: take a batch whose validation failed, or stopped with its process
+    (:meth:`~.models.ImportBatch.stalled`), back to ``validating`` — atomically, so two requests never
+    start two validations and a validation at work is never started twice. The caller then runs
+    :func:`validate_batch` (in the background on the web). The landed file is checked from the start."""
+    batch = ImportBatch.objects.get(pk=batch_id)
+    if actor is not None:
+        require_in_scope(actor, batch.region_code, roles.EDIT_REGISTRY)
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=stall_seconds())
+    silent = Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
+    claimed = ImportBatch.objects.filter(pk=batch.pk).filter(
+        Q(status=BatchStatus.FAILED) | (Q(status__in=[BatchStatus.LANDED, BatchStatus.VALIDATING]) & silent),
+    ).update(status=BatchStatus.VALIDATING, error="", progress=0, heartbeat_at=now,
+             progress_label="等待重新校验 / waiting to be checked again")
+    if not claimed:
+        raise ImportRefused("只有校验失败或校验中断的批次可以重新校验 / only a batch whose check failed or stopped "
+                            f"can be checked again (this one is {batch.status})")
+    log.info("import batch %s taken back to validation by %s", batch.pk, actor_name(actor))
     return ImportBatch.objects.get(pk=batch.pk)
 
 
@@ -380,12 +415,12 @@ def merge_batch(*, actor: Any, batch_id: int, comment: str = "", progress: Progr
 
 
 def refuse_batch(*, actor: Any, batch_id: int, comment: str) -> ImportBatch:
-    """Refuse the whole batch at review (拒绝): nothing is written."""
+    """Refuse the whole batch (拒绝): at review, or landed, failed or stalled; nothing is written."""
     with transaction.atomic():
         batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
         if actor is not None:
             require_in_scope(actor, batch.region_code, roles.EDIT_REGISTRY)
-        if batch.status not in (BatchStatus.LANDED, BatchStatus.REVIEW, BatchStatus.FAILED):
+        if batch.status not in (BatchStatus.LANDED, BatchStatus.REVIEW, BatchStatus.FAILED) and not batch.stalled():
             raise ImportRefused(f"批次状态为{batch.get_status_display()},不能拒绝 / batch is {batch.status}")
         batch.status = BatchStatus.REFUSED
         batch.decided_at = timezone.now()

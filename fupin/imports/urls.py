@@ -14,5 +14,6 @@ urlpatterns = [
     path("<int:pk>/progress/", views.batch_progress, name="progress"),
     path("<int:pk>/merge/", views.batch_merge, name="merge"),
     path("<int:pk>/refuse/", views.batch_refuse, name="refuse"),
+    path("<int:pk>/validate/", views.batch_revalidate, name="revalidate"),
     path("<int:pk>/errors.xlsx", views.batch_errors, name="errors"),
 ]

@@ -9,8 +9,10 @@ Decisions:
 
 - Validation runs in a daemon thread of the web process (no task queue in this deployment); the
   thread closes its database connection at the end. ``settings.FUPIN_IMPORT_SYNC = True`` runs it
-  inline instead (tests). A batch left ``validating`` by a restarted process shows its last progress;
-  it can be refused.
+  inline instead (tests). The validation writes a heartbeat (:mod:`fupin.core.heartbeat`); a batch
+  left ``validating`` by a process that ended (a restart, a kill) is shown as stopped once its
+  heartbeat is silent (:meth:`~.models.ImportBatch.stalled`): the page stops polling and offers
+  "check again" (重新校验, also for a failed batch) and "refuse".
 - Merge runs inside the POST (one transaction in the service).
 """
 
@@ -114,15 +116,21 @@ def batch_list(request: HttpRequest) -> HttpResponse:
     return render(request, "imports/list.html", context, status=422 if form is not None and form.errors else 200)
 
 
+def _running(batch: Any) -> bool:
+    return batch.status in RUNNING and not batch.stalled()
+
+
 def _detail_context(request: HttpRequest, batch: Any, refuse_form: RefuseForm | None = None) -> dict[str, Any]:
     user = request.user
     rejections = Paginator(batch.rejections.all(), REJECTIONS_PAGE_SIZE).get_page(request.GET.get("page"))
-    can_decide = batch.status == BatchStatus.REVIEW and region_in_scope(user, batch.region_code,
-                                                                        roles.EDIT_REGISTRY)
+    editor = region_in_scope(user, batch.region_code, roles.EDIT_REGISTRY)
+    stalled = batch.stalled()
     region = Region.objects.filter(code=batch.region_code).first()
     return {
-        "batch": batch, "region": region, "running": batch.status in RUNNING, "rejections": rejections,
-        "can_decide": can_decide, "refuse_form": refuse_form or RefuseForm(),
+        "batch": batch, "region": region, "running": _running(batch), "stalled": stalled,
+        "rejections": rejections, "can_decide": batch.status == BatchStatus.REVIEW and editor,
+        "can_revalidate": editor and (stalled or batch.status == BatchStatus.FAILED),
+        "can_refuse_stopped": editor and stalled, "refuse_form": refuse_form or RefuseForm(),
     }
 
 
@@ -139,8 +147,9 @@ def batch_page(request: HttpRequest, pk: int) -> HttpResponse:
 def batch_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """The progress bar (htmx polls it); once the batch is no longer running the page reloads."""
     batch = selectors.batch_detail(request.user, pk)
-    response = render(request, "imports/_progress.html", {"batch": batch, "running": batch.status in RUNNING})
-    if batch.status not in RUNNING and request.headers.get("HX-Request"):
+    running = _running(batch)
+    response = render(request, "imports/_progress.html", {"batch": batch, "running": running})
+    if not running and request.headers.get("HX-Request"):
         response["HX-Refresh"] = "true"
     return response
 
@@ -157,6 +166,21 @@ def batch_merge(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("The batch was merged into the registry."))
+    return redirect("imports:batch", batch.pk)
+
+
+@login_required
+@require_POST
+def batch_revalidate(request: HttpRequest, pk: int) -> HttpResponse:
+    """重新校验 — check a failed or stopped batch's landed file again, from the start."""
+    batch = selectors.batch_detail(request.user, pk)
+    _require_editor(request.user, batch.region_code)
+    try:
+        services.claim_revalidation(actor=request.user, batch_id=batch.pk)
+    except services.ImportRefused as exc:
+        messages.error(request, exc.message)
+    else:
+        run_validation(batch.pk, request.user)
     return redirect("imports:batch", batch.pk)
 
 

@@ -14,7 +14,7 @@ EXPECTED_PATHS = {
     "households": {"/households", "/households/{household_id}", "/households/{household_id}/members"},
     "members": {"/members/{member_id}"},
     "imports": {"/imports", "/imports/{batch_id}", "/imports/{batch_id}/rejections", "/imports/{batch_id}/merge",
-                "/imports/{batch_id}/refuse"},
+                "/imports/{batch_id}/refuse", "/imports/{batch_id}/validate"},
     "exports": {"/exports/roster"},
     "rules": {"/rules/policy", "/rules/try", "/rules/runs", "/rules/runs/{run_id}", "/rules/runs/{run_id}/households",
               "/rules/pathway-runs", "/rules/pathway-runs/{run_id}", "/rules/pathway-runs/{run_id}/households",

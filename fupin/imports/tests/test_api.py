@@ -120,6 +120,25 @@ def test_upload_over_the_size_limit_is_422_naming_the_file(api_as, mingxi_villag
     assert not ImportBatch.objects.exists()
 
 
+def test_a_stopped_batch_is_said_stalled_and_checked_again(api_as, review_batch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    api = api_as("county", MINGXI)
+    assert api.get(f"/imports/{review_batch}").json()["stalled"] is False
+    refused = api.post(f"/imports/{review_batch}/validate", {})
+    assert refused.status_code == 422 and "重新校验" in refused.json()["message"]
+    ImportBatch.objects.filter(pk=review_batch).update(status=BatchStatus.VALIDATING,
+                                                        heartbeat_at=timezone.now() - timedelta(hours=1))
+    assert api.get(f"/imports/{review_batch}").json()["stalled"] is True
+    response = api.post(f"/imports/{review_batch}/validate", {})
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["status"], body["stalled"], body["rows_read"], body["rows_rejected"]) == ("review", False, 5, 1)
+    assert api_as("city", CITY).post(f"/imports/{review_batch}/validate", {}).status_code == 404
+
+
 def test_out_of_scope_batch_is_404(api_as, review_batch):
     other = api_as("county", NINGHUA)
     assert other.get(f"/imports/{review_batch}").status_code == 404

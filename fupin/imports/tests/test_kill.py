@@ -1,10 +1,13 @@
-"""A merge killed with SIGKILL in the middle leaves the registry exactly as before.
+"""A merge killed with SIGKILL in the middle leaves the registry exactly as before; a validation
+killed in the middle leaves a batch that shows as stopped and can be checked again.
 
 Runs real processes on a scratch database of the backend under test (a SQLite file, or a scratch
 PostgreSQL database next to the test one): one process imports a first file; a second validates a
 newer file and kills itself (``SIGKILL``, no clean-up of any kind) right after the new households
 were copied in, while it holds the merge transaction and, for a large load, has the indexes
-dropped; a third reads the registry back.
+dropped; a third reads the registry back. For the validation: one process lands a file and kills
+itself while checking it, after its heartbeat has beaten; another finds the batch stalled once the
+beats stop, takes it back and validates it.
 """
 
 from __future__ import annotations
@@ -65,6 +68,51 @@ print(json.dumps({
 """
 
 
+VALIDATION_KILLER = r"""
+import os, signal, sys, time
+import django
+django.setup()
+from pathlib import Path
+from fupin.imports import services
+from fupin.imports.models import ImportBatch
+batch = services.land_file(actor=None, file_name="v1.csv", path=Path(sys.argv[1]), region_code="350400000000",
+                           source="test")
+real_check = services.check_file
+def check_then_die(path, context):
+    real_check(path, context)
+    first = ImportBatch.objects.get(pk=batch.pk).heartbeat_at
+    deadline = time.monotonic() + 30
+    while ImportBatch.objects.get(pk=batch.pk).heartbeat_at == first:  # wait for a beat of the helper thread
+        assert time.monotonic() < deadline, "no heartbeat"
+        time.sleep(0.02)
+    print(batch.pk, flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)
+services.check_file = check_then_die
+services.validate_batch(batch.pk)
+print("not killed")
+"""
+
+RESTARTER = r"""
+import json, sys, time
+import django
+django.setup()
+from fupin.imports import services
+from fupin.imports.models import ImportBatch
+batch = ImportBatch.objects.get(pk=int(sys.argv[1]))
+seen = {"status": batch.status, "progress": batch.progress, "stalled_at_once": batch.stalled()}
+deadline = time.monotonic() + 30
+while not batch.stalled():
+    assert time.monotonic() < deadline, "never stalled"
+    time.sleep(0.05)
+    batch.refresh_from_db()
+seen["stalled"] = batch.stalled()
+services.claim_revalidation(actor=None, batch_id=batch.pk)
+done = services.validate_batch(batch.pk)
+seen.update(after=done.status, read=done.rows_read, new=done.households_new, stalled_after=done.stalled())
+print(json.dumps(seen))
+"""
+
+
 @pytest.fixture
 def scratch_env(tmp_path):
     """Environment for subprocesses pointing at a new scratch database of the backend under test."""
@@ -110,3 +158,23 @@ def test_a_killed_merge_leaves_the_registry_and_its_indexes_as_before(tmp_path, 
     assert after.returncode == 0, after.stderr
     assert json.loads(after.stdout) == json.loads(before.stdout)
     assert json.loads(before.stdout)["households"], "the first import wrote nothing: the test proves nothing"
+
+
+def test_a_killed_validation_shows_as_stopped_and_is_checked_again(tmp_path, scratch_env):
+    scratch_env["FUPIN_IMPORT_HEARTBEAT_SECONDS"] = "0.2"  # stalled after 0.8 s without a beat
+    for command in (("migrate", "--no-input"), ("load_regions", "--prefix", "3504")):
+        done = _run(scratch_env, FUPIN, *command)
+        assert done.returncode == 0, done.stderr
+    path = rf.write_csv(tmp_path / "v1.csv", rf.build_roster(4, seed=5))
+    killed = _run(scratch_env, sys.executable, "-c", VALIDATION_KILLER, str(path))
+    assert killed.returncode == -9, killed.stdout + killed.stderr
+    assert "not killed" not in killed.stdout
+    batch_id = killed.stdout.split()[0]
+
+    restarted = _run(scratch_env, sys.executable, "-c", RESTARTER, batch_id)
+    assert restarted.returncode == 0, restarted.stdout + restarted.stderr
+    seen = json.loads(restarted.stdout)
+    assert (seen["status"], seen["progress"]) == ("validating", 5)  # as the killed process left it
+    assert seen["stalled"] is True
+    assert (seen["after"], seen["stalled_after"]) == ("review", False)
+    assert seen["read"] > 0 and seen["new"] == 4

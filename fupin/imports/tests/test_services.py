@@ -352,6 +352,76 @@ def test_an_unreadable_file_fails_the_batch(tmp_path):
     assert batch.status == BatchStatus.FAILED and batch.error
 
 
+def _stop(batch: ImportBatch, *, seconds_ago: float, status: str = BatchStatus.VALIDATING) -> ImportBatch:
+    """As a process that died while validating leaves a batch: ``status``, last heartbeat long ago."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status=status, progress=5, progress_label="读取与校验 / reading and checking",
+        heartbeat_at=timezone.now() - timedelta(seconds=seconds_ago))
+    return ImportBatch.objects.get(pk=batch.pk)
+
+
+def test_a_batch_whose_heartbeat_is_silent_is_stalled_and_can_be_checked_again(tmp_path, settings):
+    settings.FUPIN_IMPORT_HEARTBEAT_SECONDS = 30  # stalled after 120 s without a beat
+    path = write_csv(new_rows(2), tmp_path / "a.csv")
+    batch = services.land_file(actor=None, file_name="a.csv", path=path, region_code=CITY, source="test")
+    at_work = _stop(batch, seconds_ago=100)
+    assert not at_work.stalled()  # four beats not yet missed: the check may be at work
+    with pytest.raises(services.ImportRefused, match="only a batch whose check failed or stopped"):
+        services.claim_revalidation(actor=None, batch_id=batch.pk)
+    stopped = _stop(batch, seconds_ago=130)
+    assert stopped.stalled()
+    claimed = services.claim_revalidation(actor=None, batch_id=batch.pk)
+    assert (claimed.status, claimed.progress, claimed.stalled()) == (BatchStatus.VALIDATING, 0, False)
+    with pytest.raises(services.ImportRefused):  # claimed once: a second request does not start another
+        services.claim_revalidation(actor=None, batch_id=batch.pk)
+    done = services.validate_batch(batch.pk)
+    assert (done.status, done.rows_read, done.households_new, done.stalled()) == (BatchStatus.REVIEW, 6, 2, False)
+    assert not _stop(done, seconds_ago=10_000, status=BatchStatus.REVIEW).stalled()  # only landed/validating stall
+
+
+def test_a_landed_batch_never_validated_stalls_from_its_upload_time(tmp_path, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.FUPIN_IMPORT_HEARTBEAT_SECONDS = 30
+    path = write_csv(new_rows(1), tmp_path / "a.csv")
+    batch = services.land_file(actor=None, file_name="a.csv", path=path, region_code=CITY, source="test")
+    assert batch.heartbeat_at is None and not batch.stalled()
+    assert batch.stalled(now=timezone.now() + timedelta(seconds=121))
+    ImportBatch.objects.filter(pk=batch.pk).update(created_at=timezone.now() - timedelta(seconds=121))
+    assert services.claim_revalidation(actor=None, batch_id=batch.pk).status == BatchStatus.VALIDATING
+
+
+def test_a_failed_batch_can_be_checked_again_and_a_stalled_one_refused(tmp_path, make_user):
+    path = tmp_path / "x.csv"
+    path.write_text("nothing,here\n1,2\n")
+    failed = run(path)
+    assert failed.status == BatchStatus.FAILED
+    officer = make_user("county", MINGXI)
+    outsider = make_user("county", NINGHUA)
+    with pytest.raises(ScopeError):  # the city's batch is outside a county officer's region
+        services.claim_revalidation(actor=officer, batch_id=failed.pk)
+    again = services.claim_revalidation(actor=None, batch_id=failed.pk)
+    assert (again.status, again.error) == (BatchStatus.VALIDATING, "")
+    assert services.validate_batch(failed.pk).status == BatchStatus.FAILED  # the same file fails the same way
+
+    good = write_csv(new_rows(1, village=first_village(MINGXI, 2)), tmp_path / "b.csv")
+    batch = services.land_file(actor=officer, file_name="b.csv", path=good, region_code=MINGXI, source="test")
+    with pytest.raises(ScopeError):
+        services.refuse_batch(actor=outsider, batch_id=_stop(batch, seconds_ago=10_000).pk, comment="x")
+    _stop(batch, seconds_ago=10)
+    with pytest.raises(services.ImportRefused):  # at work: cannot be refused under the validation
+        services.refuse_batch(actor=officer, batch_id=batch.pk, comment="重复上传")
+    _stop(batch, seconds_ago=10_000)
+    refused = services.refuse_batch(actor=officer, batch_id=batch.pk, comment="重复上传")
+    assert refused.status == BatchStatus.REFUSED and refused.decision_comment == "重复上传"
+
+
 def test_rejections_xlsx_is_readable(tmp_path):
     rows = new_rows(1).with_columns(pl.lit("因穷").alias("主要致贫原因"))
     batch = run(write_csv(rows, tmp_path / "r.csv"))

@@ -312,6 +312,47 @@ def test_progress_asks_htmx_to_reload_when_done(client, login, batch_of, mingxi_
     assert f'hx-get="/imports/{batch.pk}/progress/"' in page
 
 
+def test_a_stopped_check_stops_polling_and_can_be_checked_again(client, login, batch_of, mingxi_village):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    batch = batch_of(MINGXI, mingxi_village)
+    login("county")
+    silent_since = timezone.now() - timedelta(minutes=10)  # the default 30 s beat: stalled after 2 min
+    ImportBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.VALIDATING, progress=5,
+                                                   progress_label="读取与校验", heartbeat_at=silent_since)
+    response = client.get(f"/imports/{batch.pk}/progress/", HTTP_HX_REQUEST="true")
+    assert response["HX-Refresh"] == "true"  # an open page reloads and shows the stop
+    page = client.get(f"/imports/{batch.pk}/").content.decode()
+    assert 'id="batch-stalled"' in page and "校验已中断" in page
+    assert "hx-trigger" not in page  # no polling of a check that is not at work
+    assert 'id="revalidate-form"' in page and 'id="refuse-form"' in page
+    listing = client.get("/imports/").content.decode()
+    assert "校验中断" in listing
+
+    response = client.post(f"/imports/{batch.pk}/validate/")
+    assert response.status_code == 302 and response["Location"] == f"/imports/{batch.pk}/"
+    batch.refresh_from_db()
+    assert (batch.status, batch.rows_read, batch.rows_rejected) == (BatchStatus.REVIEW, 5, 1)
+    again = client.post(f"/imports/{batch.pk}/validate/", follow=True)  # at review: refused, said on the page
+    assert "只有校验失败或校验中断的批次可以重新校验" in again.content.decode()
+    assert ImportBatch.objects.get(pk=batch.pk).status == BatchStatus.REVIEW
+
+
+def test_a_check_at_work_offers_no_restart(client, login, batch_of, mingxi_village, make_user):
+    batch = batch_of(MINGXI, mingxi_village)
+    ImportBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.VALIDATING, progress=40)
+    login("county")
+    page = client.get(f"/imports/{batch.pk}/").content.decode()
+    assert 'id="revalidate-form"' not in page and 'id="batch-stalled"' not in page
+    response = client.post(f"/imports/{batch.pk}/validate/", follow=True)
+    assert ImportBatch.objects.get(pk=batch.pk).status == BatchStatus.VALIDATING
+    client.force_login(make_user("city", "350400000000"))  # a viewer: the write is 404
+    assert client.post(f"/imports/{batch.pk}/validate/").status_code == 404
+    assert response.status_code == 200
+
+
 def test_rejections_are_paged_and_downloadable(client, login, batch_of, mingxi_village):
     batch = batch_of(MINGXI, mingxi_village, bad_rows=3)
     login("county")
