@@ -179,11 +179,15 @@ def get_batch(request: HttpRequest, batch_id: RecordId):
 
 @router.get("/{batch_id}/rejections", response={200: RejectionPage, 404: DetailOut})
 def rejections(request: HttpRequest, batch_id: RecordId, query: Query[PageQuery]):
-    """错误行: row number, column, value and reason, in row order."""
+    """错误行: row number, column, value and reason, in row order; a rejected ID number or bank account
+    is masked unless the user may see full numbers."""
     batch = selectors.batch_detail(request.auth, batch_id)
     qs = batch.rejections.all()
     start = (query.page - 1) * query.page_size
-    items = [{name: getattr(r, name) for name in RejectionOut.model_fields} for r in qs[start: start + query.page_size]]
+    full = services.may_see_full_numbers(request.auth)
+    items = [{**{name: getattr(r, name) for name in RejectionOut.model_fields},
+              "value": services.rejection_value(r.column, r.value, full=full)}
+             for r in qs[start: start + query.page_size]]
     return {"count": qs.count(), "page": query.page, "page_size": query.page_size, "items": items}
 
 

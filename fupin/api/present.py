@@ -2,8 +2,9 @@
 
 Pure presentation over objects the caller has already fetched through the scoping function. ID
 numbers (证件号码) and bank accounts (银行账号) are shown in full only to users whose role may see
-them (``user.may_see_full_id``); everyone else gets :func:`fupin.policy.idnumber.mask_id_number`
-(first four and last four characters, e.g. ``3504**********1234``).
+them (``user.may_see_full_id``); everyone else gets them masked by :mod:`fupin.policy.masking` (an ID
+number keeps its first four and last four characters, ``3504**********1234``; an account its last
+four, ``***************5678``), as the pages and the roster export show them.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from fupin.policy import codes
-from fupin.policy.idnumber import mask_id_number
+from fupin.policy.masking import mask_account, mask_id_number
 from fupin.policy.regions import LEVEL_FIELD, LEVEL_NAMES
 from fupin.regions.models import Region
 from fupin.registry.choices import RecordStatus
@@ -77,7 +78,7 @@ def household_detail(h: Household, *, full_id: bool, members: list[Member],
     data.update({name: getattr(h, name) for name in HOUSEHOLD_FIELDS})
     data.update({LEVEL_FIELD[lv]: getattr(h, LEVEL_FIELD[lv]) for lv in LEVEL_FIELD})
     data.update({
-        "bank_account": _masked(h.bank_account, full_id), "id_numbers_masked": not full_id,
+        "bank_account": h.bank_account if full_id else mask_account(h.bank_account), "id_numbers_masked": not full_id,
         "income_net": h.income_net, "income_rule_version": h.income_rule_version,
         "left_reason": h.left_reason, "left_comment": h.left_comment, "left_at": h.left_at,
         "created_at": h.created_at, "updated_at": h.updated_at,

@@ -47,9 +47,11 @@ from fupin.core.bulk import copy_frame
 from fupin.core.frames import rows_in
 from fupin.core.scoping import ScopeError, require_in_scope
 from fupin.policy import roles
+from fupin.policy.masking import mask_account, mask_id_number, masked_accounts, masked_id_numbers
 from fupin.policy.regions import RegionCodeError, normalize_code
 from fupin.registry.models import Household, Member
 
+from . import roster
 from .choices import BatchStatus
 from .models import ImportBatch, ImportRejection, heartbeat_seconds, stall_seconds
 from .pipelines import registry_frames
@@ -435,18 +437,46 @@ REPORT_HEADERS = {"row_number": "行号 row", "column": "列 column", "value": "
                   "household_number": "户编号 household", "village_code": "行政区划代码 village"}
 
 
-def rejections_frame_xlsx(rejections: pl.DataFrame) -> bytes:
-    """The error report as xlsx: row, column, value, reason (and household, village)."""
+#: Rejected values that are personal numbers, by the column the rejection names: masked for a user
+#: who may not see full numbers (:mod:`fupin.policy.masking`), on the page, in the API and the report.
+MASKED_VALUES = {roster.BY_FIELD["id_number"].header: (mask_id_number, masked_id_numbers),
+                 roster.BY_FIELD["bank_account"].header: (mask_account, masked_accounts)}
+
+
+def may_see_full_numbers(actor: Any) -> bool:
+    """The system (``None``) and roles that may see full ID numbers see rejected values as written."""
+    return actor is None or bool(getattr(actor, "may_see_full_id", False))
+
+
+def rejection_value(column: str, value: str, *, full: bool) -> str:
+    """A rejected value as ``full`` or not lets it be seen (one rejection: a page, an API item)."""
+    masks = MASKED_VALUES.get(column)
+    return value if full or masks is None else masks[0](value or "")
+
+
+def masked_rejections(frame: pl.DataFrame) -> pl.DataFrame:
+    """:func:`rejection_value` (not full) over a frame of rejections (``column``, ``value``)."""
+    value = pl.col("value")
+    for column, (_plain, expr) in MASKED_VALUES.items():
+        value = pl.when(pl.col("column") == column).then(expr(pl.col("value"))).otherwise(value)
+    return frame.with_columns(value.alias("value"))
+
+
+def rejections_frame_xlsx(rejections: pl.DataFrame, *, full: bool = True) -> bytes:
+    """The error report as xlsx: row, column, value, reason (and household, village); ID numbers and
+    bank accounts among the values masked unless ``full``."""
     frame = rejections.rename({"_row": "row_number"}) if "_row" in rejections.columns else rejections
+    if not full:
+        frame = masked_rejections(frame)
     frame = frame.select([pl.col(k).alias(v) for k, v in REPORT_HEADERS.items()])
     buffer = io.BytesIO()
     frame.write_excel(buffer, worksheet="错误行", autofit=True)
     return buffer.getvalue()
 
 
-def rejections_xlsx(batch_id: int) -> bytes:
+def rejections_xlsx(batch_id: int, *, full: bool = True) -> bytes:
     rows = list(ImportRejection.objects.filter(batch_id=batch_id).order_by("row_number", "id")
                 .values_list(*REPORT_HEADERS))
     frame = pl.DataFrame(rows, schema={k: pl.Int64 if k == "row_number" else pl.Utf8 for k in REPORT_HEADERS},
                          orient="row")
-    return rejections_frame_xlsx(frame)
+    return rejections_frame_xlsx(frame, full=full)

@@ -123,6 +123,9 @@ def _running(batch: Any) -> bool:
 def _detail_context(request: HttpRequest, batch: Any, refuse_form: RefuseForm | None = None) -> dict[str, Any]:
     user = request.user
     rejections = Paginator(batch.rejections.all(), REJECTIONS_PAGE_SIZE).get_page(request.GET.get("page"))
+    full = services.may_see_full_numbers(user)
+    for r in rejections.object_list:  # one page: ID numbers and bank accounts as this user may see them
+        r.shown_value = services.rejection_value(r.column, r.value, full=full)
     editor = region_in_scope(user, batch.region_code, roles.EDIT_REGISTRY)
     stalled = batch.stalled()
     region = Region.objects.filter(code=batch.region_code).first()
@@ -207,7 +210,8 @@ def batch_refuse(request: HttpRequest, pk: int) -> HttpResponse:
 def batch_errors(request: HttpRequest, pk: int) -> HttpResponse:
     """错误行 as an xlsx file."""
     batch = selectors.batch_detail(request.user, pk)
-    return _attachment(services.rejections_xlsx(batch.pk), EXPORT_TYPES["xlsx"], f"导入错误-{batch.pk}.xlsx")
+    content = services.rejections_xlsx(batch.pk, full=services.may_see_full_numbers(request.user))
+    return _attachment(content, EXPORT_TYPES["xlsx"], f"导入错误-{batch.pk}.xlsx")
 
 
 @login_required

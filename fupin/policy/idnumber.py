@@ -24,6 +24,10 @@ KIND_RESIDENT = "resident"  # 18-digit resident ID
 KIND_LEGACY = "legacy15"  # 15-digit number, upgraded to 18
 KIND_DISABILITY = "disability"  # 20-digit disability certificate number
 
+#: A number with ``*`` is a masked one (:func:`mask_id_number`), e.g. from a masked export.
+MASKED_ID_ZH = "证件号码已脱敏(含*号),不能使用;请用有权查看完整号码的账号导出"
+MASKED_ID_EN = "masked ID number (with *) cannot be used; export it as a user who may see full numbers"
+
 
 @dataclass(frozen=True)
 class IdNumberResult:
@@ -68,6 +72,8 @@ def validate_id_number(raw: str, *, today: date | None = None) -> IdNumberResult
     value = (raw or "").strip().upper()
     if not value:
         return _fail(raw, "证件号码为空", "ID number is empty")
+    if "*" in value:
+        return _fail(raw, MASKED_ID_ZH, MASKED_ID_EN)
     if "E+" in value or "E-" in value or "." in value:
         return _fail(raw, "证件号码被表格软件存成了数字(科学计数法),位数已丢失", "ID number was stored as a number by a spreadsheet (digits lost)")
     kind = KIND_RESIDENT

@@ -6,8 +6,9 @@ codes written as their Chinese labels (the import takes labels or codes), other 
 年人均纯收入 as stored. So exporting and importing the same data changes nothing ("0 changed").
 
 Scope: ``user`` ``None`` is the system (every region, full IDs); a user gets only what
-:func:`fupin.core.scoping.visible_to` lets them see, with 证件号码 masked unless their role may see
-full IDs (:func:`fupin.policy.idnumber.mask_id_number`). CSV is UTF-8 with a BOM (Excel opens it).
+:func:`fupin.core.scoping.visible_to` lets them see, with 证件号码 and 银行账号 masked unless their role
+may see full numbers (:mod:`fupin.policy.masking`, column work; as the pages and the API show them).
+CSV is UTF-8 with a BOM (Excel opens it).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from fupin.core.bulk import read_frame
 from fupin.core.scoping import visible_to
 from fupin.imports import roster
 from fupin.policy import codes, roles
-from fupin.policy.idnumber import mask_id_number
+from fupin.policy.masking import masked_accounts, masked_id_numbers
 from fupin.policy.regions import LEVEL_FIELD, level_of, normalize_code
 from fupin.regions.models import Region
 from fupin.registry.models import Household, Member
@@ -61,7 +62,8 @@ def export_frame(user: Any, region_code: str) -> pl.DataFrame:
     rows = (m.join(h.rename({"id": "household_id"}), on="household_id", how="inner")
             .sort(["village_code", "household_number", "relation", "birth_date", "id"]))
     if user is not None and not user.may_see_full_id:
-        rows = rows.with_columns(pl.col("id_number").map_elements(mask_id_number, return_dtype=pl.Utf8))
+        rows = rows.with_columns(masked_id_numbers(pl.col("id_number")).alias("id_number"),
+                                 masked_accounts(pl.col("bank_account")).alias("bank_account"))
     return _to_roster(rows)
 
 

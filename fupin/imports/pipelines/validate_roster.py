@@ -39,7 +39,15 @@ import polars as pl
 from fupin.core.frames import rows_in, rows_not_in
 from fupin.imports import roster
 from fupin.policy import clock, codes
-from fupin.policy.idnumber import CHECK_CHARS, KIND_DISABILITY, KIND_LEGACY, KIND_RESIDENT, WEIGHTS
+from fupin.policy.idnumber import (
+    CHECK_CHARS,
+    KIND_DISABILITY,
+    KIND_LEGACY,
+    KIND_RESIDENT,
+    MASKED_ID_EN,
+    MASKED_ID_ZH,
+    WEIGHTS,
+)
 from fupin.policy.registry_checks import FIRST_YEAR, LAST_YEAR
 
 HH = "household_number"
@@ -131,6 +139,7 @@ def _id_slow(frame: pl.DataFrame, raw: str = "id_number", numeric: str = "_id_nu
     numeric_flag = pl.col(numeric) if numeric in frame.columns else pl.lit(False)
     reason = (
         pl.when(s.is_null() | (s == "")).then(pl.lit("证件号码为空 / ID number is empty"))
+        .when(s.str.contains("*", literal=True)).then(pl.lit(f"{MASKED_ID_ZH} / {MASKED_ID_EN}"))
         .when(numeric_flag | s.str.contains(r"E\+|E-|\.")).then(pl.lit(NUMERIC_ID_REASON))
         .when(is15 & ~s.str.contains(r"^[0-9]{15}$")).then(pl.lit("15位证件号码只能由数字组成 / a 15-digit number must be all digits"))
         .when(is15 & birth.is_null()).then(pl.lit("出生日期无效 / invalid birth date"))
@@ -232,6 +241,9 @@ def row_checks(frame: pl.DataFrame) -> list[Check]:
                 "填写了务工时间但未填务工状况 / months given without migrant work"),
         failing("irrigated_mu", pl.col("irrigated_mu").cast(pl.Float64) > pl.col("arable_mu").cast(pl.Float64),
                 "有效灌溉面积大于耕地面积 / irrigated exceeds arable land"),
+        failing("bank_account", pl.col("bank_account").str.contains("*", literal=True),
+                "银行账号已脱敏(含*号),不能导入;请用有权查看完整号码的账号导出 / masked bank account (with *) "
+                "cannot be imported; export it as a user who may see full numbers"),
         failing("other_causes", (pl.col("main_cause") == pl.col("other_cause_1"))
                 | (pl.col("main_cause") == pl.col("other_cause_2")),
                 "其他致贫原因不能与主要致贫原因相同 / other cause repeats the main cause"),

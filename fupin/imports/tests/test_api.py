@@ -139,6 +139,15 @@ def test_a_stopped_batch_is_said_stalled_and_checked_again(api_as, review_batch)
     assert api_as("city", CITY).post(f"/imports/{review_batch}/validate", {}).status_code == 404
 
 
+def test_rejected_id_numbers_are_masked_for_a_city_viewer(api_as, review_batch):
+    def values(api):
+        return [i["value"] for i in api.get(f"/imports/{review_batch}/rejections", {"page": 1}).json()["items"]
+                if i["column"] == "证件号码"]
+
+    assert values(api_as("county", MINGXI)) == ["350421196001011234"]
+    assert values(api_as("city", CITY)) == [mask_id_number("350421196001011234")]
+
+
 def test_out_of_scope_batch_is_404(api_as, review_batch):
     other = api_as("county", NINGHUA)
     assert other.get(f"/imports/{review_batch}").status_code == 404

@@ -39,18 +39,21 @@ def test_system_export_has_the_roster_columns_labels_and_full_ids(make_household
     assert sorted(frame["证件号码"].to_list()) == ids
 
 
-def test_city_viewer_gets_masked_ids_and_only_their_scope(make_household, make_user):
-    mine = make_household(first_village(MINGXI), members=2)
-    make_household(first_village(NINGHUA), members=3)
+def test_city_viewer_gets_masked_ids_and_accounts_and_only_their_scope(make_household, make_user):
+    mine = make_household(first_village(MINGXI), members=2, bank_account="6228480012345678")
+    make_household(first_village(NINGHUA), members=3, bank_account="62170012345")
     viewer = make_user("city", CITY)
     frame = read_csv(export_roster(viewer, CITY, "csv"))
     assert frame.height == 5
     expected = sorted(mask_id_number(i) for i in Member.objects.values_list("id_number", flat=True))
     assert sorted(frame["证件号码"].to_list()) == expected
+    # the bank account as the household page shows it to this user: the last four only
+    assert set(frame["银行账号"].to_list()) == {"*******2345", "************5678"}
     officer = make_user("county", MINGXI)
     own = read_csv(export_roster(officer, CITY, "csv"))  # the county officer asks for the whole city
     assert own["户编号"].unique().to_list() == [mine.household_number]
     assert sorted(own["证件号码"].to_list()) == sorted(mine.members.values_list("id_number", flat=True))
+    assert own["银行账号"].unique().to_list() == ["6228480012345678"]
 
 
 def test_user_without_view_permission_or_left_records_export_nothing(make_household, make_user):
@@ -65,3 +68,26 @@ def test_xlsx_export_reads_back_as_strings(make_household):
     assert sheet.columns == roster.HEADERS
     assert sheet.height == 3
     assert all(len(v) == 18 for v in sheet["证件号码"].to_list())
+
+
+def test_a_masked_export_imported_again_changes_nothing_and_says_why(make_household, make_user, settings, tmp_path):
+    """A city viewer's export (ID numbers and bank accounts masked) brought back by the system: every
+    row rejected with the masked reason, no household touched — never an account replaced by stars."""
+    from fupin.core.models import ChangeRecord
+    from fupin.imports import services
+
+    settings.DATA_DIR = tmp_path
+    household = make_household(first_village(MINGXI), members=2, bank_account="6228480012345678")
+    masked = export_roster(make_user("city", CITY), CITY, "csv")
+    path = tmp_path / "masked.csv"
+    path.write_bytes(masked)
+    batch = services.land_file(actor=None, file_name=path.name, path=path, region_code=CITY, source="test")
+    batch = services.validate_batch(batch.pk)
+    assert (batch.status, batch.rows_read, batch.rows_imported, batch.rows_rejected) == ("review", 2, 0, 2)
+    reasons = {(r.column, r.reason.split(" / ")[0]) for r in batch.rejections.all()}
+    assert ("证件号码", "证件号码已脱敏(含*号),不能使用;请用有权查看完整号码的账号导出") in reasons
+    assert ("银行账号", "银行账号已脱敏(含*号),不能导入;请用有权查看完整号码的账号导出") in reasons
+    services.merge_batch(actor=None, batch_id=batch.pk)
+    household.refresh_from_db()
+    assert household.bank_account == "6228480012345678"
+    assert not ChangeRecord.objects.filter(household_id=household.pk, source="import").exists()

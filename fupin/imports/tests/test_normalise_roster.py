@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from fupin.imports.pipelines.normalise_roster import normalise_roster
 from fupin.imports.pipelines.validate_roster import NUMERIC_ID_REASON, add_id_columns
-from fupin.policy.idnumber import make_id_number, validate_id_number
+from fupin.policy.idnumber import make_id_number, mask_id_number, validate_id_number
 
 TODAY = date(2026, 1, 1)
 
@@ -109,12 +109,15 @@ valid_ids = st.builds(lambda d, s: make_id_number("350404", d, s), st.dates(date
 @st.composite
 def corrupted(draw) -> str:
     number = draw(valid_ids)
-    kind = draw(st.sampled_from(["digit", "check", "cut", "extend", "legacy", "disability", "char", "date", "lower"]))
+    kind = draw(st.sampled_from(["digit", "check", "cut", "extend", "legacy", "disability", "char", "date", "lower",
+                                 "masked"]))
     i = draw(st.integers(0, 17))
     if kind == "digit":
         return number[:i] + str((int(number[i]) + draw(st.integers(1, 9))) % 10 if number[i].isdigit() else 1) + number[i + 1:]
     if kind == "check":
         return number[:17] + draw(st.sampled_from(list("0123456789X")))
+    if kind == "masked":  # as a masked export writes it, or with a single star
+        return mask_id_number(number) if draw(st.booleans()) else number[:i] + "*" + number[i + 1:]
     if kind == "cut":
         return number[:draw(st.integers(0, 17))]
     if kind == "extend":

@@ -534,3 +534,14 @@ def test_a_change_that_bumps_no_version_still_forces_a_new_diff(tmp_path, make_h
     Household.objects.filter(household_number=rows["户编号"][0]).update(phone="13800000000")  # a roster column
     with pytest.raises(services.ImportRefused, match="重新校验"):
         services.merge_batch(actor=None, batch_id=batch2.pk)
+
+
+def test_the_report_masks_rejected_values_as_the_page_does():
+    rows = [("证件号码", "350421196001011234"), ("证件号码", "3.50421E+17"), ("银行账号", "6228480012345678"),
+            ("姓名", "张三"), ("证件号码", ""), ("", "同户")]
+    frame = pl.DataFrame(rows, schema={"column": pl.Utf8, "value": pl.Utf8}, orient="row")
+    column_wise = services.masked_rejections(frame).get_column("value").to_list()
+    one_by_one = [services.rejection_value(c, v, full=False) for c, v in rows]
+    assert column_wise == one_by_one == ["3504**********1234", "3.50***E+17",
+                                         "************5678", "张三", "", "同户"]
+    assert [services.rejection_value(c, v, full=True) for c, v in rows] == [v for _, v in rows]

@@ -254,6 +254,25 @@ def test_city_viewer_sees_batches_but_cannot_decide(client, login, batch_of, min
     assert batch.status == BatchStatus.REVIEW
 
 
+def test_rejected_id_numbers_are_masked_for_a_viewer_who_may_not_see_them(client, login, batch_of, mingxi_village):
+    """The bad row's 证件号码 (350421196001011234, wrong check character) on the page and in the report:
+    in full for the county officer, masked for the city viewer — as everywhere else."""
+    batch = batch_of(MINGXI, mingxi_village)
+    bad, masked = "350421196001011234", "3504**********1234"
+    login("county")
+    page = client.get(f"/imports/{batch.pk}/").content.decode()
+    assert f"<td>{bad}</td>" in page
+    report = fastexcel.read_excel(client.get(f"/imports/{batch.pk}/errors.xlsx").content)
+    assert bad in report.load_sheet(0, dtypes="string").to_polars()["值 value"].to_list()
+    client.logout()
+    login("city", CITY)
+    page = client.get(f"/imports/{batch.pk}/").content.decode()
+    assert bad not in page and f"<td>{masked}</td>" in page
+    values = fastexcel.read_excel(client.get(f"/imports/{batch.pk}/errors.xlsx").content).load_sheet(
+        0, dtypes="string").to_polars()["值 value"].to_list()
+    assert bad not in values and masked in values
+
+
 def test_evaluator_cannot_decide(client, login, batch_of, mingxi_village):
     batch = batch_of(MINGXI, mingxi_village)
     login("evaluator", MINGXI)

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.utils.translation import get_language, gettext
 
 from fupin.policy import clock, codes, roles
-from fupin.policy.idnumber import mask_id_number
+from fupin.policy.masking import mask_account, mask_id_number
 from fupin.web import labels
 
 register = template.Library()
@@ -56,15 +56,6 @@ def category_label(household: Any) -> str:
 @register.filter
 def form_version_label(version: Any) -> str:
     return str(labels.CATEGORY_FORM_VERSIONS.get(str(version), version))
-
-
-def mask_account(number: str) -> str:
-    """A bank account with all but its last four characters masked (银行账号脱敏)."""
-    if not number:
-        return ""
-    if len(number) <= 4:
-        return "*" * len(number)
-    return "*" * (len(number) - 4) + number[-4:]
 
 
 def may_see_full_id(user: Any) -> bool:

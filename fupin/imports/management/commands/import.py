@@ -62,7 +62,8 @@ class Command(BaseCommand):
                 checked, diff, counts = services.preview_file(path, actor=user, region_code=region, progress=bar)
                 if opts["report"]:
                     Path(opts["report"]).write_bytes(
-                        services.rejections_frame_xlsx(services.all_rejections(checked, diff)))
+                        services.rejections_frame_xlsx(services.all_rejections(checked, diff),
+                                                       full=services.may_see_full_numbers(user)))
                 self._summary(counts, dry=True)
                 return
             batch = services.land_file(actor=user, file_name=path.name, path=path, region_code=region, source="cli")
@@ -70,7 +71,8 @@ class Command(BaseCommand):
             if batch.status == BatchStatus.FAILED:
                 raise CommandError(f"校验失败 / validation failed: {batch.error}")
             if opts["report"]:
-                Path(opts["report"]).write_bytes(services.rejections_xlsx(batch.pk))
+                Path(opts["report"]).write_bytes(services.rejections_xlsx(batch.pk,
+                                                                          full=services.may_see_full_numbers(user)))
             batch = services.merge_batch(actor=user, batch_id=batch.pk, comment=opts["comment"], progress=bar)
         except services.ImportRefused as exc:
             raise CommandError(exc.message) from exc
