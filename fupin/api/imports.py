@@ -7,8 +7,9 @@
 - ``POST /imports/{id}/merge`` and ``POST /imports/{id}/refuse`` ``{comment}`` — editors in scope.
 - ``POST /imports/{id}/validate`` — check a failed batch, or one whose check stopped with its process
   (``stalled``: no heartbeat), again from its landed file, in the request.
-- ``GET /exports/roster?region=&format=xlsx|csv`` — the roster of a region in the user's scope,
-  ID numbers masked unless the role may see them.
+- ``GET /exports/roster?region=&format=xlsx|csv&kind=persons|households`` — the roster of a region in
+  the user's scope (per person, or per household), ID numbers and bank accounts masked unless the role
+  may see them.
 
 Reads go through :mod:`fupin.imports.selectors`, writes through :mod:`fupin.imports.services`
 (``source="api"``). Out of scope, or a write without ``registry.edit``: 404. A refusal by the
@@ -28,6 +29,7 @@ from ninja.files import UploadedFile
 from fupin.core.scoping import ScopeError, region_in_scope, require_in_scope
 from fupin.imports import selectors, services
 from fupin.imports.pipelines.export_roster import export_roster
+from fupin.imports.pipelines.export_roster import file_name as export_file_name
 from fupin.policy import roles
 from fupin.policy.regions import RegionCodeError, normalize_code
 from fupin.regions.models import Region
@@ -125,6 +127,9 @@ class RefuseIn(Schema):
 class ExportQuery(Schema):
     region: str = Field("", description="区划代码, 默认为用户所属区划 / default: the user's region")
     format: Literal["xlsx", "csv"] = "xlsx"
+    kind: Literal["persons", "households"] = Field(
+        "persons", description="persons: 花名册, one row per person (the import's columns); households: "
+                               "户花名册, one row per household (head, size, household columns)")
 
 
 def batch_out(batch: Any) -> dict[str, Any]:
@@ -228,7 +233,8 @@ def refuse(request: HttpRequest, batch_id: RecordId, body: RefuseIn):
 @exports_router.get("/roster", response={401: DetailOut, 404: DetailOut, 422: ErrorOut}, openapi_extra={
     "responses": {"200": {"description": "the roster file (xlsx or CSV)"}}})
 def export(request: HttpRequest, query: Query[ExportQuery]):
-    """导出花名册: households and members of a region in the roster's columns (xlsx or CSV)."""
+    """导出花名册: households and members of a region in the roster's columns (xlsx or CSV), one row per
+    person; ``kind=households``: the household roster (户花名册), one row per household."""
     user = request.auth
     raw = query.region or (user.region_id or "")
     try:
@@ -237,7 +243,8 @@ def export(request: HttpRequest, query: Query[ExportQuery]):
         raise RegistryError(INVALID, {"region": [str(exc)]}) from exc
     if not region_in_scope(user, code, roles.VIEW_REGISTRY) or not Region.objects.filter(code=code).exists():
         raise ScopeError("不存在或无权查看 / not found")
-    response = HttpResponse(export_roster(user, code, query.format), content_type=CONTENT_TYPES[query.format])
-    response["Content-Disposition"] = content_disposition_header(as_attachment=True,
-                                                                 filename=f"花名册-{code}.{query.format}")
+    response = HttpResponse(export_roster(user, code, query.format, query.kind),
+                            content_type=CONTENT_TYPES[query.format])
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=export_file_name(code, query.format, query.kind))
     return response

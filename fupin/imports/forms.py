@@ -67,9 +67,12 @@ class RefuseForm(forms.Form):
 
 
 class ExportForm(forms.Form):
-    """导出花名册: a region in the user's scope and a format."""
+    """导出花名册: a region in the user's scope, the roster (persons or households) and a format."""
 
     region = forms.ChoiceField(label=_("Region"))
+    kind = forms.ChoiceField(label=_("Roster"), initial="persons", choices=[
+        ("persons", _("Person roster (one row per person)")),
+        ("households", _("Household roster (one row per household)"))])
     format = forms.ChoiceField(label=_("Format"), choices=[("xlsx", "Excel (.xlsx)"), ("csv", "CSV")],
                                initial="xlsx")
 

@@ -115,3 +115,20 @@ COLUMNS: tuple[RosterColumn, ...] = (
 
 BY_FIELD = {c.field: c for c in COLUMNS}
 HEADERS = [c.header for c in COLUMNS]
+
+# The household roster (户花名册, export only): one row per household — its place, 户编号, the head
+# (name and ID number, from the head's row), 家庭人口 (its active members) and every household
+# column above. Imports take the person roster; a household roster given to the import is refused
+# with that advice (:data:`HOUSEHOLD_ROSTER_MARKS`).
+HEAD_NAME_HEADER = "户主姓名"
+HEAD_ID_HEADER = "户主证件号码"
+SIZE_HEADER = "家庭人口"
+HOUSEHOLD_ROSTER_HEADERS: list[str] = [
+    *(c.header for c in COLUMNS if c.level == LOCATION),
+    BY_FIELD["group_name"].header, BY_FIELD["household_number"].header,
+    HEAD_NAME_HEADER, HEAD_ID_HEADER, SIZE_HEADER,
+    *(c.header for c in COLUMNS if c.level == HOUSEHOLD and c.field not in ("group_name", "household_number")),
+]
+#: Headers that only a household roster has (with these and no 姓名/证件号码 the file is one).
+HOUSEHOLD_ROSTER_MARKS = frozenset({HEAD_NAME_HEADER, HEAD_ID_HEADER, SIZE_HEADER, "户主身份证号码", "家庭人口数",
+                                    "人口数"})

@@ -169,6 +169,16 @@ def column_map_markdown() -> str:
             f"| {i} | {_cell(c.header)} | {'是' if c.required else ''} | {_cell(LEVELS[c.level])} | `{c.field}` "
             f"| {_cell(kind_text(c))} | {_cell('、'.join(c.aliases))} | {_cell(c.note)} |"
         )
+    lines += [
+        "", "## 户花名册 Household roster (export only)", "",
+        "The export also gives the household roster: one row per household of the region (web: 户花名册 in",
+        "the export form; API `kind=households`; `fupin export --kind households`). Its columns, in order:",
+        "", "、".join(f"{h}" for h in roster.HOUSEHOLD_ROSTER_HEADERS) + ".", "",
+        f"{roster.HEAD_NAME_HEADER} and {roster.HEAD_ID_HEADER} come from the head's row (the ID number masked",
+        f"as in the person roster), {roster.SIZE_HEADER} counts the household's active members; the other",
+        "columns are written as in the person roster. The import takes the person roster only: a household",
+        "roster given to it is refused as a whole with that advice.",
+    ]
     lines += ["", "## 代码表 Code lists", "",
               "A coded column accepts the code or the Chinese label.", ""]
     seen: list[str] = []

@@ -41,7 +41,8 @@ from fupin.regions.models import Region
 from . import selectors, services
 from .choices import BatchStatus
 from .forms import ExportForm, RefuseForm, UploadForm
-from .pipelines.export_roster import export_roster
+from .pipelines.export_roster import KINDS, export_roster
+from .pipelines.export_roster import file_name as export_file_name
 from .template_file import TEMPLATE_FILE_NAME, template_xlsx
 
 logger = logging.getLogger(__name__)
@@ -224,17 +225,21 @@ def template_file(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def export(request: HttpRequest) -> HttpResponse:
-    """导出花名册 — ``?region=CODE&format=xlsx|csv``: the user's scope only, IDs masked by role."""
+    """导出花名册 — ``?region=CODE&format=xlsx|csv&kind=persons|households``: the user's scope only,
+    ID numbers and bank accounts masked by role."""
     user = request.user
     raw = request.GET.get("region") or (user.region_id or "")
     fmt = request.GET.get("format", "xlsx")
+    kind = request.GET.get("kind") or "persons"
     if fmt not in EXPORT_TYPES:
         return HttpResponseBadRequest("format: xlsx | csv")
+    if kind not in KINDS:
+        return HttpResponseBadRequest("kind: persons | households")
     try:
         code = normalize_code(raw)
     except RegionCodeError as exc:
         raise Http404 from exc
     if not region_in_scope(user, code, roles.VIEW_REGISTRY) or not Region.objects.filter(code=code).exists():
         raise Http404
-    content = export_roster(user, code, fmt)
-    return _attachment(content, EXPORT_TYPES[fmt], f"花名册-{code}.{fmt}")
+    content = export_roster(user, code, fmt, kind)
+    return _attachment(content, EXPORT_TYPES[fmt], export_file_name(code, fmt, kind))

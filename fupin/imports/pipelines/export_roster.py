@@ -1,4 +1,5 @@
-"""Export the roster (花名册导出) in the import's own columns, xlsx or CSV.
+"""Export the roster (花名册导出) in the import's own columns, xlsx or CSV; or the household roster
+(户花名册, :func:`household_roster`: one row per household, its head, size and household columns).
 
 One row per active member of an active household, in :data:`fupin.imports.roster.HEADERS` order:
 codes written as their Chinese labels (the import takes labels or codes), other causes joined by
@@ -30,6 +31,8 @@ from fupin.registry.models import Household, Member
 from .diff_roster import HOUSEHOLD_COMPARED, MEMBER_COMPARED, canonical
 
 FORMATS = ("xlsx", "csv")
+#: The two rosters, by kind, with their sheet (and file) name.
+KINDS = {"persons": "花名册", "households": "户花名册"}
 _BOOL = {"1": "是", "0": "否"}
 
 
@@ -108,15 +111,38 @@ def _to_roster(rows: pl.DataFrame) -> pl.DataFrame:
     return rows.select(exprs)
 
 
-def export_roster(user_or_none: Any, region_code: str, fmt: str) -> bytes:
-    """The roster of ``region_code`` as xlsx or CSV bytes (see the module docstring)."""
+def household_roster(persons: pl.DataFrame) -> pl.DataFrame:
+    """户花名册 from the person rows of :func:`export_frame` (a household's rows together, its head's
+    first): one row per household, the head's 姓名 and 证件号码 (masked as they are there) as
+    户主姓名 and 户主证件号码, and 家庭人口 = its rows (its active members)."""
+    hh = roster.BY_FIELD["household_number"].header
+    first = (persons.with_columns(pl.len().over(hh).cast(pl.Utf8).alias(roster.SIZE_HEADER))
+             .unique(subset=hh, keep="first", maintain_order=True))
+    renamed = first.rename({roster.BY_FIELD["name"].header: roster.HEAD_NAME_HEADER,
+                            roster.BY_FIELD["id_number"].header: roster.HEAD_ID_HEADER})
+    return renamed.select(roster.HOUSEHOLD_ROSTER_HEADERS)
+
+
+def export_roster(user_or_none: Any, region_code: str, fmt: str, kind: str = "persons") -> bytes:
+    """The roster of ``region_code`` as xlsx or CSV bytes (see the module docstring): the person roster
+    (``kind="persons"``, one row per person, the import's columns) or the household roster
+    (``"households"``, one row per household: :func:`household_roster`)."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}")
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {tuple(KINDS)}")
     frame = export_frame(user_or_none, region_code)
+    if kind == "households":
+        frame = household_roster(frame)
     buffer = io.BytesIO()
     if fmt == "csv":
         buffer.write("\ufeff".encode())
         frame.write_csv(buffer)
     else:
-        frame.write_excel(buffer, worksheet="花名册", autofit=False)
+        frame.write_excel(buffer, worksheet=KINDS[kind], autofit=False)
     return buffer.getvalue()
+
+
+def file_name(region_code: str, fmt: str, kind: str = "persons") -> str:
+    """``花名册-350421000000.xlsx`` / ``户花名册-350421000000.csv``."""
+    return f"{KINDS[kind]}-{region_code}.{fmt}"

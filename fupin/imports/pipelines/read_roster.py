@@ -182,6 +182,11 @@ def _build(body: pl.DataFrame, *, first_data_row: int, header_row: int, header: 
     """``body`` holds the rows below the header; ``first_data_row`` is the file row number of its first."""
     by_index, headers, unknown = _map_columns(header)
     if "id_number" not in headers and "name" not in headers:
+        if {normalise_header(u) for u in unknown} & {normalise_header(m) for m in roster.HOUSEHOLD_ROSTER_MARKS}:
+            raise RosterReadError(
+                "这是户花名册(每户一行),导入需要人员花名册(每人一行:姓名、证件号码、与户主关系……);"
+                "请导出或填写人员花名册 / this is a household roster (one row per household); the import takes "
+                "the person roster (one row per person)")
         raise RosterReadError("表头中没有姓名或证件号码列 / the header has neither 姓名 nor 证件号码")
     names = body.columns
     numeric = (id_numeric if id_numeric is not None

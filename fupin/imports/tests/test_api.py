@@ -210,6 +210,17 @@ def test_export(api_as, make_household, mingxi_village, ninghua_village, fmt, ki
     assert api.get("/exports/roster", {"format": fmt}).status_code == 200  # default: the user's region
 
 
+def test_export_of_the_household_roster(api_as, make_household, mingxi_village):
+    household = make_household(mingxi_village, members=2)
+    response = api_as("county", MINGXI).get("/exports/roster", {"region": MINGXI, "format": "csv", "kind": "households"})
+    assert response.status_code == 200
+    text = response.content.decode("utf-8-sig")
+    header, *rows = text.strip().splitlines()
+    assert header.split(",")[7:10] == ["户主姓名", "户主证件号码", "家庭人口"]
+    assert len(rows) == 1 and household.household_number in rows[0]
+    assert api_as("county", MINGXI).get("/exports/roster", {"kind": "villages"}).status_code == 422
+
+
 def test_export_masks_ids_for_viewers(api_as, make_household, mingxi_village):
     household = make_household(mingxi_village, members=2)
     number = household.members.first().id_number

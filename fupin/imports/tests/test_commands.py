@@ -114,3 +114,7 @@ def test_export_command_writes_csv_and_xlsx(tmp_path, make_household, make_user)
     call_command("export", str(xlsx), "--region", MINGXI, "--as", "city", stdout=io.StringIO())
     sheet = fastexcel.read_excel(xlsx.read_bytes()).load_sheet(0, dtypes="string").to_polars()
     assert all("*" in v for v in sheet["证件号码"].to_list())
+    households = tmp_path / "h.csv"
+    call_command("export", str(households), "--region", MINGXI, "--kind", "households", stdout=io.StringIO())
+    frame = pl.read_csv(io.BytesIO(households.read_bytes()[3:]), infer_schema=False)
+    assert (frame.height, frame.get_column("家庭人口").to_list()) == (1, ["2"])

@@ -91,3 +91,55 @@ def test_a_masked_export_imported_again_changes_nothing_and_says_why(make_househ
     household.refresh_from_db()
     assert household.bank_account == "6228480012345678"
     assert not ChangeRecord.objects.filter(household_id=household.pk, source="import").exists()
+
+
+def test_the_household_roster_has_one_row_per_household_with_its_head_and_size(make_household, make_user):
+    from fupin.imports.pipelines.export_roster import household_roster
+
+    first = make_household(first_village(MINGXI), members=3, phone="13900000001", bank_account="6228480012345678")
+    second = make_household(first_village(MINGXI, 2), members=1)
+    frame = read_csv(export_roster(None, MINGXI, "csv", "households"))
+    assert frame.columns == roster.HOUSEHOLD_ROSTER_HEADERS
+    assert frame.height == 2
+    by_number = {r["户编号"]: r for r in frame.iter_rows(named=True)}
+    for household in (first, second):
+        head = household.members.get(relation="01")
+        row = by_number[household.household_number]
+        assert (row["户主姓名"], row["户主证件号码"]) == (head.name, head.id_number)
+        assert row["家庭人口"] == str(household.members.filter(status="active").count())
+        assert row["年人均纯收入"] == str(household.income_per_capita)
+    assert by_number[first.household_number]["联系电话"] == "13900000001"
+    # the household columns are the person roster's, row for row
+    persons = read_csv(export_roster(None, MINGXI, "csv"))
+    shared = [h for h in roster.HOUSEHOLD_ROSTER_HEADERS if h in persons.columns]
+    assert household_roster(persons).select(shared).equals(persons.unique("户编号", keep="first",
+                                                                           maintain_order=True).select(shared))
+    # masked for a viewer as the person roster is; xlsx the same as CSV
+    viewer = read_csv(export_roster(make_user("city", CITY), MINGXI, "csv", "households"))
+    assert sorted(viewer["户主证件号码"].to_list()) == sorted(
+        mask_id_number(h.members.get(relation="01").id_number) for h in (first, second))
+    assert "************5678" in viewer["银行账号"].to_list()
+    sheet = fastexcel.read_excel(export_roster(None, MINGXI, "xlsx", "households"))
+    assert sheet.sheet_names == ["户花名册"]
+    as_text = sheet.load_sheet(0, dtypes="string").to_polars().with_columns(pl.all().fill_null(""))
+    assert as_text.equals(frame.with_columns(pl.all().fill_null("")))
+
+
+def test_a_household_roster_given_to_the_import_is_refused_with_advice(make_household, settings, tmp_path):
+    from fupin.imports import services
+
+    settings.DATA_DIR = tmp_path
+    make_household(first_village(MINGXI), members=2)
+    path = tmp_path / "户花名册.csv"
+    path.write_bytes(export_roster(None, MINGXI, "csv", "households"))
+    batch = services.land_file(actor=None, file_name=path.name, path=path, region_code=CITY, source="test")
+    batch = services.validate_batch(batch.pk)
+    assert batch.status == "failed"
+    assert "这是户花名册(每户一行),导入需要人员花名册(每人一行" in batch.error
+
+
+def test_unknown_kind_or_format_is_refused():
+    with pytest.raises(ValueError, match="kind"):
+        export_roster(None, MINGXI, "csv", "villages")
+    with pytest.raises(ValueError, match="format"):
+        export_roster(None, MINGXI, "pdf")

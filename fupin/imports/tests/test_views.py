@@ -10,8 +10,10 @@ import csv
 import io
 from datetime import date
 from typing import Any
+from urllib.parse import unquote
 
 import fastexcel
+import polars as pl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -415,6 +417,23 @@ def test_export_in_scope(client, login, make_household, mingxi_village, ninghua_
     assert client.get("/imports/export/", {"region": NINGHUA, "format": fmt}).status_code == 404
     assert client.get("/imports/export/", {"region": "nonsense", "format": fmt}).status_code == 404
     assert client.get("/imports/export/", {"region": MINGXI, "format": "pdf"}).status_code == 400
+
+
+def test_export_of_the_household_roster(client, login, make_household, mingxi_village, ninghua_village):
+    household = make_household(mingxi_village, members=3)
+    make_household(ninghua_village, members=2)
+    login("county")
+    page = client.get("/imports/").content.decode()
+    assert 'name="kind"' in page and "按户（每户一行）" in page
+    response = client.get("/imports/export/", {"region": MINGXI, "format": "csv", "kind": "households"})
+    assert response.status_code == 200
+    assert f"户花名册-{MINGXI}.csv" in unquote(response["Content-Disposition"])
+    frame = pl.read_csv(io.BytesIO(response.content[3:]), infer_schema=False)
+    assert frame.get_column("户编号").to_list() == [household.household_number]
+    assert frame.get_column("家庭人口").to_list() == ["3"]
+    persons = client.get("/imports/export/", {"region": MINGXI, "format": "csv"})
+    assert f"花名册-{MINGXI}.csv" in unquote(persons["Content-Disposition"])
+    assert client.get("/imports/export/", {"region": MINGXI, "kind": "villages"}).status_code == 400
 
 
 def test_export_masks_ids_for_a_city_viewer(client, login, make_household, mingxi_village):

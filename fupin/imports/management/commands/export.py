@@ -1,6 +1,8 @@
-"""``fupin export --region CODE --format xlsx|csv OUT [--as USERNAME]`` — the roster (花名册导出).
+"""``fupin export --region CODE --format xlsx|csv [--kind persons|households] OUT [--as USERNAME]`` —
+the roster (花名册导出).
 
-Household and person rows in the import's own columns. Without ``--as`` the command acts as the
+Person rows in the import's own columns (``--kind households``: the household roster, 户花名册, one
+row per household). Without ``--as`` the command acts as the
 system (full IDs, every region); with it, as that user (their scope, IDs masked unless their role
 may see them).
 """
@@ -13,7 +15,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from fupin.imports.management.acting import acting_user
-from fupin.imports.pipelines.export_roster import FORMATS, export_roster
+from fupin.imports.pipelines.export_roster import FORMATS, KINDS, export_roster
 from fupin.policy.regions import RegionCodeError
 
 
@@ -24,6 +26,8 @@ class Command(BaseCommand):
         parser.add_argument("out")
         parser.add_argument("--region", required=True, help="区划代码 / region code")
         parser.add_argument("--format", choices=FORMATS, default="", help="xlsx or csv (default: from OUT)")
+        parser.add_argument("--kind", choices=tuple(KINDS), default="persons",
+                            help="persons 花名册(每人一行) | households 户花名册(每户一行)")
         parser.add_argument("--as", dest="as_user", default="", help="以该用户身份 / act as this user")
 
     def handle(self, *args: Any, **opts: Any) -> None:
@@ -32,7 +36,7 @@ class Command(BaseCommand):
         if fmt not in FORMATS:
             raise CommandError("请用 --format xlsx|csv / give --format xlsx or csv")
         try:
-            data = export_roster(acting_user(opts["as_user"]), opts["region"], fmt)
+            data = export_roster(acting_user(opts["as_user"]), opts["region"], fmt, opts["kind"])
         except RegionCodeError as exc:
             raise CommandError(str(exc)) from exc
         out.write_bytes(data)
