@@ -36,7 +36,7 @@ from django.db import connection, models
 from django.db.models import Max
 from django.utils import timezone
 
-from fupin.core import pg_binary, sqlite_stage
+from fupin.core import pg_binary, sqlite_stage, table_statistics
 
 _MISSING = object()
 #: Parameters per statement: below SQLite's default limit (32,766) and PostgreSQL's (65,535).
@@ -266,11 +266,12 @@ def run_copy(prepared: PreparedCopy) -> int:
                 with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT binary)") as copy:
                     for block in binary_blocks(encoder):
                         copy.write(block)
-                return out.height
-            out = out.with_columns(pl.lit(v).alias(c) for c, v in fixed.items()).select([f.column for f in fields])
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)") as copy:
-                for block in csv_blocks(out):
-                    copy.write(block)
+            else:
+                out = out.with_columns(pl.lit(v).alias(c) for c, v in fixed.items()).select([f.column for f in fields])
+                with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)") as copy:
+                    for block in csv_blocks(out):
+                        copy.write(block)
+        table_statistics.note_written(prepared.model._meta.db_table, out.height)
         return out.height
     if prepared.staging is not None:
         staging, prepared.staging = prepared.staging, None
@@ -382,6 +383,7 @@ def update_frame(model: type[models.Model], frame: pl.DataFrame, *, key: str = "
             kc = qn(by_attname[key].column)
             cursor.execute(f"UPDATE {table} AS r SET {sets} FROM {tmp} AS t WHERE r.{kc} = t.{kc}")
             cursor.execute(f"DROP TABLE {tmp}")
+        table_statistics.note_written(model._meta.db_table, frame.height)
         return frame.height
     if (connection.vendor == "sqlite" and frame.height >= SQLITE_STAGE_ROWS
             and connection.Database.sqlite_version_info >= (3, 33)):  # UPDATE … FROM
