@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import io
 import logging
 from collections.abc import Callable
 from datetime import timedelta
@@ -46,6 +45,7 @@ from fupin.core.audit import actor_name
 from fupin.core.bulk import copy_frame
 from fupin.core.frames import rows_in
 from fupin.core.scoping import ScopeError, require_in_scope
+from fupin.core.xlsx_sheet import xlsx_bytes
 from fupin.policy import roles
 from fupin.policy.masking import mask_account, mask_id_number, masked_accounts, masked_id_numbers
 from fupin.policy.regions import RegionCodeError, normalize_code
@@ -469,9 +469,7 @@ def rejections_frame_xlsx(rejections: pl.DataFrame, *, full: bool = True) -> byt
     if not full:
         frame = masked_rejections(frame)
     frame = frame.select([pl.col(k).alias(v) for k, v in REPORT_HEADERS.items()])
-    buffer = io.BytesIO()
-    frame.write_excel(buffer, worksheet="错误行", autofit=True)
-    return buffer.getvalue()
+    return xlsx_bytes(frame, sheet="错误行")
 
 
 def rejections_xlsx(batch_id: int, *, full: bool = True) -> bytes:

@@ -140,6 +140,8 @@ def column_map_markdown() -> str:
         "aliases. Exports (`/imports/export/`, `GET /api/v1/exports/roster`) use the same columns; ID",
         "numbers and bank accounts are masked unless the user's role may see them (`3504**********1234`,",
         "`************5678`), and an import refuses a masked value (with `*`) rather than store it.",
+        "An xlsx export holds at most 1,048,575 rows (one Excel worksheet); a larger region is refused",
+        "with that advice (\"请改用 CSV\"): export it as CSV, or township by township.",
         "",
         "## 文件 Files",
         "",

@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from fupin.core.scoping import ScopeError, region_in_scope
+from fupin.core.xlsx_sheet import TooManyRows
 from fupin.policy import roles
 from fupin.policy.regions import RegionCodeError, normalize_code
 from fupin.regions.models import Region
@@ -241,5 +242,9 @@ def export(request: HttpRequest) -> HttpResponse:
         raise Http404 from exc
     if not region_in_scope(user, code, roles.VIEW_REGISTRY) or not Region.objects.filter(code=code).exists():
         raise Http404
-    content = export_roster(user, code, fmt, kind)
+    try:
+        content = export_roster(user, code, fmt, kind)
+    except TooManyRows as exc:
+        messages.error(request, str(exc))
+        return redirect("imports:list")
     return _attachment(content, EXPORT_TYPES[fmt], export_file_name(code, fmt, kind))

@@ -27,7 +27,6 @@ own region only (404 otherwise).
 
 from __future__ import annotations
 
-import io
 import logging
 import time
 from collections.abc import Iterable, Sequence
@@ -45,6 +44,7 @@ from fupin.core import audit, landing
 from fupin.core.bulk import copy_frame
 from fupin.core.models import ChangeAction
 from fupin.core.scoping import ScopeError, require_in_scope
+from fupin.core.xlsx_sheet import xlsx_bytes
 from fupin.policy import clock, department_lists, roles
 from fupin.policy.regions import RegionCodeError, ancestor_codes, normalize_code, prefix_of
 from fupin.regions.models import Region
@@ -197,9 +197,7 @@ def rejections_xlsx(list_id: int, *, mask: bool) -> bytes:
         rows = [(r, c, mask_id_number(v), why) for r, c, v, why in rows]
     frame = pl.DataFrame(rows, schema={k: pl.Int64 if k == "row_number" else pl.Utf8 for k in REJECTION_HEADERS},
                          orient="row").rename(REJECTION_HEADERS)
-    buffer = io.BytesIO()
-    frame.write_excel(buffer, worksheet="错误行", autofit=True)
-    return buffer.getvalue()
+    return xlsx_bytes(frame, sheet="错误行")
 
 
 # --- screening runs ---------------------------------------------------------------------------------

@@ -221,6 +221,16 @@ def test_export_of_the_household_roster(api_as, make_household, mingxi_village):
     assert api_as("county", MINGXI).get("/exports/roster", {"kind": "villages"}).status_code == 422
 
 
+def test_an_xlsx_export_larger_than_a_sheet_is_422(api_as, make_household, mingxi_village, monkeypatch):
+    from fupin.core import xlsx_sheet
+
+    make_household(mingxi_village, members=3)
+    monkeypatch.setattr(xlsx_sheet, "MAX_ROWS", 3)
+    response = api_as("county", MINGXI).get("/exports/roster", {"region": MINGXI, "format": "xlsx"})
+    assert response.status_code == 422
+    assert "CSV" in response.json()["field_errors"]["format"][0]
+
+
 def test_export_masks_ids_for_viewers(api_as, make_household, mingxi_village):
     household = make_household(mingxi_village, members=2)
     number = household.members.first().id_number

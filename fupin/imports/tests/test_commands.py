@@ -118,3 +118,14 @@ def test_export_command_writes_csv_and_xlsx(tmp_path, make_household, make_user)
     call_command("export", str(households), "--region", MINGXI, "--kind", "households", stdout=io.StringIO())
     frame = pl.read_csv(io.BytesIO(households.read_bytes()[3:]), infer_schema=False)
     assert (frame.height, frame.get_column("家庭人口").to_list()) == (1, ["2"])
+
+
+def test_export_command_refuses_an_xlsx_larger_than_a_sheet(tmp_path, make_household, monkeypatch):
+    from fupin.core import xlsx_sheet
+
+    make_household(members=3)
+    monkeypatch.setattr(xlsx_sheet, "MAX_ROWS", 3)
+    out = tmp_path / "r.xlsx"
+    with pytest.raises(CommandError, match="请改用 CSV"):
+        call_command("export", str(out), "--region", MINGXI, stdout=io.StringIO())
+    assert not out.exists()

@@ -419,6 +419,21 @@ def test_export_in_scope(client, login, make_household, mingxi_village, ninghua_
     assert client.get("/imports/export/", {"region": MINGXI, "format": "pdf"}).status_code == 400
 
 
+def test_an_xlsx_export_larger_than_a_sheet_is_refused_with_advice(client, login, make_household, mingxi_village,
+                                                                    monkeypatch):
+    from fupin.core import xlsx_sheet
+
+    make_household(mingxi_village, members=3)
+    monkeypatch.setattr(xlsx_sheet, "MAX_ROWS", 3)  # header + 2 rows: the 3 persons do not fit
+    login("county")
+    response = client.get("/imports/export/", {"region": MINGXI, "format": "xlsx"}, follow=True)
+    assert response.redirect_chain[-1][0].endswith("/imports/")
+    assert "请改用 CSV" in response.content.decode()
+    assert client.get("/imports/export/", {"region": MINGXI, "format": "csv"}).status_code == 200
+    households = client.get("/imports/export/", {"region": MINGXI, "format": "xlsx", "kind": "households"})
+    assert households.status_code == 200  # one household row fits
+
+
 def test_export_of_the_household_roster(client, login, make_household, mingxi_village, ninghua_village):
     household = make_household(mingxi_village, members=3)
     make_household(ninghua_village, members=2)

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from fupin.core.xlsx_sheet import TooManyRows
 from fupin.imports.management.acting import acting_user
 from fupin.imports.pipelines.export_roster import FORMATS, KINDS, export_roster
 from fupin.policy.regions import RegionCodeError
@@ -37,7 +38,7 @@ class Command(BaseCommand):
             raise CommandError("请用 --format xlsx|csv / give --format xlsx or csv")
         try:
             data = export_roster(acting_user(opts["as_user"]), opts["region"], fmt, opts["kind"])
-        except RegionCodeError as exc:
+        except (RegionCodeError, TooManyRows) as exc:
             raise CommandError(str(exc)) from exc
         out.write_bytes(data)
         self.stdout.write(f"{out} {len(data)} bytes")

@@ -1,0 +1,110 @@
+"""The column-work xlsx writer: what it writes reads back exactly (fastexcel, the import's own reader),
+every part is well-formed XML, and the limits hold."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from xml.etree import ElementTree
+
+import fastexcel
+import polars as pl
+import pytest
+
+from fupin.core import xlsx_sheet
+from fupin.core.xlsx_sheet import TooManyRows, column_letter, write_xlsx, xlsx_bytes
+
+NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+
+
+def read_back(data: bytes) -> pl.DataFrame:
+    return fastexcel.read_excel(data).load_sheet(0, dtypes="string").to_polars()
+
+
+def sheet_xml(data: bytes) -> ElementTree.Element:
+    with zipfile.ZipFile(io.BytesIO(data)) as book:
+        return ElementTree.fromstring(book.read("xl/worksheets/sheet1.xml"))
+
+
+def test_column_letters() -> None:
+    assert [column_letter(i) for i in (0, 1, 25, 26, 27, 51, 52, 701, 702, 16383)] == [
+        "A", "B", "Z", "AA", "AB", "AZ", "BA", "ZZ", "AAA", "XFD"]
+
+
+def test_text_reads_back_exactly() -> None:
+    frame = pl.DataFrame({
+        "姓名": ["张三", "R&D <组>", "a>b", "李 四", None],
+        "证件号码": ["35042119800101001X", "350421198001010028", "", "000123", "3.50402E+17"],
+        "备注": ["_x0041_ literal", "tab\there", "line\nbreak", "  edge  ", "=SUM(A1)"],
+    })
+    back = read_back(xlsx_bytes(frame, sheet="花名册"))
+    assert back.columns == frame.columns
+    # Empty and null are both no cell; leading zeros, formulas and ID-like numbers stay text.
+    assert back.fill_null("").equals(frame.fill_null(""))
+
+
+def test_controls_xml_cannot_hold_are_dropped() -> None:
+    frame = pl.DataFrame({"名": ["a\x00b\x07c", "ok"]})
+    data = xlsx_bytes(frame)
+    sheet_xml(data)  # well-formed
+    assert read_back(data)["名"].to_list() == ["abc", "ok"]
+
+
+def test_integers_are_numbers_and_text_is_text() -> None:
+    frame = pl.DataFrame({"行号": [2, 10, None], "原因": ["证件号码校验位错误", "x", "y"]})
+    data = xlsx_bytes(frame, sheet="错误行")
+    cells = sheet_xml(data).findall(".//m:sheetData/m:row", NS)
+    second = {c.get("r"): c for c in cells[1].findall("m:c", NS)}
+    assert second["A2"].get("t") is None and second["A2"].find("m:v", NS).text == "2"
+    assert second["B2"].get("t") == "inlineStr"
+    assert [c.get("r") for c in cells[3].findall("m:c", NS)] == ["B4"]  # the null integer writes no cell
+    assert fastexcel.read_excel(data).load_sheet(0).to_polars()["行号"].to_list() == [2, 10, None]
+
+
+def test_every_part_is_well_formed_and_the_header_is_bold_and_frozen() -> None:
+    frame = pl.DataFrame({"所在地": ["福建省三明市"], "户编号": ["H1"]})
+    data = xlsx_bytes(frame, sheet="a[b]:c*d?e/f\\g" + "x" * 40)
+    with zipfile.ZipFile(io.BytesIO(data)) as book:
+        assert book.testzip() is None
+        parts = book.namelist()
+        for name in parts:
+            ElementTree.fromstring(book.read(name))
+        workbook = ElementTree.fromstring(book.read("xl/workbook.xml"))
+    assert {"[Content_Types].xml", "_rels/.rels", "xl/workbook.xml", "xl/styles.xml",
+            "xl/_rels/workbook.xml.rels", "xl/worksheets/sheet1.xml"} <= set(parts)
+    name = workbook.find(".//m:sheet", NS).get("name")
+    assert name == ("a_b__c_d_e_f_g" + "x" * 40)[:31]
+    sheet = sheet_xml(data)
+    assert sheet.find(".//m:pane", NS).get("state") == "frozen"
+    assert sheet.find("m:dimension", NS).get("ref") == "A1:B2"
+    header = sheet.findall(".//m:row", NS)[0].findall("m:c", NS)
+    assert [c.get("s") for c in header] == ["1", "1"]
+    widths = [float(c.get("width")) for c in sheet.findall(".//m:col", NS)]
+    assert widths == [14.0, 8.0]  # 6 CJK characters shown as 12, plus 2; 户编号 as 6, plus 2
+
+
+def test_many_blocks_keep_row_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(xlsx_sheet, "BLOCK_ROWS", 7)
+    frame = pl.DataFrame({"序号": [f"{i:05d}" for i in range(100)], "名": [f"户{i}" for i in range(100)]})
+    data = xlsx_bytes(frame)
+    assert read_back(data).equals(frame)
+    rows = sheet_xml(data).findall(".//m:sheetData/m:row", NS)
+    assert [r.get("r") for r in rows] == [str(i) for i in range(1, 102)]
+
+
+def test_header_only() -> None:
+    frame = pl.DataFrame(schema={"姓名": pl.Utf8, "证件号码": pl.Utf8})
+    back = read_back(xlsx_bytes(frame))
+    assert back.columns == ["姓名", "证件号码"] and back.height == 0
+
+
+def test_too_many_rows_is_refused_before_writing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(xlsx_sheet, "MAX_ROWS", 4)
+    out = io.BytesIO()
+    write_xlsx(pl.DataFrame({"a": ["1", "2", "3"]}), out)  # 3 rows + header fit
+    out = io.BytesIO()
+    with pytest.raises(TooManyRows) as refused:
+        write_xlsx(pl.DataFrame({"a": ["1", "2", "3", "4"]}), out)
+    assert refused.value.rows == 4
+    assert "CSV" in str(refused.value) and "4" in str(refused.value)
+    assert out.getvalue() == b""

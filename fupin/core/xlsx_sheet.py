@@ -1,0 +1,251 @@
+"""One-sheet xlsx files written as column work (xlsx 工作表导出): the roster export and the reports of
+rejected rows.
+
+Why not ``DataFrame.write_excel``: it hands every cell to xlsxwriter, pure Python. Measured
+(PostgreSQL, 2026-12-04, 2-core VM): exporting the 95,983-person roster of a city took 67–70 s and
+2.0 GB of memory that way, against 4.4–4.5 s for the same rows as CSV. Here the worksheet's XML is
+built by Polars string expressions, a block of rows at a time, and deflated by :mod:`zipfile`
+(zlib, which like Polars works without the GIL) while the next block is built.
+
+The file: integer columns are written as numbers; every other value as text (the roster's frames are
+all text: codes as labels, ID numbers that must never become numbers), an inline string
+(``t="inlineStr"``); an empty or null value writes no cell. The header row is bold and frozen; column widths come from the header and the first
+:data:`WIDTH_SAMPLE_ROWS` rows (a CJK character counts two). Characters XML 1.0 cannot hold (the C0
+controls other than tab, line feed and carriage return) are dropped; a literal ``_xHHHH_`` in a value
+is escaped as Excel does (``_x005F_xHHHH_``) so that readers do not decode it. A sheet holds at most
+:data:`MAX_ROWS` rows, the header included: a larger frame raises :class:`TooManyRows` before anything
+is written (CSV has no such limit), never a file cut short.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import IO
+from xml.sax.saxutils import escape, quoteattr
+
+import polars as pl
+
+#: Excel's rows per worksheet (2^20), the header row included.
+MAX_ROWS = 1_048_576
+#: Rows per block of worksheet XML.
+BLOCK_ROWS = 20_000
+#: Rows read to size the columns.
+WIDTH_SAMPLE_ROWS = 2_000
+MAX_WIDTH = 60.0
+
+_BAD_XML = r"[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]"
+_NEEDS_ESCAPE = r"[&<>\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]|_x[0-9A-Fa-f]{4}_"
+
+
+class TooManyRows(ValueError):
+    """The frame does not fit on one worksheet."""
+
+    def __init__(self, rows: int) -> None:
+        self.rows = rows
+        super().__init__(f"xlsx 工作表最多 {MAX_ROWS - 1:,} 行数据，本次 {rows:,} 行，请改用 CSV / "
+                         f"an xlsx sheet holds at most {MAX_ROWS - 1:,} data rows, this has {rows:,}: use CSV")
+
+
+def column_letter(index: int) -> str:
+    """``0`` → ``A``, ``25`` → ``Z``, ``26`` → ``AA``."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _escaped(value: pl.Expr, *, special: bool) -> pl.Expr:
+    if not special:
+        return value
+    return (value.str.replace_all(_BAD_XML, "")
+            .str.replace_all(r"_(x[0-9A-Fa-f]{4}_)", "_x005F_$1")
+            .str.replace_all("&", "&amp;", literal=True)
+            .str.replace_all("<", "&lt;", literal=True)
+            .str.replace_all(">", "&gt;", literal=True))
+
+
+def _edged(value: pl.Expr) -> pl.Expr:
+    """Whether a value begins or ends with white space (kept only with ``xml:space="preserve"``)."""
+    return value.str.strip_chars() != value
+
+
+def _cell(value: pl.Expr, letter: str, row: pl.Expr, *, special: bool, edged: bool) -> pl.Expr:
+    text = _escaped(value, special=special)
+    start = (pl.when(_edged(value)).then(pl.lit('" t="inlineStr"><is><t xml:space="preserve">'))
+             .otherwise(pl.lit('" t="inlineStr"><is><t>')) if edged else pl.lit('" t="inlineStr"><is><t>'))
+    return (pl.when(value.is_null() | (value == "")).then(pl.lit(""))
+            .otherwise(pl.concat_str([pl.lit(f'<c r="{letter}'), row, start, text, pl.lit("</t></is></c>")])))
+
+
+def _number_cell(value: pl.Expr, letter: str, row: pl.Expr) -> pl.Expr:
+    return (pl.when(value.is_null()).then(pl.lit(""))
+            .otherwise(pl.concat_str([pl.lit(f'<c r="{letter}'), row, pl.lit('"><v>'), value.cast(pl.Utf8),
+                                      pl.lit("</v></c>")])))
+
+
+def _rows_xml(block: pl.DataFrame, first_row: int, flags: list[tuple[bool, bool]]) -> bytes:
+    row = pl.int_range(first_row, first_row + block.height, dtype=pl.Int64).cast(pl.Utf8)
+    cells = [_number_cell(pl.col(name), column_letter(i), row) if block.schema[name].is_integer()
+             else _cell(pl.col(name), column_letter(i), row, special=flags[i][0], edged=flags[i][1])
+             for i, name in enumerate(block.columns)]
+    xml = block.select(pl.concat_str([pl.lit('<row r="'), row, pl.lit('">'), *cells, pl.lit("</row>")])
+                       .str.join("")).item()
+    return (xml or "").encode()
+
+
+def _widths(frame: pl.DataFrame) -> list[float]:
+    sample = frame.head(WIDTH_SAMPLE_ROWS)
+
+    def shown(expr: pl.Expr) -> pl.Expr:
+        expr = expr.cast(pl.Utf8)
+        return expr.str.len_chars() + expr.str.count_matches(r"[^\x00-\x7F]")
+
+    header = [len(name) + sum(1 for ch in name if ord(ch) > 127) for name in frame.columns]
+    if sample.height:
+        longest = sample.select(shown(pl.col(c)).max().fill_null(0).alias(c) for c in frame.columns).row(0)
+    else:
+        longest = tuple(0 for _ in frame.columns)
+    return [min(max(h, int(v or 0)) + 2.0, MAX_WIDTH) for h, v in zip(header, longest, strict=True)]
+
+
+def _header_xml(columns: list[str]) -> str:
+    cells = "".join(f'<c r="{column_letter(i)}1" s="1" t="inlineStr"><is><t>{escape(name)}</t></is></c>'
+                    for i, name in enumerate(columns))
+    return f'<row r="1">{cells}</row>'
+
+
+def _sheet_head(frame: pl.DataFrame) -> str:
+    last = f"{column_letter(max(frame.width - 1, 0))}{frame.height + 1}"
+    cols = "".join(f'<col min="{i + 1}" max="{i + 1}" width="{w:.1f}" customWidth="1"/>'
+                   for i, w in enumerate(_widths(frame)))
+    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+            f'<dimension ref="A1:{last}"/>'
+            '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
+            'state="frozen"/></sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/>'
+            + (f"<cols>{cols}</cols>" if cols else "")
+            + "<sheetData>" + _header_xml(frame.columns))
+
+
+_CONTENT_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="xml" ContentType="application/xml"/>'
+    '<Override PartName="/xl/workbook.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+    '<Override PartName="/xl/worksheets/sheet1.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+    '<Override PartName="/xl/styles.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+    '<Override PartName="/docProps/app.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/>'
+    "</Types>")
+_ROOT_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" '
+    'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+    'Target="xl/workbook.xml"/>'
+    '<Relationship Id="rId2" '
+    'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/extended-properties" '
+    'Target="docProps/app.xml"/>'
+    "</Relationships>")
+_APP = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
+    "<Application>fupin</Application></Properties>")
+_WORKBOOK_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" '
+    'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
+    'Target="worksheets/sheet1.xml"/>'
+    '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" '
+    'Target="styles.xml"/>'
+    "</Relationships>")
+_STYLES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    '<fonts count="2"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font>'
+    '<font><b/><sz val="11"/><name val="Calibri"/><family val="2"/></font></fonts>'
+    '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+    '<fill><patternFill patternType="gray125"/></fill></fills>'
+    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+    '<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs>'
+    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+    "</styleSheet>")
+
+
+def _workbook(sheet: str) -> str:
+    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+            f'<sheets><sheet name={quoteattr(sheet)} sheetId="1" r:id="rId1"/></sheets></workbook>')
+
+
+def _sheet_name(name: str) -> str:
+    cleaned = "".join("_" if ch in '[]:*?/\\' else ch for ch in name).strip("'")
+    return (cleaned or "Sheet1")[:31]
+
+
+def _blocks(frame: pl.DataFrame, flags: list[tuple[bool, bool]]) -> Iterator[bytes]:
+    """The rows' XML block by block, the next block built by a helper thread meanwhile."""
+    starts = list(range(0, frame.height, BLOCK_ROWS))
+    if not starts:
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="xlsx-rows") as pool:
+        def build(start: int) -> Future[bytes]:
+            return pool.submit(_rows_xml, frame.slice(start, BLOCK_ROWS), start + 2, flags)
+        pending = build(starts[0])
+        for nxt in starts[1:]:
+            current, pending = pending, build(nxt)
+            yield current.result()
+        yield pending.result()
+
+
+def write_xlsx(frame: pl.DataFrame, out: IO[bytes], *, sheet: str = "Sheet1") -> None:
+    """Write ``frame`` as a one-sheet xlsx workbook to ``out`` (integers as numbers, the rest as text)."""
+    if frame.height + 1 > MAX_ROWS:
+        raise TooManyRows(frame.height)
+    frame = frame.select(pl.col(c) if dtype.is_integer() else pl.col(c).cast(pl.Utf8)
+                         for c, dtype in frame.schema.items())
+    # Per column, whether any value needs escaping or keeps edge white space: the others skip that work.
+    flags = [(False, False)] * frame.width
+    if frame.width and frame.height:
+        found = frame.select(
+            *(pl.col(c).cast(pl.Utf8).str.contains(_NEEDS_ESCAPE).any().fill_null(False).alias(f"s{i}")
+              for i, c in enumerate(frame.columns)),
+            *(_edged(pl.col(c).cast(pl.Utf8)).any().fill_null(False).alias(f"e{i}")
+              for i, c in enumerate(frame.columns))).row(0)
+        flags = [(bool(found[i]), bool(found[frame.width + i])) for i in range(frame.width)]
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as book:
+        book.writestr("[Content_Types].xml", _CONTENT_TYPES)
+        book.writestr("_rels/.rels", _ROOT_RELS)
+        book.writestr("docProps/app.xml", _APP)
+        book.writestr("xl/workbook.xml", _workbook(_sheet_name(sheet)))
+        book.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
+        book.writestr("xl/styles.xml", _STYLES)
+        # Zip64 only where the part may pass 4 GiB (about 60 bytes of markup per cell, and the text).
+        big = frame.height * frame.width * 64 + frame.estimated_size() > 2**31
+        with book.open("xl/worksheets/sheet1.xml", "w", force_zip64=big) as part:
+            part.write(_sheet_head(frame).encode())
+            if frame.width:
+                for block in _blocks(frame, flags):
+                    part.write(block)
+            part.write(b"</sheetData></worksheet>")
+
+
+def xlsx_bytes(frame: pl.DataFrame, *, sheet: str = "Sheet1") -> bytes:
+    """:func:`write_xlsx` into memory."""
+    buffer = io.BytesIO()
+    write_xlsx(frame, buffer, sheet=sheet)
+    return buffer.getvalue()
