@@ -3,6 +3,7 @@
     .venv/bin/python bench/import.py [--persons 1000000] [--xlsx-persons 100000] [--skip-orm]
                                      [--pg-url postgres://postgres@127.0.0.1:5432/postgres] [--sqlite/--no-sqlite]
                                      [--reimport/--no-reimport] [--reimport-changed/--no-reimport-changed]
+                                     [--export/--no-export]
 
 Steps (each timed stage runs in a subprocess with ``django.setup()`` pointed at a scratch database):
 
@@ -21,6 +22,9 @@ Steps (each timed stage runs in a subprocess with ``django.setup()`` pointed at 
    diff, store rejections), merge (re-diff, COPY, audit) — committed; validate and merge run in two
    processes as on the web (the upload job, then the reviewer's merge request), and the time is the
    sum of the stages;
+   then **export** (``--no-export`` skips it): the loaded registry exported by the system as CSV and as
+   xlsx, at once, as a county exports what it has just imported (``export_csv_s``, ``export_xlsx_s``; the
+   benchmark stops unless the CSV holds every imported person);
 7. **reimport** (``--no-reimport`` skips it): the same CSV again into the registry step 6 loaded — every
    household unchanged, nothing written but the batch (the county's next import of its roster reads
    and compares the registry side; the benchmark stops if anything changed);
@@ -453,8 +457,21 @@ def worker_orm(file: str) -> dict:
     return out
 
 
+def worker_export(fmt: str) -> dict:
+    """The system's export of the whole loaded registry (the city 350400000000) as ``fmt``, right after
+    the merge, as a county exports what it just imported."""
+    _setup(False)
+    from fupin.imports.pipelines.export_roster import export_roster
+
+    start = time.perf_counter()
+    data = export_roster(None, "350400000000", fmt)
+    seconds = time.perf_counter() - start
+    rows = data.count(b"\n") - 1 if fmt == "csv" else None
+    return {"export_s": seconds, "bytes": len(data), "rows": rows, "peak_mb": _hwm_mb()}
+
+
 WORKERS = {"e2e": worker_e2e, "raw": worker_raw, "orm": worker_orm, "validate": worker_validate,
-           "merge": worker_merge, "expect": worker_expect}
+           "merge": worker_merge, "expect": worker_expect, "export": worker_export}
 
 
 def run_worker(name: str, file: Path, env: dict[str, str], *, rollback: bool = False) -> dict:
@@ -497,6 +514,8 @@ def main() -> None:
                         help="also time the same file imported again into the loaded registry (0 changed)")
     parser.add_argument("--reimport-changed", action=argparse.BooleanOptionalAction, default=True,
                         help="also time a changed copy (~10 %% households, ~10 %% persons) imported into it")
+    parser.add_argument("--export", action=argparse.BooleanOptionalAction, default=True,
+                        help="also time the export of the loaded registry as CSV and as xlsx")
     parser.add_argument("--worker", choices=sorted([*WORKERS, "generate"]), help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
     parser.add_argument("--rollback", action="store_true", help=argparse.SUPPRESS)
@@ -572,6 +591,17 @@ def main() -> None:
                   f"(peak MB: validate {pg['validate_peak_mb']}, merge {pg['merge_peak_mb']})", flush=True)
             figures["pg_s"] = round(pg["total_s"], 2)
             figures["ratio"] = round(pg["total_s"] / raw["raw_s"], 2)
+            if args.export:
+                exports = {fmt: run_worker("export", Path(fmt), env) for fmt in ("csv", "xlsx")}
+                print(f"export of the loaded registry ({pg['imported']} persons): CSV "
+                      f"{exports['csv']['export_s']:.2f} s ({exports['csv']['bytes'] / 1e6:.0f} MB), xlsx "
+                      f"{exports['xlsx']['export_s']:.2f} s ({exports['xlsx']['bytes'] / 1e6:.0f} MB; peak MB "
+                      f"{exports['xlsx']['peak_mb']})", flush=True)
+                if exports["csv"]["rows"] != pg["imported"]:
+                    raise SystemExit(f"the export holds {exports['csv']['rows']} rows, the import {pg['imported']}")
+                figures["export_csv_s"] = round(exports["csv"]["export_s"], 2)
+                figures["export_xlsx_s"] = round(exports["xlsx"]["export_s"], 2)
+                figures["export_peak_mb"] = max(e["peak_mb"] for e in exports.values())
             if args.reimport:
                 settle(target)
                 again = run_split(csv_path, env)
