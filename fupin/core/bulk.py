@@ -119,12 +119,13 @@ def insert_rows(model: type[models.Model], rows: Sequence[Mapping[str, Any]], ba
         return values
 
     count = 0
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(values_of(row))
+        table_statistics.note_written(model._meta.db_table, len(rows))
+        return len(rows)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(values_of(row))
-            return len(rows)
         one = f"({', '.join(['%s'] * len(fields))})"
         per_statement = max(1, min(batch_size, MAX_PARAMS // len(fields)))
         for start in range(0, len(rows), per_statement):

@@ -8,8 +8,8 @@ run with ``autovacuum = off``). Measured on PostgreSQL 15 (2026-12-04), right af
 ``COPY (SELECT …) TO STDOUT`` reads 98 s of that, waiting on the server; after ``ANALYZE`` the same
 read took 0.08 s.
 
-So :func:`fupin.core.bulk.copy_frame` and :func:`fupin.core.bulk.update_frame` report what they wrote
-here (:func:`note_written`), and once the transaction commits the tables that took many rows are
+So :func:`fupin.core.bulk.copy_frame`, :func:`fupin.core.bulk.update_frame` and
+:func:`fupin.core.bulk.insert_rows` (the demo) report what they wrote here (:func:`note_written`), and once the transaction commits the tables that took many rows are
 analysed (:func:`analyze_now`). "Many" is autovacuum's own default analyse rule: at least
 :data:`MIN_ROWS` + :data:`MIN_FRACTION` × the rows the planner believed the table held
 (``pg_class.reltuples``; a table never analysed counts as empty). ``ANALYZE`` reads a sample of

@@ -281,3 +281,15 @@ def test_only_the_indexed_columns_are_analysed() -> None:
         cursor.execute("SELECT attname FROM pg_stats WHERE schemaname = current_schema() AND tablename = %s "
                        "AND attname IN ('comment', 'changes', 'actor_name')", [TABLE])
         assert cursor.fetchall() == []  # TRUNCATE kept none of these: the audit table was never analysed whole
+
+
+@postgresql_only
+def test_insert_rows_is_analysed_too() -> None:
+    marker = _marker()
+    rows = [{"action": "create", "model": marker, "object_id": str(i), "actor_name": "system", "source": "test",
+             "comment": marker, "changes": {}} for i in range(120)]
+    with transaction.atomic():
+        assert bulk.insert_rows(ChangeRecord, rows) == 120
+        assert _reltuples() == -1
+    assert _reltuples() == 120
+    assert _common_models() == f"{{{marker}}}"
