@@ -49,8 +49,8 @@ class TooManyRows(ValueError):
                          f"an xlsx sheet holds at most {MAX_ROWS - 1:,} data rows, this has {rows:,}: use CSV")
 
 
-def column_letter(index: int) -> str:
-    """``0`` → ``A``, ``25`` → ``Z``, ``26`` → ``AA``."""
+def column_letters(index: int) -> str:
+    """0 → A, 25 → Z, 26 → AA: the spreadsheet column name of a 0-based column index."""
     letters = ""
     index += 1
     while index:
@@ -90,8 +90,8 @@ def _number_cell(value: pl.Expr, letter: str, row: pl.Expr) -> pl.Expr:
 
 def _rows_xml(block: pl.DataFrame, first_row: int, flags: list[tuple[bool, bool]]) -> bytes:
     row = pl.int_range(first_row, first_row + block.height, dtype=pl.Int64).cast(pl.Utf8)
-    cells = [_number_cell(pl.col(name), column_letter(i), row) if block.schema[name].is_integer()
-             else _cell(pl.col(name), column_letter(i), row, special=flags[i][0], edged=flags[i][1])
+    cells = [_number_cell(pl.col(name), column_letters(i), row) if block.schema[name].is_integer()
+             else _cell(pl.col(name), column_letters(i), row, special=flags[i][0], edged=flags[i][1])
              for i, name in enumerate(block.columns)]
     xml = block.select(pl.concat_str([pl.lit('<row r="'), row, pl.lit('">'), *cells, pl.lit("</row>")])
                        .str.join("")).item()
@@ -114,13 +114,13 @@ def _widths(frame: pl.DataFrame) -> list[float]:
 
 
 def _header_xml(columns: list[str]) -> str:
-    cells = "".join(f'<c r="{column_letter(i)}1" s="1" t="inlineStr"><is><t>{escape(name)}</t></is></c>'
+    cells = "".join(f'<c r="{column_letters(i)}1" s="1" t="inlineStr"><is><t>{escape(name)}</t></is></c>'
                     for i, name in enumerate(columns))
     return f'<row r="1">{cells}</row>'
 
 
 def _sheet_head(frame: pl.DataFrame) -> str:
-    last = f"{column_letter(max(frame.width - 1, 0))}{frame.height + 1}"
+    last = f"{column_letters(max(frame.width - 1, 0))}{frame.height + 1}"
     cols = "".join(f'<col min="{i + 1}" max="{i + 1}" width="{w:.1f}" customWidth="1"/>'
                    for i, w in enumerate(_widths(frame)))
     return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'

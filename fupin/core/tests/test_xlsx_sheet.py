@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from fupin.core import xlsx_sheet
-from fupin.core.xlsx_sheet import TooManyRows, column_letter, write_xlsx, xlsx_bytes
+from fupin.core.xlsx_sheet import TooManyRows, column_letters, write_xlsx, xlsx_bytes
 
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
 
@@ -27,7 +27,7 @@ def sheet_xml(data: bytes) -> ElementTree.Element:
 
 
 def test_column_letters() -> None:
-    assert [column_letter(i) for i in (0, 1, 25, 26, 27, 51, 52, 701, 702, 16383)] == [
+    assert [column_letters(i) for i in (0, 1, 25, 26, 27, 51, 52, 701, 702, 16383)] == [
         "A", "B", "Z", "AA", "AB", "AZ", "BA", "ZZ", "AAA", "XFD"]
 
 

@@ -52,6 +52,7 @@ from xml.etree import ElementTree
 import fastexcel
 import polars as pl
 
+from fupin.core.xlsx_sheet import column_letters
 from fupin.imports import roster
 
 from . import xls_rows
@@ -245,16 +246,6 @@ def xlsx_first_row(path: Path, index: int) -> int:
         if "<v>" in match.group(2) or "<v " in match.group(2) or "<is>" in match.group(2):
             return int(match.group(1))
     return 1
-
-
-def column_letters(index: int) -> str:
-    """0 → A, 25 → Z, 26 → AA: the spreadsheet column name of a 0-based column index."""
-    name = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        name = chr(65 + rest) + name
-    return name
 
 
 _TEXT_CELL_TYPES = (b't="s"', b't="str"', b't="inlineStr"', b't="b"', b't="e"', b't="d"')

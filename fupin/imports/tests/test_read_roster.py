@@ -188,7 +188,7 @@ def test_xlsx_header_with_full_width_and_line_breaks(tmp_path):
 
 
 def test_column_letters():
-    from fupin.imports.pipelines.read_roster import column_letters
+    from fupin.imports.pipelines.read_roster import column_letters  # re-exported from fupin.core.xlsx_sheet
 
     assert [column_letters(i) for i in (0, 25, 26, 47, 51, 52, 701, 702)] == \
         ["A", "Z", "AA", "AV", "AZ", "BA", "ZZ", "AAA"]
