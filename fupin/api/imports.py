@@ -21,16 +21,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from django.http import HttpRequest, HttpResponse
-from django.utils.http import content_disposition_header
+from django.http import FileResponse, HttpRequest
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from fupin.core.scoping import ScopeError, region_in_scope, require_in_scope
 from fupin.core.xlsx_sheet import TooManyRows
 from fupin.imports import selectors, services
-from fupin.imports.pipelines.export_roster import export_roster
 from fupin.imports.pipelines.export_roster import file_name as export_file_name
+from fupin.imports.pipelines.export_roster import roster_file
 from fupin.policy import roles
 from fupin.policy.regions import RegionCodeError, normalize_code
 from fupin.regions.models import Region
@@ -245,10 +244,8 @@ def export(request: HttpRequest, query: Query[ExportQuery]):
     if not region_in_scope(user, code, roles.VIEW_REGISTRY) or not Region.objects.filter(code=code).exists():
         raise ScopeError("不存在或无权查看 / not found")
     try:
-        content = export_roster(user, code, query.format, query.kind)
+        spooled = roster_file(user, code, query.format, query.kind)
     except TooManyRows as exc:
         raise RegistryError(INVALID, {"format": [str(exc)]}) from exc
-    response = HttpResponse(content, content_type=CONTENT_TYPES[query.format])
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=export_file_name(code, query.format, query.kind))
-    return response
+    return FileResponse(spooled, as_attachment=True, filename=export_file_name(code, query.format, query.kind),
+                        content_type=CONTENT_TYPES[query.format])

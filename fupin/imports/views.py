@@ -27,7 +27,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -42,7 +42,7 @@ from fupin.regions.models import Region
 from . import selectors, services
 from .choices import BatchStatus
 from .forms import ExportForm, RefuseForm, UploadForm
-from .pipelines.export_roster import KINDS, export_roster
+from .pipelines.export_roster import KINDS, roster_file
 from .pipelines.export_roster import file_name as export_file_name
 from .template_file import TEMPLATE_FILE_NAME, template_xlsx
 
@@ -243,8 +243,9 @@ def export(request: HttpRequest) -> HttpResponse:
     if not region_in_scope(user, code, roles.VIEW_REGISTRY) or not Region.objects.filter(code=code).exists():
         raise Http404
     try:
-        content = export_roster(user, code, fmt, kind)
+        spooled = roster_file(user, code, fmt, kind)
     except TooManyRows as exc:
         messages.error(request, str(exc))
         return redirect("imports:list")
-    return _attachment(content, EXPORT_TYPES[fmt], export_file_name(code, fmt, kind))
+    return FileResponse(spooled, as_attachment=True, filename=export_file_name(code, fmt, kind),
+                        content_type=EXPORT_TYPES[fmt])

@@ -204,7 +204,7 @@ def test_export(api_as, make_household, mingxi_village, ninghua_village, fmt, ki
     assert kind in response["Content-Type"]
     assert "attachment" in response["Content-Disposition"]
     if fmt == "csv":
-        assert household.members.first().id_number in response.content.decode("utf-8-sig")
+        assert household.members.first().id_number in response.getvalue().decode("utf-8-sig")
     assert api.get("/exports/roster", {"region": NINGHUA, "format": fmt}).status_code == 404
     assert api.get("/exports/roster", {"region": MINGXI, "format": "pdf"}).status_code == 422
     assert api.get("/exports/roster", {"format": fmt}).status_code == 200  # default: the user's region
@@ -214,7 +214,7 @@ def test_export_of_the_household_roster(api_as, make_household, mingxi_village):
     household = make_household(mingxi_village, members=2)
     response = api_as("county", MINGXI).get("/exports/roster", {"region": MINGXI, "format": "csv", "kind": "households"})
     assert response.status_code == 200
-    text = response.content.decode("utf-8-sig")
+    text = response.getvalue().decode("utf-8-sig")
     header, *rows = text.strip().splitlines()
     assert header.split(",")[7:10] == ["户主姓名", "户主证件号码", "家庭人口"]
     assert len(rows) == 1 and household.household_number in rows[0]
@@ -234,6 +234,6 @@ def test_an_xlsx_export_larger_than_a_sheet_is_422(api_as, make_household, mingx
 def test_export_masks_ids_for_viewers(api_as, make_household, mingxi_village):
     household = make_household(mingxi_village, members=2)
     number = household.members.first().id_number
-    text = api_as("city", CITY).get("/exports/roster", {"region": MINGXI, "format": "csv"}).content.decode("utf-8-sig")
+    text = api_as("city", CITY).get("/exports/roster", {"region": MINGXI, "format": "csv"}).getvalue().decode("utf-8-sig")
     assert number not in text
     assert mask_id_number(number) in text

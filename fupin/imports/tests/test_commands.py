@@ -126,6 +126,8 @@ def test_export_command_refuses_an_xlsx_larger_than_a_sheet(tmp_path, make_house
     make_household(members=3)
     monkeypatch.setattr(xlsx_sheet, "MAX_ROWS", 3)
     out = tmp_path / "r.xlsx"
+    out.write_bytes(b"the file that was there")
     with pytest.raises(CommandError, match="请改用 CSV"):
         call_command("export", str(out), "--region", MINGXI, stdout=io.StringIO())
-    assert not out.exists()
+    assert out.read_bytes() == b"the file that was there"  # left as it was
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.xlsx"]  # no part file left behind

@@ -413,7 +413,9 @@ def test_export_in_scope(client, login, make_household, mingxi_village, ninghua_
     response = client.get("/imports/export/", {"region": MINGXI, "format": fmt})
     assert response.status_code == 200
     assert "attachment" in response["Content-Disposition"]
-    assert response.content
+    assert response.streaming  # from a temporary file, not held in memory
+    length = int(response["Content-Length"])
+    assert length > 0 and len(response.getvalue()) == length
     assert client.get("/imports/export/", {"region": NINGHUA, "format": fmt}).status_code == 404
     assert client.get("/imports/export/", {"region": "nonsense", "format": fmt}).status_code == 404
     assert client.get("/imports/export/", {"region": MINGXI, "format": "pdf"}).status_code == 400
@@ -443,7 +445,7 @@ def test_export_of_the_household_roster(client, login, make_household, mingxi_vi
     response = client.get("/imports/export/", {"region": MINGXI, "format": "csv", "kind": "households"})
     assert response.status_code == 200
     assert f"户花名册-{MINGXI}.csv" in unquote(response["Content-Disposition"])
-    frame = pl.read_csv(io.BytesIO(response.content[3:]), infer_schema=False)
+    frame = pl.read_csv(io.BytesIO(response.getvalue()[3:]), infer_schema=False)
     assert frame.get_column("户编号").to_list() == [household.household_number]
     assert frame.get_column("家庭人口").to_list() == ["3"]
     persons = client.get("/imports/export/", {"region": MINGXI, "format": "csv"})
@@ -457,12 +459,12 @@ def test_export_masks_ids_for_a_city_viewer(client, login, make_household, mingx
     login("city", CITY)
     response = client.get("/imports/export/", {"region": MINGXI, "format": "csv"})
     assert response.status_code == 200
-    text = response.content.decode("utf-8-sig")
+    text = response.getvalue().decode("utf-8-sig")
     assert number not in text
     assert mask_id_number(number) in text  # masked, not dropped
     client.logout()
     login("county")
-    text = client.get("/imports/export/", {"region": MINGXI, "format": "csv"}).content.decode("utf-8-sig")
+    text = client.get("/imports/export/", {"region": MINGXI, "format": "csv"}).getvalue().decode("utf-8-sig")
     assert number in text
 
 

@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from fupin.core.xlsx_sheet import TooManyRows
 from fupin.imports.management.acting import acting_user
-from fupin.imports.pipelines.export_roster import FORMATS, KINDS, export_roster
+from fupin.imports.pipelines.export_roster import FORMATS, KINDS, write_roster
 from fupin.policy.regions import RegionCodeError
 
 
@@ -36,9 +36,14 @@ class Command(BaseCommand):
         fmt = opts["format"] or out.suffix.lstrip(".").lower()
         if fmt not in FORMATS:
             raise CommandError("请用 --format xlsx|csv / give --format xlsx or csv")
+        # Written beside OUT and renamed when whole: a refused or failed export leaves OUT as it was.
+        part = out.with_name(f".{out.name}.part")
         try:
-            data = export_roster(acting_user(opts["as_user"]), opts["region"], fmt, opts["kind"])
+            with part.open("wb") as fh:
+                write_roster(acting_user(opts["as_user"]), opts["region"], fmt, fh, opts["kind"])
+            part.replace(out)
         except (RegionCodeError, TooManyRows) as exc:
             raise CommandError(str(exc)) from exc
-        out.write_bytes(data)
-        self.stdout.write(f"{out} {len(data)} bytes")
+        finally:
+            part.unlink(missing_ok=True)
+        self.stdout.write(f"{out} {out.stat().st_size} bytes")
