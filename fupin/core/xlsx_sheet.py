@@ -14,7 +14,8 @@ all text: codes as labels, ID numbers that must never become numbers), an inline
 controls other than tab, line feed and carriage return) are dropped; a literal ``_xHHHH_`` in a value
 is escaped as Excel does (``_x005F_xHHHH_``) so that readers do not decode it. A sheet holds at most
 :data:`MAX_ROWS` rows, the header included: a larger frame raises :class:`TooManyRows` before anything
-is written (CSV has no such limit), never a file cut short.
+is written (CSV has no such limit), never a file cut short — or, where the caller allows it (the
+reports of rejected rows), continues on further sheets.
 """
 
 from __future__ import annotations
@@ -133,20 +134,24 @@ def _sheet_head(frame: pl.DataFrame) -> str:
             + "<sheetData>" + _header_xml(frame.columns))
 
 
-_CONTENT_TYPES = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-    '<Default Extension="xml" ContentType="application/xml"/>'
-    '<Override PartName="/xl/workbook.xml" '
-    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-    '<Override PartName="/xl/worksheets/sheet1.xml" '
-    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-    '<Override PartName="/xl/styles.xml" '
-    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
-    '<Override PartName="/docProps/app.xml" '
-    'ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/>'
-    "</Types>")
+def _content_types(sheets: int) -> str:
+    parts = "".join(f'<Override PartName="/xl/worksheets/sheet{n}.xml" '
+                    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+                    for n in range(1, sheets + 1))
+    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/xl/workbook.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+            + parts +
+            '<Override PartName="/xl/styles.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+            '<Override PartName="/docProps/app.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/>'
+            "</Types>")
+
+
 _ROOT_RELS = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
     '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
@@ -161,15 +166,18 @@ _APP = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
     '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
     "<Application>fupin</Application></Properties>")
-_WORKBOOK_RELS = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-    '<Relationship Id="rId1" '
-    'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
-    'Target="worksheets/sheet1.xml"/>'
-    '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" '
-    'Target="styles.xml"/>'
-    "</Relationships>")
+def _workbook_rels(sheets: int) -> str:
+    parts = "".join(f'<Relationship Id="rId{n}" '
+                    'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
+                    f'Target="worksheets/sheet{n}.xml"/>' for n in range(1, sheets + 1))
+    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            + parts +
+            f'<Relationship Id="rId{sheets + 1}" '
+            'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" '
+            'Target="styles.xml"/></Relationships>')
+
+
 _STYLES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
     '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
@@ -185,11 +193,13 @@ _STYLES = (
     "</styleSheet>")
 
 
-def _workbook(sheet: str) -> str:
+def _workbook(names: list[str]) -> str:
+    sheets = "".join(f'<sheet name={quoteattr(name)} sheetId="{n}" r:id="rId{n}"/>'
+                     for n, name in enumerate(names, start=1))
     return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
             'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-            f'<sheets><sheet name={quoteattr(sheet)} sheetId="1" r:id="rId1"/></sheets></workbook>')
+            f'<sheets>{sheets}</sheets></workbook>')
 
 
 def _sheet_name(name: str) -> str:
@@ -212,9 +222,13 @@ def _blocks(frame: pl.DataFrame, flags: list[tuple[bool, bool]]) -> Iterator[byt
         yield pending.result()
 
 
-def write_xlsx(frame: pl.DataFrame, out: IO[bytes], *, sheet: str = "Sheet1") -> None:
-    """Write ``frame`` as a one-sheet xlsx workbook to ``out`` (integers as numbers, the rest as text)."""
-    if frame.height + 1 > MAX_ROWS:
+def write_xlsx(frame: pl.DataFrame, out: IO[bytes], *, sheet: str = "Sheet1", split: bool = False) -> None:
+    """Write ``frame`` as an xlsx workbook to ``out`` (integers as numbers, the rest as text): one
+    sheet; with ``split``, a frame longer than a sheet continues on further sheets (``错误行``,
+    ``错误行2``, … each with the header) — for reports, which are read, not imported; without it such a
+    frame raises :class:`TooManyRows` before anything is written."""
+    per_sheet = MAX_ROWS - 1
+    if frame.height > per_sheet and not split:
         raise TooManyRows(frame.height)
     frame = frame.select(pl.col(c) if dtype.is_integer() else pl.col(c).cast(pl.Utf8)
                          for c, dtype in frame.schema.items())
@@ -227,25 +241,29 @@ def write_xlsx(frame: pl.DataFrame, out: IO[bytes], *, sheet: str = "Sheet1") ->
             *(_edged(pl.col(c).cast(pl.Utf8)).any().fill_null(False).alias(f"e{i}")
               for i, c in enumerate(frame.columns))).row(0)
         flags = [(bool(found[i]), bool(found[frame.width + i])) for i in range(frame.width)]
+    pieces = [frame.slice(start, per_sheet) for start in range(0, frame.height, per_sheet)] or [frame]
+    base = _sheet_name(sheet)
+    names = [base if n == 1 else f"{base[:31 - len(str(n))]}{n}" for n in range(1, len(pieces) + 1)]
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as book:
-        book.writestr("[Content_Types].xml", _CONTENT_TYPES)
+        book.writestr("[Content_Types].xml", _content_types(len(pieces)))
         book.writestr("_rels/.rels", _ROOT_RELS)
         book.writestr("docProps/app.xml", _APP)
-        book.writestr("xl/workbook.xml", _workbook(_sheet_name(sheet)))
-        book.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
+        book.writestr("xl/workbook.xml", _workbook(names))
+        book.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(len(pieces)))
         book.writestr("xl/styles.xml", _STYLES)
-        # Zip64 only where the part may pass 4 GiB (about 60 bytes of markup per cell, and the text).
-        big = frame.height * frame.width * 64 + frame.estimated_size() > 2**31
-        with book.open("xl/worksheets/sheet1.xml", "w", force_zip64=big) as part:
-            part.write(_sheet_head(frame).encode())
-            if frame.width:
-                for block in _blocks(frame, flags):
-                    part.write(block)
-            part.write(b"</sheetData></worksheet>")
+        for n, piece in enumerate(pieces, start=1):
+            # Zip64 only where the part may pass 4 GiB (about 60 bytes of markup per cell, and the text).
+            big = piece.height * piece.width * 64 + piece.estimated_size() > 2**31
+            with book.open(f"xl/worksheets/sheet{n}.xml", "w", force_zip64=big) as part:
+                part.write(_sheet_head(piece).encode())
+                if piece.width:
+                    for block in _blocks(piece, flags):
+                        part.write(block)
+                part.write(b"</sheetData></worksheet>")
 
 
-def xlsx_bytes(frame: pl.DataFrame, *, sheet: str = "Sheet1") -> bytes:
+def xlsx_bytes(frame: pl.DataFrame, *, sheet: str = "Sheet1", split: bool = False) -> bytes:
     """:func:`write_xlsx` into memory."""
     buffer = io.BytesIO()
-    write_xlsx(frame, buffer, sheet=sheet)
+    write_xlsx(frame, buffer, sheet=sheet, split=split)
     return buffer.getvalue()

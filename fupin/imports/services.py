@@ -469,7 +469,7 @@ def rejections_frame_xlsx(rejections: pl.DataFrame, *, full: bool = True) -> byt
     if not full:
         frame = masked_rejections(frame)
     frame = frame.select([pl.col(k).alias(v) for k, v in REPORT_HEADERS.items()])
-    return xlsx_bytes(frame, sheet="错误行")
+    return xlsx_bytes(frame, sheet="错误行", split=True)
 
 
 def rejections_xlsx(batch_id: int, *, full: bool = True) -> bytes:

@@ -197,7 +197,7 @@ def rejections_xlsx(list_id: int, *, mask: bool) -> bytes:
         rows = [(r, c, mask_id_number(v), why) for r, c, v, why in rows]
     frame = pl.DataFrame(rows, schema={k: pl.Int64 if k == "row_number" else pl.Utf8 for k in REJECTION_HEADERS},
                          orient="row").rename(REJECTION_HEADERS)
-    return xlsx_bytes(frame, sheet="错误行")
+    return xlsx_bytes(frame, sheet="错误行", split=True)
 
 
 # --- screening runs ---------------------------------------------------------------------------------

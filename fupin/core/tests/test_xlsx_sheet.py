@@ -108,3 +108,19 @@ def test_too_many_rows_is_refused_before_writing(monkeypatch: pytest.MonkeyPatch
     assert refused.value.rows == 4
     assert "CSV" in str(refused.value) and "4" in str(refused.value)
     assert out.getvalue() == b""
+
+
+def test_a_report_longer_than_a_sheet_continues_on_further_sheets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(xlsx_sheet, "MAX_ROWS", 4)  # 3 data rows a sheet
+    frame = pl.DataFrame({"行号": list(range(2, 9)), "原因": [f"原因{i}" for i in range(7)]})
+    data = xlsx_bytes(frame, sheet="错误行", split=True)
+    book = fastexcel.read_excel(data)
+    assert book.sheet_names == ["错误行", "错误行2", "错误行3"]
+    pieces = [book.load_sheet(i).to_polars() for i in range(3)]
+    assert [p.height for p in pieces] == [3, 3, 1]
+    assert pl.concat(pieces).equals(frame)  # every row once, in order, each sheet with the header
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for name in archive.namelist():
+            ElementTree.fromstring(archive.read(name))
+    with pytest.raises(TooManyRows):
+        xlsx_bytes(frame, sheet="错误行")  # an export (no split) is still refused

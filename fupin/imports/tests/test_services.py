@@ -430,6 +430,18 @@ def test_rejections_xlsx_is_readable(tmp_path):
     assert sheet.height == ImportRejection.objects.filter(batch=batch).count() >= 3
 
 
+def test_a_rejections_report_longer_than_a_sheet_goes_on_to_further_sheets(tmp_path, monkeypatch):
+    from fupin.core import xlsx_sheet
+
+    rows = new_rows(1).with_columns(pl.lit("因穷").alias("主要致贫原因"))
+    batch = run(write_csv(rows, tmp_path / "r.csv"))
+    stored = ImportRejection.objects.filter(batch=batch).count()
+    monkeypatch.setattr(xlsx_sheet, "MAX_ROWS", 3)  # 2 rejections a sheet
+    book = fastexcel.read_excel(services.rejections_xlsx(batch.pk))
+    assert book.sheet_names[:2] == ["错误行", "错误行2"] and len(book.sheet_names) == (stored + 1) // 2
+    assert sum(book.load_sheet(i).height for i in range(len(book.sheet_names))) == stored
+
+
 def test_selectors_scope_batches(tmp_path, make_user):
     mine = run(write_csv(new_rows(1), tmp_path / "r.csv"), region=MINGXI)
     run(write_csv(new_rows(1, village=first_village(NINGHUA, 0), start=90005), tmp_path / "s.csv"), region=NINGHUA)
