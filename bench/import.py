@@ -23,7 +23,8 @@ Steps (each timed stage runs in a subprocess with ``django.setup()`` pointed at 
    processes as on the web (the upload job, then the reviewer's merge request), and the time is the
    sum of the stages;
    then **export** (``--no-export`` skips it): the loaded registry exported by the system as CSV and as
-   xlsx, at once, as a county exports what it has just imported (``export_csv_s``, ``export_xlsx_s``; the
+   xlsx, at once, as a county exports what it has just imported, through the recorded export the page
+   and the API use (temporary file, SHA-256 read back, 导出记录) (``export_csv_s``, ``export_xlsx_s``; the
    benchmark stops unless the CSV holds every imported person);
 7. **reimport** (``--no-reimport`` skips it): the same CSV again into the registry step 6 loaded — every
    household unchanged, nothing written but the batch (the county's next import of its roster reads
@@ -459,15 +460,20 @@ def worker_orm(file: str) -> dict:
 
 def worker_export(fmt: str) -> dict:
     """The system's export of the whole loaded registry (the city 350400000000) as ``fmt``, right after
-    the merge, as a county exports what it just imported."""
+    the merge, as a county exports what it just imported: through :func:`fupin.imports.exports.spooled_export`
+    as the page and the API export (a temporary file, its SHA-256 read back, the export record written).
+    The CSV's lines are counted in the file, apart from the record's count."""
     _setup(False)
-    from fupin.imports.pipelines.export_roster import export_roster
+    from fupin.imports.exports import spooled_export
 
     start = time.perf_counter()
-    data = export_roster(None, "350400000000", fmt)
+    out, record = spooled_export(None, "350400000000", fmt, "persons", channel="cli")
     seconds = time.perf_counter() - start
-    rows = data.count(b"\n") - 1 if fmt == "csv" else None
-    return {"export_s": seconds, "bytes": len(data), "rows": rows, "peak_mb": _hwm_mb()}
+    with out:
+        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: out.read(1 << 24), b"")) if fmt == "csv" else None
+    if lines is not None and lines - 1 != record.rows:
+        raise SystemExit(f"the CSV holds {lines - 1} rows, its export record {record.rows}")
+    return {"export_s": seconds, "bytes": record.file_size, "rows": record.rows, "peak_mb": _hwm_mb()}
 
 
 WORKERS = {"e2e": worker_e2e, "raw": worker_raw, "orm": worker_orm, "validate": worker_validate,
@@ -597,8 +603,9 @@ def main() -> None:
                       f"{exports['csv']['export_s']:.2f} s ({exports['csv']['bytes'] / 1e6:.0f} MB), xlsx "
                       f"{exports['xlsx']['export_s']:.2f} s ({exports['xlsx']['bytes'] / 1e6:.0f} MB; peak MB "
                       f"{exports['xlsx']['peak_mb']})", flush=True)
-                if exports["csv"]["rows"] != pg["imported"]:
-                    raise SystemExit(f"the export holds {exports['csv']['rows']} rows, the import {pg['imported']}")
+                if exports["csv"]["rows"] != pg["imported"] or exports["xlsx"]["rows"] != pg["imported"]:
+                    raise SystemExit(f"the exports hold {exports['csv']['rows']} / {exports['xlsx']['rows']} rows, "
+                                     f"the import {pg['imported']}")
                 figures["export_csv_s"] = round(exports["csv"]["export_s"], 2)
                 figures["export_xlsx_s"] = round(exports["xlsx"]["export_s"], 2)
                 figures["export_peak_mb"] = max(e["peak_mb"] for e in exports.values())

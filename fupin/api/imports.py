@@ -5,11 +5,15 @@
   the batch at ``review`` (or ``failed``).
 - ``GET /imports``, ``GET /imports/{id}``, ``GET /imports/{id}/rejections?page=`` — scoped reads.
 - ``POST /imports/{id}/merge`` and ``POST /imports/{id}/refuse`` ``{comment}`` — editors in scope.
+- ``GET /imports/{id}/file`` — the file as uploaded (roles with ``audit.view`` and full numbers;
+  recorded as an export).
 - ``POST /imports/{id}/validate`` — check a failed batch, or one whose check stopped with its process
   (``stalled``: no heartbeat), again from its landed file, in the request.
 - ``GET /exports/roster?region=&format=xlsx|csv&kind=persons|households`` — the roster of a region in
   the user's scope (per person, or per household), ID numbers and bank accounts masked unless the role
-  may see them.
+  may see them; every export is recorded (导出记录, channel ``api``).
+- ``GET /exports/records?page=&page_size=&sha256=`` — the export records of the user's scope, for roles
+  that read the audit trail (``audit.view``; others get an empty list).
 
 Reads go through :mod:`fupin.imports.selectors`, writes through :mod:`fupin.imports.services`
 (``source="api"``). Out of scope, or a write without ``registry.edit``: 404. A refusal by the
@@ -27,9 +31,9 @@ from ninja.files import UploadedFile
 
 from fupin.core.scoping import ScopeError, region_in_scope, require_in_scope
 from fupin.core.xlsx_sheet import TooManyRows
-from fupin.imports import selectors, services
-from fupin.imports.pipelines.export_roster import file_name as export_file_name
-from fupin.imports.pipelines.export_roster import roster_file
+from fupin.imports import exports, selectors, services
+from fupin.imports.choices import ExportChannel
+from fupin.imports.exports import spooled_export
 from fupin.policy import roles
 from fupin.policy.regions import RegionCodeError, normalize_code
 from fupin.regions.models import Region
@@ -124,6 +128,37 @@ class RefuseIn(Schema):
     comment: str = Field(..., min_length=1, max_length=2000, description="拒绝理由 / why the batch is refused")
 
 
+class ExportRecordOut(Schema):
+    """导出记录: one roster export (who, when, channel, region, roster, rows, full or masked numbers,
+    the file's name, size and SHA-256; ``refused`` with the reason for an export refused for its size)."""
+
+    id: int
+    at: datetime
+    actor_name: str
+    channel: str = Field(..., description="web, api, cli")
+    region_code: str
+    kind: str = Field(..., description="persons, households")
+    format: str
+    outcome: str = Field(..., description="done, refused")
+    reason: str
+    rows: int
+    full_numbers: bool = Field(..., description="ID numbers and bank accounts as stored (not masked)")
+    file_name: str
+    file_size: int
+    file_sha256: str
+
+
+class ExportRecordPage(Schema):
+    count: int
+    page: int
+    page_size: int
+    items: list[ExportRecordOut]
+
+
+class ExportRecordQuery(PageQuery):
+    sha256: str = Field("", max_length=64, description="only the export whose file has this SHA-256")
+
+
 class ExportQuery(Schema):
     region: str = Field("", description="区划代码, 默认为用户所属区划 / default: the user's region")
     format: Literal["xlsx", "csv"] = "xlsx"
@@ -196,6 +231,19 @@ def rejections(request: HttpRequest, batch_id: RecordId, query: Query[PageQuery]
     return {"count": qs.count(), "page": query.page, "page_size": query.page_size, "items": items}
 
 
+@router.get("/{batch_id}/file", response={404: DetailOut, 422: ErrorOut}, openapi_extra={
+    "responses": {"200": {"description": "the file as uploaded"}}})
+def landed_file(request: HttpRequest, batch_id: RecordId):
+    """原始文件: the file the batch was imported from, as uploaded, for roles that read the audit trail
+    and see full numbers (else 404); recorded in the export records (导出记录, kind ``landed``). A file
+    changed on disk since it landed (SHA-256) is 422."""
+    try:
+        out, record = exports.landed_file(request.auth, batch_id, channel=ExportChannel.API)
+    except services.ImportRefused as exc:
+        raise _refused(exc) from exc
+    return FileResponse(out, as_attachment=True, filename=record.file_name, content_type="application/octet-stream")
+
+
 @router.post("/{batch_id}/merge", auth=editor_auth, response={200: BatchOut, **WRITE_RESPONSES})
 def merge(request: HttpRequest, batch_id: RecordId, body: DecisionIn | None = None):
     """确认入库: merge a batch at review into the registry."""
@@ -244,8 +292,18 @@ def export(request: HttpRequest, query: Query[ExportQuery]):
     if not region_in_scope(user, code, roles.VIEW_REGISTRY) or not Region.objects.filter(code=code).exists():
         raise ScopeError("不存在或无权查看 / not found")
     try:
-        spooled = roster_file(user, code, query.format, query.kind)
+        spooled, record = spooled_export(user, code, query.format, query.kind, channel=ExportChannel.API)
     except TooManyRows as exc:
         raise RegistryError(INVALID, {"format": [str(exc)]}) from exc
-    return FileResponse(spooled, as_attachment=True, filename=export_file_name(code, query.format, query.kind),
-                        content_type=CONTENT_TYPES[query.format])
+    return FileResponse(spooled, as_attachment=True, filename=record.file_name, content_type=CONTENT_TYPES[query.format])
+
+
+@exports_router.get("/records", response={200: ExportRecordPage})
+def list_export_records(request: HttpRequest, query: Query[ExportRecordQuery]):
+    """导出记录: the roster exports of the user's scope, newest first (``audit.view``)."""
+    qs = selectors.export_records(request.auth)
+    if query.sha256:
+        qs = qs.filter(file_sha256=query.sha256.strip().lower())
+    start = (query.page - 1) * query.page_size
+    return {"count": qs.count(), "page": query.page, "page_size": query.page_size,
+            "items": list(qs[start: start + query.page_size])}

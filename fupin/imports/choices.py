@@ -15,3 +15,14 @@ class BatchStatus(models.TextChoices):
 
 class BatchKind(models.TextChoices):
     ROSTER = "roster", "花名册 roster"
+
+
+class ExportOutcome(models.TextChoices):
+    DONE = "done", "已导出 exported"
+    REFUSED = "refused", "已拒绝 refused"
+
+
+class ExportChannel(models.TextChoices):
+    WEB = "web", "网页 web"
+    API = "api", "接口 API"
+    CLI = "cli", "命令行 command line"

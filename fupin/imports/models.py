@@ -1,9 +1,11 @@
-"""Import batches (导入批次) and their rejected rows (错误行).
+"""Import batches (导入批次), their rejected rows (错误行), and the record of exports (导出记录).
 
 A batch is one file taken through the staged pipeline: landed → validated (review) → merged in one
 transaction, or refused at review. Its counts always satisfy rows read = rows imported + rows
 rejected. The rejected rows are kept with row number, column and reason for the review page and the
-downloadable error report.
+downloadable error report. Every roster export — page, API or command — leaves an
+:class:`ExportRecord`: who took which region's people out of the system, when, how many rows, with
+full or masked numbers, and the file's SHA-256 (docs/roster.md).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from .choices import BatchKind, BatchStatus
+from .choices import BatchKind, BatchStatus, ExportChannel, ExportOutcome
 
 
 class ImportBatch(models.Model):
@@ -101,3 +103,37 @@ class ImportRejection(models.Model):
 
     def __str__(self) -> str:
         return f"row {self.row_number} {self.column}: {self.reason}"
+
+
+class ExportRecord(models.Model):
+    """导出记录 — one roster export (花名册导出): personal data leaving the system.
+
+    Written by :func:`fupin.imports.exports.export_roster_to` for the page, the API and the command
+    alike, once the file is whole (or when the export is refused); never changed afterwards. The
+    SHA-256 lets an auditor tell which export a file found elsewhere came from."""
+
+    at = models.DateTimeField("导出时间 exported at", default=timezone.now, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+")
+    actor_name = models.CharField("导出人 exported by", max_length=150)
+    channel = models.CharField("途径 channel", max_length=8, choices=ExportChannel.choices)
+    region_code = models.CharField("导出区域 region", max_length=12, db_index=True)
+    kind = models.CharField("名册 roster", max_length=12,
+                            help_text="persons 花名册 | households 户花名册 | landed 导入批次的原始文件")
+    format = models.CharField("格式 format", max_length=8)
+    outcome = models.CharField("结果 outcome", max_length=8, choices=ExportOutcome.choices,
+                               default=ExportOutcome.DONE)
+    reason = models.CharField("拒绝原因 reason", max_length=300, blank=True)
+    rows = models.PositiveIntegerField("行数 rows", default=0)
+    full_numbers = models.BooleanField("完整证件号码 full ID numbers", default=False,
+                                       help_text="ID numbers and bank accounts as stored (not masked)")
+    file_name = models.CharField("文件名 file name", max_length=255, blank=True)
+    file_size = models.PositiveBigIntegerField("文件大小 bytes", default=0)
+    file_sha256 = models.CharField("文件哈希 SHA-256", max_length=64, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = "导出记录 export record"
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.actor_name} {self.region_code} {self.kind}.{self.format} ({self.outcome})"

@@ -1,4 +1,4 @@
-"""Reads of import batches (导入批次), scoped by the one scoping function."""
+"""Reads of import batches (导入批次) and export records (导出记录), scoped by the one scoping function."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from fupin.core.scoping import get_visible_or_404, visible_to
 from fupin.policy import roles
 
-from .models import ImportBatch, ImportRejection
+from .models import ExportRecord, ImportBatch, ImportRejection
 
 
 def batches(user: Any) -> QuerySet[ImportBatch]:
@@ -26,3 +26,9 @@ def batch_rejections(user: Any, batch_id: int) -> QuerySet[ImportRejection]:
     """The rejected rows of a batch the user may see (404 otherwise)."""
     batch = batch_detail(user, batch_id)
     return ImportRejection.objects.filter(batch=batch).order_by("row_number", "id")
+
+
+def export_records(user: Any) -> QuerySet[ExportRecord]:
+    """导出记录 of the regions in the user's scope, newest first — for roles that read the audit trail
+    (``audit.view``): who took whose data out of the system is an audit question."""
+    return visible_to(user, ExportRecord.objects.all(), roles.VIEW_AUDIT)

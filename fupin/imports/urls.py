@@ -10,10 +10,12 @@ urlpatterns = [
     path("", views.batch_list, name="list"),
     path("template.xlsx", views.template_file, name="template"),
     path("export/", views.export, name="export"),
+    path("exports/", views.export_records, name="exports"),
     path("<int:pk>/", views.batch_page, name="batch"),
     path("<int:pk>/progress/", views.batch_progress, name="progress"),
     path("<int:pk>/merge/", views.batch_merge, name="merge"),
     path("<int:pk>/refuse/", views.batch_refuse, name="refuse"),
     path("<int:pk>/validate/", views.batch_revalidate, name="revalidate"),
     path("<int:pk>/errors.xlsx", views.batch_errors, name="errors"),
+    path("<int:pk>/file/", views.batch_file, name="file"),
 ]

@@ -40,10 +40,10 @@ from fupin.policy.regions import RegionCodeError, normalize_code
 from fupin.regions.models import Region
 
 from . import selectors, services
-from .choices import BatchStatus
+from .choices import BatchStatus, ExportChannel
+from .exports import landed_file, may_take_landed_files, spooled_export
 from .forms import ExportForm, RefuseForm, UploadForm
-from .pipelines.export_roster import KINDS, roster_file
-from .pipelines.export_roster import file_name as export_file_name
+from .pipelines.export_roster import KINDS
 from .template_file import TEMPLATE_FILE_NAME, template_xlsx
 
 logger = logging.getLogger(__name__)
@@ -114,8 +114,29 @@ def batch_list(request: HttpRequest) -> HttpResponse:
     elif can_upload:
         form = UploadForm(user=user)
     page = Paginator(selectors.batches(user), BATCHES_PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"page": page, "form": form, "export_form": ExportForm(user=user)}
+    context = {"page": page, "form": form, "export_form": ExportForm(user=user),
+               "can_audit": user.has_capability(roles.VIEW_AUDIT)}
     return render(request, "imports/list.html", context, status=422 if form is not None and form.errors else 200)
+
+
+EXPORTS_PAGE_SIZE = 50
+
+
+@login_required
+@require_GET
+def export_records(request: HttpRequest) -> HttpResponse:
+    """导出记录 — every roster export of the user's scope (who, when, which region, rows, full or masked
+    numbers, the file's SHA-256); for roles that read the audit trail (``audit.view``), 404 otherwise.
+    ``?sha256=`` finds the export a file came from."""
+    user = request.user
+    if not user.has_capability(roles.VIEW_AUDIT):
+        raise Http404
+    records = selectors.export_records(user)
+    sha = (request.GET.get("sha256") or "").strip().lower()
+    if sha:
+        records = records.filter(file_sha256=sha)
+    page = Paginator(records, EXPORTS_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "imports/exports.html", {"page": page, "sha256": sha})
 
 
 def _running(batch: Any) -> bool:
@@ -136,6 +157,7 @@ def _detail_context(request: HttpRequest, batch: Any, refuse_form: RefuseForm | 
         "rejections": rejections, "can_decide": batch.status == BatchStatus.REVIEW and editor,
         "can_revalidate": editor and (stalled or batch.status == BatchStatus.FAILED),
         "can_refuse_stopped": editor and stalled, "refuse_form": refuse_form or RefuseForm(),
+        "can_take_file": may_take_landed_files(user) and bool(batch.stored_path),
     }
 
 
@@ -145,6 +167,19 @@ def batch_page(request: HttpRequest, pk: int) -> HttpResponse:
     """一个导入批次 — progress while validating; counts, villages and rejected rows at review."""
     batch = selectors.batch_detail(request.user, pk)
     return render(request, "imports/detail.html", _detail_context(request, batch))
+
+
+@login_required
+@require_GET
+def batch_file(request: HttpRequest, pk: int) -> HttpResponse:
+    """原始文件 — the file the batch was imported from, as uploaded; recorded as an export (导出记录).
+    404 out of scope or for a role that may not take it (:func:`~.exports.may_take_landed_files`)."""
+    try:
+        out, record = landed_file(request.user, pk, channel=ExportChannel.WEB)
+    except services.ImportRefused as exc:
+        messages.error(request, exc.message)
+        return redirect("imports:batch", pk)
+    return FileResponse(out, as_attachment=True, filename=record.file_name, content_type="application/octet-stream")
 
 
 @login_required
@@ -243,9 +278,8 @@ def export(request: HttpRequest) -> HttpResponse:
     if not region_in_scope(user, code, roles.VIEW_REGISTRY) or not Region.objects.filter(code=code).exists():
         raise Http404
     try:
-        spooled = roster_file(user, code, fmt, kind)
+        spooled, record = spooled_export(user, code, fmt, kind, channel=ExportChannel.WEB)
     except TooManyRows as exc:
         messages.error(request, str(exc))
         return redirect("imports:list")
-    return FileResponse(spooled, as_attachment=True, filename=export_file_name(code, fmt, kind),
-                        content_type=EXPORT_TYPES[fmt])
+    return FileResponse(spooled, as_attachment=True, filename=record.file_name, content_type=EXPORT_TYPES[fmt])

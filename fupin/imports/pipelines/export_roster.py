@@ -15,7 +15,6 @@ CSV is UTF-8 with a BOM (Excel opens it).
 from __future__ import annotations
 
 import io
-import tempfile
 from pathlib import Path
 from typing import IO, Any
 
@@ -127,13 +126,15 @@ def household_roster(persons: pl.DataFrame) -> pl.DataFrame:
     return renamed.select(roster.HOUSEHOLD_ROSTER_HEADERS)
 
 
-def write_roster(user_or_none: Any, region_code: str, fmt: str, out: IO[bytes], kind: str = "persons") -> None:
+def write_roster(user_or_none: Any, region_code: str, fmt: str, out: IO[bytes], kind: str = "persons") -> int:
     """Write the roster of ``region_code`` as xlsx or CSV to the binary file ``out`` (see the module
     docstring): the person roster (``kind="persons"``, one row per person, the import's columns) or
     the household roster (``"households"``, one row per household: :func:`household_roster`). xlsx by
     :mod:`fupin.core.xlsx_sheet` (column work; measured at 95,983 persons: 2.5–3.4 s for the file
     against 67–70 s through ``write_excel``); more rows than a worksheet holds raise
-    :class:`fupin.core.xlsx_sheet.TooManyRows` before anything is written (use CSV)."""
+    :class:`fupin.core.xlsx_sheet.TooManyRows` before anything is written (use CSV). Returns the rows
+    written (persons or households, the header not counted). Callers other than tests go through
+    :func:`fupin.imports.exports.export_roster_to`, which records the export."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}")
     if kind not in KINDS:
@@ -143,9 +144,10 @@ def write_roster(user_or_none: Any, region_code: str, fmt: str, out: IO[bytes], 
         frame = household_roster(frame)
     if fmt == "xlsx":
         write_xlsx(frame, out, sheet=KINDS[kind])
-        return
+        return frame.height
     out.write("\ufeff".encode())
     frame.write_csv(out)
+    return frame.height
 
 
 def export_roster(user_or_none: Any, region_code: str, fmt: str, kind: str = "persons") -> bytes:
@@ -155,21 +157,8 @@ def export_roster(user_or_none: Any, region_code: str, fmt: str, kind: str = "pe
     return buffer.getvalue()
 
 
-def roster_file(user_or_none: Any, region_code: str, fmt: str, kind: str = "persons") -> IO[bytes]:
-    """:func:`write_roster` into an unnamed temporary file in the data folder, read from its start:
-    a page or API response streams it, so a large region's file is not held in the web process's
-    memory while it downloads (1M persons: 450 MB as CSV, 300 MB as xlsx)."""
-    out = tempfile.TemporaryFile(dir=_spool_dir())
-    try:
-        write_roster(user_or_none, region_code, fmt, out, kind)
-        out.seek(0)
-    except BaseException:
-        out.close()
-        raise
-    return out
-
-
-def _spool_dir() -> Path:
+def spool_dir() -> Path:
+    """Where exports are spooled: ``DATA_DIR/exports`` (unnamed temporary files, gone when closed)."""
     folder = Path(settings.DATA_DIR) / "exports"
     folder.mkdir(parents=True, exist_ok=True)
     return folder

@@ -91,3 +91,50 @@ def test_county_officer_imports_a_roster(live_server, scene, logged_in_page, sho
     expect(row).to_contain_text(scene.head)
     page.screenshot(path=str(shots / "import-households.png"), full_page=True)
     context.close()
+
+
+@pytest.fixture
+def export_scene(live_server):
+    from fupin.testing import make_household_for
+
+    load_test_regions()
+    officer = make_user_for("county", MINGXI, username="export_officer")
+    make_household_for(first_village(MINGXI), members=3)
+    return SimpleNamespace(officer=officer)
+
+
+def test_county_officer_exports_and_finds_the_export_in_the_records(live_server, export_scene, logged_in_page,
+                                                                     shots, tmp_path):
+    """导出 → 导出记录: the officer downloads the roster as CSV, opens the export records, finds the
+    export (channel web, 3 rows, full numbers) and finds it again by the downloaded file's SHA-256."""
+    import hashlib
+
+    from playwright.sync_api import expect
+
+    context, page = logged_in_page(export_scene.officer.username)
+    page.goto(f"{live_server.url}/imports/")
+    page.select_option("#id_format", "csv")
+    with page.expect_download() as download_info:
+        page.click("#export-form button[type=submit]")
+    saved = tmp_path / download_info.value.suggested_filename
+    download_info.value.save_as(saved)
+    assert saved.name == f"花名册-{MINGXI}.csv"
+    digest = hashlib.sha256(saved.read_bytes()).hexdigest()
+
+    page.click("#export-records-link")
+    expect(page.locator("h1")).to_have_text("导出记录")
+    row = page.locator("#export-records tbody tr")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("export_officer")
+    expect(row).to_contain_text("网页")
+    expect(row.locator("td.num").first).to_have_text("3")
+    expect(row.locator("td.numbers")).to_have_text("完整")
+    expect(row.locator("code")).to_have_attribute("title", digest)
+    page.fill("#id_sha256", digest)
+    page.click("#export-records-filter button[type=submit]")
+    expect(page.locator("#export-records tbody tr")).to_have_count(1)
+    page.screenshot(path=str(shots / "export-records.png"), full_page=True)
+    page.fill("#id_sha256", "0" * 64)
+    page.click("#export-records-filter button[type=submit]")
+    expect(page.locator("#no-export-records")).to_be_visible()
+    context.close()

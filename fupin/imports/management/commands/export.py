@@ -4,7 +4,7 @@ the roster (花名册导出).
 Person rows in the import's own columns (``--kind households``: the household roster, 户花名册, one
 row per household). Without ``--as`` the command acts as the
 system (full IDs, every region); with it, as that user (their scope, IDs masked unless their role
-may see them).
+may see them). Each export is recorded (导出记录, channel ``cli``: :mod:`fupin.imports.exports`).
 """
 
 from __future__ import annotations
@@ -15,8 +15,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from fupin.core.xlsx_sheet import TooManyRows
+from fupin.imports.choices import ExportChannel
+from fupin.imports.exports import export_roster_to
 from fupin.imports.management.acting import acting_user
-from fupin.imports.pipelines.export_roster import FORMATS, KINDS, write_roster
+from fupin.imports.pipelines.export_roster import FORMATS, KINDS
 from fupin.policy.regions import RegionCodeError
 
 
@@ -39,11 +41,13 @@ class Command(BaseCommand):
         # Written beside OUT and renamed when whole: a refused or failed export leaves OUT as it was.
         part = out.with_name(f".{out.name}.part")
         try:
-            with part.open("wb") as fh:
-                write_roster(acting_user(opts["as_user"]), opts["region"], fmt, fh, opts["kind"])
+            with part.open("w+b") as fh:  # read back for the record's SHA-256
+                record = export_roster_to(acting_user(opts["as_user"]), opts["region"], fmt, opts["kind"], fh,
+                                          channel=ExportChannel.CLI, file_name=out.name)
             part.replace(out)
         except (RegionCodeError, TooManyRows) as exc:
             raise CommandError(str(exc)) from exc
         finally:
             part.unlink(missing_ok=True)
-        self.stdout.write(f"{out} {out.stat().st_size} bytes")
+        self.stdout.write(f"{out} {out.stat().st_size} bytes rows={record.rows} sha256={record.file_sha256} "
+                          f"(导出记录 #{record.pk})")
