@@ -5,6 +5,8 @@
   the batch at ``review`` (or ``failed``).
 - ``GET /imports``, ``GET /imports/{id}``, ``GET /imports/{id}/rejections?page=`` — scoped reads.
 - ``POST /imports/{id}/merge`` and ``POST /imports/{id}/refuse`` ``{comment}`` — editors in scope.
+- ``GET /imports/{id}/absent?page=`` — 在册但文件中没有的户: registered households of the villages the
+  file covers that it does not list.
 - ``GET /imports/{id}/file`` — the file as uploaded (roles with ``audit.view`` and full numbers;
   recorded as an export).
 - ``POST /imports/{id}/validate`` — check a failed batch, or one whose check stopped with its process
@@ -58,6 +60,7 @@ class VillageCounts(Schema):
     changed: int = 0
     unchanged: int = 0
     rejected: int = 0
+    absent: int = Field(0, description="registered households of the village the file does not list")
 
 
 class BatchOut(Schema):
@@ -89,6 +92,8 @@ class BatchOut(Schema):
     persons_new: int
     persons_changed: int
     persons_unchanged: int
+    households_absent: int = Field(..., description="在册但文件中没有的户: active households of the file's villages "
+                                                    "that the file does not list (the merge leaves them as they are)")
     by_village: list[VillageCounts]
 
 
@@ -229,6 +234,28 @@ def rejections(request: HttpRequest, batch_id: RecordId, query: Query[PageQuery]
               "value": services.rejection_value(r.column, r.value, full=full)}
              for r in qs[start: start + query.page_size]]
     return {"count": qs.count(), "page": query.page, "page_size": query.page_size, "items": items}
+
+
+class AbsentOut(Schema):
+    village_code: str
+    household_number: str
+
+
+class AbsentPage(Schema):
+    count: int
+    page: int
+    page_size: int
+    items: list[AbsentOut]
+
+
+@router.get("/{batch_id}/absent", response={200: AbsentPage, 404: DetailOut})
+def absent_households(request: HttpRequest, batch_id: RecordId, query: Query[PageQuery]):
+    """在册但文件中没有的户: the active households of the villages the file covers that the file does not
+    list, as validation found them (the merge leaves them as they are), by village and 户编号."""
+    qs = selectors.batch_absent_households(request.auth, batch_id)
+    start = (query.page - 1) * query.page_size
+    return {"count": qs.count(), "page": query.page, "page_size": query.page_size,
+            "items": list(qs.values("village_code", "household_number")[start: start + query.page_size])}
 
 
 @router.get("/{batch_id}/file", response={404: DetailOut, 422: ErrorOut}, openapi_extra={

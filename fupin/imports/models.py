@@ -54,7 +54,11 @@ class ImportBatch(models.Model):
     persons_new = models.PositiveIntegerField(default=0)
     persons_changed = models.PositiveIntegerField(default=0)
     persons_unchanged = models.PositiveIntegerField(default=0)
-    by_village = models.JSONField(default=list, help_text="[{village_code, name, new, changed, unchanged, rejected}]")
+    households_absent = models.PositiveIntegerField(
+        default=0, help_text="在册但文件中没有的户: active households of the file's villages the file does not list "
+                             "(left as they are by the merge)")
+    by_village = models.JSONField(default=list, help_text="[{village_code, name, new, changed, unchanged, rejected, "
+                                                          "absent}]")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -103,6 +107,23 @@ class ImportRejection(models.Model):
 
     def __str__(self) -> str:
         return f"row {self.row_number} {self.column}: {self.reason}"
+
+
+class AbsentHousehold(models.Model):
+    """在册但文件中没有的户 — an active household of a village the batch's file covers that the file does
+    not list, as validation found it (kept with the batch, like its rejected rows; the merge leaves the
+    household as it is)."""
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="absent_households")
+    village_code = models.CharField("行政区划代码 village", max_length=12)
+    household_number = models.CharField("户编号 household", max_length=32)
+
+    class Meta:
+        ordering = ["batch_id", "village_code", "household_number"]
+        verbose_name = "在册但文件中没有的户 registered household not in the file"
+
+    def __str__(self) -> str:
+        return f"{self.household_number} ({self.village_code})"
 
 
 class ExportRecord(models.Model):

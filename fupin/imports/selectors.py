@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from fupin.core.scoping import get_visible_or_404, visible_to
 from fupin.policy import roles
 
-from .models import ExportRecord, ImportBatch, ImportRejection
+from .models import AbsentHousehold, ExportRecord, ImportBatch, ImportRejection
 
 
 def batches(user: Any) -> QuerySet[ImportBatch]:
@@ -26,6 +26,12 @@ def batch_rejections(user: Any, batch_id: int) -> QuerySet[ImportRejection]:
     """The rejected rows of a batch the user may see (404 otherwise)."""
     batch = batch_detail(user, batch_id)
     return ImportRejection.objects.filter(batch=batch).order_by("row_number", "id")
+
+
+def batch_absent_households(user: Any, batch_id: int) -> QuerySet[AbsentHousehold]:
+    """在册但文件中没有的户 of a batch the user may see (404 otherwise), by village and 户编号."""
+    batch = batch_detail(user, batch_id)
+    return AbsentHousehold.objects.filter(batch=batch).order_by("village_code", "household_number")
 
 
 def export_records(user: Any) -> QuerySet[ExportRecord]:

@@ -53,7 +53,7 @@ from fupin.registry.models import Household, Member
 
 from . import roster
 from .choices import BatchStatus
-from .models import ImportBatch, ImportRejection, heartbeat_seconds, stall_seconds
+from .models import AbsentHousehold, ImportBatch, ImportRejection, heartbeat_seconds, stall_seconds
 from .pipelines import registry_frames
 from .pipelines.diff_roster import REJECTION_SCHEMA, RosterDiff, diff_roster
 from .pipelines.merge_roster import merge_roster
@@ -217,7 +217,10 @@ def preview_file(path: Path, *, actor: Any, region_code: str | None = None,
         progress(60, "比对 / comparing")
         diff = diff_checked(checked.valid, context, checked.rejections, holders=checked.holders)
     progress(100, "完成 / done")
-    return checked, diff, _counts(checked, diff)
+    counts = _counts(checked, diff)
+    if region_code:
+        counts, _absent = _with_absent(counts, normalize_code(region_code), checked, diff, context)
+    return checked, diff, counts
 
 
 def _counts(checked: CheckedRoster, diff: RosterDiff) -> dict[str, Any]:
@@ -228,6 +231,26 @@ def _counts(checked: CheckedRoster, diff: RosterDiff) -> dict[str, Any]:
     if counts["rows_read"] != counts["rows_imported"] + counts["rows_rejected"]:
         raise AssertionError(f"accounting broken: {counts}")
     return counts
+
+
+def _with_absent(counts: dict[str, Any], region_code: str, checked: CheckedRoster, diff: RosterDiff,
+                 context: RosterContext) -> tuple[dict[str, Any], pl.DataFrame]:
+    """``counts`` with 在册但文件中没有的户, and those households (``village_code, household_number``): the active households of the villages the file covers (that
+    the importer may write to) whose 户编号 the file does not list, in all (``households_absent``) and
+    per village (``absent`` in ``by_village``). Shown at review so that a county re-importing its
+    roster sees a village or township missing from the file; the merge leaves them as they are."""
+    rejected = pl.concat([_prior(checked.rejections), diff.rejections.cast(REJECTION_SCHEMA)])
+    villages = pl.concat([checked.valid.select(pl.col("village_code").cast(pl.Utf8)),
+                          rejected.select("village_code")]).get_column("village_code")
+    villages = rows_in(villages.to_frame(), "village_code", context.villages.get_column("code"))["village_code"]
+    numbers = pl.concat([checked.valid.select(pl.col("household_number").cast(pl.Utf8)),
+                         rejected.select("household_number")]).get_column("household_number")
+    absent = registry_frames.absent_households(region_code, villages, numbers)
+    per_village = dict(absent.group_by("village_code").len().iter_rows())
+    by_village = [{**v, "absent": int(per_village.pop(v["village_code"], 0))} for v in counts["by_village"]]
+    by_village += [{"village_code": code, "name": "", "new": 0, "changed": 0, "unchanged": 0, "rejected": 0,
+                    "absent": int(n)} for code, n in sorted(per_village.items())]
+    return {**counts, "households_absent": absent.height, "by_village": by_village}, absent
 
 
 def all_rejections(checked: CheckedRoster, diff: RosterDiff) -> pl.DataFrame:
@@ -302,7 +325,7 @@ def validate_batch(batch_id: int, *, actor: Any = None, progress: Progress | Non
                 _set_progress(batch, 60, "比对登记库 / comparing with the registry", progress)
                 registry = registry_frames.registry_rows(checked.valid, checked.holders)
             diff = diff_checked(checked.valid, context, checked.rejections, registry=registry)
-            counts = _counts(checked, diff)
+            counts, absent = _with_absent(_counts(checked, diff), batch.region_code, checked, diff, context)
             _set_progress(batch, 85, "保存错误行 / storing rejected rows", progress)
             _save_diff(batch, diff, registry_fingerprint(_depends_on(registry, checked, diff), context))
             del registry
@@ -319,6 +342,9 @@ def validate_batch(batch_id: int, *, actor: Any = None, progress: Progress | Non
                     pl.col("household_number").fill_null("").str.slice(0, 32).alias("household_number"),
                     pl.col("village_code").fill_null("").str.slice(0, 12).alias("village_code"),
                 ))
+                AbsentHousehold.objects.filter(batch_id=batch.pk).delete()
+                copy_frame(AbsentHousehold, absent.select(pl.lit(batch.pk, pl.Int64).alias("batch_id"), "village_code",
+                                                          "household_number"))
                 ImportBatch.objects.filter(pk=batch.pk).update(
                     status=BatchStatus.REVIEW, validated_at=timezone.now(), encoding=encoding,
                     progress=100, progress_label="待确认 / awaiting review", **counts,
@@ -470,6 +496,30 @@ def rejections_frame_xlsx(rejections: pl.DataFrame, *, full: bool = True) -> byt
         frame = masked_rejections(frame)
     frame = frame.select([pl.col(k).alias(v) for k, v in REPORT_HEADERS.items()])
     return xlsx_bytes(frame, sheet="错误行", split=True)
+
+
+ABSENT_HEADERS = {"village_code": "行政区划代码 village code", "village_name": "行政村 village",
+                  "household_number": "户编号 household", "head_name": "户主姓名 head", "status": "现状态 status now"}
+
+
+def absent_xlsx(actor: Any, batch: ImportBatch) -> bytes:
+    """在册但文件中没有的户 of ``batch`` as xlsx: village, 户编号, and — as the registry holds it now, for the
+    households ``actor`` may see — the head's name and the status (the registry may have moved on since
+    the review)."""
+    from fupin.core.scoping import visible_to
+    from fupin.regions.models import Region
+
+    rows = list(AbsentHousehold.objects.filter(batch=batch).values_list("village_code", "household_number"))
+    villages = {v for v, _n in rows}
+    households = Household.objects.filter(village_code__in=villages)  # a few villages, not a list of numbers
+    if actor is not None:
+        households = visible_to(actor, households, roles.VIEW_REGISTRY)
+    now = {n: (head, status) for n, head, status in households.values_list("household_number", "head_name", "status")}
+    statuses = dict(Household._meta.get_field("status").flatchoices)
+    names = dict(Region.objects.filter(code__in=villages).values_list("code", "name"))
+    frame = pl.DataFrame([(v, names.get(v, ""), n, now.get(n, ("", ""))[0], str(statuses.get(now.get(n, ("", ""))[1], "")))
+                          for v, n in rows], schema=list(ABSENT_HEADERS), orient="row")
+    return xlsx_bytes(frame.rename(ABSENT_HEADERS), sheet="在册但文件中没有的户")
 
 
 def rejections_xlsx(batch_id: int, *, full: bool = True) -> bytes:

@@ -18,4 +18,5 @@ urlpatterns = [
     path("<int:pk>/validate/", views.batch_revalidate, name="revalidate"),
     path("<int:pk>/errors.xlsx", views.batch_errors, name="errors"),
     path("<int:pk>/file/", views.batch_file, name="file"),
+    path("<int:pk>/absent.xlsx", views.batch_absent, name="absent"),
 ]

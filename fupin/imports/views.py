@@ -253,6 +253,14 @@ def batch_errors(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
+def batch_absent(request: HttpRequest, pk: int) -> HttpResponse:
+    """在册但文件中没有的户 as an xlsx file (village, 户编号, the head and status as the registry holds them now)."""
+    batch = selectors.batch_detail(request.user, pk)
+    return _attachment(services.absent_xlsx(request.user, batch), EXPORT_TYPES["xlsx"], f"文件中没有的在册户-{batch.pk}.xlsx")
+
+
+@login_required
+@require_GET
 def template_file(request: HttpRequest) -> HttpResponse:
     """花名册空白模板."""
     return _attachment(template_xlsx(), EXPORT_TYPES["xlsx"], TEMPLATE_FILE_NAME)

@@ -93,6 +93,18 @@ def test_upload_validates_in_the_request(api_as, mingxi_village):
     assert first["column"] == "证件号码" and first["row_number"] == 6 and first["reason"]
 
 
+def test_registered_households_not_in_the_file_are_counted(api_as, make_household, mingxi_village, ninghua_village):
+    make_household(mingxi_village, members=2)
+    make_household(mingxi_village, members=3)
+    make_household(first_village(MINGXI, 1), members=2)  # a village the file does not cover
+    body = api_as("county", MINGXI).upload(small_roster(mingxi_village), MINGXI).json()
+    assert body["households_absent"] == 2
+    assert [(v["village_code"], v["absent"]) for v in body["by_village"]] == [(mingxi_village, 2)]
+    listed = api_as("county", MINGXI).get(f"/imports/{body['id']}/absent").json()
+    assert listed["count"] == 2 and {i["village_code"] for i in listed["items"]} == {mingxi_village}
+    assert api_as("county", NINGHUA).get(f"/imports/{body['id']}/absent").status_code == 404
+
+
 @pytest.mark.parametrize("role,region", [("city", CITY), ("evaluator", MINGXI)])
 def test_viewers_cannot_upload(api_as, mingxi_village, role, region):
     assert api_as(role, region).upload(small_roster(mingxi_village), MINGXI).status_code == 404

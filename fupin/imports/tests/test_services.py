@@ -146,7 +146,7 @@ def test_accounting_and_merge_of_new_households(tmp_path):
     village = first_village(MINGXI, 2)
     assert batch.by_village == [{"village_code": village, "name": batch.by_village[0]["name"], "new": 2,
                                  "changed": 0, "unchanged": 0, "persons_new": 6, "persons_changed": 0,
-                                 "persons_unchanged": 0, "rejected": 3}]
+                                 "persons_unchanged": 0, "rejected": 3, "absent": 0}]
     assert Household.objects.count() == before  # nothing written at review
     records = ChangeRecord.objects.count()
     work = sorted(p.name for p in services.imports_dir().glob(f"batch-{batch.pk:06d}-*") if "parquet" in p.name)
@@ -257,6 +257,44 @@ def test_would_be_formulas_are_guarded_in_the_csv_export_and_import_back_unchang
     assert (batch.rows_read, batch.rows_rejected, batch.households_unchanged, batch.households_changed) == (4, 0, 2, 0)
     services.merge_batch(actor=None, batch_id=batch.pk)
     assert snapshot() == before
+
+
+def test_registered_households_missing_from_the_file_are_counted_by_village_and_left_alone(
+        tmp_path, make_household, make_user):
+    """在册但文件中没有的户: the file re-imports village A's roster without one of its households, with one
+    household rejected (bad ID number: still in the file) and one new; village B is not in the file at
+    all. One household of A is absent; B's two are not counted (the file does not cover B)."""
+    from fupin.imports.pipelines.export_roster import export_frame
+
+    village_a, village_b = first_village(MINGXI, 0), first_village(MINGXI, 1)
+    kept, dropped, broken = (make_household(village_a, members=2) for _ in range(3))
+    make_household(village_b, members=2)
+    make_household(village_b, members=2)
+    officer = make_user("county", MINGXI)
+    rows = export_frame(None, MINGXI).filter(pl.col("行政区划代码") == village_a)
+    rows = rows.filter(pl.col("户编号") != dropped.household_number).with_columns(
+        pl.when((pl.col("户编号") == broken.household_number) & (pl.col("与户主关系") != "户主"))
+        .then(pl.col("证件号码").str.slice(0, 17) + pl.lit("0")).otherwise(pl.col("证件号码")).alias("证件号码"))
+    rows = pl.concat([rows, new_rows(1, village=village_a).select(rows.columns)])
+    before = snapshot()
+    batch = run(write_csv(rows, tmp_path / "a.csv"), actor=officer, region=MINGXI)
+    assert (batch.households_new, batch.households_unchanged, batch.rows_rejected) == (1, 1, 2), batch.error
+    assert batch.households_absent == 1
+    villages = {v["village_code"]: v for v in batch.by_village}
+    assert villages[village_a]["absent"] == 1 and village_b not in villages
+    assert list(selectors.batch_absent_households(officer, batch.pk).values_list("village_code", "household_number")) \
+        == [(village_a, dropped.household_number)]
+    sheet = fastexcel.read_excel(services.absent_xlsx(officer, batch)).load_sheet(0, dtypes="string").to_polars()
+    assert sheet.rows() == [(village_a, sheet.item(0, 1), dropped.household_number, dropped.head_name, "在册 active")]
+    assert sheet.item(0, 1)  # the village's name
+    assert services.validate_batch(batch.pk).households_absent == 1  # checked again: listed once, not twice
+    assert selectors.batch_absent_households(officer, batch.pk).count() == 1
+    _checked, _diff, counts = services.preview_file(tmp_path / "a.csv", actor=officer, region_code=MINGXI)
+    assert counts["households_absent"] == 1
+    services.merge_batch(actor=officer, batch_id=batch.pk)
+    assert Household.objects.get(pk=dropped.pk).status == "active"  # left as it was
+    assert Household.objects.count() == len(before[0]) + 1
+    assert kept.household_number  # (kept: in the file, unchanged)
 
 
 def test_rows_outside_the_users_region_are_rejected_not_written(tmp_path, make_user):

@@ -152,6 +152,26 @@ def test_viewers_get_no_upload_form_and_cannot_post(client, login, upload, mingx
     assert not ImportBatch.objects.exists()
 
 
+def test_the_review_page_warns_of_registered_households_not_in_the_file(client, login, upload, mingxi_village,
+                                                                         make_household):
+    make_household(mingxi_village, members=2)
+    login("county")
+    response = upload(small_roster(mingxi_village), MINGXI)
+    html = client.get(response["Location"]).content.decode()
+    assert 'id="households-absent"' in html
+    assert "本文件所涉行政村中有1户在册户不在文件中" in html
+    assert f'<tr id="village-{mingxi_village}">' in html and '<td class="num absent">1</td>' in html
+    batch_id = int(response["Location"].rstrip("/").rsplit("/", 1)[1])
+    assert f'href="/imports/{batch_id}/absent.xlsx"' in html
+    report = client.get(f"/imports/{batch_id}/absent.xlsx")
+    assert report.status_code == 200
+    sheet = fastexcel.read_excel(report.content).load_sheet(0, dtypes="string").to_polars()
+    assert sheet.height == 1 and sheet.columns[2] == "户编号 household"
+    client.logout()
+    login("county", NINGHUA)
+    assert client.get(f"/imports/{batch_id}/absent.xlsx").status_code == 404
+
+
 def test_upload_validates_and_shows_the_review_page(client, login, upload, mingxi_village):
     login("county")
     response = upload(small_roster(mingxi_village), MINGXI)

@@ -79,7 +79,8 @@ class Command(BaseCommand):
         self.stdout.write(f"批次 / batch #{batch.pk} {batch.get_status_display()}")
         self._summary({k: getattr(batch, k) for k in (
             "rows_read", "rows_imported", "rows_rejected", "households_new", "households_changed",
-            "households_unchanged", "persons_new", "persons_changed", "persons_unchanged")}, dry=False)
+            "households_unchanged", "persons_new", "persons_changed", "persons_unchanged", "households_absent")},
+            dry=False)
 
     def _summary(self, c: dict[str, Any], *, dry: bool) -> None:
         head = "试运行,未写入 / dry run, nothing written: " if dry else ""
@@ -87,4 +88,7 @@ class Command(BaseCommand):
             f"{head}户 households new={c['households_new']} changed={c['households_changed']} "
             f"unchanged={c['households_unchanged']}; 人 persons new={c['persons_new']} "
             f"changed={c['persons_changed']} unchanged={c['persons_unchanged']}")
+        if c.get("households_absent"):
+            self.stdout.write(f"在册但文件中没有的户(不变) / registered households of the file's villages not in the file "
+                              f"(left as they are): absent={c['households_absent']}")
         self.stdout.write(f"read={c['rows_read']} imported={c['rows_imported']} rejected={c['rows_rejected']}")
