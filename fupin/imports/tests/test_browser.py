@@ -1,6 +1,7 @@
 """Browser test of the roster import (花名册导入): a county officer uploads a CSV, watches the progress
-(validation in a background thread, polled by htmx), reads the review page's counts, confirms, and
-finds the imported household in the household list. Screenshots: ``test-artifacts/browser/import-*.png``.
+(validation in a background thread, polled by htmx), reads the review page's counts (and the warning
+of a registered household the file does not list), confirms, and finds the imported household in the
+household list; and exports a roster and finds the export in the export records. Screenshots: ``test-artifacts/browser/import-*.png``.
 
 As in :mod:`fupin.web.tests.test_browser`, the data is made in a fixture before Playwright's event
 loop starts, and the test body makes no ORM call.
@@ -39,6 +40,9 @@ def scene(live_server, settings, tmp_path, monkeypatch):
     load_test_regions()
     village = first_village(MINGXI)  # 城东居委会, 雪峰镇, 明溪县
     officer = make_user_for("county", MINGXI, username="import_officer")
+    from fupin.testing import make_household_for
+
+    make_household_for(village, members=2)  # registered, and not in the file: the review warns of it
     first, second = f"{village}80001", f"{village}80002"
     rows = household_rows(village, first, members=3) + household_rows(village, second, members=2)
     rows.append(person_row(village, f"{village}80003", 证件号码="350421196001011234"))  # a bad check digit
@@ -75,6 +79,8 @@ def test_county_officer_imports_a_roster(live_server, scene, logged_in_page, sho
     expect(page.locator(f"#village-{scene.village} .new")).to_have_text("2")
     expect(page.locator("#rejections tbody tr").first).to_contain_text("证件号码")
     expect(page.locator("#errors-link")).to_be_visible()
+    expect(page.locator("#households-absent")).to_contain_text("有1户在册户不在文件中")
+    expect(page.locator(f"#village-{scene.village} .absent")).to_have_text("1")
     page.screenshot(path=str(shots / "import-review.png"), full_page=True)
 
     page.click("#merge-button")
@@ -83,7 +89,7 @@ def test_county_officer_imports_a_roster(live_server, scene, logged_in_page, sho
     page.screenshot(path=str(shots / "import-merged.png"), full_page=True)
 
     page.click("#households-link")
-    expect(page.locator("#result-count")).to_have_text("明溪县 · 共2户")
+    expect(page.locator("#result-count")).to_have_text("明溪县 · 共3户")  # the 2 imported and the one left alone
     page.fill("#id_q", scene.household_number)
     expect(page.locator("#result-count")).to_have_text("明溪县 · 共1户")
     row = page.locator("#results tr", has_text=scene.household_number)
