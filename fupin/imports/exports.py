@@ -8,7 +8,9 @@ roster, how many rows, whether numbers were full, the file's name, size and SHA-
 for its size (an xlsx past one worksheet) is recorded as refused, with the reason; an export that fails
 otherwise leaves no file and no record.
 
-The file a batch was imported from (原始文件, :func:`landed_file`) leaves the same way: it holds every
+A batch's reports — its rejected rows and the registered households its file does not list — are
+recorded as they are handed out (:func:`record_report`). The file a batch was imported from
+(原始文件, :func:`landed_file`) leaves the same way: it holds every
 number as written, so only roles that read the audit trail and see full numbers may take it, and the
 download is recorded (kind ``landed``). Its SHA-256 is checked against the one taken when it landed;
 a file changed on disk since is refused, not handed out.
@@ -129,3 +131,16 @@ def landed_file(actor: Any, batch_id: int, *, channel: str) -> tuple[IO[bytes], 
         out.close()
         raise
     return out, record
+
+
+#: ``ExportRecord.kind`` of a batch's reports (made in memory, small).
+REJECTIONS, ABSENT = "rejections", "absent"
+
+
+def record_report(actor: Any, region_code: str, kind: str, content: bytes, *, rows: int, channel: str,
+                  file_name: str) -> ExportRecord:
+    """Record a batch's report handed out as ``content`` (the rejected rows, or the registered
+    households not in the file): it holds people's names and numbers too (rejected values masked for
+    roles without full numbers), so it is an export like the roster."""
+    return _record(actor, normalize_code(region_code), Path(file_name).suffix.lstrip(".").lower()[:8], kind, channel, rows=rows,
+                   file_name=file_name, file_size=len(content), file_sha256=hashlib.sha256(content).hexdigest())

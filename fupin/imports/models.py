@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .choices import BatchKind, BatchStatus, ExportChannel, ExportOutcome
 
@@ -139,8 +140,9 @@ class ExportRecord(models.Model):
     actor_name = models.CharField("导出人 exported by", max_length=150)
     channel = models.CharField("途径 channel", max_length=8, choices=ExportChannel.choices)
     region_code = models.CharField("导出区域 region", max_length=12, db_index=True)
-    kind = models.CharField("名册 roster", max_length=12,
-                            help_text="persons 花名册 | households 户花名册 | landed 导入批次的原始文件")
+    kind = models.CharField("名册 roster", max_length=12, help_text=(
+        "persons 花名册 | households 户花名册 | landed 导入批次的原始文件 | rejections 错误行报告 | "
+        "absent 文件中没有的在册户"))
     format = models.CharField("格式 format", max_length=8)
     outcome = models.CharField("结果 outcome", max_length=8, choices=ExportOutcome.choices,
                                default=ExportOutcome.DONE)
@@ -158,3 +160,13 @@ class ExportRecord(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.actor_name} {self.region_code} {self.kind}.{self.format} ({self.outcome})"
+
+    @property
+    def kind_label(self) -> str:
+        """What was taken out, in the interface's language."""
+        return str(EXPORT_KINDS.get(self.kind, self.kind))
+
+
+#: ``ExportRecord.kind`` → what it is, for the export records page.
+EXPORT_KINDS = {"persons": _("Person roster"), "households": _("Household roster"), "landed": _("Import file"),
+                "rejections": _("Rejected rows report"), "absent": _("Registered households not in the file")}

@@ -209,6 +209,11 @@ def _prior(rejections: pl.DataFrame | None) -> pl.DataFrame:
 def preview_file(path: Path, *, actor: Any, region_code: str | None = None,
                  progress: Progress | None = None) -> tuple[CheckedRoster, RosterDiff, dict[str, Any]]:
     """Check and diff a file without landing it or writing anything (``fupin import --dry-run``)."""
+    if region_code:
+        try:  # a short code (3504) as the import takes it; before, the dry run failed on it
+            region_code = normalize_code(region_code)
+        except RegionCodeError as exc:
+            raise ImportRefused(str(exc)) from exc
     progress = progress or (lambda p, label: None)
     progress(5, "读取与校验 / reading and checking")
     context = build_context(actor, region_code)
@@ -219,7 +224,7 @@ def preview_file(path: Path, *, actor: Any, region_code: str | None = None,
     progress(100, "完成 / done")
     counts = _counts(checked, diff)
     if region_code:
-        counts, _absent = _with_absent(counts, normalize_code(region_code), checked, diff, context)
+        counts, _absent = _with_absent(counts, region_code, checked, diff, context)
     return checked, diff, counts
 
 

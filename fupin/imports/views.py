@@ -41,7 +41,7 @@ from fupin.regions.models import Region
 
 from . import selectors, services
 from .choices import BatchStatus, ExportChannel
-from .exports import landed_file, may_take_landed_files, spooled_export
+from .exports import ABSENT, REJECTIONS, landed_file, may_take_landed_files, record_report, spooled_export
 from .forms import ExportForm, RefuseForm, UploadForm
 from .pipelines.export_roster import KINDS
 from .template_file import TEMPLATE_FILE_NAME, template_xlsx
@@ -245,18 +245,25 @@ def batch_refuse(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def batch_errors(request: HttpRequest, pk: int) -> HttpResponse:
-    """错误行 as an xlsx file."""
+    """错误行 as an xlsx file (recorded in the export records)."""
     batch = selectors.batch_detail(request.user, pk)
     content = services.rejections_xlsx(batch.pk, full=services.may_see_full_numbers(request.user))
-    return _attachment(content, EXPORT_TYPES["xlsx"], f"导入错误-{batch.pk}.xlsx")
+    name = f"导入错误-{batch.pk}.xlsx"
+    record_report(request.user, batch.region_code, REJECTIONS, content, rows=batch.rejections.count(),
+                  channel=ExportChannel.WEB, file_name=name)
+    return _attachment(content, EXPORT_TYPES["xlsx"], name)
 
 
 @login_required
 @require_GET
 def batch_absent(request: HttpRequest, pk: int) -> HttpResponse:
-    """在册但文件中没有的户 as an xlsx file (village, 户编号, the head and status as the registry holds them now)."""
+    """在册但文件中没有的户 as an xlsx file (village, 户编号, the head and status as the registry holds them now;
+    recorded in the export records)."""
     batch = selectors.batch_detail(request.user, pk)
-    return _attachment(services.absent_xlsx(request.user, batch), EXPORT_TYPES["xlsx"], f"文件中没有的在册户-{batch.pk}.xlsx")
+    content, name = services.absent_xlsx(request.user, batch), f"文件中没有的在册户-{batch.pk}.xlsx"
+    record_report(request.user, batch.region_code, ABSENT, content, rows=batch.absent_households.count(),
+                  channel=ExportChannel.WEB, file_name=name)
+    return _attachment(content, EXPORT_TYPES["xlsx"], name)
 
 
 @login_required

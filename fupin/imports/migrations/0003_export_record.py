@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
                 ('actor_name', models.CharField(max_length=150, verbose_name='导出人 exported by')),
                 ('channel', models.CharField(choices=[('web', '网页 web'), ('api', '接口 API'), ('cli', '命令行 command line')], max_length=8, verbose_name='途径 channel')),
                 ('region_code', models.CharField(db_index=True, max_length=12, verbose_name='导出区域 region')),
-                ('kind', models.CharField(help_text='persons 花名册 | households 户花名册 | landed 导入批次的原始文件', max_length=12, verbose_name='名册 roster')),
+                ('kind', models.CharField(help_text='persons 花名册 | households 户花名册 | landed 导入批次的原始文件 | rejections 错误行报告 | absent 文件中没有的在册户', max_length=12, verbose_name='名册 roster')),
                 ('format', models.CharField(max_length=8, verbose_name='格式 format')),
                 ('outcome', models.CharField(choices=[('done', '已导出 exported'), ('refused', '已拒绝 refused')], default='done', max_length=8, verbose_name='结果 outcome')),
                 ('reason', models.CharField(blank=True, max_length=300, verbose_name='拒绝原因 reason')),

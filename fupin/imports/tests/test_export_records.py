@@ -258,3 +258,43 @@ def test_the_api_hands_out_the_landed_file_to_an_auditor_only(client, make_user,
     Path(batch.stored_path).unlink()
     assert auditor.get(f"/imports/{batch.pk}/file").status_code == 422
     assert ExportRecord.objects.count() == 1
+
+
+# --- a batch's reports (错误行报告, 文件中没有的在册户) ---------------------------------------------------------
+
+def test_the_batch_reports_are_recorded_when_downloaded(client, make_user, landed_batch):
+    batch, _content = landed_batch
+    client.force_login(make_user("city", CITY, username="viewer"))
+    errors = client.get(f"/imports/{batch.pk}/errors.xlsx")
+    assert errors.status_code == 200
+    record = ExportRecord.objects.get()
+    assert (record.kind, record.format, record.channel, record.actor_name) == ("rejections", "xlsx", "web", "viewer")
+    assert (record.region_code, record.rows, record.full_numbers) == (MINGXI, batch.rejections.count(), False)
+    assert (record.file_sha256, record.file_size) == (sha256(errors.content), len(errors.content))
+    absent = client.get(f"/imports/{batch.pk}/absent.xlsx")
+    record = ExportRecord.objects.get(kind="absent")
+    assert (record.rows, record.file_sha256) == (batch.households_absent, sha256(absent.content))
+    client.force_login(make_user("county", MINGXI))
+    html = client.get("/imports/exports/").content.decode()
+    assert "错误行报告" in html and "文件中没有的在册户" in html
+
+
+def test_the_import_commands_report_is_recorded(tmp_path: Path, make_user, settings):
+    from .test_views import small_roster
+
+    settings.DATA_DIR = tmp_path
+    roster = tmp_path / "r.csv"
+    roster.write_bytes(small_roster(first_village(MINGXI)))
+    dry = tmp_path / "dry.xlsx"
+    call_command("import", str(roster), "--region", "3504", "--dry-run", "--report", str(dry), "--no-progress",
+                 stdout=io.StringIO(), stderr=io.StringIO())
+    record = ExportRecord.objects.get()
+    assert (record.kind, record.channel, record.region_code, record.actor_name) == ("rejections", "cli", CITY,
+                                                                                      "system")
+    assert (record.file_name, record.file_sha256, record.full_numbers) == ("dry.xlsx", sha256(dry.read_bytes()), True)
+    assert record.rows >= 1
+    report = tmp_path / "errors.xlsx"
+    call_command("import", str(roster), "--region", MINGXI, "--report", str(report), "--no-progress",
+                 stdout=io.StringIO(), stderr=io.StringIO())
+    last = ExportRecord.objects.order_by("-id").first()
+    assert (last.kind, last.region_code, last.file_sha256) == ("rejections", MINGXI, sha256(report.read_bytes()))

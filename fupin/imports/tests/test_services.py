@@ -274,7 +274,9 @@ def test_registered_households_missing_from_the_file_are_counted_by_village_and_
     rows = export_frame(None, MINGXI).filter(pl.col("行政区划代码") == village_a)
     rows = rows.filter(pl.col("户编号") != dropped.household_number).with_columns(
         pl.when((pl.col("户编号") == broken.household_number) & (pl.col("与户主关系") != "户主"))
-        .then(pl.col("证件号码").str.slice(0, 17) + pl.lit("0")).otherwise(pl.col("证件号码")).alias("证件号码"))
+        .then(pl.col("证件号码").str.slice(0, 17)  # a wrong check character, whatever the right one is
+              + pl.when(pl.col("证件号码").str.ends_with("0")).then(pl.lit("1")).otherwise(pl.lit("0")))
+        .otherwise(pl.col("证件号码")).alias("证件号码"))
     rows = pl.concat([rows, new_rows(1, village=village_a).select(rows.columns)])
     before = snapshot()
     batch = run(write_csv(rows, tmp_path / "a.csv"), actor=officer, region=MINGXI)

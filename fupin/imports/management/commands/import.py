@@ -17,7 +17,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from fupin.imports import services
-from fupin.imports.choices import BatchStatus
+from fupin.imports.choices import BatchStatus, ExportChannel
+from fupin.imports.exports import REJECTIONS, record_report
 from fupin.imports.management.acting import acting_user, default_region
 
 
@@ -61,9 +62,9 @@ class Command(BaseCommand):
             if opts["dry_run"]:
                 checked, diff, counts = services.preview_file(path, actor=user, region_code=region, progress=bar)
                 if opts["report"]:
-                    Path(opts["report"]).write_bytes(
-                        services.rejections_frame_xlsx(services.all_rejections(checked, diff),
-                                                       full=services.may_see_full_numbers(user)))
+                    rejections = services.all_rejections(checked, diff)
+                    self._report(user, region or "", services.rejections_frame_xlsx(
+                        rejections, full=services.may_see_full_numbers(user)), rejections.height, opts["report"])
                 self._summary(counts, dry=True)
                 return
             batch = services.land_file(actor=user, file_name=path.name, path=path, region_code=region, source="cli")
@@ -71,8 +72,8 @@ class Command(BaseCommand):
             if batch.status == BatchStatus.FAILED:
                 raise CommandError(f"校验失败 / validation failed: {batch.error}")
             if opts["report"]:
-                Path(opts["report"]).write_bytes(services.rejections_xlsx(batch.pk,
-                                                                          full=services.may_see_full_numbers(user)))
+                self._report(user, batch.region_code, services.rejections_xlsx(
+                    batch.pk, full=services.may_see_full_numbers(user)), batch.rejections.count(), opts["report"])
             batch = services.merge_batch(actor=user, batch_id=batch.pk, comment=opts["comment"], progress=bar)
         except services.ImportRefused as exc:
             raise CommandError(exc.message) from exc
@@ -81,6 +82,12 @@ class Command(BaseCommand):
             "rows_read", "rows_imported", "rows_rejected", "households_new", "households_changed",
             "households_unchanged", "persons_new", "persons_changed", "persons_unchanged", "households_absent")},
             dry=False)
+
+    def _report(self, user: Any, region_code: str, content: bytes, rows: int, path: str) -> None:
+        """Write the rejected rows' report and record it (导出记录: it names people)."""
+        Path(path).write_bytes(content)
+        record_report(user, region_code, REJECTIONS, content, rows=rows, channel=ExportChannel.CLI,
+                      file_name=Path(path).name)
 
     def _summary(self, c: dict[str, Any], *, dry: bool) -> None:
         head = "试运行,未写入 / dry run, nothing written: " if dry else ""
