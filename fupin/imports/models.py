@@ -55,11 +55,18 @@ class ImportBatch(models.Model):
     persons_new = models.PositiveIntegerField(default=0)
     persons_changed = models.PositiveIntegerField(default=0)
     persons_unchanged = models.PositiveIntegerField(default=0)
+    persons_left = models.PositiveIntegerField(
+        default=0, help_text="成员减少: registered members of the file's households the file does not list (the merge "
+                             "writes them as left)")
+    changes_by_field = models.JSONField(
+        default=list, help_text="变更明细 by field: [{change, field, header, rows, households}] (the list itself is "
+                                "kept beside the batch, services.changes_path)")
     households_absent = models.PositiveIntegerField(
         default=0, help_text="在册但文件中没有的户: active households of the file's villages the file does not list "
                              "(left as they are by the merge)")
     by_village = models.JSONField(default=list, help_text="[{village_code, name, new, changed, unchanged, rejected, "
-                                                          "absent}]")
+                                                          "absent, persons_new, persons_changed, persons_unchanged, "
+                                                          "persons_left}]")
 
     class Meta:
         ordering = ["-created_at", "-id"]

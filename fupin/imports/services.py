@@ -54,7 +54,7 @@ from fupin.registry.models import Household, Member
 from . import roster
 from .choices import BatchStatus
 from .models import AbsentHousehold, ImportBatch, ImportRejection, heartbeat_seconds, stall_seconds
-from .pipelines import registry_frames
+from .pipelines import change_list, registry_frames
 from .pipelines.diff_roster import REJECTION_SCHEMA, RosterDiff, diff_roster
 from .pipelines.merge_roster import merge_roster
 
@@ -64,7 +64,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 Progress = Callable[[int, str], None]
 _COMPARED_COUNTS = ("households_new", "households_changed", "households_unchanged", "persons_new",
-                    "persons_changed", "persons_unchanged", "rows_imported")
+                    "persons_changed", "persons_unchanged", "persons_left", "rows_imported")
 
 
 class ImportRefused(Exception):
@@ -141,11 +141,29 @@ def _save_diff(batch: ImportBatch, diff: RosterDiff, fingerprint: str) -> None:
     _diff_path(batch, "fingerprint.txt").write_text(fingerprint)
 
 
-def _diff_to_merge(batch: ImportBatch, context: RosterContext) -> RosterDiff:
+def changes_path(batch: ImportBatch) -> Path:
+    """The batch's list of changes (变更明细), kept with the batch like its rejected rows."""
+    return imports_dir() / f"batch-{batch.pk:06d}-changes.parquet"
+
+
+def _save_changes(batch: ImportBatch, diff: RosterDiff) -> list[dict[str, Any]]:
+    """Write the batch's list of changes (:func:`.pipelines.change_list.change_list`); returns its
+    summary by field for the batch record. Written to a temporary name and renamed, so a reader never
+    meets half a file."""
+    changes = change_list.change_list(diff)
+    path = changes_path(batch)
+    part = path.with_name(path.name + ".part")
+    changes.write_parquet(part, compression="zstd")
+    part.replace(path)
+    return change_list.by_field(changes)
+
+
+def _diff_to_merge(batch: ImportBatch, context: RosterContext) -> tuple[RosterDiff, bool]:
     """What the merge writes, the registry being locked: the reviewed diff when everything in the
     registry it depends on is unchanged (same :func:`registry_fingerprint`); otherwise the landed
     file checked and compared again, refused when the outcome is not the one reviewed (counts of new,
-    changed and unchanged households and persons, rows imported and rejected)."""
+    changed, unchanged and leaving households and persons, rows imported and rejected). The flag is
+    true for a diff made again (its values may differ from the reviewed ones)."""
     members_path, marker = _diff_path(batch, "members.parquet"), _diff_path(batch, "fingerprint.txt")
     if members_path.exists() and marker.exists():
         members = pl.read_parquet(members_path)
@@ -155,7 +173,7 @@ def _diff_to_merge(batch: ImportBatch, context: RosterContext) -> RosterDiff:
             frames = {part: members if part == "members" else pl.read_parquet(_diff_path(batch, f"{part}.parquet"))
                       for part in _DIFF_FRAMES}
             return RosterDiff(**frames, rejections=pl.DataFrame(schema=REJECTION_SCHEMA),
-                              counts={k: getattr(batch, k) for k in _COMPARED_COUNTS})
+                              counts={k: getattr(batch, k) for k in _COMPARED_COUNTS}), False
     with registry_frames.read_once():
         checked = check_file(Path(batch.stored_path), context)
         diff = diff_checked(checked.valid, context, checked.rejections, holders=checked.holders)
@@ -164,7 +182,7 @@ def _diff_to_merge(batch: ImportBatch, context: RosterContext) -> RosterDiff:
     if now != reviewed:
         raise ImportRefused("审核后登记库已变化,请重新校验该批次 / the registry changed after the review; "
                             f"validate the batch again (reviewed {reviewed}, now {now})")
-    return diff
+    return diff, True
 
 
 # --- context and analysis (no writes) ---------------------------------------------------------------
@@ -333,6 +351,7 @@ def validate_batch(batch_id: int, *, actor: Any = None, progress: Progress | Non
             counts, absent = _with_absent(_counts(checked, diff), batch.region_code, checked, diff, context)
             _set_progress(batch, 85, "保存错误行 / storing rejected rows", progress)
             _save_diff(batch, diff, registry_fingerprint(_depends_on(registry, checked, diff), context))
+            counts["changes_by_field"] = _save_changes(batch, diff)
             del registry
             rejections = all_rejections(checked, diff)
             encoding = (checked.encoding or "")[:20]
@@ -423,10 +442,12 @@ def merge_batch(*, actor: Any, batch_id: int, comment: str = "", progress: Progr
             _lock_registry()
             if progress:
                 progress(5, "比对登记库 / comparing with the registry")
-            diff = _diff_to_merge(batch, build_context(batch.actor, batch.region_code))
+            diff, fresh = _diff_to_merge(batch, build_context(batch.actor, batch.region_code))
             if progress:
                 progress(30, "写入登记库 / writing the registry")
             merge_roster(diff, batch_id=batch.pk, actor=actor, step=step)
+            if fresh:  # the values written are the fresh diff's: the batch's list says what was written
+                batch.changes_by_field = _save_changes(batch, diff)
             batch.status = BatchStatus.MERGED
             batch.decided_at = timezone.now()
             batch.decided_by_name = actor_name(actor)
@@ -533,3 +554,55 @@ def rejections_xlsx(batch_id: int, *, full: bool = True) -> bytes:
     frame = pl.DataFrame(rows, schema={k: pl.Int64 if k == "row_number" else pl.Utf8 for k in REPORT_HEADERS},
                          orient="row")
     return rejections_frame_xlsx(frame, full=full)
+
+
+# --- the list of changes (变更明细) -------------------------------------------------------------------
+
+CHANGE_HEADERS = {"village_code": "行政区划代码 village code", "household_number": "户编号 household",
+                  "name": "姓名 name", "id_number": "证件号码 ID number", "change": "变更类型 change",
+                  "header": "项目 field", "old": "原值 old value", "new": "新值 new value"}
+
+
+@dataclasses.dataclass(frozen=True)
+class ChangeFilter:
+    """Which changes of a batch to show: a village (12 digits), a kind (:data:`.pipelines.change_list.KINDS`),
+    a field (model field name); empty means all."""
+
+    village: str = ""
+    change: str = ""
+    field: str = ""
+
+    def apply(self, frame: pl.LazyFrame) -> pl.LazyFrame:
+        for column in ("village", "change", "field"):
+            value = getattr(self, column)
+            if value:
+                frame = frame.filter(pl.col("village_code" if column == "village" else column) == value)
+        return frame
+
+
+def changes_available(batch: ImportBatch) -> bool:
+    """Whether the batch has its list of changes (a batch checked before the list existed has none)."""
+    return changes_path(batch).exists()
+
+
+def changes_page(batch: ImportBatch, *, full: bool, offset: int = 0, limit: int | None = 50,
+                 where: ChangeFilter | None = None) -> tuple[int, pl.DataFrame]:
+    """``(total, rows)``: the batch's changes matching ``where``, ``limit`` of them from ``offset``
+    (:data:`.pipelines.change_list.CHANGE_SCHEMA`, numbers masked unless ``full``). The caller has
+    read ``batch`` through the region scope; every change lies in the batch's region. A batch without
+    its list gives ``(0, empty)``."""
+    if not changes_available(batch):
+        return 0, pl.DataFrame(schema=change_list.CHANGE_SCHEMA)
+    frame = (where or ChangeFilter()).apply(pl.scan_parquet(changes_path(batch)))
+    total = int(frame.select(pl.len()).collect().item())
+    rows = frame.slice(max(offset, 0), None if limit is None else max(limit, 0)).collect()
+    return total, rows if full else change_list.masked_changes(rows)
+
+
+def changes_xlsx(batch: ImportBatch, *, full: bool, where: ChangeFilter | None = None) -> tuple[bytes, int]:
+    """The batch's changes as xlsx (one row per change, further sheets past a sheet's rows) and the
+    number of rows; numbers masked unless ``full``."""
+    total, rows = changes_page(batch, full=full, limit=None, where=where)
+    frame = rows.with_columns(pl.col("change").replace_strict(change_list.KINDS, default=pl.col("change")))
+    frame = frame.select([pl.col(k).alias(v) for k, v in CHANGE_HEADERS.items()])
+    return xlsx_bytes(frame, sheet="变更明细", split=True), total

@@ -342,17 +342,25 @@ def diff_roster(
         old_households=rows_in(old_h, "id", fh.filter(pl.col("own_changed"))["hh_id"]),
         old_members=rows_in(old_m, "id", fm.filter(pl.col("state") == "changed")["m_id"]),
         counts=counts, by_village=by_village(fh, fm, pl.concat([prior.select(list(REJECTION_SCHEMA)).cast(
-            REJECTION_SCHEMA), mine]), village_names or {}),
+            REJECTION_SCHEMA), mine]), village_names or {}, leaving=leaving),
     )
 
 
 def by_village(fh: pl.DataFrame, fm: pl.DataFrame, rejections: pl.DataFrame,
-               names: dict[str, str]) -> list[dict[str, Any]]:
-    """Per village: households new/changed/unchanged, persons new/changed, rejected rows."""
+               names: dict[str, str], leaving: pl.DataFrame | None = None) -> list[dict[str, Any]]:
+    """Per village: households new/changed/unchanged, persons new/changed/unchanged/left (registered
+    members the file's household does not list), rejected rows."""
     h = fh.group_by("village_code").agg(
         *[(pl.col("state") == s).sum().alias(s) for s in ("new", "changed", "unchanged")])
     p = fm.group_by("village_code").agg(
         *[(pl.col("state") == s).sum().alias(f"persons_{s}") for s in ("new", "changed", "unchanged")])
+    if leaving is not None and leaving.height:
+        left = (leaving.select("household_number").join(fh.select("household_number", "village_code"),
+                                                         on="household_number", how="inner")
+                .group_by("village_code").agg(pl.len().cast(pl.UInt32).alias("persons_left")))
+        p = p.join(left, on="village_code", how="full", coalesce=True)
+    else:
+        p = p.with_columns(pl.lit(0, pl.UInt32).alias("persons_left"))
     r = (rejections.unique(subset=["_row"]).with_columns(pl.col("village_code").fill_null(""))
          .group_by("village_code").agg(pl.len().alias("rejected")))
     out = (h.join(p, on="village_code", how="full", coalesce=True)

@@ -146,15 +146,17 @@ def test_accounting_and_merge_of_new_households(tmp_path):
     village = first_village(MINGXI, 2)
     assert batch.by_village == [{"village_code": village, "name": batch.by_village[0]["name"], "new": 2,
                                  "changed": 0, "unchanged": 0, "persons_new": 6, "persons_changed": 0,
-                                 "persons_unchanged": 0, "rejected": 3, "absent": 0}]
+                                 "persons_unchanged": 0, "persons_left": 0, "rejected": 3, "absent": 0}]
     assert Household.objects.count() == before  # nothing written at review
     records = ChangeRecord.objects.count()
     work = sorted(p.name for p in services.imports_dir().glob(f"batch-{batch.pk:06d}-*") if "parquet" in p.name)
-    assert work == sorted(f"batch-{batch.pk:06d}-diff-{part}.parquet" for part in services._DIFF_FRAMES)
+    assert work == sorted([*(f"batch-{batch.pk:06d}-diff-{part}.parquet" for part in services._DIFF_FRAMES),
+                           f"batch-{batch.pk:06d}-changes.parquet"])
     batch = services.merge_batch(actor=None, batch_id=batch.pk, comment="ok")
     assert batch.status == BatchStatus.MERGED
-    left = [p.name for p in services.imports_dir().glob(f"batch-{batch.pk:06d}-*")]
-    assert left == [Path(batch.stored_path).name]  # working files gone; the landed file stays
+    left = sorted(p.name for p in services.imports_dir().glob(f"batch-{batch.pk:06d}-*"))
+    # working files gone; the landed file and the list of changes stay
+    assert left == sorted([Path(batch.stored_path).name, f"batch-{batch.pk:06d}-changes.parquet"])
     assert Household.objects.count() == before + 2
     household = Household.objects.get(household_number=f"{village}90001")
     assert (household.size, household.village_code, household.county_code, household.version) == (3, village,
@@ -214,6 +216,82 @@ def test_a_member_missing_from_the_file_leaves_the_household(tmp_path):
     assert (member.status, member.left_reason) == ("left", "other")
     assert f"#{batch.pk}" in member.left_comment
     assert Household.objects.get(household_number=rows["户编号"][0]).size == 2
+    assert batch.persons_left == 1 and batch.by_village[0]["persons_left"] == 1
+
+
+def test_the_reviewer_sees_every_change_before_the_merge(tmp_path, make_user):
+    """变更明细: the persons who would leave, and each changed field's old and new value, are shown at
+    review — counted, listed by field, filtered, paged, masked for roles without full numbers."""
+    rows = new_rows(3)
+    import_file(write_csv(rows, tmp_path / "v1.csv"))
+    numbers = rows["户编号"].unique(maintain_order=True).to_list()
+    gone = rows.filter(pl.col("户编号") == numbers[0])["证件号码"][2]
+    newer = rows.filter(pl.col("证件号码") != gone).with_columns(
+        pl.when(pl.col("户编号") == numbers[1]).then(pl.lit("6217009999999990000")).otherwise(pl.col("银行账号"))
+        .alias("银行账号"),
+        pl.when(pl.col("户编号") == numbers[0]).then(pl.lit("")).otherwise(pl.col("年人均纯收入")).alias("年人均纯收入"))
+    batch = run(write_csv(newer, tmp_path / "v2.csv"))
+    assert (batch.status, batch.persons_left, batch.households_changed) == (BatchStatus.REVIEW, 1, 2)
+    summary = {(s["change"], s["field"]): (s["rows"], s["households"]) for s in batch.changes_by_field}
+    assert summary[("member_left", "relation")] == (1, 1)
+    assert summary[("household", "bank_account")] == (1, 1)
+    assert summary[("household", "size")] == (1, 1)
+
+    total, page = services.changes_page(batch, full=True)
+    assert total == sum(r for r, _h in summary.values()) == page.height
+    left = page.filter(pl.col("change") == "member_left").row(0, named=True)
+    assert (left["household_number"], left["id_number"]) == (numbers[0], gone)
+    account = page.filter(pl.col("field") == "bank_account").row(0, named=True)
+    assert (account["old"], account["new"]) == (rows.filter(pl.col("户编号") == numbers[1])["银行账号"][0],
+                                                "6217009999999990000")
+    only = services.ChangeFilter(change="member_left")
+    assert services.changes_page(batch, full=True, where=only)[0] == 1
+    assert services.changes_page(batch, full=True, where=services.ChangeFilter(village="350421000000"))[0] == 0
+    assert services.changes_page(batch, full=True, offset=1, limit=1)[1].rows() == page.slice(1, 1).rows()
+    _n, masked = services.changes_page(batch, full=False, where=only)
+    assert masked["id_number"][0] == gone[:4] + "*" * 10 + gone[-4:]
+    _n, masked = services.changes_page(batch, full=False, where=services.ChangeFilter(field="bank_account"))
+    assert masked["new"][0] == "*" * 15 + "0000"
+
+    content, n = services.changes_xlsx(batch, full=False)
+    sheet = fastexcel.read_excel(content).load_sheet(0).to_polars()
+    assert n == total == sheet.height
+    assert "成员减少(文件中该户无此人) member leaves (not in the file's household)" in sheet["变更类型 change"].to_list()
+    assert gone not in sheet["证件号码 ID number"].to_list()
+
+    before = Member.objects.get(id_number=gone).status
+    assert before == "active"  # nothing written at review
+    merged = services.merge_batch(actor=None, batch_id=batch.pk)
+    assert services.changes_page(merged, full=True)[0] == total  # still shown after the merge
+    assert Member.objects.get(id_number=gone).status == "left"
+
+
+def test_a_fresh_diff_at_merge_rewrites_the_list_with_the_values_written(tmp_path):
+    rows = new_rows(1)
+    import_file(write_csv(rows, tmp_path / "v1.csv"))
+    number = rows["户编号"][0]
+    batch = run(write_csv(rows.with_columns(pl.lit("13700000000").alias("联系电话")), tmp_path / "v2.csv"))
+    _n, page = services.changes_page(batch, full=True, where=services.ChangeFilter(field="phone"))
+    assert page["old"][0] == rows["联系电话"][0]
+    Household.objects.filter(household_number=number).update(phone="13911112222")  # someone else, meanwhile
+    batch = services.merge_batch(actor=None, batch_id=batch.pk)
+    _n, page = services.changes_page(batch, full=True, where=services.ChangeFilter(field="phone"))
+    assert (page["old"][0], page["new"][0]) == ("13911112222", "13700000000")
+    assert batch.changes_by_field == ImportBatch.objects.get(pk=batch.pk).changes_by_field
+
+
+def test_a_batch_that_would_now_make_other_persons_leave_is_refused(tmp_path):
+    rows = new_rows(1)
+    import_file(write_csv(rows, tmp_path / "v1.csv"))
+    batch = run(write_csv(rows.with_columns(pl.lit("13700000000").alias("联系电话")), tmp_path / "v2.csv"))
+    assert batch.persons_left == 0
+    household = Household.objects.get(household_number=rows["户编号"][0])
+    extra = household.members.first()
+    Member.objects.create(**{f.name: getattr(extra, f.name) for f in Member._meta.concrete_fields
+                             if f.name not in ("id", "id_number", "name")},
+                          id_number=next_id_number(), name="后来登记")
+    with pytest.raises(services.ImportRefused, match="重新校验"):
+        services.merge_batch(actor=None, batch_id=batch.pk)
 
 
 def test_export_then_import_is_zero_changed_for_a_county_user(tmp_path, make_household, make_user):
@@ -324,7 +402,8 @@ def test_refused_batch_writes_nothing_and_cannot_be_merged(tmp_path):
     before = snapshot()
     refused = services.refuse_batch(actor=None, batch_id=batch.pk, comment="wrong file")
     assert (refused.status, refused.decision_comment) == (BatchStatus.REFUSED, "wrong file")
-    assert [p.name for p in services.imports_dir().glob(f"batch-{batch.pk:06d}-*")] == [Path(batch.stored_path).name]
+    assert sorted(p.name for p in services.imports_dir().glob(f"batch-{batch.pk:06d}-*")) == sorted(
+        [Path(batch.stored_path).name, f"batch-{batch.pk:06d}-changes.parquet"])  # kept, like the rejections
     with pytest.raises(services.ImportRefused):
         services.merge_batch(actor=None, batch_id=batch.pk)
     assert snapshot() == before
