@@ -133,14 +133,15 @@ def landed_file(actor: Any, batch_id: int, *, channel: str) -> tuple[IO[bytes], 
     return out, record
 
 
-#: ``ExportRecord.kind`` of a batch's reports (made in memory, small).
-REJECTIONS, ABSENT = "rejections", "absent"
+#: ``ExportRecord.kind`` of a batch's reports (made in memory, small): its rejected rows, the
+#: registered households its file does not list, and its list of changes (变更明细).
+REJECTIONS, ABSENT, CHANGES = "rejections", "absent", "changes"
 
 
 def record_report(actor: Any, region_code: str, kind: str, content: bytes, *, rows: int, channel: str,
                   file_name: str) -> ExportRecord:
     """Record a batch's report handed out as ``content`` (the rejected rows, or the registered
-    households not in the file): it holds people's names and numbers too (rejected values masked for
+    households not in the file, the list of changes): it holds people's names and numbers too (rejected values masked for
     roles without full numbers), so it is an export like the roster."""
     return _record(actor, normalize_code(region_code), Path(file_name).suffix.lstrip(".").lower()[:8], kind, channel, rows=rows,
                    file_name=file_name, file_size=len(content), file_sha256=hashlib.sha256(content).hexdigest())
