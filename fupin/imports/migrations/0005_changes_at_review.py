@@ -30,5 +30,4 @@ class Migration(migrations.Migration):
             name='kind',
             field=models.CharField(help_text='persons 花名册 | households 户花名册 | landed 导入批次的原始文件 | rejections 错误行报告 | absent 文件中没有的在册户 | changes 变更明细', max_length=12, verbose_name='名册 roster'),
         ),
-    
-]
+    ]
