@@ -333,7 +333,8 @@ def worker_merge(batch_id: str) -> dict:
     return {"merge_s": time.perf_counter() - start, "read": batch.rows_read, "imported": batch.rows_imported,
             "rejected": batch.rows_rejected, "households_new": batch.households_new,
             "households_changed": batch.households_changed, "households_unchanged": batch.households_unchanged,
-            "persons_new": batch.persons_new, "persons_changed": batch.persons_changed, "merge_peak_mb": _hwm_mb()}
+            "persons_new": batch.persons_new, "persons_changed": batch.persons_changed,
+            "persons_left": batch.persons_left, "changes_by_field": batch.changes_by_field, "merge_peak_mb": _hwm_mb()}
 
 
 def worker_expect(file: str) -> dict[str, int]:
@@ -354,6 +355,7 @@ def worker_expect(file: str) -> dict[str, int]:
     updates = ChangeRecord.objects.filter(action=ChangeAction.UPDATE)
     return {"households": kept.height, "persons": int(kept["persons_changed"].sum()),
             "phone_households": kept.filter(pl.col("phone_changed")).height, "registered": registered.height,
+            "education_households": kept.filter(pl.col("persons_changed") > 0).height,
             "registry_phone": Household.objects.filter(phone=PHONE_CHANGED).count(),
             "household_updates": updates.filter(model=Household._meta.label_lower).count(),
             "member_updates": updates.filter(model=Member._meta.label_lower).count()}
@@ -648,6 +650,14 @@ def main() -> None:
                 if wrote != {"registry_phone": expect["phone_households"],
                              "household_updates": expect["phone_households"], "member_updates": expect["persons"]}:
                     raise SystemExit("the re-import with changes did not write what its batch counted")
+                # What the reviewer was shown (变更明细): exactly the phones and the 文化程度 the generator
+                # changed (size and incomes unchanged), and nobody leaving.
+                listed = {(c["change"], c["field"]): (c["rows"], c["households"]) for c in changed["changes_by_field"]}
+                print(f"  listed changes: {listed} persons_left={changed['persons_left']}", flush=True)
+                if changed["persons_left"] or listed != {
+                        ("household", "phone"): (expect["phone_households"], expect["phone_households"]),
+                        ("member_changed", "education"): (expect["persons"], expect["education_households"])}:
+                    raise SystemExit("the re-import's list of changes is not what the generator changed")
                 figures["reimport_changed_s"] = round(changed["total_s"], 2)
                 figures["reimport_changed_merge_s"] = round(changed["merge_s"], 2)
                 figures["reimport_changed_households"] = changed["households_changed"]
