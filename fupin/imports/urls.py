@@ -19,4 +19,6 @@ urlpatterns = [
     path("<int:pk>/errors.xlsx", views.batch_errors, name="errors"),
     path("<int:pk>/file/", views.batch_file, name="file"),
     path("<int:pk>/absent.xlsx", views.batch_absent, name="absent"),
+    path("<int:pk>/changes/", views.batch_changes, name="changes"),
+    path("<int:pk>/changes.xlsx", views.batch_changes_xlsx, name="changes_xlsx"),
 ]

@@ -19,6 +19,7 @@ Decisions:
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from typing import Any
 
@@ -31,6 +32,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from fupin.core.scoping import ScopeError, region_in_scope
@@ -41,8 +43,9 @@ from fupin.regions.models import Region
 
 from . import selectors, services
 from .choices import BatchStatus, ExportChannel
-from .exports import ABSENT, REJECTIONS, landed_file, may_take_landed_files, record_report, spooled_export
+from .exports import ABSENT, CHANGES, REJECTIONS, landed_file, may_take_landed_files, record_report, spooled_export
 from .forms import ExportForm, RefuseForm, UploadForm
+from .pipelines import change_list
 from .pipelines.export_roster import KINDS
 from .template_file import TEMPLATE_FILE_NAME, template_xlsx
 
@@ -51,6 +54,20 @@ logger = logging.getLogger(__name__)
 REJECTIONS_PAGE_SIZE = 100
 BATCHES_PAGE_SIZE = 50
 RUNNING = {BatchStatus.LANDED, BatchStatus.VALIDATING, BatchStatus.MERGING}
+#: Statuses of a batch whose check finished: its counts and its list of changes (变更明细) are shown.
+CHECKED = {BatchStatus.REVIEW, BatchStatus.MERGING, BatchStatus.MERGED, BatchStatus.REFUSED}
+CHANGES_PAGE_SIZE = 50
+_KIND_LABELS = {
+    "household": gettext_lazy("Household field changed"),
+    "member_changed": gettext_lazy("Member field changed"),
+    "member_new": gettext_lazy("Member joins"),
+    "member_left": gettext_lazy("Member leaves (not in the file's household)"),
+}
+#: 变更类型 in the interface's language, for each kind of :data:`.pipelines.change_list.KINDS`, in its order
+#: (a kind added there without a label here fails at start-up).
+CHANGE_KINDS = {kind: _KIND_LABELS[kind] for kind in change_list.KINDS}
+_VILLAGE_CODE = re.compile(r"[0-9]{12}")
+_FIELD_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 EXPORT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv; charset=utf-8",
@@ -152,13 +169,49 @@ def _detail_context(request: HttpRequest, batch: Any, refuse_form: RefuseForm | 
     editor = region_in_scope(user, batch.region_code, roles.EDIT_REGISTRY)
     stalled = batch.stalled()
     region = Region.objects.filter(code=batch.region_code).first()
+    checked = batch.status in CHECKED
     return {
         "batch": batch, "region": region, "running": _running(batch), "stalled": stalled,
+        "checked": checked, "changes_summary": _changes_summary(batch) if checked else [],
+        "changes_available": checked and services.changes_available(batch),
         "rejections": rejections, "can_decide": batch.status == BatchStatus.REVIEW and editor,
         "can_revalidate": editor and (stalled or batch.status == BatchStatus.FAILED),
         "can_refuse_stopped": editor and stalled, "refuse_form": refuse_form or RefuseForm(),
         "can_take_file": may_take_landed_files(user) and bool(batch.stored_path),
     }
+
+
+def _changes_summary(batch: Any) -> list[dict[str, Any]]:
+    """字段变更统计 — the batch's changes per kind and field, each with its kind's label."""
+    return [s | {"kind": CHANGE_KINDS.get(s["change"], s["change"])} for s in batch.changes_by_field or []]
+
+
+def _change_filter(request: HttpRequest, batch: Any) -> services.ChangeFilter:
+    """变更明细筛选 from the query (``village``, ``change``, ``field``): a value that cannot be one (a
+    village code not of 12 digits, an unknown kind, a field name of other characters) is ignored."""
+    village = (request.GET.get("village") or "").strip()
+    change = (request.GET.get("change") or "").strip()
+    field = (request.GET.get("field") or "").strip()
+    return services.ChangeFilter(village=village if _VILLAGE_CODE.fullmatch(village) else "",
+                                 change=change if change in CHANGE_KINDS else "",
+                                 field=field if _FIELD_NAME.fullmatch(field) else "")
+
+
+class _ChangeRows:
+    """A batch's list of changes (变更明细) as :class:`~django.core.paginator.Paginator` reads it: the
+    number of changes matching the filter, then one page of them read from the batch's list."""
+
+    def __init__(self, batch: Any, *, full: bool, where: services.ChangeFilter) -> None:
+        self.batch, self.full, self.where = batch, full, where
+
+    def count(self) -> int:
+        return services.changes_page(self.batch, full=self.full, limit=0, where=self.where)[0]
+
+    def __getitem__(self, window: slice) -> list[dict[str, Any]]:
+        start = window.start or 0
+        _total, frame = services.changes_page(self.batch, full=self.full, offset=start,
+                                              limit=max(window.stop - start, 0), where=self.where)
+        return [row | {"kind": CHANGE_KINDS.get(row["change"], row["change"])} for row in frame.iter_rows(named=True)]
 
 
 @login_required
@@ -167,6 +220,43 @@ def batch_page(request: HttpRequest, pk: int) -> HttpResponse:
     """一个导入批次 — progress while validating; counts, villages and rejected rows at review."""
     batch = selectors.batch_detail(request.user, pk)
     return render(request, "imports/detail.html", _detail_context(request, batch))
+
+
+@login_required
+@require_GET
+def batch_changes(request: HttpRequest, pk: int) -> HttpResponse:
+    """变更明细 — what the batch changes in registered households, one row per field, person joining or
+    person leaving: filtered by village, kind and field, 50 a page, numbers masked by role."""
+    batch = selectors.batch_detail(request.user, pk)
+    where = _change_filter(request, batch)
+    available = batch.status in CHECKED and services.changes_available(batch)
+    rows = _ChangeRows(batch, full=services.may_see_full_numbers(request.user), where=where)
+    page = Paginator(rows if available else [], CHANGES_PAGE_SIZE).get_page(request.GET.get("page"))
+    fields: dict[str, str] = {}
+    for s in batch.changes_by_field or []:
+        fields.setdefault(s["field"], s["header"])
+    context = {
+        "batch": batch, "page": page, "where": where, "available": available,
+        "full_numbers": rows.full, "villages": [(v["village_code"], v.get("name", "")) for v in batch.by_village or []],
+        "kinds": list(CHANGE_KINDS.items()), "fields": list(fields.items()),
+    }
+    return render(request, "imports/changes.html", context)
+
+
+@login_required
+@require_GET
+def batch_changes_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
+    """变更明细 as an xlsx file, filtered as the page is (recorded in the export records); 404 for a batch
+    without its list of changes."""
+    batch = selectors.batch_detail(request.user, pk)
+    if batch.status not in CHECKED or not services.changes_available(batch):
+        raise Http404
+    content, rows = services.changes_xlsx(batch, full=services.may_see_full_numbers(request.user),
+                                          where=_change_filter(request, batch))
+    name = f"变更明细-{batch.pk}.xlsx"
+    record_report(request.user, batch.region_code, CHANGES, content, rows=rows, channel=ExportChannel.WEB,
+                  file_name=name)
+    return _attachment(content, EXPORT_TYPES["xlsx"], name)
 
 
 @login_required

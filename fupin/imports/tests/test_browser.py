@@ -1,7 +1,9 @@
 """Browser test of the roster import (花名册导入): a county officer uploads a CSV, watches the progress
 (validation in a background thread, polled by htmx), reads the review page's counts (and the warning
 of a registered household the file does not list), confirms, and finds the imported household in the
-household list; and exports a roster and finds the export in the export records. Screenshots: ``test-artifacts/browser/import-*.png``.
+household list; re-imports a file that leaves a registered member out, is warned of the person leaving
+and finds them in the list of changes (变更明细); and exports a roster and finds the export in the export
+records. Screenshots: ``test-artifacts/browser/import-*.png``.
 
 As in :mod:`fupin.web.tests.test_browser`, the data is made in a fixture before Playwright's event
 loop starts, and the test body makes no ORM call.
@@ -96,6 +98,49 @@ def test_county_officer_imports_a_roster(live_server, scene, logged_in_page, sho
     expect(row).to_have_count(1)
     expect(row).to_contain_text(scene.head)
     page.screenshot(path=str(shots / "import-households.png"), full_page=True)
+    context.close()
+
+
+@pytest.fixture
+def changes_scene(live_server, settings, tmp_path):
+    """A registered household of three (imported and merged through the services) and a newer file of
+    it without its third member. The upload is checked inline (no progress to watch here)."""
+    from fupin.imports import services
+
+    settings.FUPIN_IMPORT_SYNC = True
+    load_test_regions()
+    village = first_village(MINGXI)
+    officer = make_user_for("county", MINGXI, username="changes_officer")
+    rows = household_rows(village, f"{village}60001", members=3)
+    first = services.land_file(actor=officer, file_name="v1.csv", content=roster_csv(rows), region_code=MINGXI,
+                               source="test")
+    services.merge_batch(actor=officer, batch_id=services.validate_batch(first.pk, actor=officer).pk)
+    path = tmp_path / "明溪县花名册-更新.csv"
+    path.write_bytes(roster_csv(rows[:2]))
+    gone = rows[2]
+    return SimpleNamespace(officer=officer, path=path, name=gone["姓名"], id_number=gone["证件号码"])
+
+
+def test_a_re_import_warns_of_a_person_leaving_and_lists_them(live_server, changes_scene, logged_in_page, shots):
+    """成员减少: the review page warns that one registered person is not in the file; the link opens the
+    list of changes filtered to the persons leaving, with that person's row."""
+    from playwright.sync_api import expect
+
+    context, page = logged_in_page(changes_scene.officer.username, next_url="/imports/")
+    page.set_input_files("#id_file", str(changes_scene.path))
+    page.click("#upload-form button[type=submit]")
+    expect(page.locator("#persons-left")).to_contain_text("有1名在册成员未列入文件")
+    expect(page.locator("#persons-counts .left")).to_have_text("1")
+    expect(page.locator("#changes-by-field")).to_contain_text("成员减少")
+    page.click("#persons-left-link")
+    expect(page.locator("h1")).to_contain_text("变更明细")
+    expect(page.locator("#id_change")).to_have_value("member_left")
+    row = page.locator("#change-table tbody tr")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text(changes_scene.name)
+    expect(row).to_contain_text(changes_scene.id_number)
+    expect(row).to_contain_text("成员减少")
+    page.screenshot(path=str(shots / "import-changes.png"), full_page=True)
     context.close()
 
 

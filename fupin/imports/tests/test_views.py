@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import unquote
 
@@ -412,6 +413,193 @@ def test_rejections_are_paged_and_downloadable(client, login, batch_of, mingxi_v
     assert first.count('<td class="wrap">测试</td>') == 100 - real
     second = client.get(f"/imports/{batch.pk}/?page=2").content.decode()
     assert 'class="wrap">测试</td>' in second
+
+
+# ------------------------------------------------------------------ the list of changes (变更明细)
+
+
+@pytest.fixture
+def changed_batch(make_user, mingxi_village):
+    """A 明溪县 batch at review re-importing two registered households (in two villages): the first
+    without its third member (成员减少), the second with its second member's 文化程度 changed."""
+    from fupin.imports import services
+
+    officer = make_user("county", MINGXI)
+    other_village = first_village(MINGXI, 1)
+    first = household_rows(mingxi_village, f"{mingxi_village}70001", members=3)
+    second = household_rows(other_village, f"{other_village}70002", members=2)
+
+    def land(rows: list[dict[str, str]]) -> ImportBatch:
+        batch = services.land_file(actor=officer, file_name="花名册.csv", content=roster_csv(rows), region_code=MINGXI,
+                                   source="test")
+        return services.validate_batch(batch.pk, actor=officer)
+
+    registered = land(first + second)
+    assert registered.status == BatchStatus.REVIEW, registered.error
+    services.merge_batch(actor=officer, batch_id=registered.pk)
+    batch = land([*first[:2], second[0], dict(second[1], 文化程度="4")])
+    assert (batch.status, batch.persons_left, batch.rows_rejected) == (BatchStatus.REVIEW, 1, 0), batch.error
+    return SimpleNamespace(batch=batch, gone=first[2], changed=second[1], other_village=other_village)
+
+
+def change_rows(html: str) -> list[str]:
+    """The rows of the change table (``<tr class="change …">`` … ``</tr>``)."""
+    return [part.split("</tr>", 1)[0] for part in html.split('<tr class="change ')[1:]]
+
+
+def test_the_review_page_shows_the_persons_leaving_and_the_changes_by_field(client, login, changed_batch,
+                                                                             mingxi_village):
+    batch, gone = changed_batch.batch, changed_batch.gone
+    login("county")
+    html = client.get(f"/imports/{batch.pk}/").content.decode()
+    assert '<td class="num left">1</td>' in html  # persons
+    assert '<td class="num left muted">—</td>' in html  # households: none
+    assert f'<tr id="village-{mingxi_village}">' in html
+    village_row = html.split(f'<tr id="village-{mingxi_village}">', 1)[1].split("</tr>", 1)[0]
+    assert '<td class="num persons-left">1</td>' in village_row
+    other_row = html.split(f'<tr id="village-{changed_batch.other_village}">', 1)[1].split("</tr>", 1)[0]
+    assert '<td class="num persons-left">0</td>' in other_row
+    assert 'id="persons-left"' in html
+    assert "本文件各户中有1名在册成员未列入文件，入库时将被标记为离开" in html
+    assert f'href="/imports/{batch.pk}/changes/?change=member_left"' in html
+
+    assert 'id="changes"' in html and "变更明细" in html and 'id="changes-by-field"' in html
+    left = html.split('<tr id="change-member_left-relation">', 1)[1].split("</tr>", 1)[0]
+    assert "成员减少（文件中该户无此人）" in left and "与户主关系" in left
+    assert '<td class="num rows">1</td>' in left and '<td class="num households">1</td>' in left
+    assert f'href="/imports/{batch.pk}/changes/?change=member_left&amp;field=relation"' in left
+    education = html.split('<tr id="change-member_changed-education">', 1)[1].split("</tr>", 1)[0]
+    assert "成员信息变更" in education and "文化程度" in education
+    assert f'href="/imports/{batch.pk}/changes/"' in html and 'id="changes-link"' in html
+    assert f'href="/imports/{batch.pk}/changes.xlsx"' in html
+    assert 'id="no-changes"' not in html and 'id="changes-unavailable"' not in html
+    assert gone["证件号码"] not in html  # the page counts; the list shows who
+
+    assert client.post(f"/imports/{batch.pk}/merge/").status_code == 302
+    merged = client.get(f"/imports/{batch.pk}/").content.decode()
+    assert 'id="persons-left"' not in merged  # done: no warning, the list stays
+    assert 'id="changes-by-field"' in merged and '<td class="num left">1</td>' in merged
+
+
+def test_a_batch_of_new_households_has_no_changes_and_an_old_batch_no_list(client, login, batch_of, mingxi_village):
+    from fupin.imports import services
+
+    batch = batch_of(MINGXI, mingxi_village)
+    login("county")
+    html = client.get(f"/imports/{batch.pk}/").content.decode()
+    assert 'id="no-changes"' in html and "在册户和成员均无变更。" in html
+    assert 'id="persons-left"' not in html and 'id="changes-by-field"' not in html
+    services.changes_path(batch).unlink()  # as a batch checked before the list was kept
+    html = client.get(f"/imports/{batch.pk}/").content.decode()
+    assert 'id="changes-unavailable"' in html and 'id="no-changes"' not in html
+    page = client.get(f"/imports/{batch.pk}/changes/")
+    assert page.status_code == 200 and 'id="changes-unavailable"' in page.content.decode()
+    assert client.get(f"/imports/{batch.pk}/changes.xlsx").status_code == 404
+
+
+def test_the_changes_page_lists_filters_and_pages_the_changes(client, login, changed_batch, monkeypatch):
+    batch, gone, changed = changed_batch.batch, changed_batch.gone, changed_batch.changed
+    total = sum(s["rows"] for s in batch.changes_by_field)
+    login("county")
+    response = client.get(f"/imports/{batch.pk}/changes/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="change-table"' in html and f'href="/imports/{batch.pk}/"' in html
+    assert f"共{total}条变更" in html
+    rows = change_rows(html)
+    assert len(rows) == total
+    left = [r for r in rows if r.startswith("member_left")]
+    assert len(left) == 1
+    assert gone["姓名"] in left[0] and f'<td class="id-number">{gone["证件号码"]}</td>' in left[0]  # in full
+    assert "成员减少（文件中该户无此人）" in left[0]
+    assert 'id="numbers-masked"' not in html
+    # the filter form: villages of the batch, the kinds, the fields of the batch
+    assert f'<option value="{changed_batch.other_village}">' in html
+    assert '<option value="member_left">' in html and '<option value="education">文化程度</option>' in html
+
+    only_left = client.get(f"/imports/{batch.pk}/changes/", {"change": "member_left"}).content.decode()
+    assert [r.split('"', 1)[0] for r in change_rows(only_left)] == ["member_left"]
+    assert '<option value="member_left" selected>' in only_left
+    education = change_rows(client.get(f"/imports/{batch.pk}/changes/", {"field": "education"}).content.decode())
+    assert len(education) == 1 and changed["姓名"] in education[0]
+    assert '<td class="old wrap">初中</td>' in education[0] and "高中" in education[0]
+    other = change_rows(client.get(f"/imports/{batch.pk}/changes/",
+                                   {"village": changed_batch.other_village}).content.decode())
+    assert other and all(f"<td>{changed_batch.other_village}</td>" in r for r in other)
+    assert len(other) < total
+    none = client.get(f"/imports/{batch.pk}/changes/", {"change": "member_new"}).content.decode()
+    assert 'id="no-matching-changes"' in none and 'id="change-table"' not in none
+    # values that cannot be a filter are ignored, never an error
+    for query in ({"change": "nonsense"}, {"village": "abc"}, {"village": "３５０４２１"}, {"field": "x;drop"},
+                  {"page": "zz"}):
+        response = client.get(f"/imports/{batch.pk}/changes/", query)
+        assert response.status_code == 200, query
+        assert len(change_rows(response.content.decode())) == total, query
+
+    monkeypatch.setattr("fupin.imports.views.CHANGES_PAGE_SIZE", 2)
+    first = client.get(f"/imports/{batch.pk}/changes/").content.decode()
+    assert len(change_rows(first)) == 2 and 'class="pager"' in first
+    pages = -(-total // 2)
+    last = client.get(f"/imports/{batch.pk}/changes/", {"page": pages}).content.decode()
+    assert len(change_rows(last)) == total - 2 * (pages - 1)
+    assert f"第{pages}页,共{pages}页" in last and "下一页" not in last and "上一页" in last
+    seen = [r for n in range(1, pages + 1)
+            for r in change_rows(client.get(f"/imports/{batch.pk}/changes/", {"page": n}).content.decode())]
+    assert seen == change_rows(html)  # every change once, in the list's order
+
+
+def test_the_changes_are_masked_for_a_viewer_who_may_not_see_full_numbers(client, login, changed_batch):
+    batch, gone = changed_batch.batch, changed_batch.gone
+    login("city", CITY)
+    html = client.get(f"/imports/{batch.pk}/changes/", {"change": "member_left"}).content.decode()
+    assert 'id="numbers-masked"' in html
+    assert gone["证件号码"] not in html
+    assert f'<td class="id-number">{mask_id_number(gone["证件号码"])}</td>' in html
+    sheet = fastexcel.read_excel(client.get(f"/imports/{batch.pk}/changes.xlsx").content).load_sheet(
+        0, dtypes="string").to_polars()
+    assert gone["证件号码"] not in sheet["证件号码 ID number"].to_list()
+    assert mask_id_number(gone["证件号码"]) in sheet["证件号码 ID number"].to_list()
+
+
+def test_another_county_finds_no_list_of_changes(client, login, changed_batch):
+    from fupin.imports.models import ExportRecord
+
+    batch = changed_batch.batch
+    login("county", NINGHUA)
+    assert client.get(f"/imports/{batch.pk}/changes/").status_code == 404
+    assert client.get(f"/imports/{batch.pk}/changes.xlsx").status_code == 404
+    assert client.get("/imports/999999/changes/").status_code == 404
+    assert not ExportRecord.objects.filter(kind="changes").exists()
+    client.logout()
+    for url in (f"/imports/{batch.pk}/changes/", f"/imports/{batch.pk}/changes.xlsx"):
+        assert client.get(url)["Location"].startswith("/login/?next=")
+
+
+def test_the_list_of_changes_downloads_as_xlsx_and_is_recorded(client, login, changed_batch):
+    from fupin.imports.models import ExportRecord
+
+    batch, gone = changed_batch.batch, changed_batch.gone
+    total = sum(s["rows"] for s in batch.changes_by_field)
+    user = login("county")
+    response = client.get(f"/imports/{batch.pk}/changes.xlsx")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert f"变更明细-{batch.pk}.xlsx" in unquote(response["Content-Disposition"])
+    sheet = fastexcel.read_excel(response.content).load_sheet(0, dtypes="string").to_polars()
+    assert sheet.height == total
+    assert gone["证件号码"] in sheet["证件号码 ID number"].to_list()
+    record = ExportRecord.objects.get(kind="changes")
+    assert (record.actor_id, record.region_code, record.rows, record.format, record.channel, record.full_numbers) == (
+        user.pk, MINGXI, total, "xlsx", "web", True)
+    assert record.file_name == f"变更明细-{batch.pk}.xlsx" and record.file_size == len(response.content)
+    assert record.kind_label == "变更明细"
+
+    filtered = client.get(f"/imports/{batch.pk}/changes.xlsx", {"change": "member_left"})
+    sheet = fastexcel.read_excel(filtered.content).load_sheet(0, dtypes="string").to_polars()
+    assert sheet["户编号 household"].to_list() == [gone["户编号"]]
+    assert ExportRecord.objects.filter(kind="changes").order_by("-pk").first().rows == 1
+    page = client.get(f"/imports/{batch.pk}/changes/", {"change": "member_left"}).content.decode()
+    assert f'href="/imports/{batch.pk}/changes.xlsx?change=member_left"' in page
 
 
 # ------------------------------------------------------------------ template and export
