@@ -7,6 +7,9 @@
 - ``POST /imports/{id}/merge`` and ``POST /imports/{id}/refuse`` ``{comment}`` — editors in scope.
 - ``GET /imports/{id}/absent?page=`` — 在册但文件中没有的户: registered households of the villages the
   file covers that it does not list.
+- ``GET /imports/{id}/changes?page=&page_size=&village=&change=&field=`` — 变更明细: what the batch changes
+  in registered households, one item per changed field, person joining or person leaving (numbers
+  masked unless the role may see them; a paged read like the rejections, not recorded as an export).
 - ``GET /imports/{id}/file`` — the file as uploaded (roles with ``audit.view`` and full numbers;
   recorded as an export).
 - ``POST /imports/{id}/validate`` — check a failed batch, or one whose check stopped with its process
@@ -36,6 +39,7 @@ from fupin.core.xlsx_sheet import TooManyRows
 from fupin.imports import exports, selectors, services
 from fupin.imports.choices import ExportChannel
 from fupin.imports.exports import spooled_export
+from fupin.imports.pipelines import change_list
 from fupin.policy import roles
 from fupin.policy.regions import RegionCodeError, normalize_code
 from fupin.regions.models import Region
@@ -61,6 +65,17 @@ class VillageCounts(Schema):
     unchanged: int = 0
     rejected: int = 0
     absent: int = Field(0, description="registered households of the village the file does not list")
+    persons_left: int = Field(0, description="registered persons of the village the merge marks as left")
+
+
+class ChangeCountOut(Schema):
+    """字段变更统计: the changes of one kind to one field."""
+
+    change: str = Field(..., description="household, member_changed, member_new, member_left")
+    field: str = Field(..., description="the model field (relation for persons joining or leaving)")
+    header: str = Field(..., description="the roster's column heading of the field")
+    rows: int
+    households: int
 
 
 class BatchOut(Schema):
@@ -94,6 +109,9 @@ class BatchOut(Schema):
     persons_unchanged: int
     households_absent: int = Field(..., description="在册但文件中没有的户: active households of the file's villages "
                                                     "that the file does not list (the merge leaves them as they are)")
+    persons_left: int = Field(..., description="成员减少: registered members of the file's households that the file "
+                                               "does not list (the merge marks them as left)")
+    changes_by_field: list[ChangeCountOut] = Field(..., description="字段变更统计: changes per kind and field")
     by_village: list[VillageCounts]
 
 
@@ -177,6 +195,7 @@ def batch_out(batch: Any) -> dict[str, Any]:
     data["id"] = batch.pk
     data["stalled"] = batch.stalled()
     data["by_village"] = list(batch.by_village or [])
+    data["changes_by_field"] = list(batch.changes_by_field or [])
     return data
 
 
@@ -256,6 +275,56 @@ def absent_households(request: HttpRequest, batch_id: RecordId, query: Query[Pag
     start = (query.page - 1) * query.page_size
     return {"count": qs.count(), "page": query.page, "page_size": query.page_size,
             "items": list(qs.values("village_code", "household_number")[start: start + query.page_size])}
+
+
+#: 变更类型 a client may filter by (:data:`fupin.imports.pipelines.change_list.KINDS`); empty: all.
+ChangeKind = Literal["", "household", "member_changed", "member_new", "member_left"]
+
+
+class ChangeQuery(PageQuery):
+    village: str = Field("", pattern=r"^(\d{12})?$", description="只看该村 / only this village (12-digit code)")
+    change: ChangeKind = Field("", description="只看该类变更 / only this kind: household (户信息变更), member_changed "
+                                               "(成员信息变更), member_new (新增成员), member_left (成员减少)")
+    field: str = Field("", pattern=r"^([a-z][a-z0-9_]{0,63})?$",
+                       description="只看该字段 / only this field (its name, as in changes_by_field)")
+
+
+class ChangeOut(Schema):
+    village_code: str
+    household_number: str
+    name: str
+    id_number: str = Field(..., description="证件号码, masked unless the user may see full numbers")
+    change: str = Field(..., description="household, member_changed, member_new, member_left")
+    change_label: str = Field(..., description="变更类型, in Chinese and English")
+    field: str
+    header: str = Field(..., description="the roster's column heading of the field")
+    old: str = Field(..., description="原值 as the roster shows it (empty for a person joining)")
+    new: str = Field(..., description="新值 as the roster shows it (empty for a person leaving)")
+
+
+class ChangePage(Schema):
+    count: int
+    page: int
+    page_size: int
+    items: list[ChangeOut]
+
+
+@router.get("/{batch_id}/changes", response={200: ChangePage, 404: DetailOut, 422: ErrorOut})
+def batch_changes(request: HttpRequest, batch_id: RecordId, query: Query[ChangeQuery]):
+    """变更明细: what the batch changes in registered households — each changed field of a household or
+    member with its old and new value, each person joining, each person the merge marks as left (not in
+    their household in the file) — by village, 户编号 and kind, filtered by village, kind and field. ID
+    numbers and bank accounts are masked unless the user may see full numbers. A batch not yet checked,
+    or checked before the list existed, has none (count 0)."""
+    batch = selectors.batch_detail(request.auth, batch_id)
+    where = services.ChangeFilter(village=query.village, change=query.change, field=query.field)
+    total, frame = services.changes_page(batch, full=services.may_see_full_numbers(request.auth),
+                                         offset=(query.page - 1) * query.page_size, limit=query.page_size,
+                                         where=where)
+    items = [{**{k: v or "" for k, v in row.items()},
+              "change_label": change_list.KINDS.get(row["change"], row["change"])}
+             for row in frame.iter_rows(named=True)]
+    return {"count": total, "page": query.page, "page_size": query.page_size, "items": items}
 
 
 @router.get("/{batch_id}/file", response={404: DetailOut, 422: ErrorOut}, openapi_extra={

@@ -602,7 +602,15 @@ def changes_page(batch: ImportBatch, *, full: bool, offset: int = 0, limit: int 
 def changes_xlsx(batch: ImportBatch, *, full: bool, where: ChangeFilter | None = None) -> tuple[bytes, int]:
     """The batch's changes as xlsx (one row per change, further sheets past a sheet's rows) and the
     number of rows; numbers masked unless ``full``."""
-    total, rows = changes_page(batch, full=full, limit=None, where=where)
-    frame = rows.with_columns(pl.col("change").replace_strict(change_list.KINDS, default=pl.col("change")))
+    total, rows = changes_page(batch, full=True, limit=None, where=where)
+    return changes_frame_xlsx(rows, full=full), total
+
+
+def changes_frame_xlsx(changes: pl.DataFrame, *, full: bool) -> bytes:
+    """A list of changes (:data:`.pipelines.change_list.CHANGE_SCHEMA`; a batch's, or a dry run's) as
+    xlsx: one row per change, its kind in words, further sheets past a sheet's rows; numbers masked
+    unless ``full``."""
+    frame = changes if full else change_list.masked_changes(changes)
+    frame = frame.with_columns(pl.col("change").replace_strict(change_list.KINDS, default=pl.col("change")))
     frame = frame.select([pl.col(k).alias(v) for k, v in CHANGE_HEADERS.items()])
-    return xlsx_bytes(frame, sheet="变更明细", split=True), total
+    return xlsx_bytes(frame, sheet="变更明细", split=True)

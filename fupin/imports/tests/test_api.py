@@ -11,14 +11,16 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from fupin.accounts.models import ApiToken
+from fupin.api.imports import ChangeKind
 from fupin.api.tests.conftest import PREFIX, Api
 from fupin.imports.choices import BatchStatus
-from fupin.imports.models import ImportBatch
+from fupin.imports.models import ExportRecord, ImportBatch
+from fupin.imports.pipelines.change_list import KINDS
 from fupin.policy.idnumber import mask_id_number
 from fupin.registry.models import Household
 from fupin.testing import MINGXI, NINGHUA, first_village
 
-from .test_views import small_roster
+from .test_views import household_rows, roster_csv, small_roster
 
 CITY = "350400000000"
 
@@ -103,6 +105,110 @@ def test_registered_households_not_in_the_file_are_counted(api_as, make_househol
     listed = api_as("county", MINGXI).get(f"/imports/{body['id']}/absent").json()
     assert listed["count"] == 2 and {i["village_code"] for i in listed["items"]} == {mingxi_village}
     assert api_as("county", NINGHUA).get(f"/imports/{body['id']}/absent").status_code == 404
+
+
+@pytest.fixture
+def re_import(api_as, mingxi_village):
+    """A registered household of three and one of two (uploaded and merged through the API), then a newer
+    file at review: the first household without its third member, the second with one 文化程度 changed."""
+    api = api_as("county", MINGXI)
+    first = household_rows(mingxi_village, f"{mingxi_village}80001", members=3)
+    second = household_rows(mingxi_village, f"{mingxi_village}80002", members=2)
+    merged = api.upload(roster_csv(first + second), MINGXI, "v1.csv").json()
+    assert api.post(f"/imports/{merged['id']}/merge", {}).json()["status"] == "merged"
+    changed = {**second[1], "文化程度": "4" if second[1]["文化程度"] != "4" else "3"}
+    body = api.upload(roster_csv([*first[:2], second[0], changed]), MINGXI, "v2.csv").json()
+    assert body["status"] == "review", body
+    return {"batch": body, "gone": first[2], "changed": changed, "first": f"{mingxi_village}80001",
+            "second": f"{mingxi_village}80002"}
+
+
+def test_a_re_import_counts_the_persons_leaving_and_the_changes_by_field(api_as, re_import, mingxi_village):
+    body = re_import["batch"]
+    assert (body["persons_left"], body["households_changed"], body["persons_changed"]) == (1, 2, 1)
+    assert [(v["village_code"], v["persons_left"]) for v in body["by_village"]] == [(mingxi_village, 1)]
+    summary = {(s["change"], s["field"]): s for s in body["changes_by_field"]}
+    assert summary[("member_left", "relation")] == {"change": "member_left", "field": "relation",
+                                                    "header": "与户主关系", "rows": 1, "households": 1}
+    assert (summary[("member_changed", "education")]["header"], summary[("member_changed", "education")]["rows"]) == (
+        "文化程度", 1)
+    assert summary[("household", "size")]["households"] == 1
+    fetched = api_as("county", MINGXI).get(f"/imports/{body['id']}").json()
+    assert (fetched["persons_left"], fetched["changes_by_field"]) == (1, body["changes_by_field"])
+
+
+def test_a_batch_checked_before_the_list_existed_reads_without_it(api_as, re_import, mingxi_village):
+    """An old batch: no persons_left in its villages, no changes by field, no list of changes on disk."""
+    from fupin.imports import services
+
+    batch = ImportBatch.objects.get(pk=re_import["batch"]["id"])
+    batch.by_village = [{k: v for k, v in row.items() if k != "persons_left"} for row in batch.by_village]
+    batch.changes_by_field = []
+    batch.save(update_fields=["by_village", "changes_by_field"])
+    services.changes_path(batch).unlink()
+    api = api_as("county", MINGXI)
+    body = api.get(f"/imports/{batch.pk}").json()
+    assert [(v["village_code"], v["persons_left"]) for v in body["by_village"]] == [(mingxi_village, 0)]
+    assert body["changes_by_field"] == []
+    assert api.get(f"/imports/{batch.pk}/changes").json() == {"count": 0, "page": 1, "page_size": 100, "items": []}
+
+
+def test_the_list_of_changes_pages_and_filters(api_as, re_import, mingxi_village):
+    api = api_as("county", MINGXI)
+    batch_id = re_import["batch"]["id"]
+    records = ExportRecord.objects.count()
+    listed = api.get(f"/imports/{batch_id}/changes").json()
+    total = sum(s["rows"] for s in re_import["batch"]["changes_by_field"])
+    assert (listed["count"], listed["page"], listed["page_size"], len(listed["items"])) == (total, 1, 100, total)
+    assert [i["household_number"] for i in listed["items"]] == sorted(i["household_number"] for i in listed["items"])
+    assert {i["village_code"] for i in listed["items"]} == {mingxi_village}
+
+    left = api.get(f"/imports/{batch_id}/changes", {"change": "member_left"}).json()
+    gone = re_import["gone"]
+    assert left["count"] == 1
+    assert left["items"] == [{
+        "village_code": mingxi_village, "household_number": re_import["first"], "name": gone["姓名"],
+        "id_number": gone["证件号码"], "change": "member_left", "change_label": KINDS["member_left"],
+        "field": "relation", "header": "与户主关系", "old": left["items"][0]["old"], "new": ""}]
+    assert left["items"][0]["old"]  # the relation to the head, as the roster shows it
+
+    education = api.get(f"/imports/{batch_id}/changes", {"field": "education"}).json()["items"]
+    assert [(i["change"], i["household_number"], i["id_number"], i["header"]) for i in education] == [
+        ("member_changed", re_import["second"], re_import["changed"]["证件号码"], "文化程度")]
+    assert education[0]["old"] != education[0]["new"]
+    both = api.get(f"/imports/{batch_id}/changes", {"change": "household", "field": "size"}).json()["items"]
+    assert [(i["household_number"], i["old"], i["new"]) for i in both] == [(re_import["first"], "3", "2")]
+    other = first_village(MINGXI, 1)
+    assert api.get(f"/imports/{batch_id}/changes", {"village": other}).json() == {
+        "count": 0, "page": 1, "page_size": 100, "items": []}
+    assert api.get(f"/imports/{batch_id}/changes", {"village": mingxi_village}).json()["count"] == total
+
+    second = api.get(f"/imports/{batch_id}/changes", {"page": 2, "page_size": 1}).json()
+    assert (second["count"], second["page"], second["page_size"]) == (total, 2, 1)
+    assert second["items"] == listed["items"][1:2]
+    assert api.get(f"/imports/{batch_id}/changes", {"page": 99, "page_size": 500}).json()["items"] == []
+
+    for query, field in (({"change": "moved"}, "change"), ({"village": "3504"}, "village"),
+                         ({"field": "Size;"}, "field"), ({"page_size": 501}, "page_size")):
+        refused = api.get(f"/imports/{batch_id}/changes", query)
+        assert refused.status_code == 422, query
+        assert field in refused.json()["field_errors"], refused.json()
+    assert ExportRecord.objects.count() == records  # a paged read, not an export
+
+
+def test_the_change_kinds_the_api_takes_are_those_of_the_list():
+    assert ChangeKind.__args__ == ("", *KINDS)
+
+
+def test_the_list_of_changes_is_masked_for_a_city_viewer_and_404_out_of_scope(api_as, re_import):
+    batch_id = re_import["batch"]["id"]
+    number = re_import["gone"]["证件号码"]
+    left = api_as("city", CITY).get(f"/imports/{batch_id}/changes", {"change": "member_left"}).json()["items"]
+    assert [i["id_number"] for i in left] == [mask_id_number(number)]
+    every = api_as("city", CITY).get(f"/imports/{batch_id}/changes").json()["items"]
+    assert not any(len(i["id_number"]) == 18 and "*" not in i["id_number"] for i in every)
+    assert api_as("county", NINGHUA).get(f"/imports/{batch_id}/changes").status_code == 404
+    assert api_as("county", MINGXI).get("/imports/999999/changes").status_code == 404
 
 
 @pytest.mark.parametrize("role,region", [("city", CITY), ("evaluator", MINGXI)])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 from pathlib import Path
 
@@ -12,8 +13,11 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from fupin.core.models import ChangeRecord
-from fupin.imports.models import ImportBatch
+from fupin.imports import services
+from fupin.imports.models import ExportRecord, ImportBatch
+from fupin.imports.pipelines.change_list import KINDS
 from fupin.imports.pipelines.export_roster import export_roster
+from fupin.policy.idnumber import mask_id_number
 from fupin.registry.models import Household, Member
 from fupin.testing import MINGXI, NINGHUA, first_village
 
@@ -71,6 +75,105 @@ def test_dry_run_writes_nothing_and_report_is_readable(tmp_path, make_household)
     sheet = fastexcel.read_excel(report.read_bytes()).load_sheet(0).to_polars()
     assert sorted({int(r) for r in sheet["行号 row"].to_list()}) == [5, 6]
     assert "主要致贫原因" in sheet["列 column"].to_list()
+
+
+def _re_import_file(tmp_path: Path, make_household) -> tuple[Path, Member, Household]:
+    """Two registered households exported, then a newer file of them: the first without its third member
+    (年人均纯收入 blank: the size changes), the second with a new 联系电话."""
+    first, second = make_household(members=3), make_household(members=2)
+    gone = first.members.order_by("pk")[2]
+    frame = pl.read_csv(io.BytesIO(export_roster(None, MINGXI, "csv")[3:]), infer_schema=False)
+    frame = frame.filter(pl.col("证件号码") != gone.id_number).with_columns(
+        pl.when(pl.col("户编号") == first.household_number).then(pl.lit("")).otherwise(pl.col("年人均纯收入"))
+        .alias("年人均纯收入"),
+        pl.when(pl.col("户编号") == second.household_number).then(pl.lit("13900000000")).otherwise(pl.col("联系电话"))
+        .alias("联系电话"))
+    path = tmp_path / "newer.csv"
+    frame.write_csv(path)
+    return path, gone, second
+
+
+def _sheet(path: Path) -> pl.DataFrame:
+    return fastexcel.read_excel(str(path)).load_sheet(0, dtypes="string").to_polars()
+
+
+def _left_line(output: str) -> str:
+    (line,) = [line for line in output.splitlines() if "left=" in line]
+    return line
+
+
+def test_dry_run_writes_the_list_of_changes_and_prints_the_persons_leaving(tmp_path, make_household):
+    path, gone, second = _re_import_file(tmp_path, make_household)
+    out = tmp_path / "changes.xlsx"
+    output = _call(str(path), "--dry-run", "--changes", str(out))
+    assert output.splitlines()[-1] == "read=4 imported=4 rejected=0"
+    assert _left_line(output) == ("成员减少 1 人(文件中该户无此人,入库后将注销)/ persons leaving (not in their household "
+                                  "in the file; the merge marks them as left): left=1")
+    assert ImportBatch.objects.count() == 0
+    assert Member.objects.get(pk=gone.pk).status == "active"  # nothing written
+
+    sheet = _sheet(out)
+    assert sheet.columns == list(services.CHANGE_HEADERS.values())
+    left = sheet.filter(pl.col("变更类型 change") == KINDS["member_left"])
+    assert left.select("户编号 household", "姓名 name", "证件号码 ID number", "项目 field").rows() == [
+        (gone.household.household_number, gone.name, gone.id_number, "与户主关系")]
+    phone = sheet.filter(pl.col("户编号 household") == second.household_number)
+    assert phone.select("变更类型 change", "项目 field", "新值 new value").rows() == [
+        (KINDS["household"], "联系电话", "13900000000")]
+    size = sheet.filter(pl.col("项目 field") == "家庭人口")
+    assert size.select("原值 old value", "新值 new value").rows() == [("3", "2")]
+
+    record = ExportRecord.objects.get()
+    assert (record.kind, record.channel, record.format, record.file_name, record.rows, record.full_numbers,
+            record.actor_name) == ("changes", "cli", "xlsx", "changes.xlsx", sheet.height, True, "system")
+    assert record.file_sha256 == hashlib.sha256(out.read_bytes()).hexdigest()
+    assert record.region_code == "350000000000"  # the one province loaded: the system's default region
+
+
+def test_dry_run_changes_are_masked_for_a_user_without_full_numbers(tmp_path, make_household, make_user, monkeypatch):
+    from fupin.accounts.models import User
+
+    path, gone, _second = _re_import_file(tmp_path, make_household)
+    make_user("county", MINGXI, username="mingxi")
+    monkeypatch.setattr(User, "may_see_full_id", property(lambda self: False))
+    out = tmp_path / "masked.xlsx"
+    output = _call(str(path), "--dry-run", "--changes", str(out), "--as", "mingxi")
+    assert "left=1" in _left_line(output)
+    numbers = _sheet(out)["证件号码 ID number"].to_list()
+    assert mask_id_number(gone.id_number) in numbers and gone.id_number not in numbers
+    record = ExportRecord.objects.get()
+    assert (record.kind, record.region_code, record.full_numbers, record.actor_name) == (
+        "changes", MINGXI, False, "mingxi")
+
+
+def test_import_writes_the_list_of_changes_it_merged(tmp_path, make_household):
+    path, gone, second = _re_import_file(tmp_path, make_household)
+    out = tmp_path / "changes.xlsx"
+    output = _call(str(path), "--changes", str(out), "--comment", "更新")
+    assert output.splitlines()[-1] == "read=4 imported=4 rejected=0"
+    assert _left_line(output) == ("成员减少 1 人(文件中该户无此人,已注销)/ persons leaving (not in their household in "
+                                  "the file; marked as left): left=1")
+    batch = ImportBatch.objects.get()
+    assert (batch.status, batch.persons_left) == ("merged", 1)
+    assert Member.objects.get(pk=gone.pk).status == "left"
+    assert Household.objects.get(pk=second.pk).phone == "13900000000"
+
+    sheet = _sheet(out)
+    assert sheet.height == sum(s["rows"] for s in batch.changes_by_field)
+    assert sheet.filter(pl.col("变更类型 change") == KINDS["member_left"])["证件号码 ID number"].to_list() == [
+        gone.id_number]
+    expected, _rows = services.changes_xlsx(batch, full=True)
+    assert _sheet(out).rows() == fastexcel.read_excel(expected).load_sheet(0, dtypes="string").to_polars().rows()
+    record = ExportRecord.objects.get()
+    assert (record.kind, record.channel, record.region_code, record.rows, record.file_name, record.full_numbers) == (
+        "changes", "cli", batch.region_code, sheet.height, "changes.xlsx", True)
+    assert record.file_sha256 == hashlib.sha256(out.read_bytes()).hexdigest()
+
+
+def test_no_left_line_when_nobody_leaves(tmp_path, make_household):
+    path, _ = _roster_file(tmp_path, make_household, bad=False)
+    output = _call(str(path), "--dry-run")
+    assert "left=" not in output and output.splitlines()[-1] == "read=5 imported=5 rejected=0"
 
 
 def test_import_as_a_user_rejects_rows_outside_their_region(tmp_path, make_household, make_user):

@@ -1,10 +1,14 @@
 """``fupin import FILE`` — import a roster (花名册导入) through the staged pipeline.
 
-``fupin import FILE [--village CODE | --region CODE] [--dry-run] [--report errors.xlsx] [--as USERNAME]
-[--comment TEXT]``: lands the file, validates every row, shows the counts and merges in one
-transaction (the CLI is its own reviewer). Without ``--as`` the command acts as the system (every
-region); with it, as that user (their region only; rows for other villages are rejected).
-``--dry-run`` lands nothing and writes nothing: it prints what the import would do. A progress bar
+``fupin import FILE [--village CODE | --region CODE] [--dry-run] [--report errors.xlsx]
+[--changes changes.xlsx] [--as USERNAME] [--comment TEXT]``: lands the file, validates every row, shows
+the counts and merges in one transaction (the CLI is its own reviewer). Without ``--as`` the command
+acts as the system (every region); with it, as that user (their region only; rows for other villages
+are rejected). ``--dry-run`` lands nothing and writes nothing: it prints what the import would do.
+``--report`` writes the rejected rows, ``--changes`` the list of changes (变更明细: each changed field of a
+registered household or member with its old and new value, persons joining, persons leaving — what the
+merge wrote, or with ``--dry-run`` what it would write); both as xlsx, ID numbers and bank accounts
+masked unless the acting user may see them, and both recorded as exports (导出记录). A progress bar
 goes to stderr; the last line on stdout is ``read=N imported=N rejected=N``.
 """
 
@@ -18,8 +22,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from fupin.imports import services
 from fupin.imports.choices import BatchStatus, ExportChannel
-from fupin.imports.exports import REJECTIONS, record_report
+from fupin.imports.exports import CHANGES, REJECTIONS, record_report
 from fupin.imports.management.acting import acting_user, default_region
+from fupin.imports.pipelines import change_list
 
 
 class ProgressBar:
@@ -46,6 +51,8 @@ class Command(BaseCommand):
         where.add_argument("--region", default="", help="只导入该区域 / only this region (code)")
         parser.add_argument("--dry-run", action="store_true", help="只校验不入库 / check only, write nothing")
         parser.add_argument("--report", default="", help="把错误行写入该xlsx / write rejected rows to this xlsx")
+        parser.add_argument("--changes", default="", help="把变更明细写入该xlsx / write the list of changes to "
+                                                          "registered households to this xlsx")
         parser.add_argument("--as", dest="as_user", default="", help="以该用户身份 / act as this user")
         parser.add_argument("--comment", default="", help="入库说明 / merge comment")
         parser.add_argument("--no-progress", action="store_true")
@@ -58,13 +65,18 @@ class Command(BaseCommand):
         region = opts["village"] or opts["region"] or default_region(user)
         bar = ProgressBar(self.stderr._out if hasattr(self.stderr, "_out") else sys.stderr,
                           not opts["no_progress"])
+        full = services.may_see_full_numbers(user)
         try:
             if opts["dry_run"]:
                 checked, diff, counts = services.preview_file(path, actor=user, region_code=region, progress=bar)
                 if opts["report"]:
                     rejections = services.all_rejections(checked, diff)
-                    self._report(user, region or "", services.rejections_frame_xlsx(
-                        rejections, full=services.may_see_full_numbers(user)), rejections.height, opts["report"])
+                    self._report(user, region or "", services.rejections_frame_xlsx(rejections, full=full),
+                                 rejections.height, opts["report"], REJECTIONS)
+                if opts["changes"]:
+                    changes = change_list.change_list(diff)
+                    self._report(user, region or "", services.changes_frame_xlsx(changes, full=full), changes.height,
+                                 opts["changes"], CHANGES)
                 self._summary(counts, dry=True)
                 return
             batch = services.land_file(actor=user, file_name=path.name, path=path, region_code=region, source="cli")
@@ -72,21 +84,25 @@ class Command(BaseCommand):
             if batch.status == BatchStatus.FAILED:
                 raise CommandError(f"校验失败 / validation failed: {batch.error}")
             if opts["report"]:
-                self._report(user, batch.region_code, services.rejections_xlsx(
-                    batch.pk, full=services.may_see_full_numbers(user)), batch.rejections.count(), opts["report"])
+                self._report(user, batch.region_code, services.rejections_xlsx(batch.pk, full=full),
+                             batch.rejections.count(), opts["report"], REJECTIONS)
             batch = services.merge_batch(actor=user, batch_id=batch.pk, comment=opts["comment"], progress=bar)
+            if opts["changes"]:  # after the merge: a list made again at the merge holds the values written
+                content, rows = services.changes_xlsx(batch, full=full)
+                self._report(user, batch.region_code, content, rows, opts["changes"], CHANGES)
         except services.ImportRefused as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(f"批次 / batch #{batch.pk} {batch.get_status_display()}")
         self._summary({k: getattr(batch, k) for k in (
             "rows_read", "rows_imported", "rows_rejected", "households_new", "households_changed",
-            "households_unchanged", "persons_new", "persons_changed", "persons_unchanged", "households_absent")},
-            dry=False)
+            "households_unchanged", "persons_new", "persons_changed", "persons_unchanged", "persons_left",
+            "households_absent")}, dry=False)
 
-    def _report(self, user: Any, region_code: str, content: bytes, rows: int, path: str) -> None:
-        """Write the rejected rows' report and record it (导出记录: it names people)."""
+    def _report(self, user: Any, region_code: str, content: bytes, rows: int, path: str, kind: str) -> None:
+        """Write a batch's report (the rejected rows, or the list of changes) and record it (导出记录: it
+        names people)."""
         Path(path).write_bytes(content)
-        record_report(user, region_code, REJECTIONS, content, rows=rows, channel=ExportChannel.CLI,
+        record_report(user, region_code, kind, content, rows=rows, channel=ExportChannel.CLI,
                       file_name=Path(path).name)
 
     def _summary(self, c: dict[str, Any], *, dry: bool) -> None:
@@ -95,6 +111,14 @@ class Command(BaseCommand):
             f"{head}户 households new={c['households_new']} changed={c['households_changed']} "
             f"unchanged={c['households_unchanged']}; 人 persons new={c['persons_new']} "
             f"changed={c['persons_changed']} unchanged={c['persons_unchanged']}")
+        if c.get("persons_left"):
+            if dry:
+                self.stdout.write(f"成员减少 {c['persons_left']} 人(文件中该户无此人,入库后将注销)/ persons leaving "
+                                  f"(not in their household in the file; the merge marks them as left): "
+                                  f"left={c['persons_left']}")
+            else:
+                self.stdout.write(f"成员减少 {c['persons_left']} 人(文件中该户无此人,已注销)/ persons leaving "
+                                  f"(not in their household in the file; marked as left): left={c['persons_left']}")
         if c.get("households_absent"):
             self.stdout.write(f"在册但文件中没有的户(不变) / registered households of the file's villages not in the file "
                               f"(left as they are): absent={c['households_absent']}")
