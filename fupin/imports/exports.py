@@ -134,8 +134,9 @@ def landed_file(actor: Any, batch_id: int, *, channel: str) -> tuple[IO[bytes], 
 
 
 #: ``ExportRecord.kind`` of a batch's reports (made in memory, small): its rejected rows, the
-#: registered households its file does not list, and its list of changes (变更明细).
-REJECTIONS, ABSENT, CHANGES = "rejections", "absent", "changes"
+#: registered households its file does not list, its list of changes (变更明细), and its rejected rows
+#: as a roster to correct and import again (待改正的行).
+REJECTIONS, ABSENT, CHANGES, ROWS_TO_FIX = "rejections", "absent", "changes", "rows_to_fix"
 
 
 def record_report(actor: Any, region_code: str, kind: str, content: bytes, *, rows: int, channel: str,

@@ -614,3 +614,52 @@ def changes_frame_xlsx(changes: pl.DataFrame, *, full: bool) -> bytes:
     frame = frame.with_columns(pl.col("change").replace_strict(change_list.KINDS, default=pl.col("change")))
     frame = frame.select([pl.col(k).alias(v) for k, v in CHANGE_HEADERS.items()])
     return xlsx_bytes(frame, sheet="变更明细", split=True)
+
+
+# --- the rejected rows as a roster to correct (待改正的行) -------------------------------------------
+
+FIX_ROW_HEADER, FIX_REASON_HEADER = "原行号", "错误原因"
+
+
+def rows_to_fix(batch: ImportBatch, *, full: bool) -> pl.DataFrame:
+    """待改正的行 — the batch's rejected rows as the file held them, ready to be corrected and imported
+    again: 原行号 (the row number in the file), 错误原因 (every reason for the row, ``列: 原因`` joined by
+    ``；``), then the file's roster columns under the template's headers, in the template's order, the
+    values as written (not normalised). A household is rejected whole, so the rows hold whole
+    households; the two extra columns are ignored by the import. ID numbers and bank accounts are
+    masked unless ``full`` (such a file cannot be imported again as it is: an import refuses a masked
+    number). The landed file is read again; one missing or changed since it landed (SHA-256) is
+    :class:`ImportRefused`. The caller has read ``batch`` through the region scope."""
+    from .pipelines.read_roster import read_roster
+
+    path = Path(batch.stored_path) if batch.stored_path else None
+    if path is None or not path.is_file():
+        raise ImportRefused("原始文件不在数据目录中 / the landed file is not in the data folder")
+    with path.open("rb") as landed:
+        if hashlib.file_digest(landed, "sha256").hexdigest() != batch.file_sha256:  # type: ignore[arg-type]
+            log.error("import batch %s: landed file %s changed on disk", batch.pk, path)
+            raise ImportRefused("原始文件与上传时不一致(SHA-256 不同) / the landed file has changed since it was "
+                                "uploaded (its SHA-256 differs)")
+    reasons = pl.DataFrame(
+        list(ImportRejection.objects.filter(batch=batch).order_by("row_number", "id")
+             .values_list("row_number", "column", "reason")),
+        schema={"_row": pl.Int64, "column": pl.Utf8, "reason": pl.Utf8}, orient="row",
+    ).group_by("_row", maintain_order=True).agg(
+        pl.when(pl.col("column") != "").then(pl.col("column") + pl.lit(": ") + pl.col("reason"))
+        .otherwise(pl.col("reason")).str.join("；").alias(FIX_REASON_HEADER))
+    raw = read_roster(path).frame
+    rows = raw.join(reasons, on="_row", how="inner").sort("_row")
+    masks = {} if full else {"id_number": masked_id_numbers, "bank_account": masked_accounts}
+    columns = [masks[c.field](pl.col(c.field)) if c.field in masks else pl.col(c.field).fill_null("")
+               for c in roster.COLUMNS if c.field in raw.columns]
+    headers = [c.header for c in roster.COLUMNS if c.field in raw.columns]
+    return rows.select(pl.col("_row").alias(FIX_ROW_HEADER), FIX_REASON_HEADER,
+                       *[expr.alias(h) for expr, h in zip(columns, headers, strict=True)])
+
+
+def rows_to_fix_xlsx(batch: ImportBatch, *, full: bool) -> tuple[bytes, int]:
+    """:func:`rows_to_fix` as xlsx (sheet 花名册, so the import finds it) and its number of rows; more
+    rows than one sheet holds are refused (:class:`fupin.core.xlsx_sheet.TooManyRows`): the import
+    reads one sheet."""
+    frame = rows_to_fix(batch, full=full)
+    return xlsx_bytes(frame, sheet="花名册"), frame.height

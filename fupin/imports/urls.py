@@ -19,6 +19,7 @@ urlpatterns = [
     path("<int:pk>/errors.xlsx", views.batch_errors, name="errors"),
     path("<int:pk>/file/", views.batch_file, name="file"),
     path("<int:pk>/absent.xlsx", views.batch_absent, name="absent"),
+    path("<int:pk>/rows-to-fix.xlsx", views.batch_rows_to_fix, name="rows_to_fix"),
     path("<int:pk>/changes/", views.batch_changes, name="changes"),
     path("<int:pk>/changes.xlsx", views.batch_changes_xlsx, name="changes_xlsx"),
 ]

@@ -43,7 +43,16 @@ from fupin.regions.models import Region
 
 from . import selectors, services
 from .choices import BatchStatus, ExportChannel
-from .exports import ABSENT, CHANGES, REJECTIONS, landed_file, may_take_landed_files, record_report, spooled_export
+from .exports import (
+    ABSENT,
+    CHANGES,
+    REJECTIONS,
+    ROWS_TO_FIX,
+    landed_file,
+    may_take_landed_files,
+    record_report,
+    spooled_export,
+)
 from .forms import ExportForm, RefuseForm, UploadForm
 from .pipelines import change_list
 from .pipelines.export_roster import KINDS
@@ -177,7 +186,7 @@ def _detail_context(request: HttpRequest, batch: Any, refuse_form: RefuseForm | 
         "rejections": rejections, "can_decide": batch.status == BatchStatus.REVIEW and editor,
         "can_revalidate": editor and (stalled or batch.status == BatchStatus.FAILED),
         "can_refuse_stopped": editor and stalled, "refuse_form": refuse_form or RefuseForm(),
-        "can_take_file": may_take_landed_files(user) and bool(batch.stored_path),
+        "can_take_file": may_take_landed_files(user) and bool(batch.stored_path), "full_numbers": full,
     }
 
 
@@ -341,6 +350,24 @@ def batch_errors(request: HttpRequest, pk: int) -> HttpResponse:
     name = f"导入错误-{batch.pk}.xlsx"
     record_report(request.user, batch.region_code, REJECTIONS, content, rows=batch.rejections.count(),
                   channel=ExportChannel.WEB, file_name=name)
+    return _attachment(content, EXPORT_TYPES["xlsx"], name)
+
+
+@login_required
+@require_GET
+def batch_rows_to_fix(request: HttpRequest, pk: int) -> HttpResponse:
+    """待改正的行 — the rejected rows as the file held them, with their reasons, as an xlsx to correct and
+    import again (recorded in the export records). A landed file missing or changed, or more rows than
+    a sheet holds: a message on the batch page."""
+    batch = selectors.batch_detail(request.user, pk)
+    try:
+        content, rows = services.rows_to_fix_xlsx(batch, full=services.may_see_full_numbers(request.user))
+    except (services.ImportRefused, TooManyRows) as exc:
+        messages.error(request, exc.message if isinstance(exc, services.ImportRefused) else str(exc))
+        return redirect("imports:batch", pk)
+    name = f"待改正的行-{batch.pk}.xlsx"
+    record_report(request.user, batch.region_code, ROWS_TO_FIX, content, rows=rows, channel=ExportChannel.WEB,
+                  file_name=name)
     return _attachment(content, EXPORT_TYPES["xlsx"], name)
 
 

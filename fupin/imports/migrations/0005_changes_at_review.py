@@ -28,6 +28,6 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='exportrecord',
             name='kind',
-            field=models.CharField(help_text='persons 花名册 | households 户花名册 | landed 导入批次的原始文件 | rejections 错误行报告 | absent 文件中没有的在册户 | changes 变更明细', max_length=12, verbose_name='名册 roster'),
+            field=models.CharField(help_text='persons 花名册 | households 户花名册 | landed 导入批次的原始文件 | rejections 错误行报告 | absent 文件中没有的在册户 | changes 变更明细 | rows_to_fix 待改正的行', max_length=12, verbose_name='名册 roster'),
         ),
     ]

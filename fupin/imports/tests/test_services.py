@@ -14,6 +14,7 @@ import pytest
 
 from fupin.core.models import ChangeRecord
 from fupin.core.scoping import ScopeError
+from fupin.core.xlsx_sheet import xlsx_bytes
 from fupin.imports import selectors, services
 from fupin.imports.choices import BatchStatus
 from fupin.imports.models import ImportBatch, ImportRejection
@@ -702,3 +703,64 @@ def test_the_report_masks_rejected_values_as_the_page_does():
     assert column_wise == one_by_one == ["3504**********1234", "3.50***E+17",
                                          "************5678", "张三", "", "同户"]
     assert [services.rejection_value(c, v, full=True) for c, v in rows] == [v for _, v in rows]
+
+
+def _wrong_check_char(id_number: str) -> str:
+    return id_number[:17] + ("1" if id_number[17] != "1" else "2")
+
+
+def test_rejected_rows_come_back_as_a_roster_to_correct_and_import_again(tmp_path):
+    """待改正的行: the rejected rows as the file held them, with their reasons; corrected in the file
+    itself and imported again, they are imported and nothing else changes."""
+    rows = new_rows(3)
+    numbers = rows["户编号"].unique(maintain_order=True).to_list()
+    good_id = rows.filter(pl.col("户编号") == numbers[1])["证件号码"][1]
+    bad = rows.with_columns(
+        pl.when(pl.col("证件号码") == good_id).then(pl.lit(_wrong_check_char(good_id))).otherwise(pl.col("证件号码"))
+        .alias("证件号码"),
+        pl.when(pl.col("户编号") == numbers[2]).then(pl.lit("2999")).otherwise(pl.col("识别年度").cast(pl.Utf8))
+        .alias("识别年度"),
+    )
+    batch = import_file(write_csv(bad, tmp_path / "v1.csv"))
+    assert (batch.rows_imported, batch.rows_rejected, batch.households_new) == (3, 6, 1)
+
+    fix = services.rows_to_fix(batch, full=True)
+    assert fix.columns[:2] == ["原行号", "错误原因"] and "证件号码" in fix.columns and "备注" not in fix.columns
+    assert fix["原行号"].to_list() == list(range(5, 11))  # header row 1, data from row 2: households 2 and 3
+    assert fix["户编号"].to_list() == [numbers[1]] * 3 + [numbers[2]] * 3
+    assert fix["证件号码"][1] == _wrong_check_char(good_id)  # as the file held it
+    assert fix["错误原因"][1].startswith("证件号码: ")
+    assert all(r.startswith("识别年度: ") for r in fix["错误原因"][3:])
+
+    content, n = services.rows_to_fix_xlsx(batch, full=True)
+    path = tmp_path / "待改正.xlsx"
+    path.write_bytes(content)
+    sheet = fastexcel.read_excel(str(path)).load_sheet("花名册", dtypes="string").to_polars()
+    assert n == sheet.height == 6
+    # The same file imported as it is: the same rows rejected, the extra columns ignored.
+    again = run(path)
+    assert (again.rows_read, again.rows_rejected) == (6, 6)
+    services.refuse_batch(actor=None, batch_id=again.pk, comment="not corrected yet")
+    # Corrected in the file itself (the two cells), then imported: both households come in.
+    corrected = sheet.with_columns(
+        pl.when(pl.col("证件号码") == _wrong_check_char(good_id)).then(pl.lit(good_id)).otherwise(pl.col("证件号码"))
+        .alias("证件号码"), pl.lit("2016").alias("识别年度"))
+    fixed_path = tmp_path / "已改正.xlsx"
+    fixed_path.write_bytes(xlsx_bytes(corrected, sheet="花名册"))
+    fixed = import_file(fixed_path)
+    assert (fixed.rows_read, fixed.rows_imported, fixed.rows_rejected, fixed.households_new) == (6, 6, 0, 2)
+    assert Household.objects.filter(household_number__in=numbers).count() == 3
+
+    masked = services.rows_to_fix(batch, full=False)
+    assert masked["证件号码"][0] == fix["证件号码"][0][:4] + "*" * 10 + fix["证件号码"][0][-4:]
+
+
+def test_rows_to_fix_are_refused_when_the_landed_file_changed(tmp_path):
+    rows = new_rows(1)
+    batch = run(write_csv(rows.with_columns(pl.lit("abc").alias("识别年度")), tmp_path / "v1.csv"))
+    Path(batch.stored_path).write_bytes(b"changed")
+    with pytest.raises(services.ImportRefused, match="SHA-256"):
+        services.rows_to_fix(batch, full=True)
+    Path(batch.stored_path).unlink()
+    with pytest.raises(services.ImportRefused, match="not in the data folder"):
+        services.rows_to_fix(batch, full=True)

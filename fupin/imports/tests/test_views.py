@@ -695,3 +695,53 @@ def test_upload_of_a_realistic_xlsx(client, login, upload, mingxi_village, tmp_p
     assert 'id="no-rejections"' in body
     assert client.post(f"/imports/{batch.pk}/merge/").status_code == 302
     assert Household.objects.filter(household_number__startswith=f"{mingxi_village}700").count() == 3
+
+
+# ------------------------------------------------------------------ the rejected rows to correct (待改正的行)
+
+
+def test_the_rejected_rows_download_as_a_roster_to_correct_and_import_again(client, login, batch_of, mingxi_village,
+                                                                            upload):
+    from fupin.imports.models import ExportRecord
+
+    batch = batch_of(MINGXI, mingxi_village, bad_rows=2)
+    bad = "350421196001011234"
+    login("county")
+    page = client.get(f"/imports/{batch.pk}/").content.decode()
+    assert f'href="/imports/{batch.pk}/rows-to-fix.xlsx"' in page and 'id="rows-to-fix-note"' in page
+    response = client.get(f"/imports/{batch.pk}/rows-to-fix.xlsx")
+    assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
+    sheet = fastexcel.read_excel(response.content).load_sheet("花名册", dtypes="string").to_polars()
+    assert sheet["原行号"].to_list() == ["6", "7"]  # header row 1, two households of two rows, then the bad rows
+    assert sheet["证件号码"].to_list() == [bad, bad]
+    assert all("证件号码" in r for r in sheet["错误原因"].to_list())
+    record = ExportRecord.objects.get(kind="rows_to_fix")
+    assert (record.rows, record.channel, record.full_numbers, record.region_code) == (2, "web", True, MINGXI)
+    # Corrected in the file (a valid ID number each) and uploaded again: both rows come in.
+    fixed = sheet.with_columns(pl.Series("证件号码", [make_id_number("350421", date(1960, 1, 1), 901 + i)
+                                                    for i in range(2)]))
+    buffer = io.BytesIO()
+    fixed.write_csv(buffer)
+    upload(buffer.getvalue(), MINGXI, name="已改正.csv")
+    again = ImportBatch.objects.latest("pk")
+    assert (again.rows_read, again.rows_imported, again.rows_rejected) == (2, 2, 0)
+
+    client.logout()
+    login("city", CITY)
+    masked = fastexcel.read_excel(client.get(f"/imports/{batch.pk}/rows-to-fix.xlsx").content).load_sheet(
+        "花名册", dtypes="string").to_polars()
+    assert masked["证件号码"].to_list() == ["3504**********1234"] * 2
+    assert "cannot be imported again as it is" in client.get(f"/imports/{batch.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode() \
+        or "不能原样再次导入" in client.get(f"/imports/{batch.pk}/").content.decode()
+
+
+def test_rows_to_fix_out_of_scope_or_from_a_changed_file(client, login, batch_of, mingxi_village, ninghua_village):
+    from pathlib import Path
+
+    mine, theirs = batch_of(MINGXI, mingxi_village), batch_of(NINGHUA, ninghua_village)
+    login("county")
+    assert client.get(f"/imports/{theirs.pk}/rows-to-fix.xlsx").status_code == 404
+    Path(mine.stored_path).write_bytes(b"changed since it landed")
+    response = client.get(f"/imports/{mine.pk}/rows-to-fix.xlsx", follow=True)
+    assert response.redirect_chain[-1][0] == f"/imports/{mine.pk}/"
+    assert "SHA-256" in response.content.decode()
