@@ -10,6 +10,10 @@
 - ``GET /imports/{id}/changes?page=&page_size=&village=&change=&field=`` — 变更明细: what the batch changes
   in registered households, one item per changed field, person joining or person leaving (numbers
   masked unless the role may see them; a paged read like the rejections, not recorded as an export).
+- ``GET /imports/{id}/rows-to-fix`` — 待改正的行: the batch's rejected rows as the file held them (原行号,
+  错误原因, then the roster columns), an xlsx (sheet 花名册) to correct and import again; numbers masked
+  unless the role may see them; recorded as an export (kind ``rows_to_fix``). A batch with no rejected
+  rows gives the header alone; a landed file missing or changed, or more rows than a sheet holds: 422.
 - ``GET /imports/{id}/file`` — the file as uploaded (roles with ``audit.view`` and full numbers;
   recorded as an export).
 - ``POST /imports/{id}/validate`` — check a failed batch, or one whose check stopped with its process
@@ -27,6 +31,7 @@ services (:class:`~fupin.imports.services.ImportRefused`) is 422 ``{"message", "
 
 from __future__ import annotations
 
+import io
 from datetime import datetime
 from typing import Any, Literal
 
@@ -338,6 +343,32 @@ def landed_file(request: HttpRequest, batch_id: RecordId):
     except services.ImportRefused as exc:
         raise _refused(exc) from exc
     return FileResponse(out, as_attachment=True, filename=record.file_name, content_type="application/octet-stream")
+
+
+@router.get("/{batch_id}/rows-to-fix", response={404: DetailOut, 422: ErrorOut}, openapi_extra={
+    "responses": {"200": {
+        "description": "待改正的行: the rejected rows as an xlsx (sheet 花名册) to correct and import again",
+        "content": {CONTENT_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}}}}}})
+def rows_to_fix(request: HttpRequest, batch_id: RecordId):
+    """待改正的行: the batch's rejected rows as the file held them — 原行号 (the row in the file), 错误原因
+    (every reason for the row), then the roster columns under the template's headers, values as written
+    — as an xlsx (sheet 花名册) to correct and import again (the two extra columns are ignored). A
+    household is rejected whole, so the rows hold whole households. ID numbers and bank accounts are
+    masked unless the user may see full numbers (such a file cannot be imported again as it is). A batch
+    with no rejected rows gives the header alone. Recorded in the export records (导出记录, kind
+    ``rows_to_fix``). The landed file missing or changed since it landed (SHA-256), or more rows than
+    one sheet holds: 422."""
+    batch = selectors.batch_detail(request.auth, batch_id)
+    try:
+        content, rows = services.rows_to_fix_xlsx(batch, full=services.may_see_full_numbers(request.auth))
+    except services.ImportRefused as exc:
+        raise _refused(exc) from exc
+    except TooManyRows as exc:
+        raise RegistryError(str(exc)) from exc
+    name = f"待改正的行-{batch.pk}.xlsx"
+    exports.record_report(request.auth, batch.region_code, exports.ROWS_TO_FIX, content, rows=rows,
+                          channel=ExportChannel.API, file_name=name)
+    return FileResponse(io.BytesIO(content), as_attachment=True, filename=name, content_type=CONTENT_TYPES["xlsx"])
 
 
 @router.post("/{batch_id}/merge", auth=editor_auth, response={200: BatchOut, **WRITE_RESPONSES})

@@ -5,8 +5,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import quote
 
+import fastexcel
+import polars as pl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -65,7 +70,7 @@ def review_batch(api_as, mingxi_village) -> int:
 
 def test_anonymous_gets_401(anonymous, mingxi_village):
     assert anonymous.upload(small_roster(mingxi_village), MINGXI).status_code == 401
-    for path in ("/imports", "/imports/1", "/imports/1/rejections", "/exports/roster"):
+    for path in ("/imports", "/imports/1", "/imports/1/rejections", "/imports/1/rows-to-fix", "/exports/roster"):
         response = anonymous.get(path)
         assert response.status_code == 401, path
     assert anonymous.post("/imports/1/merge", {}).status_code == 401
@@ -355,3 +360,70 @@ def test_export_masks_ids_for_viewers(api_as, make_household, mingxi_village):
     text = api_as("city", CITY).get("/exports/roster", {"region": MINGXI, "format": "csv"}).getvalue().decode("utf-8-sig")
     assert number not in text
     assert mask_id_number(number) in text
+
+
+def _rows_to_fix_sheet(content: bytes) -> pl.DataFrame:
+    return fastexcel.read_excel(content).load_sheet("花名册", dtypes="string").to_polars()
+
+
+def test_rows_to_fix_download_as_a_roster_to_correct_and_is_recorded(api_as, review_batch, mingxi_village):
+    api = api_as("county", MINGXI)
+    response = api.get(f"/imports/{review_batch}/rows-to-fix")
+    assert response.status_code == 200, response.content
+    assert "spreadsheetml" in response["Content-Type"]
+    name = f"待改正的行-{review_batch}.xlsx"
+    assert "attachment" in response["Content-Disposition"] and quote(name) in response["Content-Disposition"]
+    content = response.getvalue()  # streamed: read once
+    sheet = _rows_to_fix_sheet(content)
+    assert sheet.columns[:2] == ["原行号", "错误原因"] and "证件号码" in sheet.columns
+    # The one bad row of small_roster (row 6: header row 1, four good persons before it), as written.
+    assert sheet.height == 1
+    row = sheet.row(0, named=True)
+    assert row["原行号"] == "6"
+    assert row["错误原因"].startswith("证件号码: ")
+    assert (row["证件号码"], row["户编号"]) == ("350421196001011234", f"{mingxi_village}91000")
+
+    record = ExportRecord.objects.get(kind="rows_to_fix")
+    assert (record.channel, record.format, record.region_code, record.rows, record.file_name, record.full_numbers,
+            record.actor_name) == ("api", "xlsx", MINGXI, 1, name, True, api.user.username)
+    assert (record.file_size, record.file_sha256) == (len(content), hashlib.sha256(content).hexdigest())
+
+
+def test_rows_to_fix_are_masked_for_a_city_viewer_and_404_out_of_scope(api_as, review_batch):
+    response = api_as("city", CITY).get(f"/imports/{review_batch}/rows-to-fix")
+    assert response.status_code == 200
+    assert _rows_to_fix_sheet(response.getvalue())["证件号码"].to_list() == [mask_id_number("350421196001011234")]
+    assert ExportRecord.objects.get(kind="rows_to_fix").full_numbers is False
+    assert api_as("county", NINGHUA).get(f"/imports/{review_batch}/rows-to-fix").status_code == 404
+    assert api_as("county", MINGXI).get("/imports/999999/rows-to-fix").status_code == 404
+    assert ExportRecord.objects.filter(kind="rows_to_fix").count() == 1
+
+
+def test_rows_to_fix_of_a_batch_without_rejected_rows_is_the_header_alone(api_as, mingxi_village):
+    api = api_as("county", MINGXI)
+    body = api.upload(small_roster(mingxi_village, bad_rows=0), MINGXI).json()
+    assert body["rows_rejected"] == 0
+    response = api.get(f"/imports/{body['id']}/rows-to-fix")
+    assert response.status_code == 200
+    sheet = _rows_to_fix_sheet(response.getvalue())
+    assert sheet.height == 0 and sheet.columns[:2] == ["原行号", "错误原因"] and "证件号码" in sheet.columns
+    assert ExportRecord.objects.get(kind="rows_to_fix").rows == 0
+
+
+def test_rows_to_fix_from_a_landed_file_changed_on_disk_is_422(api_as, review_batch):
+    batch = ImportBatch.objects.get(pk=review_batch)
+    Path(batch.stored_path).write_bytes(b"changed")
+    response = api_as("county", MINGXI).get(f"/imports/{review_batch}/rows-to-fix")
+    assert response.status_code == 422
+    assert "SHA-256" in response.json()["message"]
+    assert not ExportRecord.objects.filter(kind="rows_to_fix").exists()
+
+
+def test_rows_to_fix_larger_than_a_sheet_is_422(api_as, review_batch, monkeypatch):
+    from fupin.core import xlsx_sheet
+
+    monkeypatch.setattr(xlsx_sheet, "MAX_ROWS", 1)
+    response = api_as("county", MINGXI).get(f"/imports/{review_batch}/rows-to-fix")
+    assert response.status_code == 422
+    assert "xlsx" in response.json()["message"]
+    assert not ExportRecord.objects.filter(kind="rows_to_fix").exists()

@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from fupin.core.models import ChangeRecord
+from fupin.core.xlsx_sheet import xlsx_bytes
 from fupin.imports import services
 from fupin.imports.models import ExportRecord, ImportBatch
 from fupin.imports.pipelines.change_list import KINDS
@@ -234,3 +235,79 @@ def test_export_command_refuses_an_xlsx_larger_than_a_sheet(tmp_path, make_house
         call_command("export", str(out), "--region", MINGXI, stdout=io.StringIO())
     assert out.read_bytes() == b"the file that was there"  # left as it was
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.xlsx"]  # no part file left behind
+
+
+def test_import_writes_the_rows_to_fix_and_the_corrected_file_imports(tmp_path, make_household):
+    path, numbers = _roster_file(tmp_path, make_household)
+    out = tmp_path / "待改正.xlsx"
+    output = _call(str(path), "--rows-to-fix", str(out))
+    assert output.splitlines()[-1] == "read=5 imported=3 rejected=2"
+    assert f"2 rows to correct written to {out}" in output
+    batch = ImportBatch.objects.get()
+    assert batch.status == "merged"
+
+    content = out.read_bytes()
+    sheet = fastexcel.read_excel(content).load_sheet("花名册").to_polars()
+    assert sheet.columns[:2] == ["原行号", "错误原因"]
+    assert sheet["原行号"].cast(pl.Int64).to_list() == [5, 6]  # the second household, whole (rows 5–6)
+    assert sheet["户编号"].to_list() == [numbers[1]] * 2
+    assert sheet["错误原因"][1].startswith("主要致贫原因: ") and sheet["主要致贫原因"][1] == "因穷"  # as written
+    expected, _rows = services.rows_to_fix_xlsx(batch, full=True)
+    assert fastexcel.read_excel(expected).load_sheet(0).to_polars().rows() == sheet.rows()
+    record = ExportRecord.objects.get()
+    assert (record.kind, record.channel, record.format, record.region_code, record.rows, record.file_name,
+            record.full_numbers, record.actor_name) == (
+        "rows_to_fix", "cli", "xlsx", batch.region_code, 2, "待改正.xlsx", True, "system")
+    assert (record.file_size, record.file_sha256) == (len(content), hashlib.sha256(content).hexdigest())
+
+    # Corrected in the file itself (the bad cell, from the household's other row) and imported again.
+    strings = fastexcel.read_excel(content).load_sheet("花名册", dtypes="string").to_polars()
+    corrected = strings.with_columns(pl.col("主要致贫原因").first().alias("主要致贫原因"))
+    fixed = tmp_path / "已改正.xlsx"
+    fixed.write_bytes(xlsx_bytes(corrected, sheet="花名册"))
+    again = _call(str(fixed), "--rows-to-fix", str(tmp_path / "again.xlsx"))
+    assert again.splitlines()[-1] == "read=2 imported=2 rejected=0"
+    assert f"no rejected rows: {tmp_path / 'again.xlsx'} not written" in again
+    assert not (tmp_path / "again.xlsx").exists()
+    assert Household.objects.get(household_number=numbers[1], status="active").members.count() == 2
+    assert ExportRecord.objects.count() == 1  # nothing written, nothing recorded
+
+
+def test_rows_to_fix_are_masked_for_a_user_without_full_numbers(tmp_path, make_household, make_user, monkeypatch):
+    from fupin.accounts.models import User
+
+    path, _numbers = _roster_file(tmp_path, make_household)
+    make_user("county", MINGXI, username="mingxi")
+    monkeypatch.setattr(User, "may_see_full_id", property(lambda self: False))
+    out = tmp_path / "masked.xlsx"
+    output = _call(str(path), "--rows-to-fix", str(out), "--as", "mingxi")
+    assert "cannot be imported again as it is" in output
+    assert output.splitlines()[-1] == "read=5 imported=3 rejected=2"
+    written = pl.read_csv(path, infer_schema=False)["证件号码"].to_list()[3:5]  # rows 5–6 of the file
+    assert _sheet(out)["证件号码"].to_list() == [mask_id_number(v) for v in written]
+    record = ExportRecord.objects.get()
+    assert (record.kind, record.full_numbers, record.actor_name, record.region_code) == (
+        "rows_to_fix", False, "mingxi", MINGXI)
+
+
+def test_rows_to_fix_need_a_real_import_and_an_xlsx_name(tmp_path, make_household):
+    path, _ = _roster_file(tmp_path, make_household)
+    with pytest.raises(CommandError, match="needs a real import"):
+        _call(str(path), "--dry-run", "--rows-to-fix", str(tmp_path / "fix.xlsx"))
+    with pytest.raises(CommandError, match=r"give a FILE\.xlsx"):
+        _call(str(path), "--rows-to-fix", str(tmp_path / "fix.csv"))
+    assert (ImportBatch.objects.count(), ExportRecord.objects.count()) == (0, 0)
+    assert not (tmp_path / "fix.xlsx").exists()
+
+
+def test_rows_to_fix_larger_than_a_sheet_stop_the_import_before_the_merge(tmp_path, make_household, monkeypatch):
+    from fupin.core import xlsx_sheet
+
+    path, numbers = _roster_file(tmp_path, make_household)
+    monkeypatch.setattr(xlsx_sheet, "MAX_ROWS", 2)
+    out = tmp_path / "fix.xlsx"
+    with pytest.raises(CommandError, match="left at review"):
+        _call(str(path), "--rows-to-fix", str(out))
+    assert ImportBatch.objects.get().status == "review"
+    assert not out.exists() and not ExportRecord.objects.exists()
+    assert not Household.objects.filter(household_number=numbers[0]).exists()  # nothing merged

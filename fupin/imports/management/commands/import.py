@@ -1,14 +1,19 @@
 """``fupin import FILE`` — import a roster (花名册导入) through the staged pipeline.
 
 ``fupin import FILE [--village CODE | --region CODE] [--dry-run] [--report errors.xlsx]
-[--changes changes.xlsx] [--as USERNAME] [--comment TEXT]``: lands the file, validates every row, shows
-the counts and merges in one transaction (the CLI is its own reviewer). Without ``--as`` the command
+[--changes changes.xlsx] [--rows-to-fix FILE.xlsx] [--as USERNAME] [--comment TEXT]``: lands the file,
+validates every row, shows the counts and merges in one transaction (the CLI is its own reviewer).
+Without ``--as`` the command
 acts as the system (every region); with it, as that user (their region only; rows for other villages
 are rejected). ``--dry-run`` lands nothing and writes nothing: it prints what the import would do.
 ``--report`` writes the rejected rows, ``--changes`` the list of changes (变更明细: each changed field of a
 registered household or member with its old and new value, persons joining, persons leaving — what the
 merge wrote, or with ``--dry-run`` what it would write); both as xlsx, ID numbers and bank accounts
-masked unless the acting user may see them, and both recorded as exports (导出记录). A progress bar
+masked unless the acting user may see them, and both recorded as exports (导出记录). ``--rows-to-fix``
+writes 待改正的行: the rejected rows as the file held them (原行号, 错误原因, then the roster columns;
+sheet 花名册), to correct and import again — written from the batch's landed file, so only by a real
+import (not with ``--dry-run``), after the check and before the merge; nothing is written when no row
+was rejected; masked and recorded like the others (kind ``rows_to_fix``). A progress bar
 goes to stderr; the last line on stdout is ``read=N imported=N rejected=N``.
 """
 
@@ -20,9 +25,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from fupin.core.xlsx_sheet import TooManyRows
 from fupin.imports import services
 from fupin.imports.choices import BatchStatus, ExportChannel
-from fupin.imports.exports import CHANGES, REJECTIONS, record_report
+from fupin.imports.exports import CHANGES, REJECTIONS, ROWS_TO_FIX, record_report
 from fupin.imports.management.acting import acting_user, default_region
 from fupin.imports.pipelines import change_list
 
@@ -53,6 +59,9 @@ class Command(BaseCommand):
         parser.add_argument("--report", default="", help="把错误行写入该xlsx / write rejected rows to this xlsx")
         parser.add_argument("--changes", default="", help="把变更明细写入该xlsx / write the list of changes to "
                                                           "registered households to this xlsx")
+        parser.add_argument("--rows-to-fix", default="", metavar="FILE.xlsx",
+                            help="把错误行按原样写入该xlsx(含原行号、错误原因),改正后可再导入 / write the rejected rows "
+                                 "as the file held them to this xlsx, to correct and import again")
         parser.add_argument("--as", dest="as_user", default="", help="以该用户身份 / act as this user")
         parser.add_argument("--comment", default="", help="入库说明 / merge comment")
         parser.add_argument("--no-progress", action="store_true")
@@ -61,6 +70,12 @@ class Command(BaseCommand):
         path = Path(opts["file"])
         if not path.is_file():
             raise CommandError(f"文件不存在: {path} / no such file")
+        if opts["rows_to_fix"] and opts["dry_run"]:
+            raise CommandError("--rows-to-fix 需要真正导入:它从批次保存的原始文件写出 / --rows-to-fix needs a real "
+                               "import; it is written from the batch's landed file")
+        if opts["rows_to_fix"] and Path(opts["rows_to_fix"]).suffix.lower() != ".xlsx":
+            raise CommandError("--rows-to-fix 写出 xlsx 文件,请给 .xlsx 文件名 / --rows-to-fix writes an xlsx: "
+                               "give a FILE.xlsx")
         user = acting_user(opts["as_user"])
         region = opts["village"] or opts["region"] or default_region(user)
         bar = ProgressBar(self.stderr._out if hasattr(self.stderr, "_out") else sys.stderr,
@@ -86,6 +101,8 @@ class Command(BaseCommand):
             if opts["report"]:
                 self._report(user, batch.region_code, services.rejections_xlsx(batch.pk, full=full),
                              batch.rejections.count(), opts["report"], REJECTIONS)
+            if opts["rows_to_fix"]:
+                self._rows_to_fix(user, batch, opts["rows_to_fix"], full=full)
             batch = services.merge_batch(actor=user, batch_id=batch.pk, comment=opts["comment"], progress=bar)
             if opts["changes"]:  # after the merge: a list made again at the merge holds the values written
                 content, rows = services.changes_xlsx(batch, full=full)
@@ -104,6 +121,25 @@ class Command(BaseCommand):
         Path(path).write_bytes(content)
         record_report(user, region_code, kind, content, rows=rows, channel=ExportChannel.CLI,
                       file_name=Path(path).name)
+
+    def _rows_to_fix(self, user: Any, batch: Any, path: str, *, full: bool) -> None:
+        """Write 待改正的行 of a checked batch (before its merge) and record it; no rejected row: nothing
+        written. The landed file missing or changed, or more rows than a sheet holds: the command stops
+        with the batch left at review, nothing merged."""
+        if not batch.rows_rejected:
+            self.stdout.write(f"没有错误行,未写入 {path} / no rejected rows: {path} not written")
+            return
+        try:
+            content, rows = services.rows_to_fix_xlsx(batch, full=full)
+        except (services.ImportRefused, TooManyRows) as exc:
+            message = exc.message if isinstance(exc, services.ImportRefused) else str(exc)
+            raise CommandError(f"{message}\n批次 #{batch.pk} 未入库,待审核 / batch #{batch.pk} not merged, left at "
+                               f"review") from exc
+        self._report(user, batch.region_code, content, rows, path, ROWS_TO_FIX)
+        self.stdout.write(f"待改正的行 {rows} 行已写入 {path} / {rows} rows to correct written to {path}")
+        if not full:
+            self.stdout.write("证件号码与银行账号已隐去,该文件不能原样再导入 / ID numbers and bank accounts are masked: "
+                              "the file cannot be imported again as it is")
 
     def _summary(self, c: dict[str, Any], *, dry: bool) -> None:
         head = "试运行,未写入 / dry run, nothing written: " if dry else ""
