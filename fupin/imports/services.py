@@ -640,21 +640,26 @@ def rows_to_fix(batch: ImportBatch, *, full: bool) -> pl.DataFrame:
             log.error("import batch %s: landed file %s changed on disk", batch.pk, path)
             raise ImportRefused("原始文件与上传时不一致(SHA-256 不同) / the landed file has changed since it was "
                                 "uploaded (its SHA-256 differs)")
-    reasons = pl.DataFrame(
+    rejections = pl.DataFrame(
         list(ImportRejection.objects.filter(batch=batch).order_by("row_number", "id")
              .values_list("row_number", "column", "reason")),
-        schema={"_row": pl.Int64, "column": pl.Utf8, "reason": pl.Utf8}, orient="row",
-    ).group_by("_row", maintain_order=True).agg(
+        schema={"_row": pl.Int64, "column": pl.Utf8, "reason": pl.Utf8}, orient="row")
+    return rows_to_fix_frame(read_roster(path).frame, rejections, full=full)
+
+
+def rows_to_fix_frame(raw: pl.DataFrame, rejections: pl.DataFrame, *, full: bool) -> pl.DataFrame:
+    """:func:`rows_to_fix` from the file's rows as read (``read_roster``: ``_row`` and one text column
+    per field) and the rejections (``_row``, ``column``, ``reason``) — a batch's, or a dry run's."""
+    reasons = rejections.select(pl.col("_row").cast(pl.Int64), pl.col("column").fill_null(""),
+                                pl.col("reason").fill_null("")).group_by("_row", maintain_order=True).agg(
         pl.when(pl.col("column") != "").then(pl.col("column") + pl.lit(": ") + pl.col("reason"))
         .otherwise(pl.col("reason")).str.join("；").alias(FIX_REASON_HEADER))
-    raw = read_roster(path).frame
     rows = raw.join(reasons, on="_row", how="inner").sort("_row")
     masks = {} if full else {"id_number": masked_id_numbers, "bank_account": masked_accounts}
-    columns = [masks[c.field](pl.col(c.field)) if c.field in masks else pl.col(c.field).fill_null("")
-               for c in roster.COLUMNS if c.field in raw.columns]
-    headers = [c.header for c in roster.COLUMNS if c.field in raw.columns]
+    present = [c for c in roster.COLUMNS if c.field in raw.columns]
     return rows.select(pl.col("_row").alias(FIX_ROW_HEADER), FIX_REASON_HEADER,
-                       *[expr.alias(h) for expr, h in zip(columns, headers, strict=True)])
+                       *[(masks[c.field](pl.col(c.field)) if c.field in masks else pl.col(c.field).fill_null(""))
+                         .alias(c.header) for c in present])
 
 
 def rows_to_fix_xlsx(batch: ImportBatch, *, full: bool) -> tuple[bytes, int]:
@@ -662,4 +667,10 @@ def rows_to_fix_xlsx(batch: ImportBatch, *, full: bool) -> tuple[bytes, int]:
     rows than one sheet holds are refused (:class:`fupin.core.xlsx_sheet.TooManyRows`): the import
     reads one sheet."""
     frame = rows_to_fix(batch, full=full)
-    return xlsx_bytes(frame, sheet="花名册"), frame.height
+    return rows_to_fix_frame_xlsx(frame), frame.height
+
+
+def rows_to_fix_frame_xlsx(frame: pl.DataFrame) -> bytes:
+    """A frame of :func:`rows_to_fix_frame` as xlsx, on one sheet named 花名册 (the sheet the import
+    reads); more rows than a sheet holds: :class:`fupin.core.xlsx_sheet.TooManyRows`."""
+    return xlsx_bytes(frame, sheet="花名册")

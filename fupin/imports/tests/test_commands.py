@@ -290,14 +290,24 @@ def test_rows_to_fix_are_masked_for_a_user_without_full_numbers(tmp_path, make_h
         "rows_to_fix", False, "mingxi", MINGXI)
 
 
-def test_rows_to_fix_need_a_real_import_and_an_xlsx_name(tmp_path, make_household):
+def test_a_dry_run_writes_the_same_rows_to_fix_and_lands_nothing(tmp_path, make_household):
+    path, numbers = _roster_file(tmp_path, make_household)
+    dry = tmp_path / "dry.xlsx"
+    output = _call(str(path), "--dry-run", "--rows-to-fix", str(dry))
+    assert f"2 rows to correct written to {dry}" in output
+    assert ImportBatch.objects.count() == 0 and not Household.objects.filter(household_number=numbers[1]).exists()
+    record = ExportRecord.objects.get()
+    assert (record.kind, record.channel, record.rows) == ("rows_to_fix", "cli", 2)
+    real = tmp_path / "real.xlsx"
+    _call(str(path), "--rows-to-fix", str(real))
+    assert _sheet(dry).rows() == _sheet(real).rows()  # the same rows and reasons as the batch's
+
+
+def test_rows_to_fix_need_an_xlsx_name(tmp_path, make_household):
     path, _ = _roster_file(tmp_path, make_household)
-    with pytest.raises(CommandError, match="needs a real import"):
-        _call(str(path), "--dry-run", "--rows-to-fix", str(tmp_path / "fix.xlsx"))
     with pytest.raises(CommandError, match=r"give a FILE\.xlsx"):
         _call(str(path), "--rows-to-fix", str(tmp_path / "fix.csv"))
     assert (ImportBatch.objects.count(), ExportRecord.objects.count()) == (0, 0)
-    assert not (tmp_path / "fix.xlsx").exists()
 
 
 def test_rows_to_fix_larger_than_a_sheet_stop_the_import_before_the_merge(tmp_path, make_household, monkeypatch):

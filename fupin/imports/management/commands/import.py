@@ -11,18 +11,19 @@ registered household or member with its old and new value, persons joining, pers
 merge wrote, or with ``--dry-run`` what it would write); both as xlsx, ID numbers and bank accounts
 masked unless the acting user may see them, and both recorded as exports (导出记录). ``--rows-to-fix``
 writes 待改正的行: the rejected rows as the file held them (原行号, 错误原因, then the roster columns;
-sheet 花名册), to correct and import again — written from the batch's landed file, so only by a real
-import (not with ``--dry-run``), after the check and before the merge; nothing is written when no row
-was rejected; masked and recorded like the others (kind ``rows_to_fix``). A progress bar
+sheet 花名册), to correct and import again — from the batch's landed file after the check and before
+the merge, or with ``--dry-run`` from the file as it is; nothing is written when no row was rejected; masked and recorded like the others (kind ``rows_to_fix``). A progress bar
 goes to stderr; the last line on stdout is ``read=N imported=N rejected=N``.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from fupin.core.xlsx_sheet import TooManyRows
@@ -31,6 +32,7 @@ from fupin.imports.choices import BatchStatus, ExportChannel
 from fupin.imports.exports import CHANGES, REJECTIONS, ROWS_TO_FIX, record_report
 from fupin.imports.management.acting import acting_user, default_region
 from fupin.imports.pipelines import change_list
+from fupin.imports.pipelines.read_roster import read_roster
 
 
 class ProgressBar:
@@ -70,9 +72,6 @@ class Command(BaseCommand):
         path = Path(opts["file"])
         if not path.is_file():
             raise CommandError(f"文件不存在: {path} / no such file")
-        if opts["rows_to_fix"] and opts["dry_run"]:
-            raise CommandError("--rows-to-fix 需要真正导入:它从批次保存的原始文件写出 / --rows-to-fix needs a real "
-                               "import; it is written from the batch's landed file")
         if opts["rows_to_fix"] and Path(opts["rows_to_fix"]).suffix.lower() != ".xlsx":
             raise CommandError("--rows-to-fix 写出 xlsx 文件,请给 .xlsx 文件名 / --rows-to-fix writes an xlsx: "
                                "give a FILE.xlsx")
@@ -92,6 +91,10 @@ class Command(BaseCommand):
                     changes = change_list.change_list(diff)
                     self._report(user, region or "", services.changes_frame_xlsx(changes, full=full), changes.height,
                                  opts["changes"], CHANGES)
+                if opts["rows_to_fix"]:
+                    rejections = services.all_rejections(checked, diff)
+                    self._rows_to_fix(user, region or "", opts["rows_to_fix"], rejected=rejections.height, full=full,
+                                      make=lambda: _dry_rows_to_fix(path, rejections, full=full))
                 self._summary(counts, dry=True)
                 return
             batch = services.land_file(actor=user, file_name=path.name, path=path, region_code=region, source="cli")
@@ -102,7 +105,10 @@ class Command(BaseCommand):
                 self._report(user, batch.region_code, services.rejections_xlsx(batch.pk, full=full),
                              batch.rejections.count(), opts["report"], REJECTIONS)
             if opts["rows_to_fix"]:
-                self._rows_to_fix(user, batch, opts["rows_to_fix"], full=full)
+                fix = batch
+                self._rows_to_fix(user, batch.region_code, opts["rows_to_fix"], rejected=batch.rows_rejected,
+                                  full=full, make=lambda: services.rows_to_fix_xlsx(fix, full=full),
+                                  batch_id=batch.pk)
             batch = services.merge_batch(actor=user, batch_id=batch.pk, comment=opts["comment"], progress=bar)
             if opts["changes"]:  # after the merge: a list made again at the merge holds the values written
                 content, rows = services.changes_xlsx(batch, full=full)
@@ -122,20 +128,22 @@ class Command(BaseCommand):
         record_report(user, region_code, kind, content, rows=rows, channel=ExportChannel.CLI,
                       file_name=Path(path).name)
 
-    def _rows_to_fix(self, user: Any, batch: Any, path: str, *, full: bool) -> None:
-        """Write 待改正的行 of a checked batch (before its merge) and record it; no rejected row: nothing
-        written. The landed file missing or changed, or more rows than a sheet holds: the command stops
-        with the batch left at review, nothing merged."""
-        if not batch.rows_rejected:
+    def _rows_to_fix(self, user: Any, region_code: str, path: str, *, rejected: int, full: bool,
+                     make: Callable[[], tuple[bytes, int]], batch_id: int | None = None) -> None:
+        """Write 待改正的行 (``make``: the xlsx and its rows; a batch's before its merge, or a dry run's) and
+        record it; no rejected row: nothing written. The landed file missing or changed, or more rows than
+        a sheet holds: the command stops (a batch is left at review, nothing merged)."""
+        if not rejected:
             self.stdout.write(f"没有错误行,未写入 {path} / no rejected rows: {path} not written")
             return
         try:
-            content, rows = services.rows_to_fix_xlsx(batch, full=full)
+            content, rows = make()
         except (services.ImportRefused, TooManyRows) as exc:
             message = exc.message if isinstance(exc, services.ImportRefused) else str(exc)
-            raise CommandError(f"{message}\n批次 #{batch.pk} 未入库,待审核 / batch #{batch.pk} not merged, left at "
-                               f"review") from exc
-        self._report(user, batch.region_code, content, rows, path, ROWS_TO_FIX)
+            if batch_id is not None:
+                message += f"\n批次 #{batch_id} 未入库,待审核 / batch #{batch_id} not merged, left at review"
+            raise CommandError(message) from exc
+        self._report(user, region_code, content, rows, path, ROWS_TO_FIX)
         self.stdout.write(f"待改正的行 {rows} 行已写入 {path} / {rows} rows to correct written to {path}")
         if not full:
             self.stdout.write("证件号码与银行账号已隐去,该文件不能原样再导入 / ID numbers and bank accounts are masked: "
@@ -159,3 +167,9 @@ class Command(BaseCommand):
             self.stdout.write(f"在册但文件中没有的户(不变) / registered households of the file's villages not in the file "
                               f"(left as they are): absent={c['households_absent']}")
         self.stdout.write(f"read={c['rows_read']} imported={c['rows_imported']} rejected={c['rows_rejected']}")
+
+
+def _dry_rows_to_fix(path: Path, rejections: pl.DataFrame, *, full: bool) -> tuple[bytes, int]:
+    """待改正的行 of a dry run: the file read again as it is, with the preview's rejections."""
+    frame = services.rows_to_fix_frame(read_roster(path).frame, rejections, full=full)
+    return services.rows_to_fix_frame_xlsx(frame), frame.height
