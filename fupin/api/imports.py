@@ -4,7 +4,8 @@
   request (synchronously: an API client waits for the review counts, and tests stay simple); 201 with
   the batch at ``review`` (or ``failed``).
 - ``GET /imports``, ``GET /imports/{id}``, ``GET /imports/{id}/rejections?page=`` — scoped reads.
-- ``POST /imports/{id}/merge`` and ``POST /imports/{id}/refuse`` ``{comment}`` — editors in scope.
+- ``POST /imports/{id}/merge`` ``{comment, persons_left_confirmed}`` and ``POST /imports/{id}/refuse``
+  ``{comment}`` — editors in scope; a batch that marks persons as left needs their number confirmed.
 - ``GET /imports/{id}/absent?page=`` — 在册但文件中没有的户: registered households of the villages the
   file covers that it does not list.
 - ``GET /imports/{id}/changes?page=&page_size=&village=&change=&field=`` — 变更明细: what the batch changes
@@ -150,6 +151,10 @@ class PageQuery(Schema):
 
 class DecisionIn(Schema):
     comment: str = Field("", max_length=2000)
+    persons_left_confirmed: int | None = Field(
+        None, ge=0, description="核对减员: a batch whose merge marks registered persons as left (persons_left > 0) "
+                                "is merged only when this equals persons_left (checked in GET /imports/{id}/changes"
+                                "?change=member_left); otherwise 422 with field_errors.persons_left_confirmed")
 
 
 class RefuseIn(Schema):
@@ -376,7 +381,8 @@ def merge(request: HttpRequest, batch_id: RecordId, body: DecisionIn | None = No
     """确认入库: merge a batch at review into the registry."""
     batch = _editable_batch(request, batch_id)
     try:
-        services.merge_batch(actor=request.auth, batch_id=batch.pk, comment=body.comment if body else "")
+        services.merge_batch(actor=request.auth, batch_id=batch.pk, comment=body.comment if body else "",
+                             persons_left_confirmed=body.persons_left_confirmed if body else None)
     except services.ImportRefused as exc:
         raise _refused(exc) from exc
     return batch_out(selectors.batch_detail(request.auth, batch.pk))

@@ -429,8 +429,12 @@ def _lock_registry() -> None:
 
 
 def merge_batch(*, actor: Any, batch_id: int, comment: str = "", progress: Progress | None = None,
-                step: Callable[[str], None] | None = None) -> ImportBatch:
-    """Write a reviewed batch into the registry in one transaction (see the module docstring)."""
+                step: Callable[[str], None] | None = None, persons_left_confirmed: int | None = None) -> ImportBatch:
+    """Write a reviewed batch into the registry in one transaction (see the module docstring).
+
+    A batch that marks registered persons as left (``persons_left``: members of a file household the
+    file does not list) is merged only when the reviewer confirms that number
+    (``persons_left_confirmed``, 核对减员): an import never ends a person's registration unseen."""
     try:
         with transaction.atomic():
             batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
@@ -439,6 +443,11 @@ def merge_batch(*, actor: Any, batch_id: int, comment: str = "", progress: Progr
             if batch.status != BatchStatus.REVIEW:
                 raise ImportRefused(f"批次状态为{batch.get_status_display()},不能入库 / only a batch awaiting "
                                     f"review can be merged (this one is {batch.status})")
+            if batch.persons_left and persons_left_confirmed != batch.persons_left:
+                raise ImportRefused(
+                    f"入库将注销 {batch.persons_left} 名成员(文件中该户无此人),请核对变更明细后确认 / the merge marks "
+                    f"{batch.persons_left} registered persons as left (not in their household in the file): check "
+                    "them in the list of changes and confirm that number", field="persons_left_confirmed")
             _lock_registry()
             if progress:
                 progress(5, "比对登记库 / comparing with the registry")

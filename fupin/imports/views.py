@@ -296,11 +296,14 @@ def batch_progress(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def batch_merge(request: HttpRequest, pk: int) -> HttpResponse:
-    """确认入库 — merge the batch into the registry."""
+    """确认入库 — merge the batch into the registry; a batch that marks persons as left needs the box
+    confirming their number ticked (核对减员)."""
     batch = selectors.batch_detail(request.user, pk)
     _require_editor(request.user, batch.region_code)
+    confirmed = request.POST.get("persons_left_confirmed", "")
     try:
-        services.merge_batch(actor=request.user, batch_id=batch.pk, comment=request.POST.get("comment", ""))
+        services.merge_batch(actor=request.user, batch_id=batch.pk, comment=request.POST.get("comment", ""),
+                             persons_left_confirmed=int(confirmed) if confirmed.isdigit() else None)
     except services.ImportRefused as exc:
         messages.error(request, exc.message)
     else:

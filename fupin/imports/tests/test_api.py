@@ -142,6 +142,18 @@ def test_a_re_import_counts_the_persons_leaving_and_the_changes_by_field(api_as,
     assert (fetched["persons_left"], fetched["changes_by_field"]) == (1, body["changes_by_field"])
 
 
+def test_a_merge_that_marks_persons_as_left_needs_their_number_confirmed(api_as, re_import):
+    """核对减员: 422 naming persons_left_confirmed without it or with another number; merged with it."""
+    api, batch_id = api_as("county", MINGXI), re_import["batch"]["id"]
+    for body in ({}, {"persons_left_confirmed": 0}, {"persons_left_confirmed": 2}):
+        response = api.post(f"/imports/{batch_id}/merge", body)
+        assert response.status_code == 422, body
+        assert "persons_left_confirmed" in response.json()["field_errors"]
+    assert api.get(f"/imports/{batch_id}").json()["status"] == "review"
+    merged = api.post(f"/imports/{batch_id}/merge", {"persons_left_confirmed": 1}).json()
+    assert (merged["status"], merged["persons_left"]) == ("merged", 1)
+
+
 def test_a_batch_checked_before_the_list_existed_reads_without_it(api_as, re_import, mingxi_village):
     """An old batch: no persons_left in its villages, no changes by field, no list of changes on disk."""
     from fupin.imports import services

@@ -123,8 +123,14 @@ def changes_scene(live_server, settings, tmp_path):
 
 def test_a_re_import_warns_of_a_person_leaving_and_lists_them(live_server, changes_scene, logged_in_page, shots):
     """成员减少: the review page warns that one registered person is not in the file; the link opens the
-    list of changes filtered to the persons leaving, with that person's row."""
+    list of changes filtered to the persons leaving, with that person's row; the merge needs that number
+    confirmed (核对减员)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
     from playwright.sync_api import expect
+
+    from fupin.registry.models import Member
 
     context, page = logged_in_page(changes_scene.officer.username, next_url="/imports/")
     page.set_input_files("#id_file", str(changes_scene.path))
@@ -141,6 +147,22 @@ def test_a_re_import_warns_of_a_person_leaving_and_lists_them(live_server, chang
     expect(row).to_contain_text(changes_scene.id_number)
     expect(row).to_contain_text("成员减少")
     page.screenshot(path=str(shots / "import-changes.png"), full_page=True)
+    # 核对减员: back on the batch, the merge needs the box ticked; the browser will not send the form without it.
+    page.click("#batch-link")
+    page.click("#merge-button")
+    expect(page.locator("#batch-status")).to_have_text("待确认 awaiting review")
+    page.check("#persons-left-confirmed")
+    page.click("#merge-button")
+    expect(page.locator("#merged-note")).to_be_visible()
+    # (the ORM is not called from Playwright's event loop: a thread of its own, as the live server's)
+    def member_status() -> str:
+        try:
+            return Member.objects.get(id_number=changes_scene.id_number).status
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(member_status).result() == "left"
     context.close()
 
 

@@ -150,7 +150,14 @@ def test_dry_run_changes_are_masked_for_a_user_without_full_numbers(tmp_path, ma
 def test_import_writes_the_list_of_changes_it_merged(tmp_path, make_household):
     path, gone, second = _re_import_file(tmp_path, make_household)
     out = tmp_path / "changes.xlsx"
-    output = _call(str(path), "--changes", str(out), "--comment", "更新")
+    # 核对减员: without --allow-leaving the command stops before the merge, the batch left at review.
+    with pytest.raises(CommandError, match="--allow-leaving"):
+        _call(str(path), "--changes", str(out))
+    stopped = ImportBatch.objects.get()
+    assert (stopped.status, stopped.persons_left) == ("review", 1) and not out.exists()
+    assert Member.objects.get(pk=gone.pk).status == "active"
+    stopped.delete()
+    output = _call(str(path), "--changes", str(out), "--comment", "更新", "--allow-leaving")
     assert output.splitlines()[-1] == "read=4 imported=4 rejected=0"
     assert _left_line(output) == ("成员减少 1 人(文件中该户无此人,已注销)/ persons leaving (not in their household in "
                                   "the file; marked as left): left=1")

@@ -49,10 +49,13 @@ def run(path: Path, *, actor=None, region: str = CITY) -> ImportBatch:
     return services.validate_batch(batch.pk)
 
 
-def import_file(path: Path, *, actor=None, region: str = CITY) -> ImportBatch:
+def import_file(path: Path, *, actor=None, region: str = CITY, persons_left: int = 0) -> ImportBatch:
+    """Check and merge ``path``; ``persons_left``: the persons the reviewer confirms as leaving (核对减员)."""
     batch = run(path, actor=actor, region=region)
     assert batch.status == BatchStatus.REVIEW, batch.error
-    return services.merge_batch(actor=actor, batch_id=batch.pk, comment="ok")
+    assert batch.persons_left == persons_left
+    return services.merge_batch(actor=actor, batch_id=batch.pk, comment="ok",
+                                persons_left_confirmed=persons_left or None)
 
 
 def new_rows(n_households: int = 2, *, village: str | None = None, start: int = 90001) -> pl.DataFrame:
@@ -211,7 +214,8 @@ def test_a_member_missing_from_the_file_leaves_the_household(tmp_path):
     import_file(write_csv(rows, tmp_path / "v1.csv"))
     gone = rows["证件号码"][2]
     # 年人均纯收入 is checked against the lines ÷ size: left blank here (the size changes).
-    batch = import_file(write_csv(rows.head(2).with_columns(pl.lit("").alias("年人均纯收入")), tmp_path / "v2.csv"))
+    batch = import_file(write_csv(rows.head(2).with_columns(pl.lit("").alias("年人均纯收入")), tmp_path / "v2.csv"),
+                        persons_left=1)
     assert (batch.rows_rejected, batch.households_changed, batch.persons_unchanged) == (0, 1, 2)
     member = Member.objects.get(id_number=gone)
     assert (member.status, member.left_reason) == ("left", "other")
@@ -262,7 +266,13 @@ def test_the_reviewer_sees_every_change_before_the_merge(tmp_path, make_user):
 
     before = Member.objects.get(id_number=gone).status
     assert before == "active"  # nothing written at review
-    merged = services.merge_batch(actor=None, batch_id=batch.pk)
+    # 核对减员: the merge needs the number of persons leaving confirmed.
+    for confirmed in (None, 0, 2):
+        with pytest.raises(services.ImportRefused, match="入库将注销 1 名成员") as refused:
+            services.merge_batch(actor=None, batch_id=batch.pk, persons_left_confirmed=confirmed)
+        assert refused.value.field == "persons_left_confirmed"
+    assert ImportBatch.objects.get(pk=batch.pk).status == BatchStatus.REVIEW
+    merged = services.merge_batch(actor=None, batch_id=batch.pk, persons_left_confirmed=1)
     assert services.changes_page(merged, full=True)[0] == total  # still shown after the merge
     assert Member.objects.get(id_number=gone).status == "left"
 

@@ -475,7 +475,15 @@ def test_the_review_page_shows_the_persons_leaving_and_the_changes_by_field(clie
     assert 'id="no-changes"' not in html and 'id="changes-unavailable"' not in html
     assert gone["证件号码"] not in html  # the page counts; the list shows who
 
-    assert client.post(f"/imports/{batch.pk}/merge/").status_code == 302
+    # 核对减员: the merge form asks for the number to be confirmed, and refuses without it.
+    assert 'name="persons_left_confirmed" value="1" required' in html
+    refused = client.post(f"/imports/{batch.pk}/merge/", follow=True).content.decode()
+    assert "入库将注销 1 名成员" in refused
+    assert ImportBatch.objects.get(pk=batch.pk).status == BatchStatus.REVIEW
+    assert client.post(f"/imports/{batch.pk}/merge/", {"persons_left_confirmed": "2"}).status_code == 302
+    assert ImportBatch.objects.get(pk=batch.pk).status == BatchStatus.REVIEW  # another number: not merged
+    assert client.post(f"/imports/{batch.pk}/merge/", {"persons_left_confirmed": "1"}).status_code == 302
+    assert ImportBatch.objects.get(pk=batch.pk).status == BatchStatus.MERGED
     merged = client.get(f"/imports/{batch.pk}/").content.decode()
     assert 'id="persons-left"' not in merged  # done: no warning, the list stays
     assert 'id="changes-by-field"' in merged and '<td class="num left">1</td>' in merged

@@ -1,8 +1,11 @@
 """``fupin import FILE`` — import a roster (花名册导入) through the staged pipeline.
 
 ``fupin import FILE [--village CODE | --region CODE] [--dry-run] [--report errors.xlsx]
-[--changes changes.xlsx] [--rows-to-fix FILE.xlsx] [--as USERNAME] [--comment TEXT]``: lands the file,
-validates every row, shows the counts and merges in one transaction (the CLI is its own reviewer).
+[--changes changes.xlsx] [--rows-to-fix FILE.xlsx] [--allow-leaving] [--as USERNAME] [--comment TEXT]``:
+lands the file, validates every row, shows the counts and merges in one transaction (the CLI is its own
+reviewer). A file that lists a registered household without some of its members would mark them as
+left: the command then stops before the merge (the batch left at review) unless ``--allow-leaving``
+says that was checked (核对减员).
 Without ``--as`` the command
 acts as the system (every region); with it, as that user (their region only; rows for other villages
 are rejected). ``--dry-run`` lands nothing and writes nothing: it prints what the import would do.
@@ -64,6 +67,9 @@ class Command(BaseCommand):
         parser.add_argument("--rows-to-fix", default="", metavar="FILE.xlsx",
                             help="把错误行按原样写入该xlsx(含原行号、错误原因),改正后可再导入 / write the rejected rows "
                                  "as the file held them to this xlsx, to correct and import again")
+        parser.add_argument("--allow-leaving", action="store_true",
+                            help="允许注销文件中该户没有的在册成员(核对减员) / let the merge mark registered members "
+                                 "missing from their household in the file as left")
         parser.add_argument("--as", dest="as_user", default="", help="以该用户身份 / act as this user")
         parser.add_argument("--comment", default="", help="入库说明 / merge comment")
         parser.add_argument("--no-progress", action="store_true")
@@ -109,17 +115,29 @@ class Command(BaseCommand):
                 self._rows_to_fix(user, batch.region_code, opts["rows_to_fix"], rejected=batch.rows_rejected,
                                   full=full, make=lambda: services.rows_to_fix_xlsx(fix, full=full),
                                   batch_id=batch.pk)
-            batch = services.merge_batch(actor=user, batch_id=batch.pk, comment=opts["comment"], progress=bar)
+            if batch.persons_left and not opts["allow_leaving"]:
+                self._summary(self._counts(batch), dry=True)
+                raise CommandError(
+                    f"入库将注销 {batch.persons_left} 名成员(文件中该户无此人):用 --dry-run --changes 核对后加 --allow-leaving "
+                    f"再导入;批次 #{batch.pk} 未入库,待审核 / the merge would mark {batch.persons_left} registered "
+                    "persons as left (not in their household in the file): check them (--dry-run --changes) and "
+                    f"import again with --allow-leaving; batch #{batch.pk} not merged, left at review")
+            batch = services.merge_batch(actor=user, batch_id=batch.pk, comment=opts["comment"], progress=bar,
+                                         persons_left_confirmed=batch.persons_left)
             if opts["changes"]:  # after the merge: a list made again at the merge holds the values written
                 content, rows = services.changes_xlsx(batch, full=full)
                 self._report(user, batch.region_code, content, rows, opts["changes"], CHANGES)
         except services.ImportRefused as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(f"批次 / batch #{batch.pk} {batch.get_status_display()}")
-        self._summary({k: getattr(batch, k) for k in (
+        self._summary(self._counts(batch), dry=False)
+
+    @staticmethod
+    def _counts(batch: Any) -> dict[str, Any]:
+        return {k: getattr(batch, k) for k in (
             "rows_read", "rows_imported", "rows_rejected", "households_new", "households_changed",
             "households_unchanged", "persons_new", "persons_changed", "persons_unchanged", "persons_left",
-            "households_absent")}, dry=False)
+            "households_absent")}
 
     def _report(self, user: Any, region_code: str, content: bytes, rows: int, path: str, kind: str) -> None:
         """Write a batch's report (the rejected rows, or the list of changes) and record it (导出记录: it
