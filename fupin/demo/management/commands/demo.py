@@ -4,7 +4,8 @@
    with real townships and villages; ``--regions-prefix 3504`` loads only 三明市 and its ancestors);
 3. unless the demo counties already have households (idempotent), generate the demo registry of
    明溪县 and 宁化县 from seed 003 (三明, end of 2014; :mod:`fupin.demo.generator`) in one transaction;
-4. create the demo users, one per role (:mod:`fupin.demo.users`) and print their logins;
+4. create the demo users, one per role (:mod:`fupin.demo.users`) and print their logins; run the
+   demo pathways and eligibility, and leave one import batch at review (:mod:`fupin.demo.imports`);
 5. unless ``--no-serve``, run Django's development server with static files served
    (``runserver --insecure`` without the reloader): a demo, not a production set-up.
 """
@@ -20,6 +21,7 @@ from django.db import transaction
 from fupin.accounts.services import UserError
 from fupin.demo import plan
 from fupin.demo.assistance import ensure_demo_assistance
+from fupin.demo.imports import ensure_demo_import
 from fupin.demo.pairing import ensure_demo_pairing
 from fupin.demo.rules import ensure_demo_runs
 from fupin.demo.users import ensure_demo_users
@@ -84,6 +86,8 @@ class Command(BaseCommand):
                 raise CommandError(str(exc)) from exc
         out.write("    帮扶路径与识别条件 / pathways and eligibility …")
         ensure_demo_runs(targets, write=out.write)
+        out.write("    导入批次 / an import batch to review …")
+        ensure_demo_import(write=out.write)
         self._print_logins(logins)
         out.write(self.style.SUCCESS(f"完成,用时 {time.monotonic() - started:.1f} 秒 / done in "
                                      f"{time.monotonic() - started:.1f} s"))
