@@ -138,6 +138,7 @@ def test_a_re_import_warns_of_a_person_leaving_and_lists_them(live_server, chang
     expect(page.locator("#persons-left")).to_contain_text("有1名在册成员未列入文件")
     expect(page.locator("#persons-counts .left")).to_have_text("1")
     expect(page.locator("#changes-by-field")).to_contain_text("成员减少")
+    page.screenshot(path=str(shots / "import-review-leaving.png"), full_page=True)
     page.click("#persons-left-link")
     expect(page.locator("h1")).to_contain_text("变更明细")
     expect(page.locator("#id_change")).to_have_value("member_left")
