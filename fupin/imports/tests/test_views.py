@@ -475,6 +475,8 @@ def test_the_review_page_shows_the_persons_leaving_and_the_changes_by_field(clie
     assert 'id="no-changes"' not in html and 'id="changes-unavailable"' not in html
     assert gone["证件号码"] not in html  # the page counts; the list shows who
 
+    listing = client.get("/imports/").content.decode()
+    assert listing.split(f'id="batch-{batch.pk}"', 1)[1].split("</tr>", 1)[0].count('<td class="num persons-left">1</td>') == 1
     # 核对减员: the merge form asks for the number to be confirmed, and refuses without it.
     assert 'name="persons_left_confirmed" value="1" required' in html
     refused = client.post(f"/imports/{batch.pk}/merge/", follow=True).content.decode()
