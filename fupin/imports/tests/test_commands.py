@@ -154,8 +154,13 @@ def test_import_writes_the_list_of_changes_it_merged(tmp_path, make_household):
     with pytest.raises(CommandError, match="--allow-leaving"):
         _call(str(path), "--changes", str(out))
     stopped = ImportBatch.objects.get()
-    assert (stopped.status, stopped.persons_left) == ("review", 1) and not out.exists()
+    assert (stopped.status, stopped.persons_left) == ("review", 1)
     assert Member.objects.get(pk=gone.pk).status == "active"
+    # the list to check them in is written all the same, as reviewed
+    assert _sheet(out).filter(pl.col("变更类型 change") == KINDS["member_left"])["证件号码 ID number"].to_list() == [
+        gone.id_number]
+    assert ExportRecord.objects.get().kind == "changes"
+    out.unlink()
     stopped.delete()
     output = _call(str(path), "--changes", str(out), "--comment", "更新", "--allow-leaving")
     assert output.splitlines()[-1] == "read=4 imported=4 rejected=0"
@@ -172,7 +177,8 @@ def test_import_writes_the_list_of_changes_it_merged(tmp_path, make_household):
         gone.id_number]
     expected, _rows = services.changes_xlsx(batch, full=True)
     assert _sheet(out).rows() == fastexcel.read_excel(expected).load_sheet(0, dtypes="string").to_polars().rows()
-    record = ExportRecord.objects.get()
+    assert ExportRecord.objects.count() == 2  # the stopped run's list, and this one's
+    record = ExportRecord.objects.latest("pk")
     assert (record.kind, record.channel, record.region_code, record.rows, record.file_name, record.full_numbers) == (
         "changes", "cli", batch.region_code, sheet.height, "changes.xlsx", True)
     assert record.file_sha256 == hashlib.sha256(out.read_bytes()).hexdigest()

@@ -4,8 +4,8 @@
 [--changes changes.xlsx] [--rows-to-fix FILE.xlsx] [--allow-leaving] [--as USERNAME] [--comment TEXT]``:
 lands the file, validates every row, shows the counts and merges in one transaction (the CLI is its own
 reviewer). A file that lists a registered household without some of its members would mark them as
-left: the command then stops before the merge (the batch left at review) unless ``--allow-leaving``
-says that was checked (核对减员).
+left: the command then stops before the merge (the batch left at review; ``--changes`` is written
+from the batch, so they can be checked in it) unless ``--allow-leaving`` says that was checked (核对减员).
 Without ``--as`` the command
 acts as the system (every region); with it, as that user (their region only; rows for other villages
 are rejected). ``--dry-run`` lands nothing and writes nothing: it prints what the import would do.
@@ -117,6 +117,9 @@ class Command(BaseCommand):
                                   batch_id=batch.pk)
             if batch.persons_left and not opts["allow_leaving"]:
                 self._summary(self._counts(batch), dry=True)
+                if opts["changes"]:  # the list to check them in, as reviewed (nothing merged)
+                    content, rows = services.changes_xlsx(batch, full=full)
+                    self._report(user, batch.region_code, content, rows, opts["changes"], CHANGES)
                 raise CommandError(
                     f"入库将注销 {batch.persons_left} 名成员(文件中该户无此人):用 --dry-run --changes 核对后加 --allow-leaving "
                     f"再导入;批次 #{batch.pk} 未入库,待审核 / the merge would mark {batch.persons_left} registered "
