@@ -285,7 +285,9 @@ def worker_e2e(file: str, rollback: bool) -> dict:
             t_valid = time.perf_counter()
             validate_marks = list(marks)
             rss_validate = _hwm_mb()
-            batch = services.merge_batch(actor=None, batch_id=batch.pk, progress=lambda p, label: None)
+            steps = _MergeSteps()
+            batch = services.merge_batch(actor=None, batch_id=batch.pk, progress=lambda p, label: None,
+                                         step=steps)
             t_merge = time.perf_counter()
             result = {
                 "total_s": t_merge - start, "land_s": t_land - start,
@@ -296,12 +298,29 @@ def worker_e2e(file: str, rollback: bool) -> dict:
                 "read": batch.rows_read, "imported": batch.rows_imported, "rejected": batch.rows_rejected,
                 "households_new": batch.households_new, "peak_mb_validate": rss_validate,
                 "peak_mb": _hwm_mb(),
+                "merge_steps": steps.seconds(t_merge),
             }
             if rollback:
                 raise Rollback
     except Rollback:
         pass
     return result
+
+
+class _MergeSteps:
+    """The merge's ``step`` hook: what its time went to. Each label names the work from it to the
+    next ("compare": the lock and the reviewed diff; "done": the batch saved, the commit and the
+    statistics of the tables written)."""
+
+    def __init__(self) -> None:
+        self.marks: list[tuple[float, str]] = [(time.perf_counter(), "compare")]
+
+    def __call__(self, label: str) -> None:
+        self.marks.append((time.perf_counter(), label))
+
+    def seconds(self, end: float) -> dict[str, float]:
+        ends = [at for at, _ in self.marks[1:]] + [end]
+        return {label: round(stop - at, 2) for (at, label), stop in zip(self.marks, ends, strict=True)}
 
 
 def worker_validate(file: str) -> dict:
@@ -329,8 +348,10 @@ def worker_merge(batch_id: str) -> dict:
     from fupin.imports import services
 
     start = time.perf_counter()
-    batch = services.merge_batch(actor=None, batch_id=int(batch_id))
-    return {"merge_s": time.perf_counter() - start, "read": batch.rows_read, "imported": batch.rows_imported,
+    steps = _MergeSteps()
+    batch = services.merge_batch(actor=None, batch_id=int(batch_id), step=steps)
+    end = time.perf_counter()
+    return {"merge_s": end - start, "merge_steps": steps.seconds(end), "read": batch.rows_read, "imported": batch.rows_imported,
             "rejected": batch.rows_rejected, "households_new": batch.households_new,
             "households_changed": batch.households_changed, "households_unchanged": batch.households_unchanged,
             "persons_new": batch.persons_new, "persons_changed": batch.persons_changed,
@@ -718,8 +739,11 @@ def _at_issue_floor(figures: dict[str, object]) -> None:
 
 
 def _stages(r: dict) -> str:
-    return "(" + ", ".join(f"{k[:-2]} {r[k]:.2f}" for k in ("land_s", "check_s", "diff_s", "store_rejections_s",
-                                                             "merge_s")) + ")"
+    stages = "(" + ", ".join(f"{k[:-2]} {r[k]:.2f}" for k in ("land_s", "check_s", "diff_s", "store_rejections_s",
+                                                               "merge_s")) + ")"
+    if r.get("merge_steps"):
+        stages += "; merge: " + ", ".join(f"{label} {s:.2f}" for label, s in r["merge_steps"].items())
+    return stages
 
 
 if __name__ == "__main__":

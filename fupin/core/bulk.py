@@ -315,11 +315,14 @@ def _ahead(render: Callable[[int], Any], height: int, rows: int) -> Iterator[Any
             yield block
 
 
-def csv_blocks(frame: pl.DataFrame, rows: int = COPY_BLOCK_ROWS) -> Iterator[bytes]:
+def csv_blocks(frame: pl.DataFrame, rows: int | None = None) -> Iterator[bytes]:
     """``frame`` as CSV (no header) in blocks of ``rows`` rows, each block written by a helper thread
     while the caller sends the one before, so the database parses one block while Polars writes the
     next. NULL is an unquoted empty field and an empty text the quoted ``""``, as PostgreSQL's CSV
-    COPY reads them; every text is kept as it is (with ``NULL '\\N'`` a text ``\\N`` became NULL)."""
+    COPY reads them; every text is kept as it is (with ``NULL '\\N'`` a text ``\\N`` became NULL).
+    ``rows`` defaults to :data:`COPY_BLOCK_ROWS` as it is when called."""
+    rows = rows or COPY_BLOCK_ROWS
+
     def render(start: int) -> bytes:
         buffer = io.BytesIO()
         frame.slice(start, rows).write_csv(buffer, include_header=False)
@@ -328,9 +331,20 @@ def csv_blocks(frame: pl.DataFrame, rows: int = COPY_BLOCK_ROWS) -> Iterator[byt
     return _ahead(render, frame.height, rows)
 
 
-def binary_blocks(encoder: pg_binary.Encoder, rows: int = COPY_BLOCK_ROWS) -> Iterator[bytes]:
-    """The encoder's frame as binary COPY data in blocks of ``rows`` rows, each made by a helper
-    thread while the caller sends the one before (numpy releases the GIL in its loops)."""
+#: Rows per binary block: the first block is encoded before anything is sent and the last is sent
+#: after everything is encoded, so large blocks leave the server or the encoder idle at each end.
+#: Measured alone, PostgreSQL 15 on 2 cores, 1M-person merge's tables into an unindexed table (pre-encoded
+#: blocks / 50,000 rows / 10,000 rows): 287k households (~840 bytes a row) 1.16–1.19 / 1.65–1.79 /
+#: 1.36–1.38 s, 961k members 1.33–1.37 / 1.43–1.49 / 1.34–1.37 s, 287k audit rows 0.89–0.94 / 1.09–1.14 /
+#: 0.93–0.95 s.
+BINARY_BLOCK_ROWS = 10_000
+
+
+def binary_blocks(encoder: pg_binary.Encoder, rows: int | None = None) -> Iterator[bytes]:
+    """The encoder's frame as binary COPY data in blocks of ``rows`` rows (default
+    :data:`BINARY_BLOCK_ROWS` as it is when called), each made by a helper thread while the caller
+    sends the one before (numpy releases the GIL in its loops)."""
+    rows = rows or BINARY_BLOCK_ROWS
     height = encoder.frame.height
     if height == 0:
         return iter([pg_binary.HEADER + pg_binary.TRAILER])

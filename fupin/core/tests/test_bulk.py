@@ -105,6 +105,16 @@ def test_copy_frame_in_many_blocks_writes_every_row(monkeypatch):
     from fupin.core.models import ChangeRecord
 
     monkeypatch.setattr(bulk, "COPY_BLOCK_ROWS", 7)
+    monkeypatch.setattr(bulk, "BINARY_BLOCK_ROWS", 7)
+    sent: list[int] = []
+    ahead = bulk._ahead
+
+    def counted(render, height, rows):
+        for block in ahead(render, height, rows):
+            sent.append(rows)
+            yield block
+
+    monkeypatch.setattr(bulk, "_ahead", counted)
     before = ChangeRecord.objects.count()
     frame = pl.DataFrame({
         "actor_name": ["system"] * 50, "action": ["update"] * 50, "model": ["registry.household"] * 50,
@@ -118,6 +128,8 @@ def test_copy_frame_in_many_blocks_writes_every_row(monkeypatch):
     assert ChangeRecord.objects.count() == before + 50
     assert [r.comment for r in rows] == [f"行{i}" for i in range(50)]
     assert rows[49].changes == {"n": [None, 49]}
+    # PostgreSQL sends the rows in blocks of the size set when the copy runs (SQLite binds 50 rows)
+    assert sent == ([7] * 8 if connection.vendor == "postgresql" else [])
 
 
 def test_copy_frame_writes_constants_once_for_every_row():
