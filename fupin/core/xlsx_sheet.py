@@ -16,14 +16,23 @@ is escaped as Excel does (``_x005F_xHHHH_``) so that readers do not decode it. A
 :data:`MAX_ROWS` rows, the header included: a larger frame raises :class:`TooManyRows` before anything
 is written (CSV has no such limit), never a file cut short — or, where the caller allows it (the
 reports of rejected rows), continues on further sheets.
+
+Files meant to be filled in and imported again (the roster export, the rows to correct) can carry
+help for the person filling them (填写提示与下拉列表): per column a prompt shown when a cell is
+selected and, optionally, a drop-down list (:class:`ColumnHelp`). The lists' values are written on a
+hidden sheet and named (:class:`ChoiceList`: a workbook-level defined name), the form Excel 2007 and
+WPS both read. A value typed outside the list gets a warning the user may pass (the import decides,
+and it also takes codes), never a refusal.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import IO
 from xml.sax.saxutils import escape, quoteattr
 
@@ -39,6 +48,47 @@ MAX_WIDTH = 60.0
 
 _BAD_XML = r"[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]"
 _NEEDS_ESCAPE = r"[&<>\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]|_x[0-9A-Fa-f]{4}_"
+
+
+#: Excel's limits on a data validation's texts (longer ones make it call the file damaged).
+PROMPT_TITLE_CHARS, PROMPT_CHARS = 32, 255
+_DEFINED_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
+_CELL_LIKE = re.compile(r"[A-Za-z]{1,3}[0-9]+|[Rr][0-9]*[Cc][0-9]*")
+
+
+@dataclass(frozen=True)
+class ChoiceList:
+    """下拉列表 — the values offered in a drop-down, written on the hidden lists sheet and named
+    ``name`` (letters, digits, ``_`` and ``.``; not a cell reference such as ``A1``)."""
+    name: str
+    title: str
+    values: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if not _DEFINED_NAME.fullmatch(self.name) or _CELL_LIKE.fullmatch(self.name):
+            raise ValueError(f"not a usable defined name: {self.name!r}")
+        if not self.values or any(not v for v in self.values):
+            raise ValueError(f"{self.name}: a drop-down needs values, none empty")
+
+
+@dataclass(frozen=True)
+class ColumnHelp:
+    """填写提示 — for the data rows of the frame column ``column``: the prompt Excel shows when a cell is
+    selected (``title`` ≤ 32 characters, ``prompt`` ≤ 255) and, with ``choices`` (a
+    :class:`ChoiceList` name), a drop-down whose values are checked with a warning only
+    (``error_title``/``error``, same limits)."""
+    column: str
+    title: str
+    prompt: str
+    choices: str | None = None
+    error_title: str = ""
+    error: str = ""
+
+    def __post_init__(self) -> None:
+        for text, limit in ((self.title, PROMPT_TITLE_CHARS), (self.prompt, PROMPT_CHARS),
+                            (self.error_title, PROMPT_TITLE_CHARS), (self.error, PROMPT_CHARS)):
+            if len(text) > limit:
+                raise ValueError(f"{self.column}: {text!r} is longer than Excel's {limit} characters")
 
 
 class TooManyRows(ValueError):
@@ -193,13 +243,55 @@ _STYLES = (
     "</styleSheet>")
 
 
-def _workbook(names: list[str]) -> str:
+def _workbook(names: list[str], *, hidden: str | None = None, choices: Sequence[ChoiceList] = ()) -> str:
     sheets = "".join(f'<sheet name={quoteattr(name)} sheetId="{n}" r:id="rId{n}"/>'
                      for n, name in enumerate(names, start=1))
+    defined = ""
+    if hidden is not None:
+        n = len(names) + 1
+        sheets += f'<sheet name={quoteattr(hidden)} sheetId="{n}" state="hidden" r:id="rId{n}"/>'
+        quoted = "'" + hidden.replace("'", "''") + "'"
+        defined = "<definedNames>" + "".join(
+            f'<definedName name="{c.name}">{escape(quoted)}!${column_letters(i)}$2:${column_letters(i)}'
+            f'${len(c.values) + 1}</definedName>' for i, c in enumerate(choices)) + "</definedNames>"
     return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
             'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-            f'<sheets>{sheets}</sheets></workbook>')
+            f'<sheets>{sheets}</sheets>{defined}</workbook>')
+
+
+def _validations_xml(columns: list[str], helps: Sequence[ColumnHelp], names_given: set[str]) -> str:
+    """The sheet's ``<dataValidations>`` for the ``helps`` whose column it has (every data row)."""
+    items = []
+    for h in helps:
+        if h.column not in columns:
+            continue
+        letter = column_letters(columns.index(h.column))
+        attrs = {"allowBlank": "1", "showInputMessage": "1", "promptTitle": h.title, "prompt": h.prompt}
+        formula = ""
+        if h.choices and h.choices in names_given:
+            attrs |= {"type": "list", "errorStyle": "warning", "showErrorMessage": "1",
+                      "errorTitle": h.error_title, "error": h.error}
+            formula = f"<formula1>{escape(h.choices)}</formula1>"
+        attrs["sqref"] = f"{letter}2:{letter}{MAX_ROWS}"
+        items.append("<dataValidation " + " ".join(f"{k}={quoteattr(v)}" for k, v in attrs.items() if v)
+                     + f">{formula}</dataValidation>")
+    return f'<dataValidations count="{len(items)}">{"".join(items)}</dataValidations>' if items else ""
+
+
+def _choices_sheet_xml(choices: Sequence[ChoiceList]) -> str:
+    """The hidden sheet of drop-down values: one column per list, its title in row 1."""
+    height = max(len(c.values) for c in choices) + 1
+    rows = []
+    for r in range(height):
+        cells = "".join(
+            f'<c r="{column_letters(i)}{r + 1}" t="inlineStr"><is><t>{escape(text)}</t></is></c>'
+            for i, c in enumerate(choices)
+            for text in [c.title if r == 0 else (c.values[r - 1] if r - 1 < len(c.values) else "")] if text)
+        rows.append(f'<row r="{r + 1}">{cells}</row>')
+    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            f'<sheetData>{"".join(rows)}</sheetData></worksheet>')
 
 
 def _sheet_name(name: str) -> str:
@@ -222,11 +314,19 @@ def _blocks(frame: pl.DataFrame, flags: list[tuple[bool, bool]]) -> Iterator[byt
         yield pending.result()
 
 
-def write_xlsx(frame: pl.DataFrame, out: IO[bytes], *, sheet: str = "Sheet1", split: bool = False) -> None:
+def write_xlsx(frame: pl.DataFrame, out: IO[bytes], *, sheet: str = "Sheet1", split: bool = False,
+               helps: Sequence[ColumnHelp] = (), choices: Sequence[ChoiceList] = (),
+               choices_sheet: str = "Lists") -> None:
     """Write ``frame`` as an xlsx workbook to ``out`` (integers as numbers, the rest as text): one
     sheet; with ``split``, a frame longer than a sheet continues on further sheets (``错误行``,
     ``错误行2``, … each with the header) — for reports, which are read, not imported; without it such a
-    frame raises :class:`TooManyRows` before anything is written."""
+    frame raises :class:`TooManyRows` before anything is written. ``helps``: prompts and drop-downs
+    for the data rows of the columns they name (columns the frame lacks are skipped); ``choices``:
+    the drop-downs' lists, on a last, hidden sheet named ``choices_sheet``."""
+    names_given = {c.name for c in choices}
+    unknown = {h.choices for h in helps if h.choices and h.column in frame.columns} - names_given
+    if unknown:
+        raise ValueError(f"drop-downs without their list: {sorted(unknown)}")
     per_sheet = MAX_ROWS - 1
     if frame.height > per_sheet and not split:
         raise TooManyRows(frame.height)
@@ -244,12 +344,16 @@ def write_xlsx(frame: pl.DataFrame, out: IO[bytes], *, sheet: str = "Sheet1", sp
     pieces = [frame.slice(start, per_sheet) for start in range(0, frame.height, per_sheet)] or [frame]
     base = _sheet_name(sheet)
     names = [base if n == 1 else f"{base[:31 - len(str(n))]}{n}" for n in range(1, len(pieces) + 1)]
+    hidden = _sheet_name(choices_sheet) if choices else None
+    if hidden in names:
+        raise ValueError(f"the lists sheet cannot be named like a data sheet: {hidden}")
+    sheets = len(pieces) + (1 if choices else 0)
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as book:
-        book.writestr("[Content_Types].xml", _content_types(len(pieces)))
+        book.writestr("[Content_Types].xml", _content_types(sheets))
         book.writestr("_rels/.rels", _ROOT_RELS)
         book.writestr("docProps/app.xml", _APP)
-        book.writestr("xl/workbook.xml", _workbook(names))
-        book.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(len(pieces)))
+        book.writestr("xl/workbook.xml", _workbook(names, hidden=hidden, choices=choices))
+        book.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(sheets))
         book.writestr("xl/styles.xml", _STYLES)
         for n, piece in enumerate(pieces, start=1):
             # Zip64 only where the part may pass 4 GiB (about 60 bytes of markup per cell, and the text).
@@ -259,11 +363,16 @@ def write_xlsx(frame: pl.DataFrame, out: IO[bytes], *, sheet: str = "Sheet1", sp
                 if piece.width:
                     for block in _blocks(piece, flags):
                         part.write(block)
-                part.write(b"</sheetData></worksheet>")
+                part.write(b"</sheetData>" + _validations_xml(piece.columns, helps, names_given).encode()
+                           + b"</worksheet>")
+        if choices:
+            book.writestr(f"xl/worksheets/sheet{len(pieces) + 1}.xml", _choices_sheet_xml(choices))
 
 
-def xlsx_bytes(frame: pl.DataFrame, *, sheet: str = "Sheet1", split: bool = False) -> bytes:
+def xlsx_bytes(frame: pl.DataFrame, *, sheet: str = "Sheet1", split: bool = False,
+               helps: Sequence[ColumnHelp] = (), choices: Sequence[ChoiceList] = (),
+               choices_sheet: str = "Lists") -> bytes:
     """:func:`write_xlsx` into memory."""
     buffer = io.BytesIO()
-    write_xlsx(frame, buffer, sheet=sheet, split=split)
+    write_xlsx(frame, buffer, sheet=sheet, split=split, helps=helps, choices=choices, choices_sheet=choices_sheet)
     return buffer.getvalue()

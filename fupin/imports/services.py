@@ -51,7 +51,7 @@ from fupin.policy.masking import mask_account, mask_id_number, masked_accounts, 
 from fupin.policy.regions import RegionCodeError, normalize_code
 from fupin.registry.models import Household, Member
 
-from . import roster
+from . import roster, roster_help
 from .choices import BatchStatus
 from .models import AbsentHousehold, ImportBatch, ImportRejection, heartbeat_seconds, stall_seconds
 from .pipelines import change_list, registry_frames
@@ -681,5 +681,7 @@ def rows_to_fix_xlsx(batch: ImportBatch, *, full: bool) -> tuple[bytes, int]:
 
 def rows_to_fix_frame_xlsx(frame: pl.DataFrame) -> bytes:
     """A frame of :func:`rows_to_fix_frame` as xlsx, on one sheet named 花名册 (the sheet the import
-    reads); more rows than a sheet holds: :class:`fupin.core.xlsx_sheet.TooManyRows`."""
-    return xlsx_bytes(frame, sheet="花名册")
+    reads), with the roster's drop-downs and prompts (:mod:`.roster_help`) for the correction; more
+    rows than a sheet holds: :class:`fupin.core.xlsx_sheet.TooManyRows`."""
+    return xlsx_bytes(frame, sheet="花名册", helps=roster_help.roster_helps(frame.columns),
+                      choices=roster_help.roster_choices(frame.columns), choices_sheet=roster_help.CHOICES_SHEET)

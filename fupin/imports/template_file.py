@@ -4,8 +4,10 @@ Both are built from :data:`fupin.imports.roster.COLUMNS`, so the template, the i
 documentation cannot disagree:
 
 - :func:`template_xlsx` — sheet "花名册" with the Chinese headers (required ones marked in the
-  header's comment and in bold red), sheet "填写说明" listing every column, whether it is required,
-  its accepted values (the code lists with codes and labels from :mod:`fupin.policy.codes`) and notes;
+  header's comment and in bold red), a drop-down on every coded column and a prompt on the others
+  (:mod:`.roster_help`; the lists on the hidden sheet 代码表), sheet "填写说明" listing every column,
+  whether it is required, its accepted values (the code lists with codes and labels from
+  :mod:`fupin.policy.codes`) and notes;
 - :func:`column_map_markdown` — the text of docs/roster.md; ``python -m fupin.imports.template_file``
   rewrites the file, and a test fails when it is out of date.
 """
@@ -18,10 +20,12 @@ from pathlib import Path
 
 import xlsxwriter
 
+from fupin.core.xlsx_sheet import MAX_ROWS, ColumnHelp, column_letters
 from fupin.policy import codes
 
 from . import roster
 from .roster import RosterColumn
+from .roster_help import CHOICES_SHEET, roster_choices, roster_helps
 
 TEMPLATE_FILE_NAME = "花名册模板.xlsx"
 DOCS_PATH = Path(__file__).resolve().parents[2] / "docs" / "roster.md"
@@ -118,8 +122,35 @@ def template_xlsx() -> bytes:
     notes.freeze_panes(1, 0)
     last = len(roster.COLUMNS) + 2
     notes.write_string(last, 0, "每行一人，户的字段在同户各行重复；ID numbers, accounts and codes are text.", wrap)
+    _add_help(book, sheet)  # its lists sheet last, hidden
     book.close()
     return out.getvalue()
+
+
+def _add_help(book: xlsxwriter.Workbook, sheet: xlsxwriter.worksheet.Worksheet) -> None:
+    """Drop-downs and prompts on the data rows of ``sheet`` (the template's column order), the lists
+    on a hidden sheet 代码表 under workbook names — as :mod:`fupin.core.xlsx_sheet` writes them."""
+    lists = book.add_worksheet(CHOICES_SHEET)
+    for i, choices in enumerate(roster_choices()):
+        lists.write_string(0, i, choices.title)
+        for r, value in enumerate(choices.values, start=1):
+            lists.write_string(r, i, value)
+        letter = column_letters(i)
+        book.define_name(choices.name, f"='{CHOICES_SHEET}'!${letter}$2:${letter}${len(choices.values) + 1}")
+    lists.hide()
+    index = {c.header: i for i, c in enumerate(roster.COLUMNS)}
+    for h in roster_helps():
+        sheet.data_validation(1, index[h.column], MAX_ROWS - 1, index[h.column], _validation_options(h))
+
+
+def _validation_options(h: ColumnHelp) -> dict[str, object]:
+    options: dict[str, object] = {"input_title": h.title, "input_message": h.prompt, "ignore_blank": True}
+    if h.choices:
+        options |= {"validate": "list", "source": f"={h.choices}", "error_type": "warning",
+                    "error_title": h.error_title, "error_message": h.error}
+    else:
+        options |= {"validate": "any"}
+    return options
 
 
 def _cell(value: str) -> str:
@@ -128,6 +159,7 @@ def _cell(value: str) -> str:
 
 def column_map_markdown() -> str:
     """The text of docs/roster.md."""
+    lists = {c.name: c.values for c in roster_choices()}
     lines = [
         "# 花名册列对照 Roster column map",
         "",
@@ -177,6 +209,23 @@ def column_map_markdown() -> str:
             f"| {_cell(kind_text(c))} | {_cell('、'.join(c.aliases))} | {_cell(c.note)} |"
         )
     lines += [
+        "", "## 填写提示与下拉列表 Drop-downs and prompts", "",
+        "The workbooks handed out to be filled in — the blank template, the person roster exported as xlsx",
+        "and the rejected rows to correct — carry help for the person filling them",
+        "(`fupin/imports/roster_help.py`): selecting a cell of a column shows what the column takes (必填 for",
+        "a required one), and every coded column has a drop-down of its Chinese labels, as the export writes",
+        "them. The lists are on a hidden sheet 代码表, each under a workbook name (`fupin_<list>`), which",
+        "Excel and WPS both read. A value typed outside the list gets a warning that can be passed, never a",
+        "refusal: the import decides, and it also takes codes (`1`, `01`) and other spellings (有/无, 1/0). A",
+        "test reads every offered value through the import, so a drop-down cannot offer a value the import",
+        "would refuse. The household roster (export only) has none.",
+        "",
+        "| 列名 column | 下拉列表 drop-down |",
+        "| --- | --- |",
+        *(f"| {_cell(h.column)} | {_cell('、'.join(lists[h.choices]))} |" for h in roster_helps() if h.choices),
+        "",
+        "Columns without a drop-down show a prompt only (ID number, years, amounts, 户编号, other causes …);",
+        "optional free-text columns (phone, bank, names of places within a village) show nothing.",
         "", "## 户花名册 Household roster (export only)", "",
         "The export also gives the household roster: one row per household of the region (web: 户花名册 in",
         "the export form; API `kind=households`; `fupin export --kind households`). Its columns, in order:",

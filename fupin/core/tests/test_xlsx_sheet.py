@@ -124,3 +124,55 @@ def test_a_report_longer_than_a_sheet_continues_on_further_sheets(monkeypatch: p
             ElementTree.fromstring(archive.read(name))
     with pytest.raises(TooManyRows):
         xlsx_bytes(frame, sheet="错误行")  # an export (no split) is still refused
+
+
+def test_prompts_and_drop_downs_for_the_person_filling_in() -> None:
+    """填写提示与下拉列表: a prompt on a column's data rows, a drop-down whose values sit on a hidden sheet
+    under a workbook name (warning only), columns the frame lacks skipped; the data reads back as it was."""
+    from fupin.core.tests.xlsx_help import workbook_help
+    from fupin.core.xlsx_sheet import ChoiceList, ColumnHelp
+
+    frame = pl.DataFrame({"姓名": ["张三", "李四"], "性别": ["男", "女"], "备注": ["", "x"]})
+    sex = ChoiceList("list_sex", "性别", ("男", "女"))
+    unused = ChoiceList("list_unused", "未用", ("甲",))
+    helps = [ColumnHelp("姓名", "姓名", "必填。Required."),
+             ColumnHelp("性别", "性别", "从列表选择。Pick one.", choices="list_sex", error_title="不在列表中",
+                        error="Not in the list."),
+             ColumnHelp("民族", "民族", "not in this frame", choices="list_missing")]
+    data = xlsx_bytes(frame, sheet="花名册", helps=helps, choices=[sex, unused], choices_sheet="代码表")
+
+    got = workbook_help(data)
+    assert got.sheet_names == ["花名册", "代码表"] and got.hidden_sheets == ["代码表"]
+    assert set(got.by_header) == {"姓名", "性别"}
+    assert got.by_header["姓名"].prompt == "必填。Required." and got.by_header["姓名"].kind is None
+    assert got.by_header["性别"].kind == "list" and got.by_header["性别"].values == ("男", "女")
+    assert got.by_header["性别"].error_style == "warning"
+    assert read_back(data).equals(frame.with_columns(pl.when(pl.col("备注") != "").then(pl.col("备注")).alias("备注")))
+    with zipfile.ZipFile(io.BytesIO(data)) as book:
+        for name in book.namelist():
+            if name.endswith(".xml") or name.endswith(".rels"):
+                ElementTree.fromstring(book.read(name))  # well-formed
+    # without help nothing changes: no lists sheet, no validations
+    plain = xlsx_bytes(frame, sheet="花名册")
+    assert fastexcel.read_excel(plain).sheet_names == ["花名册"]
+    assert sheet_xml(plain).find("m:dataValidations", NS) is None
+
+
+def test_help_texts_and_names_excel_would_refuse_are_refused() -> None:
+    from fupin.core.xlsx_sheet import ChoiceList, ColumnHelp
+
+    with pytest.raises(ValueError, match="32"):
+        ColumnHelp("a", "标" * 33, "ok")
+    with pytest.raises(ValueError, match="255"):
+        ColumnHelp("a", "a", "x" * 256)
+    for bad in ("A1", "xfd12", "R1C1", "1list", "has space"):
+        with pytest.raises(ValueError, match="defined name"):
+            ChoiceList(bad, "t", ("v",))
+    with pytest.raises(ValueError, match="values"):
+        ChoiceList("list_empty", "t", ())
+    frame = pl.DataFrame({"a": ["1"]})
+    with pytest.raises(ValueError, match="without their list"):
+        xlsx_bytes(frame, helps=[ColumnHelp("a", "a", "p", choices="list_nowhere")])
+    with pytest.raises(ValueError, match="data sheet"):
+        xlsx_bytes(frame, sheet="Lists", helps=[ColumnHelp("a", "a", "p", choices="list_a")],
+                   choices=[ChoiceList("list_a", "a", ("1",))])

@@ -11,7 +11,8 @@ Scope: ``user`` ``None`` is the system (every region, full IDs); a user gets onl
 may see full numbers (:mod:`fupin.policy.masking`, column work; as the pages and the API show them).
 CSV is UTF-8 with a BOM (Excel opens it); a cell Excel or WPS would take for a formula (``=``, ``+``,
 ``-``, ``@`` first, not a plain number) is written after an apostrophe, which the import drops again
-(:mod:`fupin.core.formula_guard`).
+(:mod:`fupin.core.formula_guard`). An xlsx person roster carries the template's drop-downs and
+prompts (:mod:`fupin.imports.roster_help`), since it is the file a village corrects and imports again.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from fupin.policy.regions import LEVEL_FIELD, level_of, normalize_code
 from fupin.regions.models import Region
 from fupin.registry.models import Household, Member
 
+from ..roster_help import CHOICES_SHEET, roster_choices, roster_helps
 from .diff_roster import HOUSEHOLD_COMPARED, MEMBER_COMPARED, canonical
 
 FORMATS = ("xlsx", "csv")
@@ -146,7 +148,11 @@ def write_roster(user_or_none: Any, region_code: str, fmt: str, out: IO[bytes], 
     if kind == "households":
         frame = household_roster(frame)
     if fmt == "xlsx":
-        write_xlsx(frame, out, sheet=KINDS[kind])
+        if kind == "persons":  # filled in and imported again: drop-downs and prompts (roster_help)
+            write_xlsx(frame, out, sheet=KINDS[kind], helps=roster_helps(frame.columns),
+                       choices=roster_choices(frame.columns), choices_sheet=CHOICES_SHEET)
+        else:
+            write_xlsx(frame, out, sheet=KINDS[kind])
         return frame.height
     out.write("\ufeff".encode())
     guard(frame).write_csv(out)  # no cell a spreadsheet would take for a formula (the import drops the ')

@@ -70,6 +70,20 @@ def test_xlsx_export_reads_back_as_strings(make_household):
     assert all(len(v) == 18 for v in sheet["证件号码"].to_list())
 
 
+def test_xlsx_person_roster_offers_the_templates_drop_downs_and_prompts(make_household):
+    """The exported person roster is the file a village corrects and imports again: it carries the
+    template's 填写提示与下拉列表 (the household roster, export only, does not)."""
+    from fupin.core.tests.xlsx_help import workbook_help
+    from fupin.imports.roster_help import roster_helps
+
+    make_household(members=2)
+    got = workbook_help(export_roster(None, MINGXI, "xlsx"))
+    assert got.hidden_sheets == ["代码表"] and got.sheet_names[0] == "花名册"
+    assert {k: v.prompt for k, v in got.by_header.items()} == {h.column: h.prompt for h in roster_helps()}
+    assert got.by_header["健康状况"].values == ("健康", "长期慢性病", "患有大病", "残疾")
+    assert got.by_header["享受低保"].values == ("是", "否")
+
+
 def test_a_masked_export_imported_again_changes_nothing_and_says_why(make_household, make_user, settings, tmp_path):
     """A city viewer's export (ID numbers and bank accounts masked) brought back by the system: every
     row rejected with the masked reason, no household touched — never an account replaced by stars."""

@@ -14,8 +14,9 @@ import pytest
 
 from fupin.core.models import ChangeRecord
 from fupin.core.scoping import ScopeError
+from fupin.core.tests.xlsx_help import workbook_help
 from fupin.core.xlsx_sheet import xlsx_bytes
-from fupin.imports import selectors, services
+from fupin.imports import roster_help, selectors, services
 from fupin.imports.choices import BatchStatus
 from fupin.imports.models import ImportBatch, ImportRejection
 from fupin.imports.pipelines import merge_roster as merge_module
@@ -747,6 +748,11 @@ def test_rejected_rows_come_back_as_a_roster_to_correct_and_import_again(tmp_pat
     path.write_bytes(content)
     sheet = fastexcel.read_excel(str(path)).load_sheet("花名册", dtypes="string").to_polars()
     assert n == sheet.height == 6
+    # with the template's drop-downs and prompts on the roster columns it has, for the correction
+    shown = workbook_help(content)
+    assert shown.hidden_sheets == ["代码表"]
+    assert set(shown.by_header) == {h.column for h in roster_help.roster_helps(fix.columns)}
+    assert "与户主关系" in shown.by_header and shown.by_header["与户主关系"].values[0] == "户主"
     # The same file imported as it is: the same rows rejected, the extra columns ignored.
     again = run(path)
     assert (again.rows_read, again.rows_rejected) == (6, 6)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import fastexcel
 
+from fupin.core.tests.xlsx_help import workbook_help
 from fupin.imports import roster
+from fupin.imports.roster_help import roster_choices, roster_helps
 from fupin.imports.template_file import DOCS_PATH, column_map_markdown, template_xlsx
 
 
 def test_template_has_the_roster_headers_and_the_instructions():
     reader = fastexcel.read_excel(template_xlsx())
-    assert reader.sheet_names == ["花名册", "填写说明"]
+    assert reader.sheet_names == ["花名册", "填写说明", "代码表"]  # the drop-downs' lists, hidden
     assert reader.load_sheet(0).to_polars().columns == roster.HEADERS
 
     notes = reader.load_sheet(1, dtypes="string").to_polars()
@@ -34,3 +36,19 @@ def test_docs_lists_every_column():
     for c in roster.COLUMNS:
         assert f"| {c.header} |" in text
         assert f"`{c.field}`" in text
+
+
+def test_template_offers_drop_downs_and_prompts():
+    """填写提示与下拉列表 in the blank template, as in the roster export (roster_help)."""
+    got = workbook_help(template_xlsx())
+    assert got.hidden_sheets == ["代码表"]
+    expected = {h.column: h for h in roster_helps()}
+    assert set(got.by_header) == set(expected)
+    lists = {c.name: c.values for c in roster_choices()}
+    for header, h in expected.items():
+        shown = got.by_header[header]
+        assert (shown.title, shown.prompt) == (h.title, h.prompt), header
+        assert shown.values == (lists[h.choices] if h.choices else None), header
+        assert (shown.kind, shown.error_style) == (("list", "warning") if h.choices else (None, None)), header
+    assert got.by_header["民族"].values[:2] == ("汉族", "蒙古族")
+    assert got.by_header["与户主关系"].values[0] == "户主"
