@@ -3,7 +3,8 @@
 - ``POST /imports`` (multipart: ``file``, ``region_code``) lands the file and validates it in the
   request (synchronously: an API client waits for the review counts, and tests stay simple); 201 with
   the batch at ``review`` (or ``failed``).
-- ``GET /imports``, ``GET /imports/{id}``, ``GET /imports/{id}/rejections?page=`` — scoped reads.
+- ``GET /imports?status=&region=&q=``, ``GET /imports/{id}``, ``GET /imports/{id}/rejections?page=`` —
+  scoped reads (the list filtered by status, by region and by file name or SHA-256).
 - ``POST /imports/{id}/merge`` ``{comment, persons_left_confirmed}`` and ``POST /imports/{id}/refuse``
   ``{comment}`` — editors in scope; a batch that marks persons as left needs their number confirmed.
 - ``GET /imports/{id}/absent?page=`` — 在册但文件中没有的户: registered households of the villages the
@@ -149,6 +150,15 @@ class PageQuery(Schema):
     page_size: int = Field(100, ge=1, le=500)
 
 
+class BatchQuery(PageQuery):
+    status: Literal["", "landed", "validating", "review", "merging", "merged", "refused", "failed"] = Field(
+        "", description="只看该状态 / only batches in this status (review: 待确认)")
+    region: str = Field("", pattern=r"^(\d{12})?$",
+                        description="只看导入该区划及其下级的批次 / only batches imported into this region or one within it")
+    q: str = Field("", max_length=255, description="文件名的一部分,或文件的 SHA-256 / part of the file name, or the "
+                                                    "file's SHA-256 (64 hex digits: the batch of that file)")
+
+
 class DecisionIn(Schema):
     comment: str = Field("", max_length=2000)
     persons_left_confirmed: int | None = Field(
@@ -237,9 +247,10 @@ def upload(request: HttpRequest, file: File[UploadedFile], region_code: Form[str
 
 
 @router.get("", response={200: BatchPage})
-def list_batches(request: HttpRequest, query: Query[PageQuery]):
-    """导入批次: the batches of the user's scope, newest first."""
-    qs = selectors.batches(request.auth)
+def list_batches(request: HttpRequest, query: Query[BatchQuery]):
+    """导入批次: the batches of the user's scope, newest first; ``status``, ``region`` and ``q`` (file name
+    or SHA-256) filter them."""
+    qs = selectors.batches(request.auth, selectors.BatchFilter(status=query.status, region=query.region, q=query.q))
     start = (query.page - 1) * query.page_size
     return {"count": qs.count(), "page": query.page, "page_size": query.page_size,
             "items": [batch_out(b) for b in qs[start: start + query.page_size]]}

@@ -18,6 +18,8 @@ from fupin.policy import roles
 from fupin.policy.regions import LEVEL_VILLAGE
 from fupin.regions.models import Region
 
+from .choices import BatchStatus
+from .selectors import BatchFilter
 from .services import max_file_bytes  # the service checks again while it lands the file
 
 ACCEPT = ".xlsx,.xls,.csv"
@@ -57,6 +59,27 @@ class UploadForm(forms.Form):
         if f.size is not None and f.size > max_file_bytes():
             raise forms.ValidationError(too_large(max_file_bytes()))
         return f
+
+
+class BatchFilterForm(forms.Form):
+    """导入批次筛选: status, region (the user's own and below) and a file name or SHA-256. Invalid values
+    are dropped, not refused: the list then shows without that filter."""
+
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    region = forms.ChoiceField(label=_("Region"), required=False)
+    q = forms.CharField(label=_("File name or SHA-256"), required=False, max_length=255,
+                        widget=forms.SearchInput(attrs={"placeholder": _("Part of the file name, or its SHA-256")}))
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", _("All")), *BatchStatus.choices]
+        self.fields["region"].choices = [("", _("All")), *region_choices(user, roles.VIEW_REGISTRY)]
+
+    def where(self) -> BatchFilter:
+        """The filters that are valid (each field on its own)."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return BatchFilter(status=data.get("status") or "", region=data.get("region") or "", q=data.get("q") or "")
 
 
 class RefuseForm(forms.Form):

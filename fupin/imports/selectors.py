@@ -2,19 +2,46 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
 
 from fupin.core.scoping import get_visible_or_404, visible_to
 from fupin.policy import roles
+from fupin.policy.regions import prefix_of
 
 from .models import AbsentHousehold, ExportRecord, ImportBatch, ImportRejection
 
 
-def batches(user: Any) -> QuerySet[ImportBatch]:
-    """The batches of the user's region (newest first)."""
-    return visible_to(user, ImportBatch.objects.all(), roles.VIEW_REGISTRY)
+@dataclass(frozen=True)
+class BatchFilter:
+    """The import list's filters: ``status`` (a :class:`~.choices.BatchStatus` value), ``region``
+    (12-digit code: the batches imported into it or into a region within it) and ``q`` (a 64-digit
+    SHA-256: the batch of that file; other text: part of the file name)."""
+
+    status: str = ""
+    region: str = ""
+    q: str = ""
+
+    def apply(self, batches: QuerySet[ImportBatch]) -> QuerySet[ImportBatch]:
+        if self.status:
+            batches = batches.filter(status=self.status)
+        if self.region:
+            batches = batches.filter(region_code__startswith=prefix_of(self.region))
+        q = self.q.strip()
+        if re.fullmatch(r"[0-9a-fA-F]{64}", q):
+            batches = batches.filter(file_sha256=q.lower())
+        elif q:
+            batches = batches.filter(file_name__icontains=q)
+        return batches
+
+
+def batches(user: Any, where: BatchFilter | None = None) -> QuerySet[ImportBatch]:
+    """The batches of the user's region (newest first), filtered by ``where``."""
+    found = visible_to(user, ImportBatch.objects.all(), roles.VIEW_REGISTRY)
+    return where.apply(found) if where is not None else found
 
 
 def batch_detail(user: Any, batch_id: int) -> ImportBatch:

@@ -676,12 +676,16 @@ def rows_to_fix_xlsx(batch: ImportBatch, *, full: bool) -> tuple[bytes, int]:
     rows than one sheet holds are refused (:class:`fupin.core.xlsx_sheet.TooManyRows`): the import
     reads one sheet."""
     frame = rows_to_fix(batch, full=full)
-    return rows_to_fix_frame_xlsx(frame), frame.height
+    return rows_to_fix_frame_xlsx(frame, region_code=batch.region_code), frame.height
 
 
-def rows_to_fix_frame_xlsx(frame: pl.DataFrame) -> bytes:
+def rows_to_fix_frame_xlsx(frame: pl.DataFrame, *, region_code: str | None = None) -> bytes:
     """A frame of :func:`rows_to_fix_frame` as xlsx, on one sheet named 花名册 (the sheet the import
-    reads), with the roster's drop-downs and prompts (:mod:`.roster_help`) for the correction; more
-    rows than a sheet holds: :class:`fupin.core.xlsx_sheet.TooManyRows`."""
-    return xlsx_bytes(frame, sheet="花名册", helps=roster_help.roster_helps(frame.columns),
-                      choices=roster_help.roster_choices(frame.columns), choices_sheet=roster_help.CHOICES_SHEET)
+    reads), with the roster's drop-downs and prompts (:mod:`.roster_help`) for the correction — and
+    the 乡镇/行政村 names of ``region_code`` (the batch's region); more rows than a sheet holds:
+    :class:`fupin.core.xlsx_sheet.TooManyRows`."""
+    places = (roster_help.place_choices(registry_frames.villages_frame(None, normalize_code(region_code)))
+              if region_code else [])
+    return xlsx_bytes(frame, sheet="花名册", helps=roster_help.roster_helps(frame.columns, places=places),
+                      choices=roster_help.roster_choices(frame.columns, places=places),
+                      choices_sheet=roster_help.CHOICES_SHEET)

@@ -17,13 +17,15 @@ from __future__ import annotations
 import io
 import sys
 from pathlib import Path
+from typing import Any
 
+import polars as pl
 import xlsxwriter
 
-from fupin.core.xlsx_sheet import MAX_ROWS, ColumnHelp, column_letters
+from fupin.core.xlsx_sheet import MAX_ROWS, ChoiceList, ColumnHelp, column_letters
 from fupin.policy import codes
 
-from . import roster
+from . import roster, roster_help
 from .roster import RosterColumn
 from .roster_help import CHOICES_SHEET, roster_choices, roster_helps
 
@@ -79,8 +81,12 @@ def accepted_values(column: RosterColumn) -> str:
     return kind_text(column) + "\n" + "\n".join(parts)
 
 
-def template_xlsx() -> bytes:
-    """The blank template: the header row, and the 填写说明 sheet."""
+def template_xlsx(villages: pl.DataFrame | None = None) -> bytes:
+    """The blank template: the header row, and the 填写说明 sheet. Given ``villages`` (a region's, as
+    :func:`fupin.imports.pipelines.registry_frames.villages_frame` gives them: the ones the downloading
+    user may import into), 乡镇 and 行政村 get drop-downs of its names and the sheet 村名单 lists its
+    villages with their 行政区划代码."""
+    places = roster_help.place_choices(villages) if villages is not None else []
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"in_memory": True})
     head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
@@ -122,16 +128,32 @@ def template_xlsx() -> bytes:
     notes.freeze_panes(1, 0)
     last = len(roster.COLUMNS) + 2
     notes.write_string(last, 0, "每行一人，户的字段在同户各行重复；ID numbers, accounts and codes are text.", wrap)
-    _add_help(book, sheet)  # its lists sheet last, hidden
+    if places and villages is not None:
+        _add_places_sheet(book, roster_help.places_sheet(villages), head=bold)
+    _add_help(book, sheet, places)  # its lists sheet last, hidden
     book.close()
     return out.getvalue()
 
 
-def _add_help(book: xlsxwriter.Workbook, sheet: xlsxwriter.worksheet.Worksheet) -> None:
+def _add_places_sheet(book: xlsxwriter.Workbook, places: pl.DataFrame, *, head: Any) -> None:
+    """村名单: the region's villages and their codes, to look a 行政区划代码 up."""
+    sheet = book.add_worksheet(roster_help.PLACES_SHEET)
+    for c, name in enumerate(places.columns):
+        sheet.write_string(0, c, name, head)
+        sheet.set_column(c, c, 16)
+    for r, row in enumerate(places.iter_rows(), start=1):
+        for c, value in enumerate(row):
+            sheet.write_string(r, c, value or "")
+    sheet.freeze_panes(1, 0)
+
+
+def _add_help(book: xlsxwriter.Workbook, sheet: xlsxwriter.worksheet.Worksheet,
+              places: list[ChoiceList] | None = None) -> None:
     """Drop-downs and prompts on the data rows of ``sheet`` (the template's column order), the lists
     on a hidden sheet 代码表 under workbook names — as :mod:`fupin.core.xlsx_sheet` writes them."""
+    places = places or []
     lists = book.add_worksheet(CHOICES_SHEET)
-    for i, choices in enumerate(roster_choices()):
+    for i, choices in enumerate(roster_choices(places=places)):
         lists.write_string(0, i, choices.title)
         for r, value in enumerate(choices.values, start=1):
             lists.write_string(r, i, value)
@@ -139,7 +161,7 @@ def _add_help(book: xlsxwriter.Workbook, sheet: xlsxwriter.worksheet.Worksheet) 
         book.define_name(choices.name, f"='{CHOICES_SHEET}'!${letter}$2:${letter}${len(choices.values) + 1}")
     lists.hide()
     index = {c.header: i for i, c in enumerate(roster.COLUMNS)}
-    for h in roster_helps():
+    for h in roster_helps(places=places):
         sheet.data_validation(1, index[h.column], MAX_ROWS - 1, index[h.column], _validation_options(h))
 
 
@@ -226,6 +248,13 @@ def column_map_markdown() -> str:
         "",
         "Columns without a drop-down show a prompt only (ID number, years, amounts, 户编号, other causes …);",
         "optional free-text columns (phone, bank, names of places within a village) show nothing.",
+        "",
+        "Where the workbook belongs to a region, 乡镇 and 行政村 get drop-downs of that region's names, in code",
+        "order, each name once: the template downloaded by a user who may import (the villages they may",
+        "import into; it then also has a sheet 村名单 listing them — 县, 乡镇, 行政村, 行政区划代码 — to look a",
+        "code up), a region's xlsx person roster export (its villages), and a batch's rows to correct (the",
+        "batch's region). A user who imports nowhere gets the template without place lists. The import finds",
+        "a village by 乡镇 + 行政村 within the importer's region when the row has no 行政区划代码.",
         "", "## 户花名册 Household roster (export only)", "",
         "The export also gives the household roster: one row per household of the region (web: 户花名册 in",
         "the export form; API `kind=households`; `fupin export --kind households`). Its columns, in order:",

@@ -53,9 +53,10 @@ from .exports import (
     record_report,
     spooled_export,
 )
-from .forms import ExportForm, RefuseForm, UploadForm
-from .pipelines import change_list
+from .forms import BatchFilterForm, ExportForm, RefuseForm, UploadForm
+from .pipelines import change_list, registry_frames
 from .pipelines.export_roster import KINDS
+from .selectors import BatchFilter
 from .template_file import TEMPLATE_FILE_NAME, template_xlsx
 
 logger = logging.getLogger(__name__)
@@ -139,9 +140,14 @@ def batch_list(request: HttpRequest) -> HttpResponse:
                 return redirect("imports:batch", batch.pk)
     elif can_upload:
         form = UploadForm(user=user)
-    page = Paginator(selectors.batches(user), BATCHES_PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"page": page, "form": form, "export_form": ExportForm(user=user),
-               "can_audit": user.has_capability(roles.VIEW_AUDIT)}
+    filters = BatchFilterForm(request.GET, user=user)
+    where = filters.where()
+    page = Paginator(selectors.batches(user, where), BATCHES_PAGE_SIZE).get_page(request.GET.get("page"))
+    names = dict(Region.objects.filter(code__in={b.region_code for b in page.object_list}).values_list("code", "name"))
+    for batch in page.object_list:
+        batch.region_name = names.get(batch.region_code, "")
+    context = {"page": page, "form": form, "export_form": ExportForm(user=user), "filters": filters,
+               "filtered": where != BatchFilter(), "can_audit": user.has_capability(roles.VIEW_AUDIT)}
     return render(request, "imports/list.html", context, status=422 if form is not None and form.errors else 200)
 
 
@@ -389,8 +395,10 @@ def batch_absent(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def template_file(request: HttpRequest) -> HttpResponse:
-    """花名册空白模板."""
-    return _attachment(template_xlsx(), EXPORT_TYPES["xlsx"], TEMPLATE_FILE_NAME)
+    """花名册空白模板 — with drop-downs of the 乡镇 and 行政村 the user may import into, and their codes
+    (sheet 村名单), when there are any."""
+    villages = registry_frames.villages_frame(request.user)
+    return _attachment(template_xlsx(villages if villages.height else None), EXPORT_TYPES["xlsx"], TEMPLATE_FILE_NAME)
 
 
 @login_required

@@ -35,8 +35,9 @@ from fupin.policy.regions import LEVEL_FIELD, level_of, normalize_code
 from fupin.regions.models import Region
 from fupin.registry.models import Household, Member
 
-from ..roster_help import CHOICES_SHEET, roster_choices, roster_helps
+from ..roster_help import CHOICES_SHEET, place_choices, roster_choices, roster_helps
 from .diff_roster import HOUSEHOLD_COMPARED, MEMBER_COMPARED, canonical
+from .registry_frames import villages_frame
 
 FORMATS = ("xlsx", "csv")
 #: The two rosters, by kind, with their sheet (and file) name.
@@ -149,8 +150,9 @@ def write_roster(user_or_none: Any, region_code: str, fmt: str, out: IO[bytes], 
         frame = household_roster(frame)
     if fmt == "xlsx":
         if kind == "persons":  # filled in and imported again: drop-downs and prompts (roster_help)
-            write_xlsx(frame, out, sheet=KINDS[kind], helps=roster_helps(frame.columns),
-                       choices=roster_choices(frame.columns), choices_sheet=CHOICES_SHEET)
+            places = place_choices(villages_frame(None, region_code))
+            write_xlsx(frame, out, sheet=KINDS[kind], helps=roster_helps(frame.columns, places=places),
+                       choices=roster_choices(frame.columns, places=places), choices_sheet=CHOICES_SHEET)
         else:
             write_xlsx(frame, out, sheet=KINDS[kind])
         return frame.height

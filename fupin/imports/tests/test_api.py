@@ -439,3 +439,35 @@ def test_rows_to_fix_larger_than_a_sheet_is_422(api_as, review_batch, monkeypatc
     assert response.status_code == 422
     assert "xlsx" in response.json()["message"]
     assert not ExportRecord.objects.filter(kind="rows_to_fix").exists()
+
+
+def test_the_batch_list_filters_by_status_region_and_file(api_as, mingxi_village):
+    from fupin.imports import services
+    from fupin.testing import MINGXI_TOWNSHIP
+
+    api = api_as("county", MINGXI)
+    first = api.upload(small_roster(mingxi_village), MINGXI).json()
+    second = services.land_file(actor=api.user, file_name="雪峰镇.csv", content=small_roster(mingxi_village, bad_rows=2),
+                                region_code=MINGXI_TOWNSHIP, source="test")
+
+    def ids(**query: str) -> list[int]:
+        response = api.get("/imports", query)
+        assert response.status_code == 200, response.content
+        return [b["id"] for b in response.json()["items"]]
+
+    assert ids() == [second.pk, first["id"]]
+    assert ids(status="review") == [first["id"]]
+    assert ids(status="landed", region=MINGXI_TOWNSHIP) == [second.pk]
+    assert ids(q="雪峰") == [second.pk]
+    assert ids(q=first["file_sha256"]) == [first["id"]]
+    for bad in ({"status": "nonsense"}, {"region": "3504"}, {"q": "x" * 256}):
+        assert api.get("/imports", bad).status_code == 422, bad
+
+
+def test_the_statuses_the_api_filters_by_are_the_batches():
+    from typing import get_args
+
+    from fupin.api.imports import BatchQuery
+
+    literal = BatchQuery.model_fields["status"].annotation
+    assert set(get_args(literal)) == {"", *BatchStatus.values}

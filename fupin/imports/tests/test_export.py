@@ -74,14 +74,21 @@ def test_xlsx_person_roster_offers_the_templates_drop_downs_and_prompts(make_hou
     """The exported person roster is the file a village corrects and imports again: it carries the
     template's 填写提示与下拉列表 (the household roster, export only, does not)."""
     from fupin.core.tests.xlsx_help import workbook_help
-    from fupin.imports.roster_help import roster_helps
+    from fupin.imports.pipelines.registry_frames import villages_frame
+    from fupin.imports.roster_help import place_choices, roster_helps
 
     make_household(members=2)
     got = workbook_help(export_roster(None, MINGXI, "xlsx"))
     assert got.hidden_sheets == ["代码表"] and got.sheet_names[0] == "花名册"
-    assert {k: v.prompt for k, v in got.by_header.items()} == {h.column: h.prompt for h in roster_helps()}
+    helps = roster_helps(places=place_choices(villages_frame(None, MINGXI)))
+    assert {k: v.prompt for k, v in got.by_header.items()} == {h.column: h.prompt for h in helps}
     assert got.by_header["健康状况"].values == ("健康", "长期慢性病", "患有大病", "残疾")
     assert got.by_header["享受低保"].values == ("是", "否")
+    # the region's 乡镇 and 行政村 names: Mingxi's townships, in code order
+    from fupin.regions.models import Region
+
+    townships = Region.objects.filter(level=4, code__startswith=MINGXI[:6]).order_by("code")
+    assert got.by_header["乡镇"].values == tuple(townships.values_list("name", flat=True))
 
 
 def test_a_masked_export_imported_again_changes_nothing_and_says_why(make_household, make_user, settings, tmp_path):

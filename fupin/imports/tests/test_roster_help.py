@@ -68,3 +68,26 @@ def test_prompts_say_what_is_required_and_optional_free_text_has_none():
     # a subset of headers gets only its own columns and lists
     assert [h.column for h in roster_helps(["姓名", "民族", "不是列名"])] == ["姓名", "民族"]
     assert [c.name for c in roster_choices(["姓名", "民族"])] == ["fupin_ethnicity"]
+
+
+def test_place_lists_follow_the_regions_codes_and_name_each_place_once():
+    from fupin.imports.roster_help import TOWNSHIP_LIST, VILLAGE_LIST, place_choices, places_sheet
+
+    villages = pl.DataFrame({
+        "code": ["350421101201", "350421100201", "350421100202", "350421101202"],
+        "township_name": ["城关乡", "雪峰镇", "雪峰镇", "城关乡"],
+        "village_name": ["新村", "东新村", "新村", "旦上村"],
+        "county_name": ["明溪县"] * 4,
+    })
+    township, village = place_choices(villages)
+    assert (township.name, township.values) == (TOWNSHIP_LIST, ("雪峰镇", "城关乡"))
+    assert (village.name, village.values) == (VILLAGE_LIST, ("东新村", "新村", "旦上村"))  # 新村 once
+    assert place_choices(villages.clear()) == []
+    assert places_sheet(villages)["行政区划代码"].to_list() == sorted(villages["code"])
+    helps = {h.column: h for h in roster_helps(places=[township, village])}
+    assert (helps["乡镇"].choices, helps["行政村"].choices) == (TOWNSHIP_LIST, VILLAGE_LIST)
+    assert helps["行政区划代码"].choices is None
+    assert [c.name for c in roster_choices(["行政村", "民族"], places=[township, village])] == [
+        VILLAGE_LIST, "fupin_ethnicity"]
+    # without places, 乡镇 and 行政村 have a prompt only
+    assert {h.column: h.choices for h in roster_helps()}["行政村"] is None

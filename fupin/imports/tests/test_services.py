@@ -753,6 +753,13 @@ def test_rejected_rows_come_back_as_a_roster_to_correct_and_import_again(tmp_pat
     assert shown.hidden_sheets == ["代码表"]
     assert set(shown.by_header) == {h.column for h in roster_help.roster_helps(fix.columns)}
     assert "与户主关系" in shown.by_header and shown.by_header["与户主关系"].values[0] == "户主"
+    # and the 乡镇/行政村 names of the batch's region (the city), in code order
+    from fupin.regions.models import Region
+
+    village = Region.objects.get(code=first_village(MINGXI, 2))
+    assert village.name in shown.by_header["行政村"].values
+    assert "雪峰镇" in shown.by_header["乡镇"].values
+    assert len(shown.by_header["乡镇"].values) == Region.objects.filter(level=4, code__startswith="3504").count()
     # The same file imported as it is: the same rows rejected, the extra columns ignored.
     again = run(path)
     assert (again.rows_read, again.rows_rejected) == (6, 6)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date
 from types import SimpleNamespace
 from typing import Any
@@ -141,6 +142,47 @@ def test_list_shows_upload_and_export_forms_to_an_editor(client, login):
     assert f'value="{MINGXI}"' in body
     assert 'value="350421100000"' in body  # 雪峰镇
     assert f'value="{NINGHUA}"' not in body
+    # no batch yet: the list says so, and has nothing to filter
+    assert 'id="no-batches"' in body and "还没有导入批次" in body and 'id="batch-filters"' not in body
+
+
+def test_the_list_filters_batches_by_status_region_and_file(client, login, batch_of, make_user, mingxi_village,
+                                                            ninghua_village):
+    """导入批次筛选: by status, by region (the batches imported into it or into a region within it), by
+    part of the file name or by the file's SHA-256; a value that cannot be valid is dropped, not a 500."""
+    from fupin.imports import services
+    from fupin.testing import MINGXI_TOWNSHIP
+
+    county = batch_of(MINGXI, mingxi_village)  # at review, into the county
+    merged = batch_of(MINGXI, mingxi_village, bad_rows=0)
+    services.refuse_batch(actor=None, batch_id=merged.pk, comment="test")
+    officer = make_user("township", MINGXI_TOWNSHIP)
+    township = services.land_file(actor=officer, file_name="雪峰镇-六月.csv", content=small_roster(mingxi_village),
+                                  region_code=MINGXI_TOWNSHIP, source="test")
+    other = batch_of(NINGHUA, ninghua_village)
+    login("county")
+
+    def shown(**query: str) -> list[int]:
+        response = client.get("/imports/", query)
+        assert response.status_code == 200
+        return [int(pk) for pk in re.findall(r'<tr id="batch-(\d+)"', response.content.decode())]
+
+    assert shown() == [township.pk, merged.pk, county.pk]  # newest first; 宁化 not in scope
+    assert shown(status="review") == [county.pk]
+    assert shown(status="refused") == [merged.pk]
+    assert shown(region=MINGXI_TOWNSHIP) == [township.pk]
+    assert shown(region=MINGXI) == [township.pk, merged.pk, county.pk]
+    assert shown(q="六月") == [township.pk]
+    assert shown(q=county.file_sha256.upper()) == sorted(
+        [b.pk for b in (county, merged) if b.file_sha256 == county.file_sha256], reverse=True)
+    assert shown(q="0" * 64) == []
+    assert shown(status="review", q="六月") == []
+    assert "没有符合筛选条件的导入批次" in client.get("/imports/", {"q": "nothing"}).content.decode()
+    # values that cannot be valid are dropped: another county's code, an unknown status
+    assert shown(region=NINGHUA, status="nonsense") == [township.pk, merged.pk, county.pk]
+    assert other.pk not in shown(region=NINGHUA)
+    body = client.get("/imports/", {"status": "review"}).content.decode()
+    assert 'id="clear-filters"' in body and "明溪县" in body  # the region's name beside its code
 
 
 @pytest.mark.parametrize("role", ["city", "evaluator"])
@@ -621,6 +663,29 @@ def test_blank_template(client, login):
     assert response.status_code == 200
     assert "attachment" in response["Content-Disposition"]
     assert fastexcel.read_excel(response.content).load_sheet(0).to_polars().columns == roster.HEADERS
+    # an evaluator imports nowhere: the template has no place lists
+    assert fastexcel.read_excel(response.content).sheet_names == ["花名册", "填写说明", "代码表"]
+
+
+def test_the_template_offers_the_places_the_user_may_import_into(client, login):
+    """A township officer's template: 乡镇 and 行政村 drop-downs of the township, and 村名单 with the codes."""
+    from fupin.core.tests.xlsx_help import workbook_help
+    from fupin.regions.models import Region
+    from fupin.testing import MINGXI_TOWNSHIP
+
+    login("township", MINGXI_TOWNSHIP)
+    content = client.get("/imports/template.xlsx").content
+    shown = workbook_help(content)
+    assert shown.sheet_names == ["花名册", "填写说明", "村名单", "代码表"] and shown.hidden_sheets == ["代码表"]
+    villages = list(Region.objects.filter(level=5, code__startswith=MINGXI_TOWNSHIP[:9]).order_by("code")
+                    .values_list("name", "code"))
+    assert shown.by_header["乡镇"].values == ("雪峰镇",)
+    assert shown.by_header["行政村"].values == tuple(dict.fromkeys(n for n, _ in villages))
+    assert shown.by_header["行政村"].kind == "list" and shown.by_header["行政村"].error_style == "warning"
+    listed = fastexcel.read_excel(content).load_sheet("村名单", dtypes="string").to_polars()
+    assert listed.columns == ["县", "乡镇", "行政村", "行政区划代码"]
+    assert list(zip(listed["行政村"], listed["行政区划代码"], strict=True)) == villages
+    assert set(listed["县"]) == {"明溪县"}
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "csv"])

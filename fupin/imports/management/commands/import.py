@@ -100,7 +100,7 @@ class Command(BaseCommand):
                 if opts["rows_to_fix"]:
                     rejections = services.all_rejections(checked, diff)
                     self._rows_to_fix(user, region or "", opts["rows_to_fix"], rejected=rejections.height, full=full,
-                                      make=lambda: _dry_rows_to_fix(path, rejections, full=full))
+                                      make=lambda: _dry_rows_to_fix(path, rejections, full=full, region=region))
                 self._summary(counts, dry=True)
                 return
             batch = services.land_file(actor=user, file_name=path.name, path=path, region_code=region, source="cli")
@@ -190,7 +190,8 @@ class Command(BaseCommand):
         self.stdout.write(f"read={c['rows_read']} imported={c['rows_imported']} rejected={c['rows_rejected']}")
 
 
-def _dry_rows_to_fix(path: Path, rejections: pl.DataFrame, *, full: bool) -> tuple[bytes, int]:
-    """待改正的行 of a dry run: the file read again as it is, with the preview's rejections."""
+def _dry_rows_to_fix(path: Path, rejections: pl.DataFrame, *, full: bool, region: str | None) -> tuple[bytes, int]:
+    """待改正的行 of a dry run: the file read again as it is, with the preview's rejections (and the
+    region's place names, when the command was given one)."""
     frame = services.rows_to_fix_frame(read_roster(path).frame, rejections, full=full)
-    return services.rows_to_fix_frame_xlsx(frame), frame.height
+    return services.rows_to_fix_frame_xlsx(frame, region_code=region), frame.height
