@@ -11,6 +11,8 @@ Everything that differs between machines comes from environment variables:
   a roster of 1,000,000 persons is about 450 MB as CSV).
 - ``FUPIN_IMPORT_HEARTBEAT_SECONDS``: how often a roster validation at work writes its heartbeat
   (default 30); a batch whose heartbeat is silent for four beats shows as stopped (校验中断).
+- ``FUPIN_IMPORT_UNDECIDED_DAYS``: a roster batch left undecided (at review, failed, or its check
+  stopped) for this many days is refused by ``fupin expire_imports`` (default 30).
 """
 
 from __future__ import annotations
@@ -143,6 +145,8 @@ FUPIN_LOGIN_LOCK_SECONDS = int(os.environ.get("FUPIN_LOGIN_LOCK_SECONDS", "900")
 FUPIN_IMPORT_MAX_BYTES = int(os.environ.get("FUPIN_IMPORT_MAX_MB", "1024")) << 20
 # A validation at work writes a heartbeat this often; four missed beats and its batch shows as stopped.
 FUPIN_IMPORT_HEARTBEAT_SECONDS = float(os.environ.get("FUPIN_IMPORT_HEARTBEAT_SECONDS", "30"))
+# A batch undecided this many days is refused by ``fupin expire_imports`` (run daily by cron or a timer).
+FUPIN_IMPORT_UNDECIDED_DAYS = int(os.environ.get("FUPIN_IMPORT_UNDECIDED_DAYS", "30"))
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

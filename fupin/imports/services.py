@@ -477,12 +477,15 @@ def merge_batch(*, actor: Any, batch_id: int, comment: str = "", progress: Progr
     return batch
 
 
-def refuse_batch(*, actor: Any, batch_id: int, comment: str) -> ImportBatch:
-    """Refuse the whole batch (拒绝): at review, or landed, failed or stalled; nothing is written."""
+def refuse_batch(*, actor: Any, batch_id: int, comment: str, quiet_since: Any = None) -> ImportBatch:
+    """Refuse the whole batch (拒绝): at review, or landed, failed or stalled; nothing is written.
+    ``quiet_since``: refused only if nothing has happened to it since then (checked under its lock)."""
     with transaction.atomic():
         batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
         if actor is not None:
             require_in_scope(actor, batch.region_code, roles.EDIT_REGISTRY)
+        if quiet_since is not None and last_activity(batch) >= quiet_since:
+            raise ImportRefused(f"批次 #{batch.pk} 近期有活动 / batch #{batch.pk} was active since {quiet_since}")
         if batch.status not in (BatchStatus.LANDED, BatchStatus.REVIEW, BatchStatus.FAILED) and not batch.stalled():
             raise ImportRefused(f"批次状态为{batch.get_status_display()},不能拒绝 / batch is {batch.status}")
         batch.status = BatchStatus.REFUSED
@@ -492,6 +495,49 @@ def refuse_batch(*, actor: Any, batch_id: int, comment: str) -> ImportBatch:
         batch.save()
     _discard_work_files(batch)
     return batch
+
+
+def undecided_days() -> int:
+    """Days a batch may stay undecided (``FUPIN_IMPORT_UNDECIDED_DAYS``, 30)."""
+    return int(getattr(settings, "FUPIN_IMPORT_UNDECIDED_DAYS", 30))
+
+
+def last_activity(batch: ImportBatch) -> Any:
+    """When anything last happened to ``batch``: landed, checked, or its check's last heartbeat."""
+    return max(t for t in (batch.created_at, batch.validated_at, batch.heartbeat_at) if t is not None)
+
+
+def expire_undecided(*, days: int | None = None, now: Any = None,
+                     dry_run: bool = False) -> list[tuple[ImportBatch, str]]:
+    """超期未审核的批次 — refuse, as the system, every batch left undecided for ``days``
+    (:func:`undecided_days` by default): at review, failed, or landed/validating with its check
+    stopped (a check at work is never touched), nothing having happened to it since the cutoff. The
+    comment says why; the working files go as for any refusal (the landed file, its rejected rows
+    and its list of changes stay with the batch). With ``dry_run`` nothing is changed. Returns the
+    batches refused (or that would be), oldest first, each with the status it had. Meant to run daily (``fupin expire_imports``).
+    Undecided batches are few; they are taken one by one through :func:`refuse_batch`."""
+    days = undecided_days() if days is None else days
+    if days < 1:
+        raise ValueError("days must be at least 1")
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=days)
+    undecided = ImportBatch.objects.filter(
+        status__in=[BatchStatus.LANDED, BatchStatus.VALIDATING, BatchStatus.REVIEW, BatchStatus.FAILED],
+        created_at__lt=cutoff).order_by("created_at", "pk")
+    due = [b for b in undecided if last_activity(b) < cutoff
+           and (b.status in (BatchStatus.REVIEW, BatchStatus.FAILED) or b.stalled(now))]
+    if dry_run:
+        return [(b, b.status) for b in due]
+    comment = (f"超过{days}天未处理，系统自动拒绝 / not decided within {days} days: refused by the system "
+               "(fupin expire_imports)")
+    refused = []
+    for batch in due:
+        try:
+            refused.append((refuse_batch(actor=None, batch_id=batch.pk, comment=comment, quiet_since=cutoff),
+                            batch.status))
+        except ImportRefused:  # decided or active meanwhile (merged, refused, checked again)
+            log.info("import batch %s was decided while expiring; left as it is", batch.pk)
+    return refused
 
 
 REPORT_HEADERS = {"row_number": "行号 row", "column": "列 column", "value": "值 value", "reason": "原因 reason",
