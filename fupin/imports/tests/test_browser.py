@@ -16,6 +16,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from fupin.core.tests.xlsx_help import workbook_help
 from fupin.testing import MINGXI, first_village, load_test_regions, make_user_for
 
 from .test_views import household_rows, person_row, roster_csv
@@ -98,6 +99,29 @@ def test_county_officer_imports_a_roster(live_server, scene, logged_in_page, sho
     expect(row).to_have_count(1)
     expect(row).to_contain_text(scene.head)
     page.screenshot(path=str(shots / "import-households.png"), full_page=True)
+
+    # the import list: filtered by status, the batch found with its region's name; then none at review
+    page.click("nav >> text=导入导出")
+    page.select_option("#id_status", "merged")
+    page.click("#batch-filters button[type=submit]")
+    batch_row = page.locator("#batches tbody tr")
+    expect(batch_row).to_have_count(1)
+    expect(batch_row).to_contain_text("明溪县花名册.csv")
+    expect(batch_row).to_contain_text("明溪县")
+    page.screenshot(path=str(shots / "import-list-filtered.png"), full_page=True)
+    page.select_option("#id_status", "review")
+    page.click("#batch-filters button[type=submit]")
+    expect(page.locator("#no-batches")).to_have_text("没有符合筛选条件的导入批次。")
+    page.click("#clear-filters")
+    expect(page.locator("#batches tbody tr")).to_have_count(1)
+
+    # the blank template, as the officer downloads it: the county's townships and villages as drop-downs
+    with page.expect_download() as download_info:
+        page.click("#template-link")
+    template = download_info.value.path().read_bytes()
+    shown = workbook_help(template)
+    assert shown.sheet_names == ["花名册", "填写说明", "村名单", "代码表"]
+    assert "雪峰镇" in shown.by_header["乡镇"].values
     context.close()
 
 
