@@ -305,6 +305,7 @@ def column_map_markdown() -> str:
         "days (`FUPIN_IMPORT_UNDECIDED_DAYS`) is refused by the system when `fupin expire_imports` runs (daily,",
         "from cron or a timer), with the comment \"超过30天未处理，系统自动拒绝\"; a check at work is never",
         "touched. Its landed file, rejected rows and list of changes stay with the batch, as for any refusal.",
+        "The review page's decision says from which day that happens to the batch.",
         "", "## 导出记录 Export records", "",
         "Every roster export — page, API (`GET /api/v1/exports/roster`) or `fupin export` — is recorded",
         "(`fupin/imports/exports.py`): when, who (`system` for the command without `--as`), the channel",

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -193,6 +194,8 @@ def _detail_context(request: HttpRequest, batch: Any, refuse_form: RefuseForm | 
         "can_revalidate": editor and (stalled or batch.status == BatchStatus.FAILED),
         "can_refuse_stopped": editor and stalled, "refuse_form": refuse_form or RefuseForm(),
         "can_take_file": may_take_landed_files(user) and bool(batch.stored_path), "full_numbers": full,
+        "undecided_days": services.undecided_days(),
+        "expires_on": services.last_activity(batch) + timedelta(days=services.undecided_days()),
     }
 
 

@@ -820,3 +820,21 @@ def test_rows_to_fix_out_of_scope_or_from_a_changed_file(client, login, batch_of
     response = client.get(f"/imports/{mine.pk}/rows-to-fix.xlsx", follow=True)
     assert response.redirect_chain[-1][0] == f"/imports/{mine.pk}/"
     assert "SHA-256" in response.content.decode()
+
+
+def test_the_decision_says_when_an_undecided_batch_is_refused_by_the_system(client, login, batch_of, mingxi_village,
+                                                                           settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from fupin.policy import clock
+
+    batch = batch_of(MINGXI, mingxi_village)
+    checked = timezone.now() - timedelta(days=10)
+    ImportBatch.objects.filter(pk=batch.pk).update(created_at=checked, validated_at=checked, heartbeat_at=checked)
+    settings.FUPIN_IMPORT_UNDECIDED_DAYS = 30
+    login("county")
+    body = client.get(f"/imports/{batch.pk}/").content.decode()
+    day = (checked + timedelta(days=30)).astimezone(clock.ZONE).strftime("%Y-%m-%d")  # as the page shows it
+    assert f"超过 30 天未处理的批次由系统自动拒绝：本批次自 {day} 起。" in body
