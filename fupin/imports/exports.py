@@ -4,7 +4,8 @@ A roster export takes people's data out of the system: names, ID numbers (full f
 see them), bank accounts, incomes. :func:`export_roster_to` writes the file (:func:`~fupin.imports.
 pipelines.export_roster.write_roster`, scoped and masked by the actor) and records it as an
 :class:`~fupin.imports.models.ExportRecord`: who, when, through which channel, which region and
-roster, how many rows, whether numbers were full, the file's name, size and SHA-256. An export refused
+roster, which households (导出筛选, :mod:`.roster_filter`), how many rows, whether numbers were full,
+the file's name, size and SHA-256. An export refused
 for its size (an xlsx past one worksheet) is recorded as refused, with the reason; an export that fails
 otherwise leaves no file and no record.
 
@@ -41,6 +42,7 @@ from .choices import ExportChannel, ExportOutcome
 from .models import ExportRecord
 from .pipelines.export_roster import FORMATS, KINDS, spool_dir, write_roster
 from .pipelines.export_roster import file_name as default_file_name
+from .roster_filter import RosterFilter
 from .selectors import batch_detail
 from .services import ImportRefused, may_see_full_numbers
 
@@ -57,40 +59,43 @@ def _record(actor: Any, code: str, fmt: str, kind: str, channel: str, **values: 
 
 
 def export_roster_to(actor: Any, region_code: str, fmt: str, kind: str, out: IO[bytes], *, channel: str,
-                     file_name: str = "") -> ExportRecord:
+                     file_name: str = "", roster_filter: RosterFilter | None = None) -> ExportRecord:
     """Write the roster of ``region_code`` as ``actor`` sees it into ``out`` (a binary file open for
     writing and reading, at its start) and record the export. Raises
     :class:`~fupin.policy.regions.RegionCodeError` for a malformed code (nothing recorded) and
-    :class:`~fupin.core.xlsx_sheet.TooManyRows` for an xlsx past one worksheet (recorded as refused)."""
+    :class:`~fupin.core.xlsx_sheet.TooManyRows` for an xlsx past one worksheet (recorded as refused).
+    ``roster_filter``: only the households it takes (导出筛选), kept with the record and named in the
+    default file name."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}")
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {tuple(KINDS)}")
     code = normalize_code(region_code)
-    name = file_name or default_file_name(code, fmt, kind)
+    name = file_name or default_file_name(code, fmt, kind, roster_filter)
+    filters = roster_filter.as_record() if roster_filter is not None else {}
     start = out.tell()
     try:
-        rows = write_roster(actor, code, fmt, out, kind)
+        rows = write_roster(actor, code, fmt, out, kind, roster_filter)
     except TooManyRows as exc:
         _record(actor, code, fmt, kind, channel, outcome=ExportOutcome.REFUSED, reason=str(exc)[:300],
-                file_name=name)
+                file_name=name, filters=filters)
         raise
     end = out.seek(0, io.SEEK_END)
     out.seek(start)
     digest = hashlib.file_digest(out, "sha256").hexdigest()  # type: ignore[arg-type]
     out.seek(start)
     return _record(actor, code, fmt, kind, channel, rows=rows, file_name=name, file_size=end - start,
-                   file_sha256=digest)
+                   file_sha256=digest, filters=filters)
 
 
-def spooled_export(actor: Any, region_code: str, fmt: str, kind: str, *,
-                   channel: str) -> tuple[IO[bytes], ExportRecord]:
+def spooled_export(actor: Any, region_code: str, fmt: str, kind: str, *, channel: str,
+                   roster_filter: RosterFilter | None = None) -> tuple[IO[bytes], ExportRecord]:
     """:func:`export_roster_to` into an unnamed temporary file in the data folder, read from its start
     (a page or API response streams it: a large region's file is not held in the web process's memory
     while it downloads — 1M persons: 450 MB as CSV, 300 MB as xlsx)."""
     out = tempfile.TemporaryFile(dir=spool_dir())
     try:
-        record = export_roster_to(actor, region_code, fmt, kind, out, channel=channel)
+        record = export_roster_to(actor, region_code, fmt, kind, out, channel=channel, roster_filter=roster_filter)
     except BaseException:
         out.close()
         raise

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .choices import BatchKind, BatchStatus, ExportChannel, ExportOutcome
+from .roster_filter import describe_record
 
 
 class ImportBatch(models.Model):
@@ -58,6 +59,9 @@ class ImportBatch(models.Model):
     persons_left = models.PositiveIntegerField(
         default=0, help_text="成员减少: registered members of the file's households the file does not list (the merge "
                              "writes them as left)")
+    persons_moved = models.PositiveIntegerField(
+        default=0, help_text="of persons_left, those the file lists in another of its households (分户 into a new "
+                             "household, 迁出 into a registered one): they leave their household, not the registry")
     changes_by_field = models.JSONField(
         default=list, help_text="变更明细 by field: [{change, field, header, rows, households}] (the list itself is "
                                 "kept beside the batch, services.changes_path)")
@@ -160,6 +164,9 @@ class ExportRecord(models.Model):
     file_name = models.CharField("文件名 file name", max_length=255, blank=True)
     file_size = models.PositiveBigIntegerField("文件大小 bytes", default=0)
     file_sha256 = models.CharField("文件哈希 SHA-256", max_length=64, blank=True, db_index=True)
+    filters = models.JSONField("导出筛选 filters", default=dict, blank=True, help_text=(
+        "the households taken (fupin.imports.roster_filter): poverty_status [codes], identification_year and "
+        "exit_year [first, last]; {} for every active household of the region"))
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -172,6 +179,11 @@ class ExportRecord(models.Model):
     def kind_label(self) -> str:
         """What was taken out, in the interface's language."""
         return str(EXPORT_KINDS.get(self.kind, self.kind))
+
+    @property
+    def filters_text(self) -> str:
+        """导出筛选 in words (``脱贫状态:未脱贫、返贫;识别年度:2014-2016``); "" for the whole region."""
+        return describe_record(self.filters)
 
 
 #: ``ExportRecord.kind`` → what it is, for the export records page.

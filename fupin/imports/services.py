@@ -64,7 +64,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 Progress = Callable[[int, str], None]
 _COMPARED_COUNTS = ("households_new", "households_changed", "households_unchanged", "persons_new",
-                    "persons_changed", "persons_unchanged", "persons_left", "rows_imported")
+                    "persons_changed", "persons_unchanged", "persons_left", "persons_moved", "rows_imported")
 
 
 class ImportRefused(Exception):

@@ -10,7 +10,9 @@ mark as left because the file lists their household without them. This module tu
 - ``member_changed`` 成员信息变更 — a field of a registered member, old and new value;
 - ``member_new`` 新增成员 — a person joining a registered household;
 - ``member_left`` 成员减少 — a registered member the file's household does not list (the merge writes
-  status ``left``, reason ``other``).
+  status ``left``); the new value says where they went when the file lists them in another household
+  (``分户至户 …`` into a household new in the batch, reason 分户; ``迁至户 …`` into a registered one,
+  reason 迁出), and is empty otherwise (reason 其他).
 
 New households are not listed: everything about them is in the file, and a county's first import
 would list every value it holds. Values are shown as a reader of the roster knows them: codes as
@@ -164,15 +166,26 @@ def change_list(diff: RosterDiff) -> pl.DataFrame:
 
 
 def _whole_member(rows: pl.DataFrame, kind: str) -> pl.DataFrame:
-    """One row per person joining or leaving: the relation to the head as the value."""
+    """One row per person joining or leaving: the relation to the head as the value; for a person
+    leaving for another household of the file, where to as the new value (:func:`moved_text`)."""
     relation = shown(Member, "relation", pl.col("relation"))
+    gone = moved_text() if "moved_to" in rows.columns and "leave_reason" in rows.columns else pl.lit("")
     return rows.select(
         pl.col("village_code").cast(pl.Utf8), pl.col("household_number").cast(pl.Utf8),
         pl.col("id_number").cast(pl.Utf8), pl.col("name").cast(pl.Utf8), pl.lit(kind).alias("change"),
         pl.lit("relation").alias("field"), pl.lit(header("relation")).alias("header"),
         (pl.lit("") if kind == "member_new" else relation).alias("old"),
-        (relation if kind == "member_new" else pl.lit("")).alias("new"),
+        (relation if kind == "member_new" else gone).alias("new"),
     )
+
+
+def moved_text() -> pl.Expr:
+    """A leaving person's new value: ``分户至户 <户编号>`` (split off into a household new in the
+    batch), ``迁至户 <户编号>`` (moved to a registered one), "" (not in the file at all)."""
+    to = pl.col("moved_to").cast(pl.Utf8)
+    return (pl.when(pl.col("leave_reason") == "split").then(pl.lit("分户至户 ") + to)
+            .when(pl.col("leave_reason") == "moved_out").then(pl.lit("迁至户 ") + to)
+            .otherwise(pl.lit("")))
 
 
 def by_field(changes: pl.DataFrame | pl.LazyFrame) -> list[dict[str, Any]]:

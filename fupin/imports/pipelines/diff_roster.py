@@ -11,7 +11,12 @@ Decisions (docs and tests follow them):
   Fields compare in canonical text forms (:func:`canonical`): text stripped, booleans ``1``/``0``,
   integers as digits, decimals with the model field's places, nulls as the field default.
   Unchanged households are not touched and not audited.
-- **Members missing** from a file household leave it (merge writes status ``left``).
+- **Members missing** from a file household leave it (merge writes status ``left``). The reason
+  (``leave_reason``, :data:`fupin.policy.codes.MEMBER_LEAVE_REASON`) is read from the file where it
+  can be: a person the file lists in a household new in this batch has split off (``split``, 分户);
+  in another registered household, moved there (``moved_out``, 迁出); the household they went to is
+  kept (``moved_to``). Anyone else gets ``other`` (其他): the roster has no column for deaths or
+  marriages, which the household page records one by one (:func:`leaving_reasons`).
 - **Whole households.** A household is imported whole or not at all: when any of its rows is
   rejected, its other rows are rejected too (size, head and per-capita income need every member).
   Beyond the row checks of ``check_roster`` this step rejects, by household: a 户编号 whose household
@@ -195,13 +200,33 @@ def empty_rejections() -> pl.DataFrame:
     return pl.DataFrame(schema=REJECTION_SCHEMA)
 
 
+LEAVING_SCHEMA_EXTRA = {"moved_to": pl.Utf8, "leave_reason": pl.Utf8}
+
+
+def leaving_reasons(leaving: pl.DataFrame, members: pl.DataFrame) -> pl.DataFrame:
+    """``leaving`` (registry members leaving their household) with ``moved_to`` — the file household
+    that lists the same 证件号码 among the accepted rows (``members``: their ``household_number``,
+    ``id_number`` and ``hh_state``), null if none — and ``leave_reason``: ``split`` (分户) when that
+    household is new in this batch, ``moved_out`` (迁出) when it is registered, else ``other`` (其他).
+    A person is in one file household at most (the same 证件号码 twice is rejected)."""
+    if leaving.height == 0:
+        return leaving.with_columns(pl.lit(None, dtype=t).alias(c) for c, t in LEAVING_SCHEMA_EXTRA.items())
+    to = members.select("id_number", pl.col("household_number").alias("moved_to"),
+                        (pl.col("hh_state") == "new").alias("_to_new"))
+    return leaving.join(to, on="id_number", how="left", maintain_order="left").with_columns(
+        pl.when(pl.col("moved_to").is_null()).then(pl.lit("other"))
+        .when(pl.col("_to_new")).then(pl.lit("split")).otherwise(pl.lit("moved_out")).alias("leave_reason"),
+    ).drop("_to_new")
+
+
 @dataclass
 class RosterDiff:
     """What merging the file would do; ``households``/``members`` hold the accepted file rows."""
 
     households: pl.DataFrame  # file households + hh_id, hh_version, own_changed, state
     members: pl.DataFrame  # file persons + m_id, m_version, hh_id, state
-    leaving: pl.DataFrame  # registry members to leave: id, household_id, household_number, version, …
+    leaving: pl.DataFrame  # registry members to leave: id, household_id, household_number, version, …,
+    #                        moved_to, leave_reason (leaving_reasons)
     old_households: pl.DataFrame  # registry values of the changed households (their audit rows' "old")
     old_members: pl.DataFrame  # registry values of the changed members
     rejections: pl.DataFrame  # rows this step rejected (REJECTION_SCHEMA)
@@ -250,11 +275,13 @@ def diff_roster(
                             "证件号码在文件中重复 / the same ID number appears twice in the file"))
     base = pl.concat(rejected)
 
-    # R5 (one person, one household) depends on which households stay: iterate to a fixed point.
+    # R5 (one person, one household) depends on which households stay: iterate to a fixed point. The
+    # rejections only grow (a household rejected stays rejected, and may take others with it: the one
+    # a person of it moves to), so the loop ends within one round per household.
     reg_active = active_members.select(pl.col("id_number").cast(pl.Utf8),
                                        pl.col("household_number").cast(pl.Utf8).alias("_reg_hn"))
     mine = base
-    for _ in range(10):
+    while True:
         bad_households = pl.concat([mine.select("household_number"), prior.select(
             pl.col("household_number").cast(pl.Utf8))]).drop_nulls().unique()
         kept = rows_not_in(rows, "household_number", bad_households["household_number"])
@@ -264,9 +291,8 @@ def diff_roster(
         r5 = _reject(clash, "证件号码", pl.col("id_number"),
                      _text("证件号码已在户编号 ", pl.col("_reg_hn"), " 登记,一人不能在两户登记 / already a member of household ",
                            pl.col("_reg_hn")))
-        new_mine = pl.concat([base, r5]).unique(subset=["_row", "column"], keep="first", maintain_order=True)
+        new_mine = pl.concat([mine, r5]).unique(subset=["_row", "column"], keep="first", maintain_order=True)
         if new_mine.height == mine.height:
-            mine = new_mine
             break
         mine = new_mine
     # Whole households (R6).
@@ -322,6 +348,7 @@ def diff_roster(
                  how="left")
     fm = fm.with_columns(pl.when(pl.col("hh_state") == "new").then(pl.lit("new")).otherwise(pl.col("state"))
                          .alias("state"))
+    leaving = leaving_reasons(leaving, fm)
 
     rows_rejected_extra = mine["_row"].n_unique()
     counts = {
@@ -332,6 +359,7 @@ def diff_roster(
         "persons_changed": fm.filter(pl.col("state") == "changed").height,
         "persons_unchanged": fm.filter(pl.col("state") == "unchanged").height,
         "persons_left": leaving.height,
+        "persons_moved": leaving.filter(pl.col("leave_reason") != "other").height,
         "rows_imported": fm.height,
         "rows_rejected_extra": rows_rejected_extra,
     }

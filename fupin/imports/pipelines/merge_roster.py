@@ -14,8 +14,9 @@ and the audit trail (:class:`~fupin.core.models.ChangeRecord`, source ``import``
   typed as the services write them (booleans, integers, null); these rows, and a changed member's,
   are built as Polars expressions over the joined old and new rows (:func:`_update_audit`);
 - a member added to, changed in, or leaving an existing household: one row each (``create``,
-  ``update``, ``status``); a leaving member gets status ``left``, reason ``other`` and a comment
-  naming the batch.
+  ``update``, ``status``); a leaving member gets status ``left``, the reason the diff read
+  (``split`` 分户 or ``moved_out`` 迁出 for a person the file lists in another household, else
+  ``other``) and a comment naming the batch and, for a move, the household they went to.
 
 Order inside the transaction: leaves first (so a person moved between two file households never
 meets the one-active-household index), then member updates, inserts, household updates, audit.
@@ -61,6 +62,19 @@ _NULLABLE_NON_TEXT = {
 
 def batch_comment(batch_id: int) -> str:
     return f"导入批次 #{batch_id}"
+
+
+def leave_comment(comment: str, batch_id: int) -> pl.Expr:
+    """The comment on a member leaving (``leave_reason`` and ``moved_to`` of
+    :func:`.diff_roster.leaving_reasons`): where they went, or that the file's household lacks them."""
+    to = pl.col("moved_to")
+    return (pl.when(pl.col("leave_reason") == "split")
+            .then(pl.concat_str([pl.lit(f"{comment}:分户至户 "), to, pl.lit(" / split off to household "), to,
+                                 pl.lit(f" in import batch #{batch_id}")]))
+            .when(pl.col("leave_reason") == "moved_out")
+            .then(pl.concat_str([pl.lit(f"{comment}:迁至户 "), to, pl.lit(" / moved to household "), to,
+                                 pl.lit(f" in import batch #{batch_id}")]))
+            .otherwise(pl.lit(f"{comment}:文件中该户无此成员 / not in the household in import batch #{batch_id}")))
 
 
 def _db_text(cols: tuple[str, ...] | list[str]) -> list[pl.Expr]:
@@ -166,16 +180,19 @@ def _merge_with(pool: ThreadPoolExecutor, diff: RosterDiff, *, batch_id: int, ac
     step("leaves")
     leaving = diff.leaving
     if leaving.height:
+        if "leave_reason" not in leaving.columns:  # a diff kept from before the reasons were read
+            leaving = leaving.with_columns(pl.lit(None, dtype=pl.Utf8).alias("moved_to"),
+                                           pl.lit("other").alias("leave_reason"))
         written["members_left"] = update_frame(Member, leaving.select(
-            "id", pl.lit("left").alias("status"), pl.lit("other").alias("left_reason"),
-            pl.lit(f"{comment}:文件中该户无此成员 / not in the household in import batch #{batch_id}")
-            .alias("left_comment"), pl.lit(now).alias("left_at"),
+            "id", pl.lit("left").alias("status"), pl.col("leave_reason").alias("left_reason"),
+            leave_comment(comment, batch_id).alias("left_comment"), pl.lit(now).alias("left_at"),
             (pl.col("version") + 1).alias("version"), pl.lit(now).alias("updated_at"),
         ))
         audits.append(leaving.select(
             pl.lit(ChangeAction.STATUS.value).alias("action"), pl.lit(m_label).alias("model"),
             pl.col("id").cast(pl.Utf8).alias("object_id"), pl.col("household_id"),
-            pl.lit(json.dumps({"status": ["active", "left"], "left_reason": ["", "other"]})).alias("changes"),
+            pl.concat_str([pl.lit('{"status": ["active", "left"], "left_reason": ["", "'), pl.col("leave_reason"),
+                           pl.lit('"]}')]).alias("changes"),
         ))
 
     # 2. Changed members.

@@ -12,7 +12,10 @@ exactly one head) and add what only a file has:
   disability certificate numbers kept;
 - the 性别 column must agree with the ID number;
 - an ID number appears once in the file (both rows rejected, each naming the other row) and is not
-  active in the registry under a *different* 户编号 (one person, one household);
+  active in the registry under a *different* 户编号 that the file does not list (one person, one
+  household). A person registered in a household the file also lists is moving between the file's
+  households (分户, a move): whether that household stays in the import is known only once every
+  household is checked, so :mod:`.diff_roster` decides (its R5, to a fixed point);
 - the rows of one 户编号 agree on the village and on every household-level column (all its rows are
   rejected, naming the column);
 - the village: a 行政区划代码 must be one of ``context.villages`` ("outside your region"); without a
@@ -358,7 +361,9 @@ def _id_rejections(frame: pl.DataFrame, existing: pl.DataFrame) -> list[pl.DataF
         existing = pl.DataFrame(schema={"id_number": pl.Utf8, HH: pl.Utf8})
     registry = existing.select(pl.col("id_number").cast(pl.Utf8), pl.col(HH).cast(pl.Utf8).alias("_registered"))
     conflict = ids.join(registry.unique("id_number"), on="id_number").filter(
-        pl.col(HH).is_not_null() & (pl.col("_registered") != pl.col(HH))).select(
+        pl.col(HH).is_not_null() & (pl.col("_registered") != pl.col(HH)))
+    # registered in a household the file lists too: a move between the file's households (diff_roster R5)
+    conflict = rows_not_in(conflict, "_registered", ids.get_column(HH).drop_nulls().unique()).select(
         "_row", pl.lit(header("id_number")).alias("column"), pl.col("id_number").alias("value"),
         _msg("该人已在户", pl.col("_registered"), "中登记(一人只能在一户) / already registered in household ",
              pl.col("_registered")).alias("reason"), HH, "village_code")

@@ -14,7 +14,7 @@ from django.core.management.base import CommandError
 
 from fupin.core.models import ChangeRecord
 from fupin.core.xlsx_sheet import xlsx_bytes
-from fupin.imports import services
+from fupin.imports import roster, services
 from fupin.imports.models import ExportRecord, ImportBatch
 from fupin.imports.pipelines.change_list import KINDS
 from fupin.imports.pipelines.export_roster import export_roster
@@ -184,6 +184,76 @@ def test_import_writes_the_list_of_changes_it_merged(tmp_path, make_household):
     assert record.file_sha256 == hashlib.sha256(out.read_bytes()).hexdigest()
 
 
+def test_a_son_split_off_into_his_own_household_leaves_for_分户(tmp_path, make_household):
+    """A newer roster lists a registered son as the head of a household of his own (分户): the command
+    says how many of the persons leaving are in another household of the file; the merge writes reason
+    ``split``, and the list of changes says where he went."""
+    first = make_household(members=3)
+    son = first.members.order_by("pk")[2]
+    frame = pl.read_csv(io.BytesIO(export_roster(None, MINGXI, "csv")[3:]), infer_schema=False)
+    frame = frame.with_columns(
+        pl.when(pl.col("证件号码") == son.id_number).then(pl.lit("35042110000199003")).otherwise(pl.col("户编号"))
+        .alias("户编号"),
+        pl.when(pl.col("证件号码") == son.id_number).then(pl.lit("户主")).otherwise(pl.col("与户主关系"))
+        .alias("与户主关系"),
+        pl.lit("").alias("年人均纯收入"))
+    path = tmp_path / "分户.csv"
+    frame.write_csv(path)
+    out = tmp_path / "changes.xlsx"
+    output = _call(str(path), "--allow-leaving", "--changes", str(out))
+    assert output.splitlines()[-1] == "read=3 imported=3 rejected=0"
+    assert "left=1" in _left_line(output)
+    assert ("其中 1 人在文件的另一户中(分户或迁至他户)/ of them, listed in another household of the file (split off or "
+            "moved): moved=1") in output.splitlines()
+    batch = ImportBatch.objects.get()
+    assert (batch.status, batch.persons_left, batch.persons_moved, batch.households_new) == ("merged", 1, 1, 1)
+    old = Member.objects.get(pk=son.pk)
+    assert (old.status, old.left_reason) == ("left", "split")
+    new = Member.objects.get(id_number=son.id_number, status="active")
+    assert (new.household.household_number, new.relation, new.household.size) == ("35042110000199003", "01", 1)
+    left = _sheet(out).filter(pl.col("变更类型 change") == KINDS["member_left"])
+    assert left.select("证件号码 ID number", "原值 old value", "新值 new value").rows() == [
+        (son.id_number, "之子", "分户至户 35042110000199003")]
+
+
+def test_a_move_to_another_registered_household_and_a_move_out_of_a_rejected_one(tmp_path, make_household):
+    """迁出 between two registered households of the file: reason ``moved_out``. A person whose own
+    household is rejected (a bad row) cannot be taken into another: that household is rejected too
+    (一人一户 against the registry, decided once the households that stay are known), and nothing of
+    either is written."""
+    first, second, third, fourth = (make_household(members=m) for m in (3, 2, 2, 2))
+    mover = first.members.order_by("pk")[2]
+    stuck = third.members.order_by("pk")[1]
+    frame = pl.read_csv(io.BytesIO(export_roster(None, MINGXI, "csv")[3:]), infer_schema=False)
+    household_cols = [c.header for c in roster.COLUMNS if c.level in (roster.HOUSEHOLD, roster.LOCATION)]
+    like = {n: frame.filter(pl.col("户编号") == n).row(0, named=True) for n in (second.household_number,
+                                                                             fourth.household_number)}
+
+    def into(frame: pl.DataFrame, person: str, household: str) -> pl.DataFrame:
+        return frame.with_columns(pl.when(pl.col("证件号码") == person).then(pl.lit(like[household][c]))
+                                  .otherwise(pl.col(c)).alias(c) for c in household_cols)
+
+    frame = into(into(frame, mover.id_number, second.household_number), stuck.id_number, fourth.household_number)
+    frame = frame.with_columns(pl.lit("").alias("年人均纯收入"), pl.when(
+        (pl.col("户编号") == third.household_number) & (pl.col("与户主关系") == "户主")).then(pl.lit("因穷"))
+        .otherwise(pl.col("主要致贫原因")).alias("主要致贫原因"))
+    path = tmp_path / "moves.csv"
+    frame.write_csv(path)
+    before = list(Member.objects.filter(household__in=[third, fourth]).order_by("pk").values())
+    output = _call(str(path), "--allow-leaving")
+    assert output.splitlines()[-1] == "read=9 imported=5 rejected=4"
+    batch = ImportBatch.objects.get()
+    assert (batch.persons_left, batch.persons_moved) == (1, 1)
+    old = Member.objects.get(pk=mover.pk)
+    assert (old.status, old.left_reason) == ("left", "moved_out")
+    assert f"迁至户 {second.household_number}" in old.left_comment
+    assert Member.objects.get(id_number=mover.id_number, status="active").household_id == second.pk
+    assert list(Member.objects.filter(household__in=[third, fourth]).order_by("pk").values()) == before
+    reasons = {r.row_number: r.reason for r in batch.rejections.all()}
+    moved_row = frame.with_row_index("r", 2).filter(pl.col("证件号码") == stuck.id_number)["r"].item()
+    assert reasons[moved_row].startswith(f"证件号码已在户编号 {third.household_number} 登记,一人不能在两户登记")
+
+
 def test_no_left_line_when_nobody_leaves(tmp_path, make_household):
     path, _ = _roster_file(tmp_path, make_household, bad=False)
     output = _call(str(path), "--dry-run")
@@ -235,6 +305,34 @@ def test_export_command_writes_csv_and_xlsx(tmp_path, make_household, make_user)
     call_command("export", str(households), "--region", MINGXI, "--kind", "households", stdout=io.StringIO())
     frame = pl.read_csv(io.BytesIO(households.read_bytes()[3:]), infer_schema=False)
     assert (frame.height, frame.get_column("家庭人口").to_list()) == (1, ["2"])
+
+
+def test_export_command_filters_households_and_records_the_filter(tmp_path, make_household):
+    """导出筛选 from the command: --poverty-status, --identified, --exited; kept with the record and
+    printed; a value that cannot be valid stops the command before anything is written or recorded."""
+    from fupin.imports.models import ExportRecord
+
+    make_household(members=2)  # 未脱贫, identified 2014
+    back = make_household(members=3, poverty_status="3", identification_year=2015)
+    out = tmp_path / "r.csv"
+    printed = io.StringIO()
+    call_command("export", str(out), "--region", MINGXI, "--poverty-status", "返贫,2", "--identified", "2015-2016",
+                 stdout=printed)
+    frame = pl.read_csv(io.BytesIO(out.read_bytes()[3:]), infer_schema=False)
+    assert (frame.height, frame["户编号"].unique().to_list()) == (3, [back.household_number])
+    record = ExportRecord.objects.get()
+    assert record.filters == {"poverty_status": ["2", "3"], "identification_year": [2015, 2016]}
+    assert (record.rows, record.file_name) == (3, "r.csv")
+    assert "filters=脱贫状态:预脱贫、返贫;识别年度:2015-2016" in printed.getvalue()
+    call_command("export", str(out), "--region", MINGXI, "--exited", "2019", stdout=io.StringIO())
+    assert pl.read_csv(io.BytesIO(out.read_bytes()[3:]), infer_schema=False).height == 0
+    for option, value, message in (("--identified", "2016-2014", "识别年度 / identified in: 起始年份晚于结束年份"),
+                                   ("--poverty-status", "脱贫", "脱贫状态 / poverty status: 不是有效的脱贫状态: 脱贫"),
+                                   ("--exited", "20X9", "脱贫年度 / exited in: 应为年份或年份范围")):
+        with pytest.raises(CommandError, match=message):
+            call_command("export", str(tmp_path / "bad.csv"), "--region", MINGXI, option, value, stdout=io.StringIO())
+    assert not (tmp_path / "bad.csv").exists()
+    assert ExportRecord.objects.count() == 2
 
 
 def test_export_command_refuses_an_xlsx_larger_than_a_sheet(tmp_path, make_household, monkeypatch):

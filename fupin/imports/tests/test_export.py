@@ -164,3 +164,45 @@ def test_unknown_kind_or_format_is_refused():
         export_roster(None, MINGXI, "csv", "villages")
     with pytest.raises(ValueError, match="format"):
         export_roster(None, MINGXI, "pdf")
+
+
+def test_a_filtered_export_takes_only_the_households_the_filter_names(make_household, make_user):
+    """导出筛选: 脱贫状态, 识别年度 and 脱贫年度 cut the roster down, for both rosters and every format;
+    the scope and the masking still apply."""
+    from fupin.imports.roster_filter import parse_filter
+
+    poor_2014 = make_household(first_village(MINGXI), members=2)  # 未脱贫, identified 2014
+    back_2015 = make_household(first_village(MINGXI, 2), members=3, poverty_status="3", identification_year=2015)
+    out_2019 = make_household(first_village(MINGXI), members=1, poverty_status="1", identification_year=2015,
+                              exit_year=2019)
+    out_2020 = make_household(first_village(MINGXI), members=2, poverty_status="4", identification_year=2016,
+                              exit_year=2020)
+    ninghua = make_household(first_village(NINGHUA), members=2, poverty_status="3", identification_year=2015)
+
+    def households(region: str, kind: str = "persons", user=None, **given: str) -> list[str]:
+        frame = read_csv(export_roster(user, region, "csv", kind, parse_filter(**given)))
+        return sorted(frame["户编号"].unique().to_list()) if kind == "persons" else sorted(frame["户编号"].to_list())
+
+    def numbers(*chosen) -> list[str]:
+        return sorted(h.household_number for h in chosen)
+
+    assert households(MINGXI) == numbers(poor_2014, back_2015, out_2019, out_2020)
+    assert households(MINGXI, poverty_status="not-exited") == numbers(poor_2014, back_2015)
+    assert households(MINGXI, poverty_status="已脱贫(享受政策),4") == numbers(out_2019, out_2020)
+    assert households(MINGXI, identification_year="2015") == numbers(back_2015, out_2019)
+    assert households(MINGXI, identification_year="2015-2016") == numbers(back_2015, out_2019, out_2020)
+    assert households(MINGXI, exit_year="2019") == numbers(out_2019)  # no exit year: never in a 脱贫年度 filter
+    assert households(MINGXI, exit_year="2019-2020", identification_year="2016") == numbers(out_2020)
+    assert households(MINGXI, poverty_status="2") == []
+    assert households(CITY, "households", poverty_status="3") == numbers(back_2015, ninghua)
+    # every person of a household taken; none of the others
+    persons = read_csv(export_roster(None, MINGXI, "csv", "persons", parse_filter(poverty_status="3")))
+    assert persons.height == 3
+    # a county officer asking for the city still gets their county only
+    officer = make_user("county", MINGXI)
+    assert households(CITY, user=officer, poverty_status="3") == numbers(back_2015)
+    viewer = make_user("city", CITY)
+    masked = read_csv(export_roster(viewer, CITY, "csv", "persons", parse_filter(poverty_status="3")))
+    assert masked.height == 5 and all("*" in v for v in masked["证件号码"].to_list())
+    sheet = fastexcel.read_excel(export_roster(None, MINGXI, "xlsx", "households", parse_filter(exit_year="2020")))
+    assert sheet.load_sheet(0, dtypes="string").to_polars()["户编号"].to_list() == [out_2020.household_number]

@@ -105,6 +105,17 @@ def test_one_person_one_household_against_the_registry(tmp_path, rows):
     assert result.valid.height == 5
 
 
+def test_a_person_registered_in_another_household_of_the_file_is_left_to_the_diff(tmp_path, rows):
+    """Registered in a household the file also lists: a move between the file's households (分户), which
+    the check leaves to the diff (it knows which households stay); registered in one the file does
+    not list: refused here."""
+    other = next(r["户编号"] for r in rows if r["户编号"] != rows[0]["户编号"])
+    existing = [(rows[0]["证件号码"], other)]
+    result = check(tmp_path, rows, existing)
+    assert found(result) == [] and result.valid.height == len(rows)
+    assert found(check(tmp_path, rows, [(rows[0]["证件号码"], "X999")]))[0][3].startswith("该人已在户X999中登记")
+
+
 def test_heads(tmp_path, rows):
     rows[1]["与户主关系"] = "02"
     rows[1]["性别"] = "2" if rows[1]["性别"] == "2" else rows[1]["性别"]

@@ -1,8 +1,10 @@
-"""``fupin export --region CODE --format xlsx|csv [--kind persons|households] OUT [--as USERNAME]`` —
-the roster (花名册导出).
+"""``fupin export --region CODE --format xlsx|csv [--kind persons|households] OUT [--as USERNAME]
+[--poverty-status CODES] [--identified YEAR[-YEAR]] [--exited YEAR[-YEAR]]`` — the roster (花名册导出).
 
 Person rows in the import's own columns (``--kind households``: the household roster, 户花名册, one
-row per household). Without ``--as`` the command acts as the
+row per household). ``--poverty-status`` (脱贫状态: codes or labels, ``0,3``, ``未脱贫,返贫``, or
+``not-exited``), ``--identified`` (识别年度) and ``--exited`` (脱贫年度) take only the households they
+name (导出筛选, :mod:`fupin.imports.roster_filter`; kept with the record). Without ``--as`` the command acts as the
 system (full IDs, every region); with it, as that user (their scope, IDs masked unless their role
 may see them). Each export is recorded (导出记录, channel ``cli``: :mod:`fupin.imports.exports`).
 """
@@ -19,6 +21,7 @@ from fupin.imports.choices import ExportChannel
 from fupin.imports.exports import export_roster_to
 from fupin.imports.management.acting import acting_user
 from fupin.imports.pipelines.export_roster import FORMATS, KINDS
+from fupin.imports.roster_filter import FilterError, parse_filter
 from fupin.policy.regions import RegionCodeError
 
 
@@ -32,22 +35,35 @@ class Command(BaseCommand):
         parser.add_argument("--kind", choices=tuple(KINDS), default="persons",
                             help="persons 花名册(每人一行) | households 户花名册(每户一行)")
         parser.add_argument("--as", dest="as_user", default="", help="以该用户身份 / act as this user")
+        parser.add_argument("--poverty-status", default="", metavar="CODES",
+                            help="只导出这些脱贫状态的户(代码或名称,逗号分隔;not-exited=未脱贫口径 0,2,3) / only households "
+                                 "of these poverty statuses (codes or labels; not-exited = 0,2,3)")
+        parser.add_argument("--identified", default="", metavar="YEAR[-YEAR]",
+                            help="只导出该识别年度的户 / only households identified in this year (or range)")
+        parser.add_argument("--exited", default="", metavar="YEAR[-YEAR]",
+                            help="只导出该脱贫年度的户 / only households that exited in this year (or range)")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         out = Path(opts["out"])
         fmt = opts["format"] or out.suffix.lstrip(".").lower()
         if fmt not in FORMATS:
             raise CommandError("请用 --format xlsx|csv / give --format xlsx or csv")
+        try:
+            roster_filter = parse_filter(poverty_status=opts["poverty_status"], identification_year=opts["identified"],
+                                         exit_year=opts["exited"])
+        except FilterError as exc:
+            raise CommandError(str(exc)) from exc
         # Written beside OUT and renamed when whole: a refused or failed export leaves OUT as it was.
         part = out.with_name(f".{out.name}.part")
         try:
             with part.open("w+b") as fh:  # read back for the record's SHA-256
                 record = export_roster_to(acting_user(opts["as_user"]), opts["region"], fmt, opts["kind"], fh,
-                                          channel=ExportChannel.CLI, file_name=out.name)
+                                          channel=ExportChannel.CLI, file_name=out.name, roster_filter=roster_filter)
             part.replace(out)
         except (RegionCodeError, TooManyRows) as exc:
             raise CommandError(str(exc)) from exc
         finally:
             part.unlink(missing_ok=True)
-        self.stdout.write(f"{out} {out.stat().st_size} bytes rows={record.rows} sha256={record.file_sha256} "
+        chosen = f" filters={record.filters_text}" if record.filters else ""
+        self.stdout.write(f"{out} {out.stat().st_size} bytes rows={record.rows} sha256={record.file_sha256}{chosen} "
                           f"(导出记录 #{record.pk})")

@@ -140,7 +140,7 @@ class Command(BaseCommand):
         return {k: getattr(batch, k) for k in (
             "rows_read", "rows_imported", "rows_rejected", "households_new", "households_changed",
             "households_unchanged", "persons_new", "persons_changed", "persons_unchanged", "persons_left",
-            "households_absent")}
+            "persons_moved", "households_absent")}
 
     def _report(self, user: Any, region_code: str, content: bytes, rows: int, path: str, kind: str) -> None:
         """Write a batch's report (the rejected rows, or the list of changes) and record it (导出记录: it
@@ -184,6 +184,9 @@ class Command(BaseCommand):
             else:
                 self.stdout.write(f"成员减少 {c['persons_left']} 人(文件中该户无此人,已注销)/ persons leaving "
                                   f"(not in their household in the file; marked as left): left={c['persons_left']}")
+        if c.get("persons_moved"):
+            self.stdout.write(f"其中 {c['persons_moved']} 人在文件的另一户中(分户或迁至他户)/ of them, listed in another "
+                              f"household of the file (split off or moved): moved={c['persons_moved']}")
         if c.get("households_absent"):
             self.stdout.write(f"在册但文件中没有的户(不变) / registered households of the file's villages not in the file "
                               f"(left as they are): absent={c['households_absent']}")

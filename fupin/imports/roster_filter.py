@@ -1,0 +1,170 @@
+"""Which households a roster export takes (导出筛选) — pure, no Django.
+
+A county exports its whole roster to check it, and part of it to work from: the households not yet
+out of poverty (未脱贫户花名册) for the year's assistance plan, those identified in a given year, those
+that left poverty in a given year for the post-exit checks (脱贫户回头看). :class:`RosterFilter` says
+which, by three household columns:
+
+- 脱贫状态 (``poverty_status``, :data:`fupin.policy.codes.POVERTY_STATUS`): any of the codes given,
+  written as codes (``0,3``) or labels (``未脱贫、返贫``); ``not-exited`` (未脱贫口径) stands for the codes
+  that count as not yet out of poverty (:data:`~fupin.policy.codes.POVERTY_STATUS_NOT_EXITED`);
+- 识别年度 (``identification_year``): one year (``2014``) or a range (``2014-2016``, both ends included);
+- 脱贫年度 (``exit_year``): likewise; a household with no exit year is never in a 脱贫年度 filter.
+
+An empty filter takes every active household, as before. The filter is kept with the export's record
+(:meth:`RosterFilter.as_record`), named in words on the export records page (:meth:`describe`) and in
+the file's name (:meth:`file_suffix`), so an auditor can tell what a file was meant to hold.
+Values that cannot be valid raise :class:`FilterError` naming the field and the reason.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from fupin.policy import codes
+
+#: 识别年度 and 脱贫年度 a filter may name (the registry's years are within these).
+FIRST_YEAR, LAST_YEAR = 1980, 2100
+#: The word for "not yet out of poverty" (未脱贫口径) in a 脱贫状态 filter.
+NOT_EXITED_WORDS = ("not-exited", "not_exited", "未脱贫口径")
+FIELD_LABELS = {"poverty_status": "脱贫状态 / poverty status", "identification_year": "识别年度 / identified in",
+                "exit_year": "脱贫年度 / exited in"}
+
+
+class FilterError(ValueError):
+    """A filter value that cannot be valid: ``field`` is the filter's field, ``reason`` says why."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{FIELD_LABELS.get(field, field)}: {reason}")
+        self.field, self.reason = field, reason
+
+
+@dataclass(frozen=True)
+class YearRange:
+    """``first``–``last``, both included (one year: ``first == last``)."""
+
+    first: int
+    last: int
+
+    def text(self) -> str:
+        return str(self.first) if self.first == self.last else f"{self.first}-{self.last}"
+
+
+@dataclass(frozen=True)
+class RosterFilter:
+    """导出筛选: the households an export takes (see the module docstring). Empty: all of them."""
+
+    poverty_status: tuple[str, ...] = ()
+    identification_year: YearRange | None = None
+    exit_year: YearRange | None = None
+
+    def is_empty(self) -> bool:
+        return not self.poverty_status and self.identification_year is None and self.exit_year is None
+
+    def as_record(self) -> dict[str, Any]:
+        """What the export record keeps: only the parts given, years as ``[first, last]``."""
+        record: dict[str, Any] = {}
+        if self.poverty_status:
+            record["poverty_status"] = list(self.poverty_status)
+        for name in ("identification_year", "exit_year"):
+            years = getattr(self, name)
+            if years is not None:
+                record[name] = [years.first, years.last]
+        return record
+
+    def describe(self) -> str:
+        """In words, Chinese first: ``脱贫状态:未脱贫、返贫;识别年度:2014-2016`` ("" when empty)."""
+        return describe_record(self.as_record())
+
+    def file_suffix(self) -> str:
+        """For the file's name: ``-状态0+3-识别2014-2016-脱贫2019`` ("" when empty)."""
+        parts = []
+        if self.poverty_status:
+            parts.append("状态" + "+".join(self.poverty_status))
+        if self.identification_year is not None:
+            parts.append("识别" + self.identification_year.text())
+        if self.exit_year is not None:
+            parts.append("脱贫" + self.exit_year.text())
+        return "".join(f"-{p}" for p in parts)
+
+
+def describe_record(record: dict[str, Any] | None) -> str:
+    """:meth:`RosterFilter.describe` of a stored record (``ExportRecord.filters``); unknown keys are
+    named as they are rather than dropped."""
+    if not record:
+        return ""
+    labels = {item.code: item.zh for item in codes.POVERTY_STATUS.items}
+    parts = []
+    for key, value in record.items():
+        if key == "poverty_status":
+            parts.append("脱贫状态:" + "、".join(labels.get(str(c), str(c)) for c in value))
+        elif key in ("identification_year", "exit_year") and isinstance(value, list | tuple) and len(value) == 2:
+            name = "识别年度" if key == "identification_year" else "脱贫年度"
+            parts.append(f"{name}:" + YearRange(int(value[0]), int(value[1])).text())
+        else:
+            parts.append(f"{key}:{value}")
+    return ";".join(parts)
+
+
+def _key(text: str) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).lower()
+
+
+def parse_poverty_status(values: str | Iterable[str] | None) -> tuple[str, ...]:
+    """脱贫状态 codes, in code order, each once, from codes or labels (``"0,3"``, ``"未脱贫、返贫"``,
+    ``["0", "3"]``, ``"not-exited"``); "" or ``None``: no filter."""
+    if values is None:
+        return ()
+    items = [values] if isinstance(values, str) else list(values)
+    words = [w.strip() for item in items for w in re.split(r"[,，、;；]+", unicodedata.normalize("NFKC", item))
+             if w.strip()]
+    index: dict[str, str] = {}
+    for item in codes.POVERTY_STATUS.items:
+        for spelling in (item.code, item.zh, item.en):
+            index[_key(spelling)] = item.code
+    found: set[str] = set()
+    for word in words:
+        if _key(word) in NOT_EXITED_WORDS:
+            found |= codes.POVERTY_STATUS_NOT_EXITED
+            continue
+        code = index.get(_key(word))
+        if code is None:
+            known = "、".join(f"{i.code} {i.zh}" for i in codes.POVERTY_STATUS.items)
+            raise FilterError("poverty_status", f"不是有效的脱贫状态: {word}(可用: {known}、未脱贫口径 not-exited) / "
+                                                f"not a poverty status code or label")
+        found.add(code)
+    order = [item.code for item in codes.POVERTY_STATUS.items]
+    return tuple(sorted(found, key=order.index))
+
+
+def parse_years(field: str, text: str | None) -> YearRange | None:
+    """``"2014"`` or ``"2014-2016"`` (also ``2014–2016``, ``2014~2016``, ``2014至2016``) → :class:`YearRange`;
+    "" or ``None``: no filter. Years outside 1980–2100 or a range running backwards are refused."""
+    if text is None or not str(text).strip():
+        return None
+    value = _key(str(text)).removesuffix("年")
+    match = re.fullmatch(r"(\d{4})年?(?:[-–—~至到](\d{4})年?)?", value)
+    if not match:
+        raise FilterError(field, f"应为年份或年份范围,如 2014 或 2014-2016: {text} / give a year or a range of "
+                                 "years, such as 2014 or 2014-2016")
+    first = int(match.group(1))
+    last = int(match.group(2) or first)
+    for year in (first, last):
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            raise FilterError(field, f"年份应在 {FIRST_YEAR}–{LAST_YEAR} 之间: {year} / a year between "
+                                     f"{FIRST_YEAR} and {LAST_YEAR}")
+    if first > last:
+        raise FilterError(field, f"起始年份晚于结束年份: {text} / the first year is after the last")
+    return YearRange(first, last)
+
+
+def parse_filter(*, poverty_status: str | Iterable[str] | None = None, identification_year: str | None = None,
+                 exit_year: str | None = None) -> RosterFilter:
+    """A :class:`RosterFilter` from what a form, the API or the command was given (each may be empty)."""
+    return RosterFilter(poverty_status=parse_poverty_status(poverty_status),
+                        identification_year=parse_years("identification_year", identification_year),
+                        exit_year=parse_years("exit_year", exit_year))
