@@ -40,7 +40,7 @@ from fupin.policy.regions import normalize_code
 
 from .choices import ExportChannel, ExportOutcome
 from .models import ExportRecord
-from .pipelines.export_roster import FORMATS, KINDS, spool_dir, write_roster
+from .pipelines.export_roster import FORMATS, KINDS, SPLITS, archive_format, spool_dir, write_roster
 from .pipelines.export_roster import file_name as default_file_name
 from .roster_filter import RosterFilter
 from .selectors import batch_detail
@@ -59,43 +59,48 @@ def _record(actor: Any, code: str, fmt: str, kind: str, channel: str, **values: 
 
 
 def export_roster_to(actor: Any, region_code: str, fmt: str, kind: str, out: IO[bytes], *, channel: str,
-                     file_name: str = "", roster_filter: RosterFilter | None = None) -> ExportRecord:
+                     file_name: str = "", roster_filter: RosterFilter | None = None, split: str = "") -> ExportRecord:
     """Write the roster of ``region_code`` as ``actor`` sees it into ``out`` (a binary file open for
     writing and reading, at its start) and record the export. Raises
     :class:`~fupin.policy.regions.RegionCodeError` for a malformed code (nothing recorded) and
     :class:`~fupin.core.xlsx_sheet.TooManyRows` for an xlsx past one worksheet (recorded as refused).
     ``roster_filter``: only the households it takes (导出筛选), kept with the record and named in the
-    default file name."""
+    default file name. ``split`` (``township``/``village``): a ZIP of one file per place (分乡镇/分村导出),
+    recorded as one export of format ``xlsx.zip``/``csv.zip``."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}")
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {tuple(KINDS)}")
+    if split and split not in SPLITS:
+        raise ValueError(f"split must be one of {tuple(SPLITS)}")
     code = normalize_code(region_code)
-    name = file_name or default_file_name(code, fmt, kind, roster_filter)
+    name = file_name or default_file_name(code, fmt, kind, roster_filter, split)
+    fmt_recorded = archive_format(fmt, split)
     filters = roster_filter.as_record() if roster_filter is not None else {}
     start = out.tell()
     try:
-        rows = write_roster(actor, code, fmt, out, kind, roster_filter)
+        rows = write_roster(actor, code, fmt, out, kind, roster_filter, split)
     except TooManyRows as exc:
-        _record(actor, code, fmt, kind, channel, outcome=ExportOutcome.REFUSED, reason=str(exc)[:300],
+        _record(actor, code, fmt_recorded, kind, channel, outcome=ExportOutcome.REFUSED, reason=str(exc)[:300],
                 file_name=name, filters=filters)
         raise
     end = out.seek(0, io.SEEK_END)
     out.seek(start)
     digest = hashlib.file_digest(out, "sha256").hexdigest()  # type: ignore[arg-type]
     out.seek(start)
-    return _record(actor, code, fmt, kind, channel, rows=rows, file_name=name, file_size=end - start,
+    return _record(actor, code, fmt_recorded, kind, channel, rows=rows, file_name=name, file_size=end - start,
                    file_sha256=digest, filters=filters)
 
 
 def spooled_export(actor: Any, region_code: str, fmt: str, kind: str, *, channel: str,
-                   roster_filter: RosterFilter | None = None) -> tuple[IO[bytes], ExportRecord]:
+                   roster_filter: RosterFilter | None = None, split: str = "") -> tuple[IO[bytes], ExportRecord]:
     """:func:`export_roster_to` into an unnamed temporary file in the data folder, read from its start
     (a page or API response streams it: a large region's file is not held in the web process's memory
     while it downloads — 1M persons: 450 MB as CSV, 300 MB as xlsx)."""
     out = tempfile.TemporaryFile(dir=spool_dir())
     try:
-        record = export_roster_to(actor, region_code, fmt, kind, out, channel=channel, roster_filter=roster_filter)
+        record = export_roster_to(actor, region_code, fmt, kind, out, channel=channel, roster_filter=roster_filter,
+                                  split=split)
     except BaseException:
         out.close()
         raise

@@ -18,6 +18,8 @@ prompts (:mod:`fupin.imports.roster_help`), since it is the file a village corre
 from __future__ import annotations
 
 import io
+import re
+import zipfile
 from pathlib import Path
 from typing import IO, Any
 
@@ -150,7 +152,7 @@ def household_roster(persons: pl.DataFrame) -> pl.DataFrame:
 
 
 def write_roster(user_or_none: Any, region_code: str, fmt: str, out: IO[bytes], kind: str = "persons",
-                 roster_filter: RosterFilter | None = None) -> int:
+                 roster_filter: RosterFilter | None = None, split: str = "") -> int:
     """Write the roster of ``region_code`` as xlsx or CSV to the binary file ``out`` (see the module
     docstring): the person roster (``kind="persons"``, one row per person, the import's columns) or
     the household roster (``"households"``, one row per household: :func:`household_roster`). xlsx by
@@ -158,33 +160,79 @@ def write_roster(user_or_none: Any, region_code: str, fmt: str, out: IO[bytes], 
     against 67–70 s through ``write_excel``); more rows than a worksheet holds raise
     :class:`fupin.core.xlsx_sheet.TooManyRows` before anything is written (use CSV). Returns the rows
     written (persons or households, the header not counted). ``roster_filter``: only the households it
-    takes (导出筛选). Callers other than tests go through :func:`fupin.imports.exports.export_roster_to`,
-    which records the export."""
+    takes (导出筛选). ``split`` (:data:`SPLITS`): a ZIP archive of one file per township or village
+    instead (:func:`write_parts`). Callers other than tests go through
+    :func:`fupin.imports.exports.export_roster_to`, which records the export."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}")
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {tuple(KINDS)}")
+    if split and split not in SPLITS:
+        raise ValueError(f"split must be one of {tuple(SPLITS)}")
     frame = export_frame(user_or_none, region_code, roster_filter)
     if kind == "households":
         frame = household_roster(frame)
+    # a person roster in xlsx is filled in and imported again: drop-downs of its places (roster_help)
+    villages = villages_frame(None, region_code) if fmt == "xlsx" and kind == "persons" else None
+    if split:
+        return write_parts(frame, out, fmt, kind, split, villages)
+    _write_one(frame, out, fmt, kind, villages)
+    return frame.height
+
+
+def _write_one(frame: pl.DataFrame, out: IO[bytes], fmt: str, kind: str, villages: pl.DataFrame | None) -> None:
+    """One roster file: xlsx (with the template's help when ``villages`` is given: the places it lists)
+    or CSV with a BOM and no cell a spreadsheet would take for a formula (the import drops the ')."""
     if fmt == "xlsx":
-        if kind == "persons":  # filled in and imported again: drop-downs and prompts (roster_help)
-            places = place_choices(villages_frame(None, region_code))
+        if villages is not None:
+            places = place_choices(villages)
             write_xlsx(frame, out, sheet=KINDS[kind], helps=roster_helps(frame.columns, places=places),
                        choices=roster_choices(frame.columns, places=places), choices_sheet=CHOICES_SHEET)
         else:
             write_xlsx(frame, out, sheet=KINDS[kind])
-        return frame.height
+        return
     out.write("\ufeff".encode())
-    guard(frame).write_csv(out)  # no cell a spreadsheet would take for a formula (the import drops the ')
+    guard(frame).write_csv(out)
+
+
+#: 分乡镇/分村导出: how an export may be split, one file per place — (the place's label, its code digits).
+SPLITS: dict[str, tuple[str, int]] = {"township": ("乡镇", 9), "village": ("行政村", 12)}
+_UNSAFE_IN_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+
+
+def write_parts(frame: pl.DataFrame, out: IO[bytes], fmt: str, kind: str, split: str,
+                villages: pl.DataFrame | None) -> int:
+    """A ZIP archive to ``out`` of one roster file per township or village of ``frame`` (rows in code
+    order, as :func:`export_frame` gives them), each named ``花名册-<code>-<name>.<fmt>``, in code order;
+    a place with no row gets no file. Each xlsx person roster offers its own place's 乡镇 and 行政村 as
+    drop-downs. The county sends each township or village its own part to check (入户核实) and imports
+    the corrected parts again. Entries are stored (an xlsx is compressed already) or deflated (CSV);
+    names are UTF-8 (the ZIP's language flag), as WPS, 7-Zip, Bandizip and Windows 10 read them. Returns
+    the rows written in all; a part past a worksheet raises :class:`~fupin.core.xlsx_sheet.TooManyRows`."""
+    _label, digits = SPLITS[split]
+    code_col = roster.BY_FIELD["village_code"].header
+    name_col = roster.BY_FIELD["township_name" if split == "township" else "village_name"].header
+    keyed = frame.with_columns(pl.col(code_col).str.slice(0, digits).alias("_part"))
+    compression = zipfile.ZIP_STORED if fmt == "xlsx" else zipfile.ZIP_DEFLATED
+    with zipfile.ZipFile(out, "w", compression=compression) as archive:
+        if keyed.height:
+            for part in keyed.partition_by("_part", maintain_order=True):
+                prefix = part.get_column("_part")[0]
+                place = _UNSAFE_IN_NAME.sub("_", part.get_column(name_col)[0] or "")
+                part = part.drop("_part")
+                buffer = io.BytesIO()
+                own = villages.filter(pl.col("code").str.starts_with(prefix)) if villages is not None else None
+                _write_one(part, buffer, fmt, kind, own)
+                code = prefix.ljust(12, "0")
+                archive.writestr(f"{KINDS[kind]}-{code}{'-' + place if place else ''}.{fmt}", buffer.getvalue())
     return frame.height
 
 
 def export_roster(user_or_none: Any, region_code: str, fmt: str, kind: str = "persons",
-                  roster_filter: RosterFilter | None = None) -> bytes:
+                  roster_filter: RosterFilter | None = None, split: str = "") -> bytes:
     """:func:`write_roster` into memory."""
     buffer = io.BytesIO()
-    write_roster(user_or_none, region_code, fmt, buffer, kind, roster_filter)
+    write_roster(user_or_none, region_code, fmt, buffer, kind, roster_filter, split)
     return buffer.getvalue()
 
 
@@ -195,8 +243,17 @@ def spool_dir() -> Path:
     return folder
 
 
-def file_name(region_code: str, fmt: str, kind: str = "persons", roster_filter: RosterFilter | None = None) -> str:
+def file_name(region_code: str, fmt: str, kind: str = "persons", roster_filter: RosterFilter | None = None,
+              split: str = "") -> str:
     """``花名册-350421000000.xlsx`` / ``户花名册-350421000000.csv``; filtered (导出筛选):
-    ``花名册-350421000000-状态0+3-识别2014-2016.xlsx``."""
+    ``花名册-350421000000-状态0+3-识别2014-2016.xlsx``; split (:data:`SPLITS`):
+    ``花名册-350421000000-按行政村-xlsx.zip``."""
     suffix = roster_filter.file_suffix() if roster_filter is not None else ""
+    if split:
+        return f"{KINDS[kind]}-{region_code}{suffix}-按{SPLITS[split][0]}-{fmt}.zip"
     return f"{KINDS[kind]}-{region_code}{suffix}.{fmt}"
+
+
+def archive_format(fmt: str, split: str) -> str:
+    """The export record's format: ``xlsx``/``csv``, or ``xlsx.zip``/``csv.zip`` for a split export."""
+    return f"{fmt}.zip" if split else fmt

@@ -335,6 +335,34 @@ def test_export_command_filters_households_and_records_the_filter(tmp_path, make
     assert ExportRecord.objects.count() == 2
 
 
+def test_export_command_splits_by_village_into_a_zip(tmp_path, make_household):
+    """--split village: a ZIP of one xlsx per village (csv with --format csv), recorded as one export of
+    format xlsx.zip; OUT must end in .zip."""
+    import zipfile
+
+    from fupin.imports.models import ExportRecord
+
+    first, second = make_household(first_village(MINGXI), members=2), make_household(first_village(MINGXI, 2))
+    out = tmp_path / "村.zip"
+    printed = io.StringIO()
+    call_command("export", str(out), "--region", MINGXI, "--split", "village", stdout=printed)
+    with zipfile.ZipFile(out) as archive:
+        names = archive.namelist()
+        assert [n.split("-")[1] for n in names] == sorted([first.village_code, second.village_code])
+        assert all(n.startswith("花名册-") and n.endswith(".xlsx") for n in names)
+        sheet = fastexcel.read_excel(archive.read(names[0])).load_sheet(0, dtypes="string").to_polars()
+    assert sheet["户编号"].unique().to_list() == [first.household_number]
+    record = ExportRecord.objects.get()
+    assert (record.format, record.rows, record.file_name) == ("xlsx.zip", 5, "村.zip")
+    assert f"rows=5 sha256={record.file_sha256}" in printed.getvalue()
+    call_command("export", str(out), "--region", MINGXI, "--split", "township", "--format", "csv",
+                 stdout=io.StringIO())
+    with zipfile.ZipFile(out) as archive:
+        assert [n.endswith(".csv") for n in archive.namelist()] == [True]
+    with pytest.raises(CommandError, match=r"give an OUT\.zip"):
+        call_command("export", str(tmp_path / "x.xlsx"), "--region", MINGXI, "--split", "village", stdout=io.StringIO())
+
+
 def test_export_command_refuses_an_xlsx_larger_than_a_sheet(tmp_path, make_household, monkeypatch):
     from fupin.core import xlsx_sheet
 

@@ -206,3 +206,56 @@ def test_a_filtered_export_takes_only_the_households_the_filter_names(make_house
     assert masked.height == 5 and all("*" in v for v in masked["证件号码"].to_list())
     sheet = fastexcel.read_excel(export_roster(None, MINGXI, "xlsx", "households", parse_filter(exit_year="2020")))
     assert sheet.load_sheet(0, dtypes="string").to_polars()["户编号"].to_list() == [out_2020.household_number]
+
+
+def test_a_split_export_is_a_zip_of_one_roster_per_village_or_township(make_household, make_user):
+    """分村/分乡镇导出: one file per place of the region, in code order, each holding only its rows and (xlsx
+    person roster) offering only its own places; the filter and masking apply to every part."""
+    import zipfile
+
+    from fupin.core.tests.xlsx_help import workbook_help
+    from fupin.imports.roster_filter import parse_filter
+    from fupin.regions.models import Region
+
+    v1, v2 = first_village(MINGXI), first_village(MINGXI, 2)
+    other_township = Region.objects.filter(level=5, code__startswith=MINGXI[:6]).exclude(
+        code__startswith=v1[:9]).order_by("code").first().code
+    a = make_household(v1, members=2)
+    b = make_household(v2, members=3, poverty_status="3", identification_year=2015)
+    c = make_household(other_township, members=1)
+    make_household(first_village(NINGHUA), members=2)
+    names = dict(Region.objects.values_list("code", "name"))
+
+    def parts(data: bytes) -> dict[str, bytes]:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return {info.filename: archive.read(info) for info in archive.infolist()}
+
+    by_village = parts(export_roster(None, MINGXI, "csv", split="village"))
+    expected = {v: [h for h in (a, b, c) if h.village_code == v] for v in sorted({v1, v2, other_township})}
+    assert list(by_village) == [f"花名册-{v}-{names[v]}.csv" for v in expected]
+    for v, households in expected.items():
+        frame = read_csv(by_village[f"花名册-{v}-{names[v]}.csv"])
+        assert frame.columns == roster.HEADERS
+        assert sorted(frame["户编号"].unique().to_list()) == sorted(h.household_number for h in households)
+        assert set(frame["行政区划代码"]) == {v}
+    # by township, households roster, xlsx: each part's sheet and drop-downs are its own
+    by_township = parts(export_roster(None, MINGXI, "xlsx", "households", split="township"))
+    townships = sorted({v1[:9] + "000", other_township[:9] + "000"})
+    assert list(by_township) == [f"户花名册-{t}-{names[t]}.xlsx" for t in townships]
+    first = fastexcel.read_excel(by_township[f"户花名册-{townships[0]}-{names[townships[0]]}.xlsx"])
+    assert sorted(first.load_sheet(0, dtypes="string").to_polars()["户编号"].to_list()) == sorted(
+        h.household_number for h in (a, b) if h.village_code[:9] + "000" == townships[0])
+    persons = parts(export_roster(None, MINGXI, "xlsx", split="township"))
+    help_ = workbook_help(persons[f"花名册-{townships[0]}-{names[townships[0]]}.xlsx"])
+    assert help_.by_header["乡镇"].values == (names[townships[0]],)
+    assert names[v1] in help_.by_header["行政村"].values
+    assert names[other_township] not in help_.by_header["行政村"].values
+    # filtered and masked, part by part; nothing to export: an empty archive
+    viewer = make_user("city", CITY)
+    filtered = parts(export_roster(viewer, CITY, "csv", split="village", roster_filter=parse_filter(poverty_status="3")))
+    assert list(filtered) == [f"花名册-{v2}-{names[v2]}.csv"]
+    only = read_csv(filtered[f"花名册-{v2}-{names[v2]}.csv"])
+    assert only.height == 3 and all("*" in n for n in only["证件号码"].to_list())
+    assert parts(export_roster(None, MINGXI, "csv", split="village", roster_filter=parse_filter(poverty_status="2"))) == {}
+    with pytest.raises(ValueError, match="split"):
+        export_roster(None, MINGXI, "csv", split="county")

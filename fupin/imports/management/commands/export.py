@@ -1,10 +1,13 @@
 """``fupin export --region CODE --format xlsx|csv [--kind persons|households] OUT [--as USERNAME]
-[--poverty-status CODES] [--identified YEAR[-YEAR]] [--exited YEAR[-YEAR]]`` — the roster (花名册导出).
+[--poverty-status CODES] [--identified YEAR[-YEAR]] [--exited YEAR[-YEAR]] [--split township|village]`` — the
+roster (花名册导出).
 
 Person rows in the import's own columns (``--kind households``: the household roster, 户花名册, one
 row per household). ``--poverty-status`` (脱贫状态: codes or labels, ``0,3``, ``未脱贫,返贫``, or
 ``not-exited``), ``--identified`` (识别年度) and ``--exited`` (脱贫年度) take only the households they
-name (导出筛选, :mod:`fupin.imports.roster_filter`; kept with the record). Without ``--as`` the command acts as the
+name (导出筛选, :mod:`fupin.imports.roster_filter`; kept with the record). ``--split township|village``
+writes a ZIP of one file per township or village (分乡镇/分村导出; OUT ends in ``.zip``; the files are xlsx
+unless ``--format csv``). Without ``--as`` the command acts as the
 system (full IDs, every region); with it, as that user (their scope, IDs masked unless their role
 may see them). Each export is recorded (导出记录, channel ``cli``: :mod:`fupin.imports.exports`).
 """
@@ -20,7 +23,7 @@ from fupin.core.xlsx_sheet import TooManyRows
 from fupin.imports.choices import ExportChannel
 from fupin.imports.exports import export_roster_to
 from fupin.imports.management.acting import acting_user
-from fupin.imports.pipelines.export_roster import FORMATS, KINDS
+from fupin.imports.pipelines.export_roster import FORMATS, KINDS, SPLITS
 from fupin.imports.roster_filter import FilterError, parse_filter
 from fupin.policy.regions import RegionCodeError
 
@@ -42,10 +45,15 @@ class Command(BaseCommand):
                             help="只导出该识别年度的户 / only households identified in this year (or range)")
         parser.add_argument("--exited", default="", metavar="YEAR[-YEAR]",
                             help="只导出该脱贫年度的户 / only households that exited in this year (or range)")
+        parser.add_argument("--split", choices=tuple(SPLITS), default="",
+                            help="按乡镇或行政村拆分为多个文件,打包为zip / one file per township or village, in a ZIP")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         out = Path(opts["out"])
-        fmt = opts["format"] or out.suffix.lstrip(".").lower()
+        if opts["split"] and out.suffix.lower() != ".zip":
+            raise CommandError("--split 写出 zip 文件,请给 .zip 文件名 / --split writes a ZIP: give an OUT.zip")
+        # a split export's parts are xlsx unless --format says csv
+        fmt = opts["format"] or ("xlsx" if opts["split"] else out.suffix.lstrip(".").lower())
         if fmt not in FORMATS:
             raise CommandError("请用 --format xlsx|csv / give --format xlsx or csv")
         try:
@@ -58,7 +66,8 @@ class Command(BaseCommand):
         try:
             with part.open("w+b") as fh:  # read back for the record's SHA-256
                 record = export_roster_to(acting_user(opts["as_user"]), opts["region"], fmt, opts["kind"], fh,
-                                          channel=ExportChannel.CLI, file_name=out.name, roster_filter=roster_filter)
+                                          channel=ExportChannel.CLI, file_name=out.name, roster_filter=roster_filter,
+                                          split=opts["split"])
             part.replace(out)
         except (RegionCodeError, TooManyRows) as exc:
             raise CommandError(str(exc)) from exc
