@@ -22,7 +22,9 @@
   (``stalled``: no heartbeat), again from its landed file, in the request.
 - ``GET /exports/roster?region=&format=xlsx|csv&kind=persons|households`` — the roster of a region in
   the user's scope (per person, or per household), ID numbers and bank accounts masked unless the role
-  may see them; every export is recorded (导出记录, channel ``api``).
+  may see them; every export is recorded (导出记录, channel ``api``). ``poverty_status=``,
+  ``identification_year=``, ``exit_year=`` take only those households (导出筛选; 422 naming the field
+  for a value that cannot be valid); ``split=township|village`` gives a ZIP of one file per place.
 - ``GET /exports/records?page=&page_size=&sha256=`` — the export records of the user's scope, for roles
   that read the audit trail (``audit.view``; others get an empty list).
 
@@ -47,6 +49,7 @@ from fupin.imports import exports, selectors, services
 from fupin.imports.choices import ExportChannel
 from fupin.imports.exports import spooled_export
 from fupin.imports.pipelines import change_list
+from fupin.imports.roster_filter import FilterError, parse_filter
 from fupin.policy import roles
 from fupin.policy.regions import RegionCodeError, normalize_code
 from fupin.regions.models import Region
@@ -118,6 +121,8 @@ class BatchOut(Schema):
                                                     "that the file does not list (the merge leaves them as they are)")
     persons_left: int = Field(..., description="成员减少: registered members of the file's households that the file "
                                                "does not list (the merge marks them as left)")
+    persons_moved: int = Field(..., description="of persons_left, those the file lists in another of its households "
+                                                "(分户 into a new household, 迁出 into a registered one)")
     changes_by_field: list[ChangeCountOut] = Field(..., description="字段变更统计: changes per kind and field")
     by_village: list[VillageCounts]
 
@@ -189,6 +194,8 @@ class ExportRecordOut(Schema):
     file_name: str
     file_size: int
     file_sha256: str
+    filters: dict[str, Any] = Field(..., description="导出筛选: the households taken — poverty_status [codes], "
+                                                     "identification_year and exit_year [first, last]; {} for all")
 
 
 class ExportRecordPage(Schema):
@@ -208,6 +215,13 @@ class ExportQuery(Schema):
     kind: Literal["persons", "households"] = Field(
         "persons", description="persons: 花名册, one row per person (the import's columns); households: "
                                "户花名册, one row per household (head, size, household columns)")
+    poverty_status: str = Field("", description="导出筛选 脱贫状态: codes or labels, comma-separated (0,3 / 未脱贫,返贫), "
+                                                "or not-exited (0, 2, 3); empty: every household")
+    identification_year: str = Field("", description="导出筛选 识别年度: 2014 or 2014-2016 (both ends included)")
+    exit_year: str = Field("", description="导出筛选 脱贫年度: 2019 or 2016-2020; a household with no exit year is "
+                                           "never taken")
+    split: Literal["", "township", "village"] = Field(
+        "", description="分乡镇/分村导出: a ZIP of one file per township or village (format of the files inside)")
 
 
 def batch_out(batch: Any) -> dict[str, Any]:
@@ -436,10 +450,17 @@ def export(request: HttpRequest, query: Query[ExportQuery]):
     if not region_in_scope(user, code, roles.VIEW_REGISTRY) or not Region.objects.filter(code=code).exists():
         raise ScopeError("不存在或无权查看 / not found")
     try:
-        spooled, record = spooled_export(user, code, query.format, query.kind, channel=ExportChannel.API)
+        roster_filter = parse_filter(poverty_status=query.poverty_status, identification_year=query.identification_year,
+                                     exit_year=query.exit_year)
+    except FilterError as exc:
+        raise RegistryError(INVALID, {exc.field: [str(exc)]}) from exc
+    try:
+        spooled, record = spooled_export(user, code, query.format, query.kind, channel=ExportChannel.API,
+                                         roster_filter=roster_filter, split=query.split)
     except TooManyRows as exc:
         raise RegistryError(INVALID, {"format": [str(exc)]}) from exc
-    return FileResponse(spooled, as_attachment=True, filename=record.file_name, content_type=CONTENT_TYPES[query.format])
+    return FileResponse(spooled, as_attachment=True, filename=record.file_name,
+                        content_type="application/zip" if query.split else CONTENT_TYPES[query.format])
 
 
 @exports_router.get("/records", response={200: ExportRecordPage})

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fupin.core.landing import too_large
 from fupin.core.scoping import visible_to
-from fupin.policy import roles
+from fupin.policy import codes, roles
 from fupin.policy.regions import LEVEL_VILLAGE
 from fupin.regions.models import Region
 
@@ -90,7 +90,9 @@ class RefuseForm(forms.Form):
 
 
 class ExportForm(forms.Form):
-    """导出花名册: a region in the user's scope, the roster (persons or households) and a format."""
+    """导出花名册: a region in the user's scope, the roster (persons or households), a format, which
+    households (导出筛选: 脱贫状态, 识别年度, 脱贫年度; read by :func:`fupin.imports.roster_filter.parse_filter`
+    in the view) and whether to split it into one file per township or village (a ZIP)."""
 
     region = forms.ChoiceField(label=_("Region"))
     kind = forms.ChoiceField(label=_("Roster"), initial="persons", choices=[
@@ -98,6 +100,17 @@ class ExportForm(forms.Form):
         ("households", _("Household roster (one row per household)"))])
     format = forms.ChoiceField(label=_("Format"), choices=[("xlsx", "Excel (.xlsx)"), ("csv", "CSV")],
                                initial="xlsx")
+    poverty_status = forms.MultipleChoiceField(
+        label=_("Poverty status"), required=False, widget=forms.CheckboxSelectMultiple,
+        choices=[(item.code, f"{item.code} {item.zh}") for item in codes.POVERTY_STATUS.items],
+        help_text=_("None ticked: every household."))
+    identification_year = forms.CharField(label=_("Identified in"), required=False, max_length=20,
+                                          widget=forms.TextInput(attrs={"placeholder": "2014 / 2014-2016", "size": 12}))
+    exit_year = forms.CharField(label=_("Exit year"), required=False, max_length=20,
+                                widget=forms.TextInput(attrs={"placeholder": "2019 / 2016-2020", "size": 12}))
+    split = forms.ChoiceField(label=_("Split"), required=False, initial="", choices=[
+        ("", _("One file")), ("township", _("One file per township (ZIP)")),
+        ("village", _("One file per village (ZIP)"))])
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
@@ -131,6 +132,7 @@ def re_import(api_as, mingxi_village):
 def test_a_re_import_counts_the_persons_leaving_and_the_changes_by_field(api_as, re_import, mingxi_village):
     body = re_import["batch"]
     assert (body["persons_left"], body["households_changed"], body["persons_changed"]) == (1, 2, 1)
+    assert body["persons_moved"] == 0  # the person is in no other household of the file
     assert [(v["village_code"], v["persons_left"]) for v in body["by_village"]] == [(mingxi_village, 1)]
     summary = {(s["change"], s["field"]): s for s in body["changes_by_field"]}
     assert summary[("member_left", "relation")] == {"change": "member_left", "field": "relation",
@@ -343,6 +345,35 @@ def test_export(api_as, make_household, mingxi_village, ninghua_village, fmt, ki
     assert api.get("/exports/roster", {"region": NINGHUA, "format": fmt}).status_code == 404
     assert api.get("/exports/roster", {"region": MINGXI, "format": "pdf"}).status_code == 422
     assert api.get("/exports/roster", {"format": fmt}).status_code == 200  # default: the user's region
+
+
+def test_a_filtered_or_split_export_through_the_api(api_as, make_household, mingxi_village):
+    """导出筛选 and 分村导出: only the households named, kept with the record (``/exports/records``); a ZIP of one
+    file per village; 422 naming the field for a value that cannot be valid."""
+    import zipfile
+
+    make_household(mingxi_village, members=2)
+    out = make_household(mingxi_village, members=1, poverty_status="1", identification_year=2015, exit_year=2019)
+    api = api_as("county", MINGXI)
+    response = api.get("/exports/roster", {"region": MINGXI, "format": "csv", "poverty_status": "已脱贫(享受政策)",
+                                           "exit_year": "2018-2020"})
+    assert response.status_code == 200
+    frame = pl.read_csv(io.BytesIO(response.getvalue()[3:]), infer_schema=False)
+    assert frame["户编号"].to_list() == [out.household_number]
+    archive = api.get("/exports/roster", {"region": MINGXI, "split": "village"})
+    assert archive["Content-Type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(archive.getvalue())) as files:
+        assert len(files.namelist()) == 1 and files.namelist()[0].endswith(".xlsx")
+    for query, field in (({"poverty_status": "9"}, "poverty_status"), ({"identification_year": "20X4"},
+                                                                       "identification_year"),
+                         ({"exit_year": "2020-2019"}, "exit_year")):
+        refused = api.get("/exports/roster", {"region": MINGXI, **query})
+        assert refused.status_code == 422
+        assert list(refused.json()["field_errors"]) == [field]
+    assert api.get("/exports/roster", {"region": MINGXI, "split": "county"}).status_code == 422
+    records = api.get("/exports/records").json()["items"]
+    assert [(r["filters"], r["format"]) for r in records] == [
+        ({}, "xlsx.zip"), ({"poverty_status": ["1"], "exit_year": [2018, 2020]}, "csv")]
 
 
 def test_export_of_the_household_roster(api_as, make_household, mingxi_village):

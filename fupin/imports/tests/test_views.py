@@ -533,6 +533,31 @@ def test_the_review_page_shows_the_persons_leaving_and_the_changes_by_field(clie
     assert 'id="changes-by-field"' in merged and '<td class="num left">1</td>' in merged
 
 
+def test_the_review_page_says_how_many_of_the_persons_leaving_split_off(client, login, make_user, mingxi_village):
+    """分户: a registered son listed as the head of a new household of the file leaves his household, not
+    the registry; the page says so beside the persons leaving, and the list of changes says where to."""
+    from fupin.imports import services
+
+    officer = make_user("county", MINGXI)
+    rows = household_rows(mingxi_village, f"{mingxi_village}70001", members=3)
+
+    def land(rows: list[dict[str, str]]) -> ImportBatch:
+        batch = services.land_file(actor=officer, file_name="花名册.csv", content=roster_csv(rows), region_code=MINGXI,
+                                   source="test")
+        return services.validate_batch(batch.pk, actor=officer)
+
+    services.merge_batch(actor=officer, batch_id=land(rows).pk)
+    son = dict(rows[2], 户编号=f"{mingxi_village}70003", 与户主关系="01")
+    batch = land([*rows[:2], son])
+    assert (batch.status, batch.persons_left, batch.persons_moved, batch.households_new) == (
+        BatchStatus.REVIEW, 1, 1, 1), batch.error
+    login("county")
+    html = client.get(f"/imports/{batch.pk}/").content.decode()
+    assert 'id="persons-moved"' in html and "其中1人在文件的另一户中（分户或迁至他户）" in html
+    listed = client.get(f"/imports/{batch.pk}/changes/", {"change": "member_left"}).content.decode()
+    assert f"分户至户 {mingxi_village}70003" in listed
+
+
 def test_a_batch_of_new_households_has_no_changes_and_an_old_batch_no_list(client, login, batch_of, mingxi_village):
     from fupin.imports import services
 
@@ -734,6 +759,48 @@ def test_export_of_the_household_roster(client, login, make_household, mingxi_vi
     persons = client.get("/imports/export/", {"region": MINGXI, "format": "csv"})
     assert f"花名册-{MINGXI}.csv" in unquote(persons["Content-Disposition"])
     assert client.get("/imports/export/", {"region": MINGXI, "kind": "villages"}).status_code == 400
+
+
+def test_a_filtered_or_split_export_from_the_page(client, login, make_household, mingxi_village):
+    """导出筛选 and 分村导出 from the export form: only the households named, recorded with the filter; a
+    ZIP of one file per village; a value that cannot be valid goes back to the list with the reason,
+    and nothing is recorded."""
+    import zipfile
+
+    from fupin.imports.models import ExportRecord
+
+    make_household(mingxi_village, members=2)
+    back = make_household(mingxi_village, members=3, poverty_status="3", identification_year=2015)
+    login("county")
+    page = client.get("/imports/").content.decode()
+    for name in ('name="poverty_status" value="3"', 'name="identification_year"', 'name="exit_year"',
+                 'name="split"', "3 返贫", "每个行政村一个文件"):
+        assert name in page
+    response = client.get("/imports/export/", {"region": MINGXI, "format": "csv", "poverty_status": ["3", "2"],
+                                               "identification_year": "2015"})
+    assert response.status_code == 200
+    assert f"花名册-{MINGXI}-状态2+3-识别2015.csv" in unquote(response["Content-Disposition"])
+    frame = pl.read_csv(io.BytesIO(response.getvalue()[3:]), infer_schema=False)
+    assert (frame.height, frame["户编号"].unique().to_list()) == (3, [back.household_number])
+    record = ExportRecord.objects.get()
+    assert record.filters == {"poverty_status": ["2", "3"], "identification_year": [2015, 2015]}
+    records = client.get("/imports/exports/").content.decode()
+    assert "脱贫状态:预脱贫、返贫;识别年度:2015" in records
+
+    archive = client.get("/imports/export/", {"region": MINGXI, "format": "xlsx", "split": "village"})
+    assert archive["Content-Type"] == "application/zip"
+    assert f"花名册-{MINGXI}-按行政村-xlsx.zip" in unquote(archive["Content-Disposition"])
+    with zipfile.ZipFile(io.BytesIO(archive.getvalue())) as files:
+        assert [n.split("-")[1] for n in files.namelist()] == [mingxi_village]
+    assert ExportRecord.objects.latest("pk").format == "xlsx.zip"
+
+    for bad, words in ((({"identification_year": "2016-2014"}), "起始年份晚于结束年份"),
+                       (({"poverty_status": "9"}), "不是有效的脱贫状态: 9")):
+        refused = client.get("/imports/export/", {"region": MINGXI, "format": "csv", **bad}, follow=True)
+        assert refused.redirect_chain[-1][0].endswith("/imports/")
+        assert words in refused.content.decode()
+    assert ExportRecord.objects.count() == 2
+    assert client.get("/imports/export/", {"region": MINGXI, "split": "county"}).status_code == 400
 
 
 def test_export_masks_ids_for_a_city_viewer(client, login, make_household, mingxi_village):
