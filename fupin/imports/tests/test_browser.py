@@ -198,14 +198,21 @@ def export_scene(live_server):
     load_test_regions()
     officer = make_user_for("county", MINGXI, username="export_officer")
     make_household_for(first_village(MINGXI), members=3)
-    return SimpleNamespace(officer=officer)
+    back = make_household_for(first_village(MINGXI), members=2, poverty_status="3", identification_year=2015)
+    return SimpleNamespace(officer=officer, back=back.household_number, village=first_village(MINGXI))
 
 
 def test_county_officer_exports_and_finds_the_export_in_the_records(live_server, export_scene, logged_in_page,
                                                                      shots, tmp_path):
     """导出 → 导出记录: the officer downloads the roster as CSV, opens the export records, finds the
-    export (channel web, 3 rows, full numbers) and finds it again by the downloaded file's SHA-256."""
+    export (channel web, 5 rows, full numbers) and finds it again by the downloaded file's SHA-256.
+    Then 导出筛选 and 分村导出: the households returned to poverty (返贫) identified in 2015, one xlsx per
+    village in a ZIP; the records name the filter."""
     import hashlib
+    import io
+    import zipfile
+
+    import fastexcel
 
     from playwright.sync_api import expect
 
@@ -225,7 +232,7 @@ def test_county_officer_exports_and_finds_the_export_in_the_records(live_server,
     expect(row).to_have_count(1)
     expect(row).to_contain_text("export_officer")
     expect(row).to_contain_text("网页")
-    expect(row.locator("td.num").first).to_have_text("3")
+    expect(row.locator("td.num").first).to_have_text("5")
     expect(row.locator("td.numbers")).to_have_text("完整")
     expect(row.locator("code")).to_have_attribute("title", digest)
     page.fill("#id_sha256", digest)
@@ -235,4 +242,22 @@ def test_county_officer_exports_and_finds_the_export_in_the_records(live_server,
     page.fill("#id_sha256", "0" * 64)
     page.click("#export-records-filter button[type=submit]")
     expect(page.locator("#no-export-records")).to_be_visible()
+
+    page.goto(f"{live_server.url}/imports/")
+    page.check("#export-form input[name=poverty_status][value='3']")
+    page.fill("#id_identification_year", "2015")
+    page.select_option("#id_split", "village")
+    page.locator("#export-form").screenshot(path=str(shots / "export-filtered.png"))
+    with page.expect_download() as download_info:
+        page.click("#export-form button[type=submit]")
+    assert download_info.value.suggested_filename == f"花名册-{MINGXI}-状态3-识别2015-按行政村-xlsx.zip"
+    with zipfile.ZipFile(io.BytesIO(download_info.value.path().read_bytes())) as archive:
+        (name,) = archive.namelist()
+        assert name.startswith(f"花名册-{export_scene.village}-") and name.endswith(".xlsx")
+        sheet = fastexcel.read_excel(archive.read(name)).load_sheet(0, dtypes="string").to_polars()
+    assert sheet["户编号"].to_list() == [export_scene.back] * 2
+    page.goto(f"{live_server.url}/imports/exports/")
+    latest = page.locator("#export-records tbody tr").first
+    expect(latest.locator("td.filters")).to_have_text("脱贫状态:返贫;识别年度:2015")
+    expect(latest).to_contain_text("xlsx.zip")
     context.close()
