@@ -91,7 +91,7 @@ class RefuseForm(forms.Form):
 
 class ExportForm(forms.Form):
     """导出花名册: a region in the user's scope, the roster (persons or households), a format, which
-    households (导出筛选: 脱贫状态, 识别年度, 脱贫年度; read by :func:`fupin.imports.roster_filter.parse_filter`
+    households (导出筛选: 脱贫状态, 识别年度, 脱贫年度, 致贫原因, 贫困户属性; read by :func:`fupin.imports.roster_filter.parse_filter`
     in the view) and whether to split it into one file per township or village (a ZIP)."""
 
     region = forms.ChoiceField(label=_("Region"))
@@ -108,6 +108,12 @@ class ExportForm(forms.Form):
                                           widget=forms.TextInput(attrs={"placeholder": "2014 / 2014-2016", "size": 12}))
     exit_year = forms.CharField(label=_("Exit year"), required=False, max_length=20,
                                 widget=forms.TextInput(attrs={"placeholder": "2019 / 2016-2020", "size": 12}))
+    cause = forms.ChoiceField(label=_("Cause of poverty"), required=False, choices=lambda: [
+        ("", _("All")), *((item.code, f"{item.code} {item.zh}") for item in codes.POVERTY_CAUSE.items)])
+    category = forms.ChoiceField(label=_("Household category"), required=False, choices=lambda: [
+        ("", _("All")), *((f"{version}:{item.code}", f"{item.zh} ({version})")
+                          for version, cl in sorted(codes.HOUSEHOLD_CATEGORY_BY_VERSION.items(), reverse=True)
+                          for item in cl.items)])
     split = forms.ChoiceField(label=_("Split"), required=False, initial="", choices=[
         ("", _("One file")), ("township", _("One file per township (ZIP)")),
         ("village", _("One file per village (ZIP)"))])

@@ -9,7 +9,14 @@ which, by three household columns:
   written as codes (``0,3``) or labels (``未脱贫、返贫``); ``not-exited`` (未脱贫口径) stands for the codes
   that count as not yet out of poverty (:data:`~fupin.policy.codes.POVERTY_STATUS_NOT_EXITED`);
 - 识别年度 (``identification_year``): one year (``2014``) or a range (``2014-2016``, both ends included);
-- 脱贫年度 (``exit_year``): likewise; a household with no exit year is never in a 脱贫年度 filter.
+- 脱贫年度 (``exit_year``): likewise; a household with no exit year is never in a 脱贫年度 filter;
+- 致贫原因 (``causes``): any of the causes given (codes or labels), as the main cause or one of the
+  other two — as the household list's filter reads it;
+- 贫困户属性 (``categories``): any of the categories given, each as ``version:code`` (``2016:2``) or a
+  label; the same code means different things on the 2014 and 2016 forms (属性版本), so a bare code is
+  refused, and a label on both forms (``低保贫困户``) takes both.
+
+Parts given together must all hold.
 
 An empty filter takes every active household, as before. The filter is kept with the export's record
 (:meth:`RosterFilter.as_record`), named in words on the export records page (:meth:`describe`) and in
@@ -32,7 +39,8 @@ FIRST_YEAR, LAST_YEAR = 1980, 2100
 #: The word for "not yet out of poverty" (未脱贫口径) in a 脱贫状态 filter.
 NOT_EXITED_WORDS = ("not-exited", "not_exited", "未脱贫口径")
 FIELD_LABELS = {"poverty_status": "脱贫状态 / poverty status", "identification_year": "识别年度 / identified in",
-                "exit_year": "脱贫年度 / exited in"}
+                "exit_year": "脱贫年度 / exited in", "causes": "致贫原因 / cause of poverty",
+                "categories": "贫困户属性 / household category"}
 
 
 class FilterError(ValueError):
@@ -61,9 +69,12 @@ class RosterFilter:
     poverty_status: tuple[str, ...] = ()
     identification_year: YearRange | None = None
     exit_year: YearRange | None = None
+    causes: tuple[str, ...] = ()
+    categories: tuple[tuple[str, str], ...] = ()  # (form version, code)
 
     def is_empty(self) -> bool:
-        return not self.poverty_status and self.identification_year is None and self.exit_year is None
+        return (not self.poverty_status and self.identification_year is None and self.exit_year is None
+                and not self.causes and not self.categories)
 
     def as_record(self) -> dict[str, Any]:
         """What the export record keeps: only the parts given, years as ``[first, last]``."""
@@ -74,6 +85,10 @@ class RosterFilter:
             years = getattr(self, name)
             if years is not None:
                 record[name] = [years.first, years.last]
+        if self.causes:
+            record["causes"] = list(self.causes)
+        if self.categories:
+            record["categories"] = [f"{version}:{code}" for version, code in self.categories]
         return record
 
     def describe(self) -> str:
@@ -89,6 +104,10 @@ class RosterFilter:
             parts.append("识别" + self.identification_year.text())
         if self.exit_year is not None:
             parts.append("脱贫" + self.exit_year.text())
+        if self.causes:
+            parts.append("原因" + "+".join(self.causes))
+        if self.categories:
+            parts.append("属性" + "+".join(f"{v}.{c}" for v, c in self.categories))
         return "".join(f"-{p}" for p in parts)
 
 
@@ -105,9 +124,68 @@ def describe_record(record: dict[str, Any] | None) -> str:
         elif key in ("identification_year", "exit_year") and isinstance(value, list | tuple) and len(value) == 2:
             name = "识别年度" if key == "identification_year" else "脱贫年度"
             parts.append(f"{name}:" + YearRange(int(value[0]), int(value[1])).text())
+        elif key == "causes":
+            causes = {item.code: item.zh for item in codes.POVERTY_CAUSE.items}
+            parts.append("致贫原因:" + "、".join(causes.get(str(c), str(c)) for c in value))
+        elif key == "categories":
+            parts.append("贫困户属性:" + "、".join(_category_words(str(c)) for c in value))
         else:
             parts.append(f"{key}:{value}")
     return ";".join(parts)
+
+
+def _category_words(value: str) -> str:
+    version, _sep, code = value.partition(":")
+    code_list = codes.HOUSEHOLD_CATEGORY_BY_VERSION.get(version)
+    label = next((i.zh for i in code_list.items if i.code == code), code) if code_list else code
+    return f"{label}({version}版)"
+
+
+def _words(values: str | Iterable[str] | None) -> list[str]:
+    if values is None:
+        return []
+    items = [values] if isinstance(values, str) else list(values)
+    return [w.strip() for item in items for w in re.split(r"[,，、;；]+", unicodedata.normalize("NFKC", item))
+            if w.strip()]
+
+
+def parse_causes(values: str | Iterable[str] | None) -> tuple[str, ...]:
+    """致贫原因 codes, in code order, each once, from codes or labels (``"1,2"``, ``"因病、因残"``)."""
+    index = {}
+    for item in codes.POVERTY_CAUSE.items:
+        for spelling in (item.code, item.zh, item.en):
+            index[_key(spelling)] = item.code
+    found = set()
+    for word in _words(values):
+        code = index.get(_key(word))
+        if code is None:
+            raise FilterError("causes", f"不是有效的致贫原因: {word} / not a cause of poverty code or label")
+        found.add(code)
+    order = [item.code for item in codes.POVERTY_CAUSE.items]
+    return tuple(sorted(found, key=order.index))
+
+
+def parse_categories(values: str | Iterable[str] | None) -> tuple[tuple[str, str], ...]:
+    """贫困户属性 as (form version, code) pairs, in version and code order, each once, from ``version:code``
+    (``2016:2``) or a label (``低保贫困户``: every form that has it). A bare code is refused: it means
+    different things on the two forms."""
+    found: set[tuple[str, str]] = set()
+    for word in _words(values):
+        version, sep, code = _key(word).partition(":")
+        if sep:
+            code_list = codes.HOUSEHOLD_CATEGORY_BY_VERSION.get(version.removesuffix("版"))
+            if code_list is None or code not in code_list.codes():
+                raise FilterError("categories", f"不是有效的贫困户属性: {word}(应为 版本:代码,如 2016:2)/ not a "
+                                                "form version and category code, such as 2016:2")
+            found.add((version.removesuffix("版"), code))
+            continue
+        matched = {(v, i.code) for v, cl in codes.HOUSEHOLD_CATEGORY_BY_VERSION.items() for i in cl.items
+                   if _key(word) in (_key(i.zh), _key(i.en))}
+        if not matched:
+            raise FilterError("categories", f"不是有效的贫困户属性: {word}(给名称,或 版本:代码,如 2016:2)/ give a "
+                                            "category label, or form version and code such as 2016:2")
+        found |= matched
+    return tuple(sorted(found))
 
 
 def _key(text: str) -> str:
@@ -163,8 +241,10 @@ def parse_years(field: str, text: str | None) -> YearRange | None:
 
 
 def parse_filter(*, poverty_status: str | Iterable[str] | None = None, identification_year: str | None = None,
-                 exit_year: str | None = None) -> RosterFilter:
+                 exit_year: str | None = None, causes: str | Iterable[str] | None = None,
+                 categories: str | Iterable[str] | None = None) -> RosterFilter:
     """A :class:`RosterFilter` from what a form, the API or the command was given (each may be empty)."""
     return RosterFilter(poverty_status=parse_poverty_status(poverty_status),
                         identification_year=parse_years("identification_year", identification_year),
-                        exit_year=parse_years("exit_year", exit_year))
+                        exit_year=parse_years("exit_year", exit_year), causes=parse_causes(causes),
+                        categories=parse_categories(categories))

@@ -25,7 +25,7 @@ from typing import IO, Any
 
 import polars as pl
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from fupin.core.bulk import read_frame
 from fupin.core.formula_guard import guard
@@ -67,6 +67,15 @@ def filtered(households: QuerySet[Household], roster_filter: RosterFilter | None
         years = getattr(roster_filter, name)
         if years is not None:
             households = households.filter(**{f"{name}__gte": years.first, f"{name}__lte": years.last})
+    if roster_filter.causes:
+        causes = list(roster_filter.causes)
+        households = households.filter(Q(main_cause__in=causes) | Q(other_cause_1__in=causes)
+                                       | Q(other_cause_2__in=causes))
+    if roster_filter.categories:
+        either = Q()
+        for version, code in roster_filter.categories:
+            either |= Q(category_form_version=version, category=code)
+        households = households.filter(either)
     return households
 
 

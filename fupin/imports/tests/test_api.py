@@ -364,15 +364,20 @@ def test_a_filtered_or_split_export_through_the_api(api_as, make_household, ming
     assert archive["Content-Type"] == "application/zip"
     with zipfile.ZipFile(io.BytesIO(archive.getvalue())) as files:
         assert len(files.namelist()) == 1 and files.namelist()[0].endswith(".xlsx")
+    by_cause = api.get("/exports/roster", {"region": MINGXI, "format": "csv", "kind": "households", "cause": "因病",
+                                           "category": "一般贫困户"})
+    assert pl.read_csv(io.BytesIO(by_cause.getvalue()[3:]), infer_schema=False).height == 2
     for query, field in (({"poverty_status": "9"}, "poverty_status"), ({"identification_year": "20X4"},
                                                                        "identification_year"),
-                         ({"exit_year": "2020-2019"}, "exit_year")):
+                         ({"exit_year": "2020-2019"}, "exit_year"), ({"cause": "因穷"}, "causes"),
+                         ({"category": "1"}, "categories")):
         refused = api.get("/exports/roster", {"region": MINGXI, **query})
         assert refused.status_code == 422
         assert list(refused.json()["field_errors"]) == [field]
     assert api.get("/exports/roster", {"region": MINGXI, "split": "county"}).status_code == 422
     records = api.get("/exports/records").json()["items"]
     assert [(r["filters"], r["format"]) for r in records] == [
+        ({"causes": ["1"], "categories": ["2014:1", "2016:1"]}, "csv"),
         ({}, "xlsx.zip"), ({"poverty_status": ["1"], "exit_year": [2018, 2020]}, "csv")]
 
 

@@ -213,7 +213,6 @@ def test_county_officer_exports_and_finds_the_export_in_the_records(live_server,
     import zipfile
 
     import fastexcel
-
     from playwright.sync_api import expect
 
     context, page = logged_in_page(export_scene.officer.username)

@@ -259,3 +259,27 @@ def test_a_split_export_is_a_zip_of_one_roster_per_village_or_township(make_hous
     assert parts(export_roster(None, MINGXI, "csv", split="village", roster_filter=parse_filter(poverty_status="2"))) == {}
     with pytest.raises(ValueError, match="split"):
         export_roster(None, MINGXI, "csv", split="county")
+
+
+def test_a_filter_by_cause_and_category_reads_them_as_the_household_list_does(make_household):
+    """致贫原因: main or other cause; 贫困户属性: the code of the household's own form version."""
+    from fupin.imports.roster_filter import parse_filter
+
+    ill = make_household(members=1)  # main cause 1 因病, category 2016:1
+    other = make_household(members=1, main_cause="3", other_cause_1="2")
+    dibao_2016 = make_household(members=1, main_cause="4", category="2")
+    dibao_2014 = make_household(members=1, main_cause="4", category="2", category_form_version="2014")
+    wubao_2014 = make_household(members=1, main_cause="4", category="4", category_form_version="2014")
+
+    def households(**given: str) -> list[str]:
+        frame = read_csv(export_roster(None, MINGXI, "csv", "households", parse_filter(**given)))
+        return sorted(frame["户编号"].to_list())
+
+    def numbers(*chosen) -> list[str]:
+        return sorted(h.household_number for h in chosen)
+
+    assert households(causes="因残") == numbers(other)  # an other cause counts
+    assert households(causes="1,2") == numbers(ill, other)
+    assert households(categories="低保贫困户") == numbers(dibao_2016, dibao_2014)  # on both forms
+    assert households(categories="2016:2") == numbers(dibao_2016)
+    assert households(categories="2014:4,2016:1", causes="4") == numbers(wubao_2014)

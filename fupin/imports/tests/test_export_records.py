@@ -138,6 +138,32 @@ def test_an_auditor_reads_the_records_of_their_region(client, make_user, two_cou
     assert f'id="export-{ExportRecord.objects.get().pk}"' in html
 
 
+def test_the_records_name_the_households_each_export_took(client, make_user, make_household, two_counties):
+    """导出筛选 on the records: the page names an export's filter in words (全部 for an unfiltered one), the
+    API gives it as ``filters`` ({} for all)."""
+    import re
+
+    make_household(first_village(MINGXI), members=1, poverty_status="3", identification_year=2015, exit_year=2019)
+    officer = make_user("county", MINGXI)
+    client.force_login(officer)
+    client.get("/imports/export/", {"region": MINGXI, "format": "csv"}).getvalue()
+    client.get("/imports/export/", {"region": MINGXI, "format": "csv", "poverty_status": ["3", "0"],
+                                    "identification_year": "2015-2016"}).getvalue()
+    everything, chosen = ExportRecord.objects.order_by("pk")
+    assert (everything.rows, everything.filters, everything.filters_text) == (6, {}, "")
+    assert (chosen.rows, chosen.filters) == (1, {"poverty_status": ["0", "3"], "identification_year": [2015, 2016]})
+    html = client.get("/imports/exports/").content.decode()
+    assert "导出范围" in html
+
+    def cell(pk: int) -> str:
+        return re.search(rf'<tr id="export-{pk}">.*?<td class="filters">(.*?)</td>', html, re.S).group(1)
+
+    assert cell(everything.pk) == '<span class="muted">全部</span>'
+    assert cell(chosen.pk) == "脱贫状态:未脱贫、返贫;识别年度:2015-2016"
+    items = _api(client, officer).get("/exports/records").json()["items"]
+    assert [(i["id"], i["filters"]) for i in items] == [(chosen.pk, chosen.filters), (everything.pk, {})]
+
+
 # --- the API -----------------------------------------------------------------------------------------
 
 def _api(client, user) -> Api:

@@ -86,3 +86,40 @@ def test_a_filter_is_recorded_described_and_named():
                             "exit_year": [2019, 2019]}) == chosen.describe()
     assert describe_record({}) == describe_record(None) == ""
     assert describe_record({"village": "x"}) == "village:x"  # an unknown part is shown, not dropped
+
+
+@pytest.mark.parametrize(("given", "found"), [
+    ("1", ("1",)), ("因残,因病", ("1", "2")), ("缺资金、99", ("9", "99")), (["Illness", "12"], ("1", "12")),
+])
+def test_causes_take_codes_and_labels(given, found):
+    assert parse_filter(causes=given).causes == found
+
+
+@pytest.mark.parametrize(("given", "found"), [
+    ("2016:2", (("2016", "2"),)),
+    ("2014版:3", (("2014", "3"),)),
+    ("低保贫困户", (("2014", "2"), ("2016", "2"))),  # on both forms: both
+    ("特困供养贫困户,2014：4", (("2014", "4"), ("2016", "3"))),
+])
+def test_categories_are_version_and_code_or_a_label(given, found):
+    assert parse_filter(categories=given).categories == found
+
+
+@pytest.mark.parametrize(("field", "given", "reason"), [
+    ("causes", "因穷", "不是有效的致贫原因: 因穷"),
+    ("categories", "2", "不是有效的贫困户属性: 2(给名称"),  # a bare code means different things per form
+    ("categories", "2016:4", "不是有效的贫困户属性: 2016:4(应为"),
+    ("categories", "2015:1", "不是有效的贫困户属性: 2015:1(应为"),
+])
+def test_a_cause_or_category_that_cannot_be_valid_is_refused(field, given, reason):
+    with pytest.raises(FilterError) as caught:
+        parse_filter(**{field: given})
+    assert (caught.value.field, caught.value.reason.startswith(reason)) == (field, True)
+
+
+def test_causes_and_categories_are_recorded_described_and_named():
+    chosen = parse_filter(causes="因病,因残", categories="2016:1,2014:2")
+    assert chosen.as_record() == {"causes": ["1", "2"], "categories": ["2014:2", "2016:1"]}
+    assert chosen.describe() == "致贫原因:因病、因残;贫困户属性:低保贫困户(2014版)、一般贫困户(2016版)"
+    assert chosen.file_suffix() == "-原因1+2-属性2014.2+2016.1"
+    assert not chosen.is_empty()

@@ -803,6 +803,25 @@ def test_a_filtered_or_split_export_from_the_page(client, login, make_household,
     assert client.get("/imports/export/", {"region": MINGXI, "split": "county"}).status_code == 400
 
 
+def test_the_household_list_exports_the_households_it_shows(client, login, make_household, mingxi_village):
+    """户查询 → 导出: the list's 脱贫状态, 致贫原因 and 贫困户属性 become the export's filter, so the file holds the
+    households the list shows; with a keyword or left households the list offers no export."""
+    make_household(mingxi_village, members=2)
+    shown = make_household(mingxi_village, members=3, poverty_status="3", other_cause_1="2")
+    make_household(mingxi_village, members=1, poverty_status="3")
+    login("county")
+    html = client.get("/households/", {"poverty_status": "3", "cause": "2", "category": "2016:1"}).content.decode()
+    link = html.split('id="export-these"', 1)[0].rsplit('href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    assert link == f"/imports/export/?region={MINGXI}&poverty_status=3&cause=2&category=2016%3A1"
+    response = client.get(link)
+    assert response.status_code == 200 and response["Content-Type"].startswith(
+        "application/vnd.openxmlformats-officedocument")
+    sheet = fastexcel.read_excel(response.getvalue()).load_sheet(0, dtypes="string").to_polars()
+    assert sheet["户编号"].unique().to_list() == [shown.household_number]
+    assert 'id="export-these"' not in client.get("/households/", {"q": "张"}).content.decode()
+    assert 'id="export-these"' not in client.get("/households/", {"status": "left"}).content.decode()
+
+
 def test_export_masks_ids_for_a_city_viewer(client, login, make_household, mingxi_village):
     household = make_household(mingxi_village, members=2)
     number = household.members.first().id_number

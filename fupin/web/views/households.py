@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 
 from fupin.core.scoping import visible_to
 from fupin.policy import roles
@@ -35,8 +37,24 @@ def household_list(request: HttpRequest) -> HttpResponse:
         "form": form, "page": page,
         "region": visible_to(request.user, Region.objects.filter(code=region_code)).first() if region_code else None,
         "can_create": request.user.has_capability(roles.EDIT_REGISTRY),
+        "export_url": _export_url(request.user, form),
     }
     return render_page_or_partial(request, "web/households/list.html", "web/households/_results.html", context)
+
+
+def _export_url(user: Any, form: HouseholdFilterForm) -> str:
+    """The roster export (导出筛选) of the households the list shows, when the export can take the list's
+    filters as they are: households on the registry, no keyword (the export has no name search), a
+    region (the list's, or the user's own). "" otherwise — never a file of other households."""
+    if not form.is_valid():
+        return ""
+    data = form.cleaned_data
+    region = data.get("region") or (user.region_id or "")
+    if data.get("q") or (data.get("status") or "active") != "active" or not region:
+        return ""
+    query = {"region": region, "poverty_status": data.get("poverty_status"), "cause": data.get("cause"),
+             "category": data.get("category")}
+    return reverse("imports:export") + "?" + urlencode({k: v for k, v in query.items() if v})
 
 
 @login_required
