@@ -14,7 +14,7 @@ from fupin.policy import clock, department_lists, roles
 
 from .choices import Decision, HitStatus
 
-ACCEPT = ".xlsx,.xls,.csv"
+ACCEPT = ".xlsx,.xls,.ods,.csv"
 
 
 class ListUploadForm(forms.Form):
@@ -26,7 +26,7 @@ class ListUploadForm(forms.Form):
                             widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
     source_department = forms.CharField(label=_("Source department"), max_length=100, required=False,
                                         help_text=_("Empty: the usual department of the kind."))
-    file = forms.FileField(label=_("List file (.xlsx, .xls or .csv)"),
+    file = forms.FileField(label=_("List file (.xlsx, .xls, .ods or .csv)"),
                            widget=forms.ClearableFileInput(attrs={"accept": ACCEPT}))
 
     def __init__(self, *args: Any, user: Any, lang: str = "zh", **kwargs: Any) -> None:
@@ -39,8 +39,8 @@ class ListUploadForm(forms.Form):
 
     def clean_file(self) -> Any:
         f = self.cleaned_data["file"]
-        if not f.name.lower().endswith((".xlsx", ".xlsm", ".xls", ".csv")):
-            raise forms.ValidationError(_("Only .xlsx, .xls and .csv files can be imported."))
+        if not f.name.lower().endswith((".xlsx", ".xlsm", ".xls", ".ods", ".csv")):
+            raise forms.ValidationError(_("Only .xlsx, .xls, .ods and .csv files can be imported."))
         return f
 
 

@@ -6,7 +6,9 @@ The readers (roster import, department lists) ask :func:`file_kind` first and re
 whatever its name; every file they cannot read gets a message naming what it is and what to do,
 instead of a parser's error from deep inside.
 
-- ``PK\\x03\\x04`` (a ZIP archive): xlsx (whether it really is one, fastexcel says; its error is
+- ``PK\\x03\\x04`` (a ZIP archive): an OpenDocument spreadsheet (ods: LibreOffice, WPS "ODF 表格") when
+  its first entry says so (:func:`.ods_rows.is_ods`); another OpenDocument file (a text document, a
+  presentation): not read; otherwise xlsx (whether it really is one, fastexcel says; its error is
   turned into a plain message by :func:`unreadable_workbook`);
 - OLE2 (``D0 CF 11 E0``): xls, Excel 97–2003 (or another old Office file, which fastexcel refuses);
 - a web page or XML (``<html``, ``<table``, ``<?xml`` at the start): not read (save as .xlsx);
@@ -25,6 +27,8 @@ from typing import TypeVar
 
 import fastexcel
 
+from .ods_rows import is_ods, odf_other
+
 T = TypeVar("T")
 
 ZIP_MAGIC = b"PK\x03\x04"
@@ -38,6 +42,10 @@ MARKUP = ("这是网页(HTML)或XML文件,虽然文件名像表格;请在Excel�
 UTF16 = ("这是UTF-16编码的文本(Excel的“Unicode文本”),请另存为“CSV UTF-8”或.xlsx后导入 / this is UTF-16 text (Excel's "
          "\"Unicode text\"): save it as \"CSV UTF-8\" or .xlsx and import that")
 NOT_TEXT = "不是xlsx、xls或CSV文件 / not an xlsx, xls or CSV file"
+ODF_NOT_SHEET = ("这是OpenDocument文本或演示文档,不是表格;请导入花名册表格(.xlsx、.xls、.ods或CSV)/ this is an OpenDocument "
+                 "text or presentation, not a spreadsheet: import the roster's spreadsheet (.xlsx, .xls, .ods or CSV)")
+ODS_ROWS_UNKNOWN = ("无法确定该.ods文件的行号,请另存为.xlsx后导入 / the row numbers of this .ods file cannot be told: "
+                    "save it as .xlsx and import that")
 
 
 class FileKindError(ValueError):
@@ -45,10 +53,15 @@ class FileKindError(ValueError):
 
 
 def file_kind(path: Path) -> str:
-    """``"xlsx"``, ``"xls"`` or ``"csv"`` for ``path``, by its content; :class:`FileKindError` otherwise."""
+    """``"xlsx"``, ``"ods"``, ``"xls"`` or ``"csv"`` for ``path``, by its content; :class:`FileKindError`
+    otherwise."""
     with open(path, "rb") as fh:
         head = fh.read(1 << 16)
     if head.startswith(ZIP_MAGIC):
+        if is_ods(head):
+            return "ods"
+        if odf_other(head):
+            raise FileKindError(ODF_NOT_SHEET)
         return "xlsx"
     if head.startswith(OLE2_MAGIC):
         return "xls"
@@ -71,7 +84,7 @@ def unreadable_workbook(exc: Exception) -> str:
 
 def read_by_kind(path: Path, *, workbook: Callable[[Path, str], T], text: Callable[[Path], T],
                  error: Callable[[str], Exception]) -> T:
-    """Read ``path`` with ``workbook(path, "xlsx" | "xls")`` or ``text(path)`` (CSV) by :func:`file_kind`;
+    """Read ``path`` with ``workbook(path, "xlsx" | "xls" | "ods")`` or ``text(path)`` (CSV) by :func:`file_kind`;
     a file of another kind, a workbook fastexcel cannot open and a CSV the ``csv`` module cannot
     split raise ``error(reason)``. The readers' own errors pass through."""
     try:
@@ -79,7 +92,7 @@ def read_by_kind(path: Path, *, workbook: Callable[[Path, str], T], text: Callab
     except FileKindError as exc:
         raise error(str(exc)) from exc
     try:
-        return workbook(path, kind) if kind in ("xlsx", "xls") else text(path)
+        return workbook(path, kind) if kind in ("xlsx", "xls", "ods") else text(path)
     except fastexcel.FastExcelError as exc:
         raise error(unreadable_workbook(exc)) from exc
     except csv.Error as exc:

@@ -56,8 +56,8 @@ from fupin.core.formula_guard import unguard
 from fupin.core.xlsx_sheet import column_letters
 from fupin.imports import roster
 
-from . import xls_rows
-from .file_kind import XLS_ROWS_UNKNOWN, read_by_kind
+from . import ods_rows, xls_rows
+from .file_kind import ODS_ROWS_UNKNOWN, XLS_ROWS_UNKNOWN, read_by_kind
 
 HEADER_SCAN_ROWS = 30
 MIN_HEADER_MATCHES = 3
@@ -533,8 +533,26 @@ def read_csv(path: Path) -> RawRoster:
                   header=header, id_numeric=None, encoding=encoding)
 
 
+def read_ods(path: Path) -> RawRoster:
+    """Read an OpenDocument spreadsheet roster (.ods): fastexcel reads the cells, the sheet's XML
+    gives the number of the first row holding a value (:mod:`.ods_rows`; refused when it cannot be
+    told), and an ID number stored as a number is found by loading its column as booleans, as for
+    .xls. fastexcel is given the bytes (it tells the format from them; given a path, it goes by the
+    file's name, and an .ods saved under an .xlsx name is not rare)."""
+    reader = fastexcel.read_excel(Path(path).read_bytes())
+    index = _sheet_index(reader)
+    grid = reader.load_sheet(index, header_row=None, dtypes="string").to_polars()
+    first = ods_rows.first_row(path, reader.sheet_names[index])
+    if first is None:
+        raise RosterReadError(ODS_ROWS_UNKNOWN)
+    return _from_grid(reader, index, grid, first=first, number_rows=lambda id_col: None, encoding="ods")
+
+
+_WORKBOOK_READERS: dict[str, Callable[[Path], RawRoster]] = {"xlsx": read_xlsx, "xls": read_xls, "ods": read_ods}
+
+
 def read_roster(path: Path) -> RawRoster:
-    """Read ``path`` (xlsx, xls or CSV, told apart by content: :func:`.file_kind.file_kind`) into a
-    :class:`RawRoster`; a file that cannot be read raises :class:`RosterReadError` saying why."""
-    return read_by_kind(Path(path), workbook=lambda p, kind: read_xlsx(p) if kind == "xlsx" else read_xls(p),
+    """Read ``path`` (xlsx, xls, ods or CSV, told apart by content: :func:`.file_kind.file_kind`) into
+    a :class:`RawRoster`; a file that cannot be read raises :class:`RosterReadError` saying why."""
+    return read_by_kind(Path(path), workbook=lambda p, kind: _WORKBOOK_READERS[kind](p),
                         text=read_csv, error=RosterReadError)

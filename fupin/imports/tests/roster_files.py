@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import random
+import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -299,6 +300,70 @@ def write_xlsx(path: Path, rows: Sequence[dict[str, str]], *, headers: Sequence[
         else:
             sheet.write_string(*cell)
     workbook.close()
+    return path
+
+
+def write_ods(path: Path, rows: Sequence[dict[str, str]], *, headers: Sequence[str] | None = None,
+              title_rows: Sequence[str] = (), two_row_header: bool = False, numeric_id_rows: Iterable[int] = (),
+              trailing_empty: int = 0, note_rows: Sequence[str] = (), sheet_name: str = "花名册",
+              other_sheet_first: bool = False, leading_blank_rows: int = 0, formatted_empty_rows: int = 0) -> Path:
+    """Write an OpenDocument spreadsheet roster (.ods) laid out by :func:`_workbook_cells`, as
+    :func:`write_xlsx` lays it out, in the XML LibreOffice writes: merged cells spanning with covered
+    cells under them, numbers as ``float`` cells, the empty rows below the table as one row repeated
+    a million times; ``formatted_empty_rows``: rows of styled cells holding no value at the top."""
+    from xml.sax.saxutils import escape, quoteattr
+
+    cols = _headers(rows, headers)
+    cells: dict[tuple[int, int], str] = {}
+    covered: set[tuple[int, int]] = set()
+    for op, *cell in _workbook_cells(rows, cols, cols, first_row=leading_blank_rows + formatted_empty_rows,
+                                     title_rows=title_rows, two_row_header=two_row_header,
+                                     numeric_id_rows=numeric_id_rows, trailing_empty=trailing_empty,
+                                     note_rows=note_rows):
+        if op == "merge":
+            r1, c1, r2, c2, text = cell
+            cells[(r1, c1)] = (f'<table:table-cell office:value-type="string" table:number-columns-spanned="{c2 - c1 + 1}" '
+                               f'table:number-rows-spanned="{r2 - r1 + 1}"><text:p>{escape(text)}</text:p></table:table-cell>')
+            covered |= {(r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)} - {(r1, c1)}
+        elif op == "number":
+            r, c, value = cell
+            cells[(r, c)] = (f'<table:table-cell office:value-type="float" office:value={quoteattr(repr(value))}>'
+                             f"<text:p>{value:.5E}</text:p></table:table-cell>")
+        else:
+            r, c, text = cell
+            cells[(r, c)] = f'<table:table-cell office:value-type="string"><text:p>{escape(text)}</text:p></table:table-cell>'
+    height = max(r for r, _ in cells) + 1
+    width = max(c for _, c in cells) + 1
+    xml_rows = []
+    for r in range(height):
+        if r < leading_blank_rows:
+            parts = ['<table:table-cell/>']
+        elif r < leading_blank_rows + formatted_empty_rows:
+            parts = [f'<table:table-cell table:style-name="ce1" table:number-columns-repeated="{width}"/>']
+        else:
+            parts = [cells.get((r, c)) or ("<table:covered-table-cell/>" if (r, c) in covered else "<table:table-cell/>")
+                     for c in range(width)]
+        xml_rows.append(f"<table:table-row>{''.join(parts)}</table:table-row>")
+    xml_rows.append('<table:table-row table:number-rows-repeated="1048000"><table:table-cell/></table:table-row>')
+    ns = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+          'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+          'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"')
+    other = ('<table:table table:name="填写说明"><table:table-row><table:table-cell office:value-type="string">'
+             '<text:p>说明: 本表为花名册</text:p></table:table-cell></table:table-row></table:table>') if other_sheet_first else ""
+    content = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ns} office:version="1.2">'
+               f"<office:body><office:spreadsheet>{other}<table:table table:name={quoteattr(sheet_name)}>"
+               f"{''.join(xml_rows)}</table:table></office:spreadsheet></office:body></office:document-content>")
+    manifest = ('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+                'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+                '<manifest:file-entry manifest:full-path="/" '
+                'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+                '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+                "</manifest:manifest>")
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet",
+                         compress_type=zipfile.ZIP_STORED)
+        archive.writestr("META-INF/manifest.xml", manifest)
+        archive.writestr("content.xml", content)
     return path
 
 

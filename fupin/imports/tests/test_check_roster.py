@@ -54,15 +54,18 @@ def test_messy_csv_in_each_encoding(tmp_path, context, encoding):
     assert result.valid.drop("_row").equals(clean.drop("_row"))
 
 
-def test_xlsx_with_titles_merged_header_numeric_ids_and_notes(tmp_path, context):
+@pytest.mark.parametrize("kind", ["xlsx", "ods"])
+def test_xlsx_with_titles_merged_header_numeric_ids_and_notes(tmp_path, context, kind):
+    """The same messy workbook as xlsx and as OpenDocument (.ods): the same accounting and reasons."""
     rows = rf.build_roster(4)
-    path = rf.write_xlsx(tmp_path / "r.xlsx", rows, title_rows=["三明市花名册"], two_row_header=True,
-                         numeric_id_rows={1, 6}, trailing_empty=2, note_rows=["填表人: 张三"], leading_blank_rows=2,
-                         other_sheet_first=True)
+    write = rf.write_xlsx if kind == "xlsx" else rf.write_ods
+    path = write(tmp_path / f"r.{kind}", rows, title_rows=["三明市花名册"], two_row_header=True,
+                 numeric_id_rows={1, 6}, trailing_empty=2, note_rows=["填表人: 张三"], leading_blank_rows=2,
+                 other_sheet_first=True)
     result = check_roster(path, context)
     first = rf.first_data_row(["三明市花名册"], two_row_header=True, leading_blank_rows=2)
     assert first == 6
-    assert (result.encoding, result.header_row) == ("xlsx", 4)
+    assert (result.encoding, result.header_row) == (kind, 4)
     assert accounting(result) == (10, 4, 6)
     rej = result.rejections
     assert rej.select("_row", "column", "reason").rows() == [

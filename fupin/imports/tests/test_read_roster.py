@@ -117,6 +117,54 @@ def test_an_xls_reads_as_the_same_roster_in_xlsx_does(tmp_path, layout):
     assert xls.headers == xlsx.headers
 
 
+@pytest.mark.parametrize("layout", [
+    {"title_rows": ["花名册"], "two_row_header": True, "leading_blank_rows": 3, "other_sheet_first": True,
+     "trailing_empty": 4, "note_rows": ["注: 以上数据已核实"], "numeric_id_rows": {2}},
+    {"title_rows": ["三明市花名册", "单位: 元"], "leading_blank_rows": 2, "numeric_id_rows": {0}},
+])
+def test_an_ods_reads_as_the_same_roster_in_xlsx_does(tmp_path, layout):
+    """OpenDocument (LibreOffice, WPS "ODF 表格"): the same rows, row numbers and number-cell IDs as the
+    xlsx of the same layout, whatever the file is called."""
+    rows = rf.build_roster(2)
+    ods = read_roster(rf.write_ods(tmp_path / "r.xlsx", rows, **layout))  # named like an xlsx: read as ods
+    xlsx = read_roster(rf.write_xlsx(tmp_path / "r2.xlsx", rows, **layout))
+    assert (ods.encoding, ods.header_row) == ("ods", xlsx.header_row)
+    assert ods.frame.get_column("_row").to_list() == xlsx.frame.get_column("_row").to_list()
+    numeric = ods.frame.get_column("_id_numeric")
+    assert numeric.to_list() == xlsx.frame.get_column("_id_numeric").to_list()
+    assert numeric.sum() == 1
+    plain = pl.col("_id_numeric").not_()
+    assert ods.frame.filter(plain).equals(xlsx.frame.filter(plain))
+    assert ods.headers == xlsx.headers
+
+
+def test_ods_rows_start_at_the_first_value_not_at_formatted_empty_cells(tmp_path):
+    from fupin.imports.pipelines import ods_rows
+
+    rows = rf.build_roster(1)
+    path = rf.write_ods(tmp_path / "r.ods", rows, title_rows=["花名册"], formatted_empty_rows=3, leading_blank_rows=1)
+    raw = read_roster(path)
+    assert (raw.encoding, raw.header_row) == ("ods", 6)
+    assert raw.frame.get_column("_row").to_list() == list(range(7, 7 + len(rows)))
+    assert ods_rows.first_row(path, "花名册") == 5
+    assert ods_rows.first_row(path, "no such sheet") is None
+
+
+def test_an_odf_text_document_is_refused_and_an_ods_without_row_numbers_too(tmp_path, monkeypatch):
+    from fupin.imports.pipelines import ods_rows
+
+    text = tmp_path / "花名册.odt"
+    with zipfile.ZipFile(text, "w") as archive:
+        archive.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.text")
+        archive.writestr("content.xml", "<x/>")
+    with pytest.raises(RosterReadError, match="这是OpenDocument文本或演示文档,不是表格"):
+        read_roster(text)
+    path = rf.write_ods(tmp_path / "r.ods", rf.build_roster(1))
+    monkeypatch.setattr(ods_rows, "first_row", lambda *_: None)
+    with pytest.raises(RosterReadError, match=r"无法确定该\.ods文件的行号"):
+        read_roster(path)
+
+
 def test_xls_rows_start_at_the_first_value_not_at_formatted_empty_cells(tmp_path):
     """Bordered, filled, empty cells (BLANK records) above the title are not rows the reader returns;
     the row numbers still count them."""

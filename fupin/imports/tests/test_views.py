@@ -133,7 +133,7 @@ def test_list_shows_upload_and_export_forms_to_an_editor(client, login):
     assert response.status_code == 200
     body = response.content.decode()
     assert 'id="upload-form"' in body
-    assert 'accept=".xlsx,.xls,.csv"' in body
+    assert 'accept=".xlsx,.xls,.ods,.csv"' in body
     assert 'id="export-form"' in body
     assert "/imports/template.xlsx" in body
     # the nav link of base.html
@@ -239,15 +239,21 @@ def test_upload_validates_and_shows_the_review_page(client, login, upload, mingx
     assert 'hx-trigger="every 1s"' not in body  # no polling at review
 
 
-def test_an_excel_97_2003_roster_is_uploaded_and_validated(client, login, upload, mingxi_village, tmp_path):
-    """A real .xls (xlwt) through the upload page: read, checked, the bad row numbered as in the file."""
+@pytest.mark.parametrize("kind", ["xls", "ods"])
+def test_an_excel_97_2003_or_opendocument_roster_is_uploaded_and_validated(client, login, upload, mingxi_village,
+                                                                         tmp_path, kind):
+    """A real .xls (xlwt), or an OpenDocument spreadsheet (.ods: LibreOffice, WPS "ODF 表格"), through the
+    upload page: read, checked, the bad row numbered as in the file."""
+    from .roster_files import write_ods
+
     login("county")
     rows = [r for r in csv.DictReader(io.StringIO(small_roster(mingxi_village).decode("utf-8-sig")))]
-    path = write_xls(tmp_path / "花名册.xls", rows, headers=list(roster.HEADERS), title_rows=["明溪县花名册"])
-    response = upload(path.read_bytes(), MINGXI, name="花名册.XLS")
+    write = write_xls if kind == "xls" else write_ods
+    path = write(tmp_path / f"花名册.{kind}", rows, headers=list(roster.HEADERS), title_rows=["明溪县花名册"])
+    response = upload(path.read_bytes(), MINGXI, name=f"花名册.{kind.upper()}")
     batch = ImportBatch.objects.get()
     assert response.status_code == 302
-    assert (batch.status, batch.encoding) == (BatchStatus.REVIEW, "xls")
+    assert (batch.status, batch.encoding) == (BatchStatus.REVIEW, kind)
     assert (batch.rows_read, batch.rows_imported, batch.rows_rejected) == (5, 4, 1)
     assert list(batch.rejections.values_list("row_number", flat=True).distinct()) == [7]  # title, header, 4 rows
 
@@ -257,7 +263,7 @@ def test_upload_refuses_other_file_types_and_regions_out_of_scope(client, login,
     response = upload(b"hello", MINGXI, name="roster.txt")
     assert response.status_code == 422
     assert 'id="upload-form"' in response.content.decode()
-    assert "只能导入 .xlsx、.xls 和 .csv 文件。" in response.content.decode()
+    assert "只能导入 .xlsx、.xls、.ods 和 .csv 文件。" in response.content.decode()
     response = upload(small_roster(mingxi_village), NINGHUA)
     assert response.status_code == 422  # not one of the choices
     assert not ImportBatch.objects.exists()

@@ -35,8 +35,8 @@ from pathlib import Path
 import fastexcel
 import polars as pl
 
-from fupin.imports.pipelines import xls_rows
-from fupin.imports.pipelines.file_kind import XLS_ROWS_UNKNOWN, read_by_kind
+from fupin.imports.pipelines import ods_rows, xls_rows
+from fupin.imports.pipelines.file_kind import ODS_ROWS_UNKNOWN, XLS_ROWS_UNKNOWN, read_by_kind
 from fupin.imports.pipelines.read_roster import (
     csv_source,
     decode_csv,
@@ -151,8 +151,9 @@ def _build(kind: ListKind, body: pl.DataFrame, *, first_data_row: int, header_ro
 # xlsx ------------------------------------------------------------------------------------------
 
 def read_xlsx(path: Path, kind: ListKind, *, file_type: str = "xlsx") -> RawList:
-    """Read a workbook (``file_type`` xlsx or xls): the first sheet with a header."""
-    reader = fastexcel.read_excel(path)
+    """Read a workbook (``file_type`` xlsx, xls or ods): the first sheet with a header. An .ods is given
+    to fastexcel as bytes (it tells the format from them, not from the file's name)."""
+    reader = fastexcel.read_excel(Path(path).read_bytes() if file_type == "ods" else path)
     error: ListReadError | None = None
     for index in range(len(reader.sheet_names)):
         grid = reader.load_sheet(index, header_row=None, dtypes="string").to_polars()
@@ -172,6 +173,11 @@ def read_xlsx(path: Path, kind: ListKind, *, file_type: str = "xlsx") -> RawList
             first_row = xls_first_row(xls_rows.used_rows(path, reader.sheet_names[index]), grid.height)
             if first_row is None:
                 raise ListReadError(XLS_ROWS_UNKNOWN)
+            first = first_row
+        elif file_type == "ods":
+            first_row = ods_rows.first_row(path, reader.sheet_names[index])
+            if first_row is None:
+                raise ListReadError(ODS_ROWS_UNKNOWN)
             first = first_row
         else:
             first = xlsx_first_row(path, index)
@@ -199,7 +205,7 @@ def read_csv(path: Path, kind: ListKind) -> RawList:
 
 
 def read_list(path: Path, kind: ListKind) -> RawList:
-    """Read ``path`` (xlsx, xls or CSV, told apart by content: :func:`fupin.imports.pipelines.file_kind.file_kind`)
+    """Read ``path`` (xlsx, xls, ods or CSV, told apart by content: :func:`fupin.imports.pipelines.file_kind.file_kind`)
     as a list of ``kind``; a file that cannot be read raises :class:`ListReadError` saying why."""
     return read_by_kind(Path(path), workbook=lambda p, file_type: read_xlsx(p, kind, file_type=file_type),
                         text=lambda p: read_csv(p, kind), error=ListReadError)

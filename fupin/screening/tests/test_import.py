@@ -226,6 +226,26 @@ def test_files_are_told_apart_by_content_not_by_name(county, tmp_path):
     assert not DepartmentRecord.objects.filter(department_list=failed).exists()
 
 
+def test_an_ods_list_is_read_with_its_own_row_numbers(county, tmp_path):
+    """OpenDocument (LibreOffice, WPS "ODF 表格"), named like an xlsx: a blank row and a title above the
+    header, rows numbered as the sheet shows them, a number-cell ID refused."""
+    from fupin.imports.tests.roster_files import write_ods
+
+    a, b = person_id(62), person_id(63)
+    headers = ["证件号码", "姓名", "车牌号"]
+    path = write_ods(tmp_path / "车辆.xlsx", [dict(zip(headers, [a, "王二", "闽G54321"], strict=True)),
+                                              dict(zip(headers, [b, "李三", "闽G11111"], strict=True))],
+                     headers=headers, title_rows=["2024年车辆名单"], leading_blank_rows=1, numeric_id_rows={1},
+                     sheet_name="名单")
+    loaded = services.import_list(actor=county, kind="vehicle", region_code=MINGXI, as_of=AS_OF,
+                                  file_name=path.name, path=path, source="test")
+    assert loaded.status == "loaded", loaded.error
+    assert (loaded.encoding, loaded.rows_read, loaded.rows_accepted, loaded.rows_rejected) == ("ods", 2, 1, 1)
+    assert [(r["row_number"], r["id_number"]) for r in _records(loaded)] == [(4, a)]
+    [(row, column, _value, reason)] = _rejections(loaded)
+    assert (row, column, reason) == (5, "证件号码", NUMERIC_ID_REASON)
+
+
 @pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
 def test_a_csv_with_lines_ended_by_cr_alone_is_read(county, tmp_path, encoding):
     """Old Mac "CSV (Macintosh)": the same records and row numbers as the CRLF file."""

@@ -53,7 +53,7 @@ class ProgressBar:
 
 
 class Command(BaseCommand):
-    help = "导入花名册 / import a roster file (xlsx, xls or CSV)"
+    help = "导入花名册 / import a roster file (xlsx, xls, ods or CSV)"
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file")
