@@ -23,7 +23,8 @@
 - ``GET /exports/roster?region=&format=xlsx|csv&kind=persons|households`` — the roster of a region in
   the user's scope (per person, or per household), ID numbers and bank accounts masked unless the role
   may see them; every export is recorded (导出记录, channel ``api``). ``poverty_status=``,
-  ``identification_year=``, ``exit_year=``, ``cause=``, ``category=`` take only those households (导出筛选; 422 naming the field
+  ``identification_year=``, ``exit_year=``, ``planned_exit_year=``, ``cause=``, ``category=`` take only
+  those households (导出筛选; 422 naming the field
   for a value that cannot be valid); ``split=township|village`` gives a ZIP of one file per place.
 - ``GET /exports/records?page=&page_size=&sha256=`` — the export records of the user's scope, for roles
   that read the audit trail (``audit.view``; others get an empty list).
@@ -220,6 +221,7 @@ class ExportQuery(Schema):
     identification_year: str = Field("", description="导出筛选 识别年度: 2014 or 2014-2016 (both ends included)")
     exit_year: str = Field("", description="导出筛选 脱贫年度: 2019 or 2016-2020; a household with no exit year is "
                                            "never taken")
+    planned_exit_year: str = Field("", description="导出筛选 计划脱贫年度: 2019 or 2019-2020")
     cause: str = Field("", description="导出筛选 致贫原因: codes or labels, comma-separated; the main cause or an "
                                        "other cause")
     category: str = Field("", description="导出筛选 贫困户属性: version:code (2016:2) or a label, comma-separated")
@@ -454,7 +456,8 @@ def export(request: HttpRequest, query: Query[ExportQuery]):
         raise ScopeError("不存在或无权查看 / not found")
     try:
         roster_filter = parse_filter(poverty_status=query.poverty_status, identification_year=query.identification_year,
-                                     exit_year=query.exit_year, causes=query.cause, categories=query.category)
+                                     exit_year=query.exit_year, causes=query.cause, categories=query.category,
+                                     planned_exit_year=query.planned_exit_year)
     except FilterError as exc:
         raise RegistryError(INVALID, {exc.field: [str(exc)]}) from exc
     try:

@@ -108,6 +108,8 @@ class ExportForm(forms.Form):
                                           widget=forms.TextInput(attrs={"placeholder": "2014 / 2014-2016", "size": 12}))
     exit_year = forms.CharField(label=_("Exit year"), required=False, max_length=20,
                                 widget=forms.TextInput(attrs={"placeholder": "2019 / 2016-2020", "size": 12}))
+    planned_exit_year = forms.CharField(label=_("Planned exit year"), required=False, max_length=20,
+                                        widget=forms.TextInput(attrs={"placeholder": "2019", "size": 12}))
     cause = forms.ChoiceField(label=_("Cause of poverty"), required=False, choices=lambda: [
         ("", _("All")), *((item.code, f"{item.code} {item.zh}") for item in codes.POVERTY_CAUSE.items)])
     category = forms.ChoiceField(label=_("Household category"), required=False, choices=lambda: [

@@ -10,6 +10,7 @@ which, by three household columns:
   that count as not yet out of poverty (:data:`~fupin.policy.codes.POVERTY_STATUS_NOT_EXITED`);
 - 识别年度 (``identification_year``): one year (``2014``) or a range (``2014-2016``, both ends included);
 - 脱贫年度 (``exit_year``): likewise; a household with no exit year is never in a 脱贫年度 filter;
+- 计划脱贫年度 (``planned_exit_year``): likewise (the year's plan: 年度计划脱贫户);
 - 致贫原因 (``causes``): any of the causes given (codes or labels), as the main cause or one of the
   other two — as the household list's filter reads it;
 - 贫困户属性 (``categories``): any of the categories given, each as ``version:code`` (``2016:2``) or a
@@ -38,8 +39,11 @@ from fupin.policy import codes
 FIRST_YEAR, LAST_YEAR = 1980, 2100
 #: The word for "not yet out of poverty" (未脱贫口径) in a 脱贫状态 filter.
 NOT_EXITED_WORDS = ("not-exited", "not_exited", "未脱贫口径")
+#: The year filters, in the order they are recorded and named, with their words.
+YEAR_FIELDS = {"identification_year": "识别年度", "exit_year": "脱贫年度", "planned_exit_year": "计划脱贫年度"}
 FIELD_LABELS = {"poverty_status": "脱贫状态 / poverty status", "identification_year": "识别年度 / identified in",
-                "exit_year": "脱贫年度 / exited in", "causes": "致贫原因 / cause of poverty",
+                "exit_year": "脱贫年度 / exited in", "planned_exit_year": "计划脱贫年度 / planned exit",
+                "causes": "致贫原因 / cause of poverty",
                 "categories": "贫困户属性 / household category"}
 
 
@@ -69,19 +73,20 @@ class RosterFilter:
     poverty_status: tuple[str, ...] = ()
     identification_year: YearRange | None = None
     exit_year: YearRange | None = None
+    planned_exit_year: YearRange | None = None
     causes: tuple[str, ...] = ()
     categories: tuple[tuple[str, str], ...] = ()  # (form version, code)
 
     def is_empty(self) -> bool:
         return (not self.poverty_status and self.identification_year is None and self.exit_year is None
-                and not self.causes and not self.categories)
+                and self.planned_exit_year is None and not self.causes and not self.categories)
 
     def as_record(self) -> dict[str, Any]:
         """What the export record keeps: only the parts given, years as ``[first, last]``."""
         record: dict[str, Any] = {}
         if self.poverty_status:
             record["poverty_status"] = list(self.poverty_status)
-        for name in ("identification_year", "exit_year"):
+        for name in YEAR_FIELDS:
             years = getattr(self, name)
             if years is not None:
                 record[name] = [years.first, years.last]
@@ -104,6 +109,8 @@ class RosterFilter:
             parts.append("识别" + self.identification_year.text())
         if self.exit_year is not None:
             parts.append("脱贫" + self.exit_year.text())
+        if self.planned_exit_year is not None:
+            parts.append("计划" + self.planned_exit_year.text())
         if self.causes:
             parts.append("原因" + "+".join(self.causes))
         if self.categories:
@@ -121,9 +128,8 @@ def describe_record(record: dict[str, Any] | None) -> str:
     for key, value in record.items():
         if key == "poverty_status":
             parts.append("脱贫状态:" + "、".join(labels.get(str(c), str(c)) for c in value))
-        elif key in ("identification_year", "exit_year") and isinstance(value, list | tuple) and len(value) == 2:
-            name = "识别年度" if key == "identification_year" else "脱贫年度"
-            parts.append(f"{name}:" + YearRange(int(value[0]), int(value[1])).text())
+        elif key in YEAR_FIELDS and isinstance(value, list | tuple) and len(value) == 2:
+            parts.append(f"{YEAR_FIELDS[key]}:" + YearRange(int(value[0]), int(value[1])).text())
         elif key == "causes":
             causes = {item.code: item.zh for item in codes.POVERTY_CAUSE.items}
             parts.append("致贫原因:" + "、".join(causes.get(str(c), str(c)) for c in value))
@@ -242,9 +248,11 @@ def parse_years(field: str, text: str | None) -> YearRange | None:
 
 def parse_filter(*, poverty_status: str | Iterable[str] | None = None, identification_year: str | None = None,
                  exit_year: str | None = None, causes: str | Iterable[str] | None = None,
-                 categories: str | Iterable[str] | None = None) -> RosterFilter:
+                 categories: str | Iterable[str] | None = None, planned_exit_year: str | None = None) -> RosterFilter:
     """A :class:`RosterFilter` from what a form, the API or the command was given (each may be empty)."""
     return RosterFilter(poverty_status=parse_poverty_status(poverty_status),
                         identification_year=parse_years("identification_year", identification_year),
-                        exit_year=parse_years("exit_year", exit_year), causes=parse_causes(causes),
+                        exit_year=parse_years("exit_year", exit_year),
+                        planned_exit_year=parse_years("planned_exit_year", planned_exit_year),
+                        causes=parse_causes(causes),
                         categories=parse_categories(categories))

@@ -411,7 +411,8 @@ def template_file(request: HttpRequest) -> HttpResponse:
 def export(request: HttpRequest) -> HttpResponse:
     """导出花名册 — ``?region=CODE&format=xlsx|csv&kind=persons|households``: the user's scope only,
     ID numbers and bank accounts masked by role. Optional: ``poverty_status`` (repeated, codes),
-    ``identification_year`` and ``exit_year`` (``2014`` or ``2014-2016``), ``cause`` and ``category``
+    ``identification_year``, ``exit_year`` and ``planned_exit_year`` (``2014`` or ``2014-2016``), ``cause``
+    and ``category``
     (``2016:2``; repeated) take only those households
     (导出筛选); ``split=township|village`` gives a ZIP of one file per place. A filter that cannot be
     valid goes back to the list with the reason (nothing read, nothing recorded)."""
@@ -436,7 +437,8 @@ def export(request: HttpRequest) -> HttpResponse:
         roster_filter = parse_filter(poverty_status=request.GET.getlist("poverty_status"),
                                      identification_year=request.GET.get("identification_year"),
                                      exit_year=request.GET.get("exit_year"), causes=request.GET.getlist("cause"),
-                                     categories=request.GET.getlist("category"))
+                                     categories=request.GET.getlist("category"),
+                                     planned_exit_year=request.GET.get("planned_exit_year"))
     except FilterError as exc:
         messages.error(request, str(exc))
         return redirect("imports:list")

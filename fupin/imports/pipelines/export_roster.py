@@ -38,7 +38,7 @@ from fupin.policy.regions import LEVEL_FIELD, level_of, normalize_code
 from fupin.regions.models import Region
 from fupin.registry.models import Household, Member
 
-from ..roster_filter import RosterFilter
+from ..roster_filter import YEAR_FIELDS, RosterFilter
 from ..roster_help import CHOICES_SHEET, place_choices, roster_choices, roster_helps
 from .diff_roster import HOUSEHOLD_COMPARED, MEMBER_COMPARED, canonical
 from .registry_frames import villages_frame
@@ -63,7 +63,7 @@ def filtered(households: QuerySet[Household], roster_filter: RosterFilter | None
         return households
     if roster_filter.poverty_status:
         households = households.filter(poverty_status__in=roster_filter.poverty_status)
-    for name in ("identification_year", "exit_year"):
+    for name in YEAR_FIELDS:
         years = getattr(roster_filter, name)
         if years is not None:
             households = households.filter(**{f"{name}__gte": years.first, f"{name}__lte": years.last})

@@ -326,6 +326,8 @@ def test_export_command_filters_households_and_records_the_filter(tmp_path, make
     assert "filters=脱贫状态:预脱贫、返贫;识别年度:2015-2016" in printed.getvalue()
     call_command("export", str(out), "--region", MINGXI, "--exited", "2019", stdout=io.StringIO())
     assert pl.read_csv(io.BytesIO(out.read_bytes()[3:]), infer_schema=False).height == 0
+    call_command("export", str(out), "--region", MINGXI, "--planned-exit", "2016", stdout=io.StringIO())
+    assert pl.read_csv(io.BytesIO(out.read_bytes()[3:]), infer_schema=False).height == 5
     call_command("export", str(out), "--region", MINGXI, "--cause", "因病", "--category", "2016:1", stdout=io.StringIO())
     assert pl.read_csv(io.BytesIO(out.read_bytes()[3:]), infer_schema=False).height == 5
     assert ExportRecord.objects.latest("pk").filters == {"causes": ["1"], "categories": ["2016:1"]}
@@ -336,7 +338,7 @@ def test_export_command_filters_households_and_records_the_filter(tmp_path, make
         with pytest.raises(CommandError, match=message):
             call_command("export", str(tmp_path / "bad.csv"), "--region", MINGXI, option, value, stdout=io.StringIO())
     assert not (tmp_path / "bad.csv").exists()
-    assert ExportRecord.objects.count() == 3
+    assert ExportRecord.objects.count() == 4
 
 
 def test_export_command_splits_by_village_into_a_zip(tmp_path, make_household):

@@ -194,6 +194,9 @@ def test_a_filtered_export_takes_only_the_households_the_filter_names(make_house
     assert households(MINGXI, exit_year="2019") == numbers(out_2019)  # no exit year: never in a 脱贫年度 filter
     assert households(MINGXI, exit_year="2019-2020", identification_year="2016") == numbers(out_2020)
     assert households(MINGXI, poverty_status="2") == []
+    # 年度计划脱贫户: the test households plan to exit in 2016 (fupin.testing.household_data)
+    assert households(MINGXI, planned_exit_year="2016") == numbers(poor_2014, back_2015, out_2019, out_2020)
+    assert households(MINGXI, planned_exit_year="2017-2020") == []
     assert households(CITY, "households", poverty_status="3") == numbers(back_2015, ninghua)
     # every person of a household taken; none of the others
     persons = read_csv(export_roster(None, MINGXI, "csv", "persons", parse_filter(poverty_status="3")))

@@ -123,3 +123,13 @@ def test_causes_and_categories_are_recorded_described_and_named():
     assert chosen.describe() == "致贫原因:因病、因残;贫困户属性:低保贫困户(2014版)、一般贫困户(2016版)"
     assert chosen.file_suffix() == "-原因1+2-属性2014.2+2016.1"
     assert not chosen.is_empty()
+
+
+def test_the_planned_exit_year_is_a_year_filter_like_the_others():
+    chosen = parse_filter(planned_exit_year="2019", exit_year="2019-2020")
+    assert chosen.as_record() == {"exit_year": [2019, 2020], "planned_exit_year": [2019, 2019]}
+    assert chosen.describe() == "脱贫年度:2019-2020;计划脱贫年度:2019"
+    assert chosen.file_suffix() == "-脱贫2019-2020-计划2019"
+    with pytest.raises(FilterError) as caught:
+        parse_filter(planned_exit_year="2019-2018")
+    assert str(caught.value).startswith("计划脱贫年度 / planned exit: 起始年份晚于结束年份")

@@ -1,10 +1,10 @@
 """``fupin export --region CODE --format xlsx|csv [--kind persons|households] OUT [--as USERNAME]
-[--poverty-status CODES] [--identified YEAR[-YEAR]] [--exited YEAR[-YEAR]] [--cause CODES]
+[--poverty-status CODES] [--identified YEAR[-YEAR]] [--exited YEAR[-YEAR]] [--planned-exit YEAR[-YEAR]] [--cause CODES]
 [--category VERSION:CODE] [--split township|village]`` — the roster (花名册导出).
 
 Person rows in the import's own columns (``--kind households``: the household roster, 户花名册, one
 row per household). ``--poverty-status`` (脱贫状态: codes or labels, ``0,3``, ``未脱贫,返贫``, or
-``not-exited``), ``--identified`` (识别年度), ``--exited`` (脱贫年度), ``--cause`` (致贫原因, main or other)
+``not-exited``), ``--identified`` (识别年度), ``--exited`` (脱贫年度), ``--planned-exit`` (计划脱贫年度), ``--cause`` (致贫原因, main or other)
 and ``--category`` (贫困户属性, ``2016:2`` or a label) take only the households they name (导出筛选, :mod:`fupin.imports.roster_filter`; kept with the record). ``--split township|village``
 writes a ZIP of one file per township or village (分乡镇/分村导出; OUT ends in ``.zip``; the files are xlsx
 unless ``--format csv``). Without ``--as`` the command acts as the
@@ -45,6 +45,8 @@ class Command(BaseCommand):
                             help="只导出该识别年度的户 / only households identified in this year (or range)")
         parser.add_argument("--exited", default="", metavar="YEAR[-YEAR]",
                             help="只导出该脱贫年度的户 / only households that exited in this year (or range)")
+        parser.add_argument("--planned-exit", default="", metavar="YEAR[-YEAR]",
+                            help="只导出该计划脱贫年度的户 / only households planned to exit in this year (or range)")
         parser.add_argument("--cause", default="", metavar="CODES",
                             help="只导出这些致贫原因(主要或其他)的户 / only households with one of these causes (main or other)")
         parser.add_argument("--category", default="", metavar="VERSION:CODE",
@@ -63,7 +65,8 @@ class Command(BaseCommand):
             raise CommandError("请用 --format xlsx|csv / give --format xlsx or csv")
         try:
             roster_filter = parse_filter(poverty_status=opts["poverty_status"], identification_year=opts["identified"],
-                                         exit_year=opts["exited"], causes=opts["cause"], categories=opts["category"])
+                                         exit_year=opts["exited"], causes=opts["cause"], categories=opts["category"],
+                                         planned_exit_year=opts["planned_exit"])
         except FilterError as exc:
             raise CommandError(str(exc)) from exc
         # Written beside OUT and renamed when whole: a refused or failed export leaves OUT as it was.
