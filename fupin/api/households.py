@@ -43,7 +43,8 @@ def detail(request: HttpRequest, household_id: int) -> dict[str, Any]:
     h = selectors.household_detail(user, household_id)
     members = list(Member.objects.filter(household=h).order_by("status", "relation", "birth_date", "pk"))
     return present.household_detail(h, full_id=user.may_see_full_id, members=members,
-                                     ancestors=h.village.ancestors())
+                                     ancestors=h.village.ancestors(),
+                                     elsewhere=selectors.members_elsewhere(user, members))
 
 
 @router.get("", response={200: HouseholdPage, 422: ErrorOut})

@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from ninja import Router
 
 from fupin.core.scoping import get_visible_or_404
-from fupin.registry import services
+from fupin.registry import selectors, services
 from fupin.registry.models import Member
 
 from . import payload, present
@@ -21,7 +21,8 @@ router = Router(tags=["members 家庭成员"])
 def member_out(request: HttpRequest, member_id: int) -> dict[str, Any]:
     """The member as the requesting user may see it (404 when out of scope)."""
     m = get_visible_or_404(request.auth, Member.objects.all(), pk=member_id)
-    return present.member(m, full_id=request.auth.may_see_full_id)
+    elsewhere = selectors.members_elsewhere(request.auth, [m]).get(m.pk)
+    return present.member(m, full_id=request.auth.may_see_full_id, elsewhere=elsewhere)
 
 
 @router.patch("/{member_id}", auth=editor_auth,

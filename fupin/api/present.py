@@ -9,6 +9,7 @@ four, ``***************5678``), as the pages and the roster export show them.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from fupin.policy import codes
@@ -17,7 +18,7 @@ from fupin.policy.regions import LEVEL_FIELD, LEVEL_NAMES
 from fupin.regions.models import Region
 from fupin.registry.choices import RecordStatus
 from fupin.registry.models import Household, Member
-from fupin.registry.selectors import RegionFigures
+from fupin.registry.selectors import MemberElsewhere, RegionFigures
 from fupin.registry.services import HOUSEHOLD_FIELDS, MEMBER_FIELDS
 
 #: Household code fields and their code lists (贫困户属性 depends on the form version, see below).
@@ -58,7 +59,7 @@ def household_item(h: Household) -> dict[str, Any]:
     }
 
 
-def member(m: Member, *, full_id: bool) -> dict[str, Any]:
+def member(m: Member, *, full_id: bool, elsewhere: MemberElsewhere | None = None) -> dict[str, Any]:
     data: dict[str, Any] = {name: getattr(m, name) for name in MEMBER_FIELDS}
     data.update({
         "id": m.pk, "household_id": m.household_id, "version": m.version,
@@ -68,11 +69,13 @@ def member(m: Member, *, full_id: bool) -> dict[str, Any]:
     })
     for name, code_list in MEMBER_CODES.items():
         data[f"{name}_label"] = code_list.label(getattr(m, name))
+    data["elsewhere"] = None if elsewhere is None else {
+        **asdict(elsewhere), "left_reason_label": codes.MEMBER_LEAVE_REASON.label(elsewhere.left_reason)}
     return data
 
 
-def household_detail(h: Household, *, full_id: bool, members: list[Member],
-                     ancestors: list[Region]) -> dict[str, Any]:
+def household_detail(h: Household, *, full_id: bool, members: list[Member], ancestors: list[Region],
+                     elsewhere: dict[int, MemberElsewhere] | None = None) -> dict[str, Any]:
     """Every registration field, the derived figures, the region path and the members."""
     data = household_item(h)
     data.update({name: getattr(h, name) for name in HOUSEHOLD_FIELDS})
@@ -83,7 +86,7 @@ def household_detail(h: Household, *, full_id: bool, members: list[Member],
         "left_reason": h.left_reason, "left_comment": h.left_comment, "left_at": h.left_at,
         "created_at": h.created_at, "updated_at": h.updated_at,
         "regions": [region_ref(r) for r in [*ancestors, h.village]],
-        "members": [member(m, full_id=full_id) for m in members],
+        "members": [member(m, full_id=full_id, elsewhere=(elsewhere or {}).get(m.pk)) for m in members],
     })
     for name, code_list in HOUSEHOLD_CODES.items():
         data[f"{name}_label"] = code_list.label(getattr(h, name))

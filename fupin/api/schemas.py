@@ -8,6 +8,7 @@ decided by :mod:`fupin.registry.services` (``HOUSEHOLD_FIELDS`` / ``MEMBER_FIELD
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -75,6 +76,19 @@ MEMBER_OUT_FIELDS = ["id", "version", *MEMBER_FIELDS, "id_kind", "sex", "birth_d
                      "left_reason", "left_comment", "left_at"]
 
 
+class MemberElsewhereOut(Schema):
+    """The same person (证件号码) in another household the user may see: ``from`` 曾在户 (a member
+    active here who left that household last), ``to`` 现在户 (a member who left here, active there)."""
+
+    kind: Literal["from", "to"]
+    household_id: int
+    household_number: str
+    head_name: str
+    left_reason: str
+    left_reason_label: str
+    left_at: datetime | None
+
+
 class MemberOut(ModelSchema):
     """家庭成员. ``id_number`` is masked unless the user's role may see full ID numbers."""
 
@@ -89,6 +103,7 @@ class MemberOut(ModelSchema):
     migrant_work_label: str
     status_label: str
     left_reason_label: str
+    elsewhere: MemberElsewhereOut | None = None
 
     class Meta:
         model = Member

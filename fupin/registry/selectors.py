@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
@@ -116,3 +117,56 @@ def region_figures(user: Any, region: Region) -> tuple[RegionFigures, list[Regio
         kids = visible_to(user, Region.objects.filter(parent=region)).order_by("code")
         children = [_make(child, by_child.get(child.code)) for child in kids]
     return _make(region, own), children
+
+
+@dataclass(frozen=True)
+class MemberElsewhere:
+    """人员去向/来源 — the same person (证件号码) recorded in another household the user may see.
+
+    ``kind`` is ``"from"`` (曾在户: a member active here who was last recorded, and has left, another
+    household — a 分户 or a move, by a roster import or by hand) or ``"to"`` (现在户: a member who left
+    here and is now active in another household). ``left_reason`` and ``left_at`` are those of the
+    record that was left: the other household's for ``"from"``, this one's for ``"to"``.
+    """
+
+    kind: str
+    household_id: int
+    household_number: str
+    head_name: str
+    left_reason: str
+    left_at: datetime | None
+
+
+def members_elsewhere(user: Any, members: list[Member]) -> dict[int, MemberElsewhere]:
+    """For each of ``members`` (by pk), where the same ID number is recorded in another household.
+
+    One query, through :func:`visible_to`: a household outside the user's scope is never named.
+    A member still active here gets the household they left last (latest ``left_at``); a member who
+    left here gets the household where they are active now. Members with neither are absent.
+    """
+    ids = {m.id_number for m in members}
+    if not ids:
+        return {}
+    others = (visible_to(user, Member.objects.filter(id_number__in=ids))
+              .select_related("household").order_by("-left_at", "-pk"))
+    by_id: dict[str, list[Member]] = {}
+    for other in others:
+        by_id.setdefault(other.id_number, []).append(other)
+    found: dict[int, MemberElsewhere] = {}
+    for m in members:
+        candidates = [o for o in by_id.get(m.id_number, []) if o.household_id != m.household_id]
+        if m.status == RecordStatus.ACTIVE:
+            match = next((o for o in candidates if o.status != RecordStatus.ACTIVE and o.left_at), None)
+            if match:
+                found[m.pk] = _elsewhere("from", match, match)
+        else:
+            match = next((o for o in candidates if o.status == RecordStatus.ACTIVE), None)
+            if match:
+                found[m.pk] = _elsewhere("to", match, m)
+    return found
+
+
+def _elsewhere(kind: str, other: Member, left: Member) -> MemberElsewhere:
+    h = other.household
+    return MemberElsewhere(kind=kind, household_id=h.pk, household_number=h.household_number,
+                           head_name=h.head_name, left_reason=left.left_reason, left_at=left.left_at)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -151,7 +152,7 @@ def test_detail_query_count_does_not_grow_with_members(api_as, make_household, d
     api = api_as("county", MINGXI)
     api.get("/households")  # records the token's last use, so both reads below skip that write
     for h in (small, large):
-        with django_assert_num_queries(4):  # token, household, members, ancestors
+        with django_assert_num_queries(5):  # token, household, members, ancestors, the same persons elsewhere
             assert len(api.get(f"/households/{h.pk}").json()["members"]) == h.size
 
 
@@ -202,3 +203,29 @@ def test_left_members_are_listed_with_their_status(api_as, three):
     assert body["size"] == 2
     left = [m for m in body["members"] if m["status"] == "left"]
     assert [(m["id"], m["left_reason"], m["left_reason_label"]) for m in left] == [(child.pk, "marriage_out", "婚出")]
+    assert all(m["elsewhere"] is None for m in body["members"])
+
+
+def test_a_member_who_moved_names_the_other_household(api_as, three):
+    """迁出: the record left points to the household the person is in now (现在户), the new record to the
+    one left (曾在户) — in the household's members and in the member's own API, within the scope."""
+    from fupin.testing import member_data
+
+    a, b, _c = three
+    child = a.members.exclude(relation="01").order_by("pk").first()
+    services.member_leaves(actor=system_actor(), member_id=child.pk, reason="moved_out")
+    moved = services.add_member(actor=system_actor(), household_id=b.pk,
+                                data={**member_data("03"), "id_number": child.id_number, "name": child.name})
+    child.refresh_from_db()
+    api = api_as("county", MINGXI)
+    gone = next(m for m in api.get(f"/households/{a.pk}").json()["members"] if m["id"] == child.pk)
+    left_at = datetime.fromisoformat(gone["elsewhere"].pop("left_at").replace("Z", "+00:00"))
+    assert gone["elsewhere"] == {
+        "kind": "to", "household_id": b.pk, "household_number": b.household_number, "head_name": b.head_name,
+        "left_reason": "moved_out", "left_reason_label": "迁出"}
+    assert abs(left_at - child.left_at) < timedelta(milliseconds=1)
+    came = next(m for m in api.get(f"/households/{b.pk}").json()["members"] if m["id"] == moved.pk)
+    assert (came["elsewhere"]["kind"], came["elsewhere"]["household_id"]) == ("from", a.pk)
+    own = api.patch(f"/members/{moved.pk}", {"version": moved.version, "health": "2"})
+    assert own.status_code == 200, own.content
+    assert (own.json()["health"], own.json()["elsewhere"]["household_number"]) == ("2", a.household_number)

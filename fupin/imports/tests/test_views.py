@@ -18,6 +18,7 @@ import fastexcel
 import polars as pl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from fupin.imports import roster
 from fupin.imports.choices import BatchStatus
@@ -562,6 +563,24 @@ def test_the_review_page_says_how_many_of_the_persons_leaving_split_off(client, 
     assert 'id="persons-moved"' in html and "其中1人在文件的另一户中（分户或迁至他户）" in html
     listed = client.get(f"/imports/{batch.pk}/changes/", {"change": "member_left"}).content.decode()
     assert f"分户至户 {mingxi_village}70003" in listed
+    # merged: each household page links the son's other record (现在户 / 曾在户)
+    services.merge_batch(actor=officer, batch_id=batch.pk, persons_left_confirmed=1)
+    old, new = (Household.objects.get(household_number=f"{mingxi_village}7000{n}") for n in (1, 3))
+    gone = old.members.get(status="left")
+    came = new.members.get(status="active")
+    assert gone.id_number == came.id_number
+    day = gone.left_at.astimezone(timezone.get_current_timezone()).strftime("%Y-%m-%d")
+    assert _elsewhere(client, old, gone) == f"现在户 {new.household_number} ({came.name})"
+    assert _elsewhere(client, new, came) == f"曾在户 {old.household_number} ({old.head_name}) · 分户 {day}"
+    assert f'<a href="/households/{new.pk}/">{new.household_number}</a>' in client.get(f"/households/{old.pk}/").content.decode()
+
+
+def _elsewhere(client, household, member) -> str:
+    """The text of a member's 曾在户 / 现在户 line on the household page."""
+    html = client.get(f"/households/{household.pk}/").content.decode()
+    found = re.search(rf'<div class="elsewhere" id="elsewhere-{member.pk}">(.*?)</div>', html, re.S)
+    assert found, f"no elsewhere line for member {member.pk}"
+    return " ".join(re.sub(r"<[^>]+>", "", found.group(1)).split())
 
 
 def test_a_batch_of_new_households_has_no_changes_and_an_old_batch_no_list(client, login, batch_of, mingxi_village):

@@ -61,3 +61,38 @@ def test_search_and_filters(make_user, make_household):
     assert set(households(user, HouseholdFilters(region=a.village_code))) == {a, c}
     assert not households(user, HouseholdFilters(region=NINGHUA)).exists()
     assert households(user).count() == 3
+
+
+def test_a_person_who_moved_is_linked_both_ways_within_the_users_scope(make_user, make_household):
+    """迁出 by hand (leave, then added to another household): the old record points to the household the
+    person is in now (现在户), the new one to the household left (曾在户), with the reason and the day.
+    A household outside the user's scope is never named."""
+    from fupin.registry.models import Member
+    from fupin.registry.selectors import members_elsewhere
+    from fupin.testing import member_data
+
+    county = make_user("county", MINGXI)
+    v1, v2 = first_village(MINGXI), first_village(MINGXI, 1)
+    a, b = make_household(v1, members=3), make_household(v2, members=1)
+    son = a.members.order_by("pk")[2]
+    services.member_leaves(actor=county, member_id=son.pk, reason="moved_out", comment="迁入外村")
+    data = {**member_data("03"), "id_number": son.id_number, "name": son.name}
+    moved = services.add_member(actor=county, household_id=b.pk, data=data)
+    son.refresh_from_db()
+
+    found = members_elsewhere(county, [*Member.objects.filter(household__in=[a, b])])
+    assert set(found) == {son.pk, moved.pk}
+    to, came = found[son.pk], found[moved.pk]
+    assert (to.kind, to.household_id, to.household_number, to.head_name) == ("to", b.pk, b.household_number,
+                                                                           b.head_name)
+    assert (to.left_reason, to.left_at) == ("moved_out", son.left_at)
+    assert (came.kind, came.household_id, came.left_reason, came.left_at) == ("from", a.pk, "moved_out", son.left_at)
+
+    # a village user of the new village does not learn where the person came from, nor the reverse
+    assert v1 != v2
+    assert members_elsewhere(make_user("village", v2), [moved]) == {}
+    assert members_elsewhere(make_user("village", v1), [son]) == {}
+    # the same person leaving the second household too: no active record, so no 现在户
+    services.member_leaves(actor=county, member_id=moved.pk, reason="death")
+    assert members_elsewhere(county, [son]) == {}
+    assert members_elsewhere(county, []) == {}

@@ -63,6 +63,9 @@ def household_page(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     household = selectors.household_detail(user, pk)
     members = list(household.members.all())
+    elsewhere = selectors.members_elsewhere(user, members)
+    for m in members:
+        m.elsewhere = elsewhere.get(m.pk)  # type: ignore[attr-defined]
     active = household.status == RecordStatus.ACTIVE
     context = {
         "h": household,
