@@ -17,6 +17,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from fupin.policy import codes
+from fupin.registry.choices import choices
+
 from .choices import BatchKind, BatchStatus, ExportChannel, ExportOutcome
 from .roster_filter import describe_record
 
@@ -119,6 +122,27 @@ class ImportRejection(models.Model):
 
     def __str__(self) -> str:
         return f"row {self.row_number} {self.column}: {self.reason}"
+
+
+class LeavingReason(models.Model):
+    """减员原因 — the reason a reviewer gave, before the merge, for a registered person the batch marks as
+    left and the file does not place in another of its households. The file cannot say why (the person
+    is not in it): without a reason the merge writes 其他. Keyed by the person's ID number (one active
+    record per number), so a batch checked again keeps what was given."""
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="leaving_reasons")
+    id_number = models.CharField("证件号码 ID number", max_length=20)
+    reason = models.CharField("减少原因 reason", max_length=20, choices=choices(codes.MEMBER_LEAVE_REASON))
+    comment = models.CharField("说明 comment", max_length=200, blank=True)
+    given_by_name = models.CharField(max_length=150, blank=True)
+    given_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "减员原因 reason for leaving"
+        constraints = [models.UniqueConstraint(fields=["batch", "id_number"], name="leaving_reason_once")]
+
+    def __str__(self) -> str:
+        return f"batch {self.batch_id} {self.id_number}: {self.reason}"
 
 
 class AbsentHousehold(models.Model):

@@ -56,6 +56,7 @@ from .choices import BatchStatus
 from .models import AbsentHousehold, ImportBatch, ImportRejection, heartbeat_seconds, stall_seconds
 from .pipelines import change_list, registry_frames
 from .pipelines.diff_roster import REJECTION_SCHEMA, RosterDiff, diff_roster
+from .pipelines.leave_reasons import GIVEN_SCHEMA, with_given_reasons
 from .pipelines.merge_roster import merge_roster
 
 if TYPE_CHECKING:
@@ -452,6 +453,7 @@ def merge_batch(*, actor: Any, batch_id: int, comment: str = "", progress: Progr
             if progress:
                 progress(5, "比对登记库 / comparing with the registry")
             diff, fresh = _diff_to_merge(batch, build_context(batch.actor, batch.region_code))
+            diff = dataclasses.replace(diff, leaving=with_given_reasons(diff.leaving, given_reasons(batch)))
             if progress:
                 progress(30, "写入登记库 / writing the registry")
             merge_roster(diff, batch_id=batch.pk, actor=actor, step=step)
@@ -475,6 +477,12 @@ def merge_batch(*, actor: Any, batch_id: int, comment: str = "", progress: Progr
     if progress:
         progress(100, "已入库 / merged")
     return batch
+
+
+def given_reasons(batch: ImportBatch) -> pl.DataFrame:
+    """The reasons for leaving the reviewer gave (减员原因, :mod:`.leaving`) as the merge applies them."""
+    return pl.DataFrame(list(batch.leaving_reasons.values_list("id_number", "reason", "comment")),
+                        schema=GIVEN_SCHEMA, orient="row")
 
 
 def refuse_batch(*, actor: Any, batch_id: int, comment: str, quiet_since: Any = None) -> ImportBatch:

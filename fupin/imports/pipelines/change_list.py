@@ -183,7 +183,8 @@ def moved_text() -> pl.Expr:
     """A leaving person's new value: ``分户至户 <户编号>`` (split off into a household new in the
     batch), ``迁至户 <户编号>`` (moved to a registered one), "" (not in the file at all)."""
     to = pl.col("moved_to").cast(pl.Utf8)
-    return (pl.when(pl.col("leave_reason") == "split").then(pl.lit("分户至户 ") + to)
+    return (pl.when(to.is_null()).then(pl.lit(""))
+            .when(pl.col("leave_reason") == "split").then(pl.lit("分户至户 ") + to)
             .when(pl.col("leave_reason") == "moved_out").then(pl.lit("迁至户 ") + to)
             .otherwise(pl.lit("")))
 

@@ -64,11 +64,16 @@ def batch_comment(batch_id: int) -> str:
     return f"导入批次 #{batch_id}"
 
 
-def leave_comment(comment: str, batch_id: int) -> pl.Expr:
+def leave_comment(comment: str, batch_id: int, *, note: bool = False) -> pl.Expr:
     """The comment on a member leaving (``leave_reason`` and ``moved_to`` of
-    :func:`.diff_roster.leaving_reasons`): where they went, or that the file's household lacks them."""
+    :func:`.diff_roster.leaving_reasons`): where they went, or that the file's household lacks them,
+    with the reviewer's note (``leave_note`` of :func:`.leave_reasons.with_given_reasons`) if ``note``."""
     to = pl.col("moved_to")
-    return (pl.when(pl.col("leave_reason") == "split")
+    return (pl.when(to.is_null()).then(pl.concat_str([
+                pl.lit(f"{comment}:文件中该户无此成员 / not in the household in import batch #{batch_id}"),
+                (pl.lit("；") + pl.col("leave_note")) if note else pl.lit(None, dtype=pl.Utf8)],
+                ignore_nulls=True))
+            .when(pl.col("leave_reason") == "split")
             .then(pl.concat_str([pl.lit(f"{comment}:分户至户 "), to, pl.lit(" / split off to household "), to,
                                  pl.lit(f" in import batch #{batch_id}")]))
             .when(pl.col("leave_reason") == "moved_out")
@@ -185,7 +190,8 @@ def _merge_with(pool: ThreadPoolExecutor, diff: RosterDiff, *, batch_id: int, ac
                                            pl.lit("other").alias("leave_reason"))
         written["members_left"] = update_frame(Member, leaving.select(
             "id", pl.lit("left").alias("status"), pl.col("leave_reason").alias("left_reason"),
-            leave_comment(comment, batch_id).alias("left_comment"), pl.lit(now).alias("left_at"),
+            leave_comment(comment, batch_id, note="leave_note" in leaving.columns).alias("left_comment"),
+            pl.lit(now).alias("left_at"),
             (pl.col("version") + 1).alias("version"), pl.lit(now).alias("updated_at"),
         ))
         audits.append(leaving.select(

@@ -1,0 +1,140 @@
+"""减员原因 at review — the persons a batch marks as left, and the reasons the reviewer gives for them.
+
+A registered member whom the file's household does not list leaves it when the batch is merged. The
+file names the reason only when it lists the person in another of its households (分户, 迁至户); for
+anyone else it is 其他 unless the reviewer, while the batch waits at review, says why — died, married
+out, moved away, imprisoned, never belonged (:mod:`.pipelines.leave_reasons`). The reasons are kept
+with the batch (:class:`~.models.LeavingReason`, by ID number, so a batch checked again keeps them),
+every change to them is in the audit trail, and the merge writes them to the members it marks as left.
+
+The list is read from the batch's reviewed diff (its ``leaving`` frame, kept until the batch is
+decided). The caller has read the batch through the region scope; giving reasons needs
+``registry.edit`` in the batch's region, as the merge does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import polars as pl
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from fupin.core import audit
+from fupin.core.models import ChangeAction
+from fupin.core.scoping import require_in_scope
+from fupin.policy import codes, roles
+from fupin.policy.masking import masked_id_numbers
+
+from .choices import BatchStatus
+from .models import ImportBatch, LeavingReason
+from .pipelines.leave_reasons import FILE_SILENT, GIVEN_REASONS
+from .services import ImportRefused, _diff_path
+
+COMMENT_MAX = 200
+#: Columns of :func:`persons_leaving`.
+LEAVING_COLUMNS = ("member_id", "household_id", "household_number", "name", "id_number", "relation",
+                   "file_reason", "moved_to", "reason", "comment", "given")
+
+
+def available(batch: ImportBatch) -> bool:
+    """The list can be read and reasons given: the batch waits at review with its reviewed diff."""
+    return batch.status == BatchStatus.REVIEW and _diff_path(batch, "leaving.parquet").exists()
+
+
+def _leaving(batch: ImportBatch) -> pl.DataFrame:
+    frame = pl.read_parquet(_diff_path(batch, "leaving.parquet"))
+    if "leave_reason" not in frame.columns:  # a diff kept from before the reasons were read
+        frame = frame.with_columns(pl.lit(None, dtype=pl.Utf8).alias("moved_to"),
+                                   pl.lit(FILE_SILENT).alias("leave_reason"))
+    return frame.select(pl.col("id").cast(pl.Int64).alias("member_id"), pl.col("household_id").cast(pl.Int64),
+                        pl.col("household_number").cast(pl.Utf8), pl.col("name").cast(pl.Utf8),
+                        pl.col("id_number").cast(pl.Utf8), pl.col("relation").cast(pl.Utf8),
+                        pl.col("leave_reason").cast(pl.Utf8).alias("file_reason"), pl.col("moved_to").cast(pl.Utf8))
+
+
+def persons_leaving(batch: ImportBatch, *, full: bool) -> pl.DataFrame:
+    """减员名单 — the batch's persons leaving (:data:`LEAVING_COLUMNS`), by household and relation: the
+    reason read from the file (``file_reason``), the one the merge will write (``reason``: the given
+    one where the file is silent) and the reviewer's comment; ID numbers masked unless ``full``.
+    Empty unless :func:`available`."""
+    if not available(batch):
+        return pl.DataFrame(schema=dict.fromkeys(LEAVING_COLUMNS, pl.Utf8))
+    given = pl.DataFrame(list(batch.leaving_reasons.values_list("id_number", "reason", "comment")),
+                         schema={"id_number": pl.Utf8, "_given": pl.Utf8, "comment": pl.Utf8}, orient="row")
+    frame = (_leaving(batch).join(given, on="id_number", how="left", maintain_order="left")
+             .with_columns((pl.col("_given").is_not_null() & (pl.col("file_reason") == FILE_SILENT)).alias("given"))
+             .with_columns(pl.when(pl.col("given")).then(pl.col("_given")).otherwise(pl.col("file_reason"))
+                           .alias("reason"),
+                           pl.when(pl.col("given")).then(pl.col("comment").fill_null("")).otherwise(pl.lit(""))
+                           .alias("comment"))
+             .sort("household_number", "relation", "member_id"))
+    if not full:
+        frame = frame.with_columns(masked_id_numbers(pl.col("id_number")).alias("id_number"))
+    return frame.select(LEAVING_COLUMNS)
+
+
+def give_reasons(*, actor: Any, batch_id: int, reasons: Mapping[int, tuple[str, str]], source: str = "web") -> int:
+    """Give (or, with reason ``""``, take back) the reason for persons leaving: ``{member_id: (reason,
+    comment)}`` for members of the batch's list whom the file does not place elsewhere. All or
+    nothing: an unknown member, a reason the file already gives, a reason outside
+    :data:`~.pipelines.leave_reasons.GIVEN_REASONS` or a comment over 200 characters refuses the
+    whole call (:class:`~.services.ImportRefused` naming the member). Returns how many reasons changed."""
+    with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
+        require_in_scope(actor, batch.region_code, roles.EDIT_REGISTRY)
+        if not available(batch):
+            raise ImportRefused("只有待确认的批次可以填写减员原因 / reasons for leaving are given while the batch "
+                                f"awaits review (this one is {batch.status})")
+        rows = {r["member_id"]: r for r in _leaving(batch).iter_rows(named=True)}
+        wanted: dict[str, tuple[dict[str, Any], str, str]] = {}
+        for member_id, (reason, comment) in reasons.items():
+            row = rows.get(member_id)
+            if row is None:
+                raise ImportRefused(f"成员 #{member_id} 不在本批次的减员名单中 / member #{member_id} is not among the "
+                                    "persons this batch marks as left", field="reasons")
+            who = f"{row['name']}(户 {row['household_number']})"
+            reason, comment = (reason or "").strip(), (comment or "").strip()
+            if row["file_reason"] != FILE_SILENT:
+                raise ImportRefused(f"{who}的减少原因由文件决定({codes.MEMBER_LEAVE_REASON.label(row['file_reason'])})"
+                                    f" / the file gives this person's reason ({row['file_reason']})", field="reasons")
+            if reason and reason not in GIVEN_REASONS:
+                raise ImportRefused(f"{who}:减少原因“{reason}”不可选 / not a reason that can be given: {reason}",
+                                    field="reasons")
+            if len(comment) > COMMENT_MAX:
+                raise ImportRefused(f"{who}:说明超过{COMMENT_MAX}字 / the comment is longer than {COMMENT_MAX} "
+                                    "characters", field="reasons")
+            wanted[row["id_number"]] = (row, reason, comment if reason else "")
+        existing = {r.id_number: r for r in batch.leaving_reasons.filter(id_number__in=list(wanted))}
+        now, who_gave, changed = timezone.now(), audit.actor_name(actor), 0
+        for id_number, (row, reason, comment) in wanted.items():
+            old = existing.get(id_number)
+            before = {"reason": old.reason, "comment": old.comment} if old else {"reason": "", "comment": ""}
+            if before == {"reason": reason, "comment": comment}:
+                continue
+            if old is None:
+                obj = LeavingReason.objects.create(batch=batch, id_number=id_number, reason=reason, comment=comment,
+                                                   given_by_name=who_gave, given_at=now)
+            elif reason:
+                old.reason, old.comment, old.given_by_name, old.given_at = reason, comment, who_gave, now
+                old.save(update_fields=["reason", "comment", "given_by_name", "given_at"])
+                obj = old
+            else:  # taken back: the merge writes 其他 again
+                pk = old.pk
+                old.delete()
+                old.pk = pk  # the audit row names the record taken back
+                obj = old
+            audit.record(actor=actor, action=ChangeAction.CREATE if old is None else ChangeAction.UPDATE, obj=obj,
+                         changes=audit.diff(before, {"reason": reason, "comment": comment}),
+                         household_id=row["household_id"], region_code=batch.region_code, source=source,
+                         comment=f"导入批次 #{batch.pk} 减员原因 / reason for leaving in import batch #{batch.pk}")
+            changed += 1
+    return changed
+
+
+def given_counts(batch: ImportBatch) -> dict[str, int]:
+    """How many reasons were given, by reason (the batch page's summary)."""
+    rows = batch.leaving_reasons.values("reason").annotate(n=Count("id")).order_by("reason")
+    return {r["reason"]: r["n"] for r in rows}
