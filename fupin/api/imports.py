@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import io
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from django.http import FileResponse, HttpRequest
 from ninja import Field, File, Form, Query, Router, Schema, Status
@@ -46,12 +46,13 @@ from ninja.files import UploadedFile
 
 from fupin.core.scoping import ScopeError, region_in_scope, require_in_scope
 from fupin.core.xlsx_sheet import TooManyRows
-from fupin.imports import exports, selectors, services
+from fupin.imports import exports, leaving, selectors, services
 from fupin.imports.choices import ExportChannel
 from fupin.imports.exports import spooled_export
 from fupin.imports.pipelines import change_list
+from fupin.imports.pipelines.leave_reasons import GIVEN_REASONS
 from fupin.imports.roster_filter import FilterError, parse_filter
-from fupin.policy import roles
+from fupin.policy import codes, roles
 from fupin.policy.regions import RegionCodeError, normalize_code
 from fupin.regions.models import Region
 from fupin.registry.services import INVALID, RegistryError
@@ -365,6 +366,70 @@ def batch_changes(request: HttpRequest, batch_id: RecordId, query: Query[ChangeQ
               "change_label": change_list.KINDS.get(row["change"], row["change"])}
              for row in frame.iter_rows(named=True)]
     return {"count": total, "page": query.page, "page_size": query.page_size, "items": items}
+
+
+class LeavingOut(Schema):
+    member_id: int
+    household_id: int
+    household_number: str
+    name: str
+    id_number: str = Field(..., description="证件号码, masked unless the user may see full numbers")
+    relation: str
+    file_reason: str = Field(..., description="the reason read from the file: split (分户), moved_out (迁至户 "
+                                              "moved_to) or other (其他: the file does not say)")
+    moved_to: str | None = Field(None, description="the file's household the person is listed in, if any")
+    reason: str = Field(..., description="减少原因 the merge writes: the one given where the file says nothing")
+    reason_label: str
+    comment: str
+    given: bool = Field(..., description="a reviewer gave the reason")
+
+
+class LeavingPage(Schema):
+    count: int
+    page: int
+    page_size: int
+    items: list[LeavingOut]
+
+
+#: 减少原因 a reviewer may give (:data:`fupin.imports.pipelines.leave_reasons.GIVEN_REASONS`), or "".
+ReasonCode = Literal["", "death", "marriage_out", "moved_out", "imprisoned", "entry_error", "other"]
+assert set(get_args(ReasonCode)) == {"", *GIVEN_REASONS}
+
+
+class ReasonIn(Schema):
+    member_id: int
+    reason: ReasonCode = Field(..., description="empty: take a given reason back (其他)")
+    comment: str = Field("", max_length=200)
+
+
+class ReasonsIn(Schema):
+    reasons: list[ReasonIn] = Field(..., min_length=1, max_length=1000)
+
+
+@router.get("/{batch_id}/leaving", response={200: LeavingPage, 404: DetailOut})
+def persons_leaving(request: HttpRequest, batch_id: RecordId, query: Query[PageQuery]):
+    """减员名单: the registered persons the merge marks as left, with the reason it writes — read from the
+    file (分户, 迁至户), given by the reviewer, or 其他. Only while the batch awaits review (else count 0);
+    ID numbers masked unless the user may see full numbers."""
+    batch = selectors.batch_detail(request.auth, batch_id)
+    frame = leaving.persons_leaving(batch, full=services.may_see_full_numbers(request.auth))
+    rows = frame.slice((query.page - 1) * query.page_size, query.page_size).to_dicts()
+    items = [{**row, "reason_label": codes.MEMBER_LEAVE_REASON.label(row["reason"])} for row in rows]
+    return {"count": frame.height, "page": query.page, "page_size": query.page_size, "items": items}
+
+
+@router.put("/{batch_id}/leaving", auth=editor_auth, response={200: LeavingPage, **WRITE_RESPONSES})
+def give_reasons(request: HttpRequest, batch_id: RecordId, body: ReasonsIn):
+    """填写减员原因: give (or take back, reason ``""``) the reason for persons the file does not place in
+    another of its households, while the batch awaits review; all or nothing (422 naming the person).
+    Answers the first page of the list."""
+    batch = _editable_batch(request, batch_id)
+    try:
+        leaving.give_reasons(actor=request.auth, batch_id=batch.pk, source="api",
+                             reasons={r.member_id: (r.reason, r.comment) for r in body.reasons})
+    except services.ImportRefused as exc:
+        raise _refused(exc) from exc
+    return persons_leaving(request, batch.pk, PageQuery())
 
 
 @router.get("/{batch_id}/file", response={404: DetailOut, 422: ErrorOut}, openapi_extra={

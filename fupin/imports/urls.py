@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import leaving_views, views
 
 app_name = "imports"
 
@@ -22,4 +22,5 @@ urlpatterns = [
     path("<int:pk>/rows-to-fix.xlsx", views.batch_rows_to_fix, name="rows_to_fix"),
     path("<int:pk>/changes/", views.batch_changes, name="changes"),
     path("<int:pk>/changes.xlsx", views.batch_changes_xlsx, name="changes_xlsx"),
+    path("<int:pk>/leaving/", leaving_views.batch_leaving, name="leaving"),
 ]

@@ -33,6 +33,10 @@ class Api:
         return self.client.patch(PREFIX + path, json.dumps(body), content_type="application/json",
                                  **self._headers())
 
+    def put(self, path: str, body: Any) -> Any:
+        return self.client.put(PREFIX + path, json.dumps(body), content_type="application/json",
+                               **self._headers())
+
 
 @pytest.fixture
 def anonymous(client) -> Api:

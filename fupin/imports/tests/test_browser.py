@@ -172,6 +172,19 @@ def test_a_re_import_warns_of_a_person_leaving_and_lists_them(live_server, chang
     expect(row).to_contain_text(changes_scene.id_number)
     expect(row).to_contain_text("成员减少")
     page.screenshot(path=str(shots / "import-changes.png"), full_page=True)
+    # 减员原因: the file cannot say why the person left; the officer says they died
+    page.click("#batch-link")
+    page.click("#leaving-link")
+    expect(page.locator("#leaving-count")).to_have_text("减员共1人")
+    leaving_row = page.locator("#leaving-table tbody tr")
+    expect(leaving_row).to_contain_text(changes_scene.name)
+    leaving_row.locator("select").select_option("death")
+    leaving_row.locator("input[type=text]").fill("2026年11月病故")
+    page.click("#save-reasons")
+    expect(page.locator(".messages")).to_contain_text("已保存1条减员原因。")
+    expect(page.locator("#given-summary")).to_contain_text("死亡")
+    expect(leaving_row.locator("select")).to_have_value("death")
+    page.screenshot(path=str(shots / "import-leaving-reasons.png"), full_page=True)
     # 核对减员: back on the batch, the merge needs the box ticked; the browser will not send the form without it.
     page.click("#batch-link")
     page.click("#merge-button")
@@ -180,14 +193,16 @@ def test_a_re_import_warns_of_a_person_leaving_and_lists_them(live_server, chang
     page.click("#merge-button")
     expect(page.locator("#merged-note")).to_be_visible()
     # (the ORM is not called from Playwright's event loop: a thread of its own, as the live server's)
-    def member_status() -> str:
+    def member_status() -> tuple[str, str, str]:
         try:
-            return Member.objects.get(id_number=changes_scene.id_number).status
+            m = Member.objects.get(id_number=changes_scene.id_number)
+            return m.status, m.left_reason, m.left_comment
         finally:
             connection.close()
 
     with ThreadPoolExecutor(1) as pool:
-        assert pool.submit(member_status).result() == "left"
+        status, reason, comment = pool.submit(member_status).result()
+    assert (status, reason) == ("left", "death") and comment.endswith("；2026年11月病故")
     context.close()
 
 

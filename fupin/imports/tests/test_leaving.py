@@ -34,6 +34,16 @@ def test_given_reasons_replace_only_the_files_silence():
 
 
 @pytest.fixture
+def login(client, make_user):
+    def _login(role: str, region_code: str = MINGXI):
+        user = make_user(role, region_code)
+        client.force_login(user)
+        return user
+
+    return _login
+
+
+@pytest.fixture
 def batch_at_review(make_user):
     """(officer, batch): the second roster waits at review, three persons leaving."""
     mingxi_village = first_village(MINGXI)
@@ -140,3 +150,96 @@ def test_reasons_survive_a_changed_registry(batch_at_review):
     services.merge_batch(actor=officer, batch_id=batch.pk, persons_left_confirmed=3)
     assert _member(silent["id_number"][0]).left_reason == "imprisoned"
     assert _member(silent["id_number"][1]).left_reason == "other"
+
+
+def test_the_page_lists_the_persons_leaving_and_saves_the_reasons(client, login, batch_at_review):
+    import re
+
+    officer, batch = batch_at_review
+    listed = leaving.persons_leaving(batch, full=True)
+    died, married = listed.filter(pl.col("file_reason") == "other").sort("member_id")["member_id"]
+    split = listed.filter(pl.col("file_reason") == "split").row(0, named=True)
+    login("county")
+    detail = client.get(f"/imports/{batch.pk}/").content.decode()
+    assert f'href="/imports/{batch.pk}/leaving/" id="leaving-link"' in detail
+    url = f"/imports/{batch.pk}/leaving/"
+    html = client.get(url).content.decode()
+    assert "减员共3人" in html and "其中2人文件未说明原因" in html
+    assert f'name="reason-{died}"' in html and f'name="reason-{married}"' in html
+    assert f'name="reason-{split["member_id"]}"' not in html  # the file gives the son's reason
+    son_row = re.search(rf'<tr id="leaving-{split["member_id"]}".*?</tr>', html, re.S).group(0)
+    assert "分户" in son_row and split["moved_to"] in son_row
+    assert '<option value="death">死亡</option>' in html
+
+    response = client.post(url + "?page=1", {f"reason-{died}": "death", f"comment-{died}": "病故",
+                                             f"reason-{married}": "", f"comment-{married}": ""})
+    assert response.status_code == 302 and response["Location"] == url + "?page=1"
+    page = client.get(response["Location"]).content.decode()
+    assert "已保存1条减员原因。" in page
+    assert '<option value="death" selected>死亡</option>' in page and 'value="病故"' in page
+    assert 'id="given-summary"' in page and '<span class="tag">死亡</span> 1' in page
+    bad = client.post(url, {f"reason-{died}": "split"})
+    assert "不可选" in client.get(bad["Location"]).content.decode()
+    assert LeavingReason.objects.get().reason == "death"
+
+    # a viewer of the region sees the list with masked numbers and no form; a user elsewhere gets 404
+    client.logout()
+    login("city", "350400000000")
+    seen = client.get(url).content.decode()
+    assert 'id="leaving-form"' in seen and 'name="reason-' not in seen and 'id="numbers-masked"' in seen
+    assert "<td class=\"reason\">死亡" in seen
+    refused = client.post(url, {f"reason-{married}": "death"})
+    assert refused.status_code == 302 and LeavingReason.objects.count() == 1
+    client.logout()
+    login("county", NINGHUA)
+    assert client.get(url).status_code == 404 and client.post(url, {f"reason-{married}": "death"}).status_code == 404
+
+    client.logout()
+    login("county")
+    services.merge_batch(actor=officer, batch_id=batch.pk, persons_left_confirmed=3)
+    after = client.get(url).content.decode()
+    assert 'id="leaving-unavailable"' in after and "入库时，减员原因已写入各成员的记录。" in after
+    assert '<span class="tag">死亡</span> 1' in after
+
+
+def test_the_api_lists_the_persons_leaving_and_takes_the_reasons(client, make_user, batch_at_review):
+    from fupin.accounts.models import ApiToken
+    from fupin.api.tests.conftest import Api
+
+    def api(role: str, region: str = MINGXI) -> Api:
+        user = make_user(role, region)
+        return Api(client, user, ApiToken.issue(user, name="test")[1])
+
+    officer, batch = batch_at_review
+    county = api("county")
+    body = county.get(f"/imports/{batch.pk}/leaving").json()
+    assert body["count"] == 3 and len(body["items"]) == 3
+    silent = sorted(i["member_id"] for i in body["items"] if i["file_reason"] == "other")
+    split = next(i for i in body["items"] if i["file_reason"] == "split")
+    assert (split["reason"], split["reason_label"], split["given"]) == ("split", "分户", False)
+    assert split["moved_to"] and split["id_number"].isalnum()  # a county officer sees full numbers
+
+    answer = county.put(f"/imports/{batch.pk}/leaving", {"reasons": [
+        {"member_id": silent[0], "reason": "entry_error", "comment": "重复录入"}]})
+    assert answer.status_code == 200, answer.content
+    given = next(i for i in answer.json()["items"] if i["member_id"] == silent[0])
+    assert (given["reason"], given["reason_label"], given["comment"], given["given"]) == (
+        "entry_error", "录入错误", "重复录入", True)
+    record = ChangeRecord.objects.get(model="imports.leavingreason")
+    assert (record.source, record.changes["reason"]) == ("api", ["", "entry_error"])
+
+    refused = county.put(f"/imports/{batch.pk}/leaving", {"reasons": [{"member_id": split["member_id"], "reason": "death"}]})
+    assert refused.status_code == 422 and "由文件决定" in refused.json()["field_errors"]["reasons"][0]
+    assert county.put(f"/imports/{batch.pk}/leaving", {"reasons": [{"member_id": silent[1], "reason": "split"}]}).status_code == 422
+    assert county.put(f"/imports/{batch.pk}/leaving", {"reasons": []}).status_code == 422
+    assert LeavingReason.objects.count() == 1
+
+    city = api("city", "350400000000")
+    seen = city.get(f"/imports/{batch.pk}/leaving").json()
+    assert all("*" in i["id_number"] for i in seen["items"])
+    assert city.put(f"/imports/{batch.pk}/leaving", {"reasons": [{"member_id": silent[1], "reason": "death"}]}).status_code == 404
+    assert api("county", NINGHUA).get(f"/imports/{batch.pk}/leaving").status_code == 404
+
+    services.merge_batch(actor=officer, batch_id=batch.pk, persons_left_confirmed=3)
+    assert county.get(f"/imports/{batch.pk}/leaving").json()["count"] == 0
+    assert Member.objects.get(pk=silent[0]).left_reason == "entry_error"

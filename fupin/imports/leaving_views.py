@@ -1,0 +1,88 @@
+"""减员原因 page — the persons a batch marks as left; at review, the reviewer gives each one's reason.
+
+Thin: the list and the writes are :mod:`.leaving`'s. The batch is read through the region scope
+(404 outside it); giving reasons needs ``registry.edit`` in the batch's region, as merging does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from fupin.core.scoping import region_in_scope
+from fupin.policy import codes, roles
+
+from . import leaving, selectors, services
+from .pipelines.leave_reasons import FILE_SILENT, GIVEN_REASONS
+
+PAGE_SIZE = 50
+
+
+class _Rows:
+    """The list as :class:`~django.core.paginator.Paginator` reads it: one page of dicts at a time."""
+
+    def __init__(self, frame: pl.DataFrame) -> None:
+        self.frame = frame
+
+    def count(self) -> int:
+        return self.frame.height
+
+    def __getitem__(self, window: slice) -> list[dict[str, Any]]:
+        start = window.start or 0
+        rows = self.frame.slice(start, max((window.stop or start) - start, 0)).to_dicts()
+        for row in rows:
+            row["relation_label"] = codes.RELATION.label(row["relation"])
+            row["file_reason_label"] = codes.MEMBER_LEAVE_REASON.label(row["file_reason"])
+            row["reason_label"] = codes.MEMBER_LEAVE_REASON.label(row["reason"])
+            row["silent"] = row["file_reason"] == FILE_SILENT
+        return rows
+
+
+def _posted_reasons(request: HttpRequest) -> dict[int, tuple[str, str]]:
+    """``reason-<member id>`` and ``comment-<member id>`` of the posted page."""
+    out: dict[int, tuple[str, str]] = {}
+    for key, value in request.POST.items():
+        if key.startswith("reason-") and key[7:].isdigit():
+            out[int(key[7:])] = (value, request.POST.get(f"comment-{key[7:]}", ""))
+    return out
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def batch_leaving(request: HttpRequest, pk: int) -> HttpResponse:
+    """减员原因 — the batch's persons leaving, 50 a page, with the reason the merge will write; while the
+    batch awaits review an editor of its region gives the reasons the file cannot (POST: the page's rows)."""
+    batch = selectors.batch_detail(request.user, pk)
+    available = leaving.available(batch)
+    can_give = available and region_in_scope(request.user, batch.region_code, roles.EDIT_REGISTRY)
+    if request.method == "POST":
+        here = reverse("imports:leaving", args=[batch.pk]) + f"?page={request.GET.get('page', '1')}"
+        if not can_give:
+            messages.error(request, _("Reasons for leaving can be given only while the batch awaits review."))
+            return redirect(here)
+        try:
+            changed = leaving.give_reasons(actor=request.user, batch_id=batch.pk, reasons=_posted_reasons(request))
+        except services.ImportRefused as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("%(n)s reasons for leaving saved.") % {"n": changed})
+        return redirect(here)
+    frame = leaving.persons_leaving(batch, full=services.may_see_full_numbers(request.user))
+    page = Paginator(_Rows(frame), PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "batch": batch, "page": page, "available": available, "can_give": can_give,
+        "reasons": [(r, codes.MEMBER_LEAVE_REASON.label(r)) for r in GIVEN_REASONS],
+        "given": [(codes.MEMBER_LEAVE_REASON.label(r), n) for r, n in leaving.given_counts(batch).items()], "silent": int(frame.filter(pl.col("file_reason") == FILE_SILENT).height),
+        "full_numbers": services.may_see_full_numbers(request.user),
+    }
+    context["given_total"] = sum(n for _label, n in context["given"])
+    return render(request, "imports/leaving.html", context)
