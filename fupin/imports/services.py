@@ -46,7 +46,7 @@ from fupin.core.bulk import copy_frame
 from fupin.core.frames import rows_in
 from fupin.core.scoping import ScopeError, require_in_scope
 from fupin.core.xlsx_sheet import xlsx_bytes
-from fupin.policy import roles
+from fupin.policy import codes, roles
 from fupin.policy.masking import mask_account, mask_id_number, masked_accounts, masked_id_numbers
 from fupin.policy.regions import RegionCodeError, normalize_code
 from fupin.registry.models import Household, Member
@@ -658,8 +658,28 @@ def changes_page(batch: ImportBatch, *, full: bool, offset: int = 0, limit: int 
         return 0, pl.DataFrame(schema=change_list.CHANGE_SCHEMA)
     frame = (where or ChangeFilter()).apply(pl.scan_parquet(changes_path(batch)))
     total = int(frame.select(pl.len()).collect().item())
-    rows = frame.slice(max(offset, 0), None if limit is None else max(limit, 0)).collect()
+    rows = _given_reasons_shown(batch, frame.slice(max(offset, 0), None if limit is None else max(limit, 0)).collect())
     return total, rows if full else change_list.masked_changes(rows)
+
+
+def _given_reasons_shown(batch: ImportBatch, rows: pl.DataFrame) -> pl.DataFrame:
+    """A person leaving whom the file does not place elsewhere (new value empty) shows the reason the
+    reviewer gave (减员原因, :mod:`.leaving`) as the new value: ``死亡``, or ``死亡:<note>``."""
+    if rows.height == 0 or not (rows.get_column("change") == "member_left").any():
+        return rows
+    given = list(batch.leaving_reasons.values_list("id_number", "reason", "comment"))
+    if not given:
+        return rows
+    labels = pl.DataFrame(given, schema={"id_number": pl.Utf8, "_reason": pl.Utf8, "_note": pl.Utf8},
+                          orient="row").with_columns(
+        pl.col("_reason").replace_strict(dict(codes.MEMBER_LEAVE_REASON.choices()), default=pl.col("_reason"))
+        .alias("_label"))
+    shown = pl.when(pl.col("_note") != "").then(pl.concat_str([pl.col("_label"), pl.lit(":"), pl.col("_note")])
+                                                ).otherwise(pl.col("_label"))
+    return (rows.join(labels, on="id_number", how="left", maintain_order="left")
+            .with_columns(pl.when((pl.col("change") == "member_left") & (pl.col("new") == "")
+                                  & pl.col("_label").is_not_null()).then(shown).otherwise(pl.col("new")).alias("new"))
+            .drop("_reason", "_note", "_label"))
 
 
 def changes_xlsx(batch: ImportBatch, *, full: bool, where: ChangeFilter | None = None) -> tuple[bytes, int]:

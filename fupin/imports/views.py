@@ -38,11 +38,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from fupin.core.scoping import ScopeError, region_in_scope
 from fupin.core.xlsx_sheet import TooManyRows
-from fupin.policy import roles
+from fupin.policy import codes, roles
 from fupin.policy.regions import RegionCodeError, normalize_code
 from fupin.regions.models import Region
 
-from . import selectors, services
+from . import leaving, selectors, services
 from .choices import BatchStatus, ExportChannel
 from .exports import (
     ABSENT,
@@ -192,6 +192,8 @@ def _detail_context(request: HttpRequest, batch: Any, refuse_form: RefuseForm | 
         "batch": batch, "region": region, "running": _running(batch), "stalled": stalled,
         "checked": checked, "changes_summary": _changes_summary(batch) if checked else [],
         "changes_available": checked and services.changes_available(batch),
+        "given_reasons": [(codes.MEMBER_LEAVE_REASON.label(r), n) for r, n in leaving.given_counts(batch).items()]
+        if batch.persons_left else [],
         "rejections": rejections, "can_decide": batch.status == BatchStatus.REVIEW and editor,
         "can_revalidate": editor and (stalled or batch.status == BatchStatus.FAILED),
         "can_refuse_stopped": editor and stalled, "refuse_form": refuse_form or RefuseForm(),

@@ -88,6 +88,15 @@ def test_the_reviewer_gives_reasons_and_the_merge_writes_them(batch_at_review, m
         (died["member_id"], "death", "2026年10月病故"), (married["member_id"], "marriage_out", "嫁往外省")]
     assert all("*" in n for n in now["id_number"].to_list())  # masked for a role without full numbers
     assert leaving.given_counts(batch) == {"death": 1, "marriage_out": 1}
+    # the list of changes shows them as the new value of the persons leaving (the son: where he went)
+    _total, changes = services.changes_page(batch, full=True, limit=None,
+                                            where=services.ChangeFilter(change="member_left"))
+    assert dict(changes.select("id_number", "new").rows()) == {
+        died["id_number"]: "死亡:2026年10月病故", married["id_number"]: "婚出:嫁往外省",
+        split["id_number"]: f"分户至户 {split['moved_to']}"}
+    _total, masked = services.changes_page(batch, full=False, limit=None, where=services.ChangeFilter(change="member_left"))
+    assert sorted(masked["new"].to_list()) == sorted(changes["new"].to_list())
+    assert all("*" in n for n in masked["id_number"].to_list())
     records = ChangeRecord.objects.filter(model="imports.leavingreason").order_by("pk")
     assert [(r.action, r.changes.get("reason"), r.household_id) for r in records] == [
         ("create", ["", "death"], died["household_id"]), ("create", ["", "marriage_out"], married["household_id"]),
@@ -178,6 +187,8 @@ def test_the_page_lists_the_persons_leaving_and_saves_the_reasons(client, login,
     assert "已保存1条减员原因。" in page
     assert '<option value="death" selected>死亡</option>' in page and 'value="病故"' in page
     assert 'id="given-summary"' in page and '<span class="tag">死亡</span> 1' in page
+    detail = client.get(f"/imports/{batch.pk}/").content.decode()
+    assert '<span id="given-reasons">(已填写的减员原因： 死亡 1)</span>' in detail
     bad = client.post(url, {f"reason-{died}": "split"})
     assert "不可选" in client.get(bad["Location"]).content.decode()
     assert LeavingReason.objects.get().reason == "death"
@@ -200,6 +211,8 @@ def test_the_page_lists_the_persons_leaving_and_saves_the_reasons(client, login,
     after = client.get(url).content.decode()
     assert 'id="leaving-unavailable"' in after and "入库时，减员原因已写入各成员的记录。" in after
     assert '<span class="tag">死亡</span> 1' in after
+    merged = client.get(f"/imports/{batch.pk}/").content.decode()
+    assert re.search(r'<p id="given-reasons">已填写的减员原因： <span class="tag">死亡</span> 1\s*·', merged)
 
 
 def test_the_api_lists_the_persons_leaving_and_takes_the_reasons(client, make_user, batch_at_review):
