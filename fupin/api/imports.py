@@ -46,7 +46,7 @@ from ninja.files import UploadedFile
 
 from fupin.core.scoping import ScopeError, region_in_scope, require_in_scope
 from fupin.core.xlsx_sheet import TooManyRows
-from fupin.imports import exports, leaving, selectors, services
+from fupin.imports import exports, holding, leaving, selectors, services
 from fupin.imports.choices import ExportChannel
 from fupin.imports.exports import spooled_export
 from fupin.imports.pipelines import change_list
@@ -127,6 +127,8 @@ class BatchOut(Schema):
                                                 "(分户 into a new household, 迁出 into a registered one)")
     changes_by_field: list[ChangeCountOut] = Field(..., description="字段变更统计: changes per kind and field")
     by_village: list[VillageCounts]
+    held_villages: list[str] = Field(..., description="暂缓导入的村: villages held back at review (their rows "
+                                                      "rejected; POST …/hold)")
 
 
 class BatchPage(Schema):
@@ -172,6 +174,11 @@ class DecisionIn(Schema):
         None, ge=0, description="核对减员: a batch whose merge marks registered persons as left (persons_left > 0) "
                                 "is merged only when this equals persons_left (checked in GET /imports/{id}/changes"
                                 "?change=member_left); otherwise 422 with field_errors.persons_left_confirmed")
+
+
+class HoldIn(Schema):
+    villages: list[str] = Field(..., max_length=10_000, description="12-digit codes of the batch's villages to hold "
+                                                                    "back (replacing those held before); [] releases them")
 
 
 class RefuseIn(Schema):
@@ -236,6 +243,7 @@ def batch_out(batch: Any) -> dict[str, Any]:
     data["stalled"] = batch.stalled()
     data["by_village"] = list(batch.by_village or [])
     data["changes_by_field"] = list(batch.changes_by_field or [])
+    data["held_villages"] = list(batch.held_villages or [])
     return data
 
 
@@ -478,6 +486,20 @@ def merge(request: HttpRequest, batch_id: RecordId, body: DecisionIn | None = No
     try:
         services.merge_batch(actor=request.auth, batch_id=batch.pk, comment=body.comment if body else "",
                              persons_left_confirmed=body.persons_left_confirmed if body else None)
+    except services.ImportRefused as exc:
+        raise _refused(exc) from exc
+    return batch_out(selectors.batch_detail(request.auth, batch.pk))
+
+
+@router.post("/{batch_id}/hold", auth=editor_auth, response={200: BatchOut, **WRITE_RESPONSES})
+def hold(request: HttpRequest, batch_id: RecordId, body: HoldIn):
+    """暂缓导入: hold back some villages of a batch at review (their rows rejected) and check it again, in
+    the request, so the rest can be merged; ``[]`` releases them. 422 unless the batch awaits review,
+    for a village not in its file, when nothing changes or when every village would be held."""
+    batch = _editable_batch(request, batch_id)
+    try:
+        holding.hold_villages(actor=request.auth, batch_id=batch.pk, villages=body.villages, source="api")
+        services.validate_batch(batch.pk, actor=request.auth)
     except services.ImportRefused as exc:
         raise _refused(exc) from exc
     return batch_out(selectors.batch_detail(request.auth, batch.pk))

@@ -74,6 +74,9 @@ class ImportBatch(models.Model):
     by_village = models.JSONField(default=list, help_text="[{village_code, name, new, changed, unchanged, rejected, "
                                                           "absent, persons_new, persons_changed, persons_unchanged, "
                                                           "persons_left}]")
+    held_villages = models.JSONField(
+        default=list, blank=True, help_text="暂缓导入的村: village codes the reviewer held back; the batch was checked "
+                                            "again with their rows rejected, so the rest can be merged")
 
     class Meta:
         ordering = ["-created_at", "-id"]

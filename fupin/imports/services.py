@@ -29,7 +29,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -188,13 +188,14 @@ def _diff_to_merge(batch: ImportBatch, context: RosterContext) -> tuple[RosterDi
 
 # --- context and analysis (no writes) ---------------------------------------------------------------
 
-def build_context(actor: Any, region_code: str | None = None) -> RosterContext:
+def build_context(actor: Any, region_code: str | None = None, held: Iterable[str] = ()) -> RosterContext:
     """The villages ``actor`` may write to (within ``region_code``); the active members holding the
-    file's ID numbers are read once the file is (``RosterContext.members_holding``)."""
+    file's ID numbers are read once the file is (``RosterContext.members_holding``); ``held``: the
+    villages held back at review (:mod:`.holding`), whose rows are rejected."""
     from .pipelines.check_roster import RosterContext
 
     return RosterContext(villages=registry_frames.villages_frame(actor, region_code),
-                         members_holding=registry_frames.active_members_frame)
+                         members_holding=registry_frames.active_members_frame, held_villages=frozenset(held))
 
 
 def check_file(path: Path, context: RosterContext) -> CheckedRoster:
@@ -343,7 +344,7 @@ def validate_batch(batch_id: int, *, actor: Any = None, progress: Progress | Non
     try:
         with heartbeat.beating(lambda: _beat(batch.pk), every=heartbeat_seconds()):
             _set_progress(batch, 5, "读取与校验 / reading and checking", progress)
-            context = build_context(batch.actor, batch.region_code)
+            context = build_context(batch.actor, batch.region_code, batch.held_villages or ())
             with registry_frames.read_once():
                 checked = check_file(Path(batch.stored_path), context)
                 _set_progress(batch, 60, "比对登记库 / comparing with the registry", progress)
@@ -452,7 +453,7 @@ def merge_batch(*, actor: Any, batch_id: int, comment: str = "", progress: Progr
             _lock_registry()
             if progress:
                 progress(5, "比对登记库 / comparing with the registry")
-            diff, fresh = _diff_to_merge(batch, build_context(batch.actor, batch.region_code))
+            diff, fresh = _diff_to_merge(batch, build_context(batch.actor, batch.region_code, batch.held_villages or ()))
             diff = dataclasses.replace(diff, leaving=with_given_reasons(diff.leaving, given_reasons(batch)))
             if progress:
                 progress(30, "写入登记库 / writing the registry")

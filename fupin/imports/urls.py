@@ -15,6 +15,7 @@ urlpatterns = [
     path("<int:pk>/progress/", views.batch_progress, name="progress"),
     path("<int:pk>/merge/", views.batch_merge, name="merge"),
     path("<int:pk>/refuse/", views.batch_refuse, name="refuse"),
+    path("<int:pk>/hold/", views.batch_hold, name="hold"),
     path("<int:pk>/validate/", views.batch_revalidate, name="revalidate"),
     path("<int:pk>/errors.xlsx", views.batch_errors, name="errors"),
     path("<int:pk>/file/", views.batch_file, name="file"),

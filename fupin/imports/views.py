@@ -42,7 +42,7 @@ from fupin.policy import codes, roles
 from fupin.policy.regions import RegionCodeError, normalize_code
 from fupin.regions.models import Region
 
-from . import leaving, selectors, services
+from . import holding, leaving, selectors, services
 from .choices import BatchStatus, ExportChannel
 from .exports import (
     ABSENT,
@@ -332,6 +332,21 @@ def batch_revalidate(request: HttpRequest, pk: int) -> HttpResponse:
     _require_editor(request.user, batch.region_code)
     try:
         services.claim_revalidation(actor=request.user, batch_id=batch.pk)
+    except services.ImportRefused as exc:
+        messages.error(request, exc.message)
+    else:
+        run_validation(batch.pk, request.user)
+    return redirect("imports:batch", batch.pk)
+
+
+@login_required
+@require_POST
+def batch_hold(request: HttpRequest, pk: int) -> HttpResponse:
+    """暂缓导入 — hold back the ticked villages (none: release them) and check the batch again."""
+    batch = selectors.batch_detail(request.user, pk)
+    _require_editor(request.user, batch.region_code)
+    try:
+        holding.hold_villages(actor=request.user, batch_id=batch.pk, villages=request.POST.getlist("village"))
     except services.ImportRefused as exc:
         messages.error(request, exc.message)
     else:

@@ -30,6 +30,8 @@ class RosterContext:
     existing_members: pl.DataFrame | None = None  # id_number, household_number — active members
     default_form_version: str = "2016"
     members_holding: Callable[[pl.Series], pl.DataFrame] | None = None
+    #: Villages the reviewer held back (暂缓): their rows are rejected, the rest can be merged.
+    held_villages: frozenset[str] = frozenset()
 
     def holders_of(self, ids: pl.Series) -> pl.DataFrame:
         """``id_number, household_number`` of the active members holding (at least) ``ids``."""
@@ -69,7 +71,8 @@ def _check(raw: pl.DataFrame, context: RosterContext, *,
            today: date | None = None) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     normalised = normalise_roster(raw, default_form_version=context.default_form_version, today=today)
     holders = context.holders_of(normalised.get_column("id_number").drop_nulls().unique())
-    valid, rejections = validate_roster(normalised, villages=context.villages, existing_members=holders)
+    valid, rejections = validate_roster(normalised, villages=context.villages, existing_members=holders,
+                                        held=context.held_villages)
     return valid, rejections, holders
 
 

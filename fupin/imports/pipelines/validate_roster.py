@@ -22,6 +22,8 @@ exactly one head) and add what only a file has:
   code, 乡镇 + 行政村 (and 县 when given) must name exactly one of them; village names are compared
   without the committee suffix and a final 村/社区 (:func:`region_name_key`), so the roster's "陈墩村"
   finds the region list's "陈墩村村民委员会";
+- a village the reviewer held back (暂缓, ``held``: the batch was checked again without it) rejects
+  its rows ("held back at review"), so the rest of the file can be merged;
 - 年人均纯收入, when given, equals (wage + business + property + transfers − expense) ÷ the number of
   rows of the household in the file, ±1 yuan.
 
@@ -33,6 +35,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -59,6 +62,7 @@ REJECTION_SCHEMA = {"_row": pl.Int64, "column": pl.Utf8, "value": pl.Utf8, "reas
 INCOME_FIELDS = ("income_wage", "income_business", "income_property", "transfer_dibao", "transfer_wubao",
                  "transfer_pension", "transfer_eco", "transfer_other")
 OUTSIDE_REGION = "不在您的管辖范围 / outside your region"
+HELD_AT_REVIEW = "该村在审核时暂缓导入 / village held back at review"
 NUMERIC_ID_REASON = "证件号码被存成了数字,位数已丢失 / ID number stored as a number (digits lost)"
 FULL_WIDTH_DIGITS = [chr(0xFF10 + i) for i in range(10)] + ["ｘ", "Ｘ"]
 ASCII_DIGITS = [str(i) for i in range(10)] + ["X", "X"]
@@ -424,10 +428,14 @@ def _household_rejections(frame: pl.DataFrame, village_column: str) -> list[pl.D
     return parts
 
 
-def validate_roster(frame: pl.DataFrame, *, villages: pl.DataFrame,
-                    existing_members: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(valid rows, rejections) of a normalised roster; see the module docstring."""
+def validate_roster(frame: pl.DataFrame, *, villages: pl.DataFrame, existing_members: pl.DataFrame,
+                    held: Iterable[str] = ()) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(valid rows, rejections) of a normalised roster; see the module docstring. ``held``: village
+    codes held back at review, whose rows are rejected."""
     frame, village_checks = resolve_villages(frame, villages)
+    held = sorted(set(held))
+    if held:
+        village_checks.append(failing("village_code", pl.col("village_code").is_in(held), HELD_AT_REVIEW))
     village_column = "village_code" if "raw:village_code" in frame.columns else "village_name"
     found = [_rejections(frame, row_checks(frame) + village_checks)]
     found += _id_rejections(frame, existing_members)

@@ -1,0 +1,75 @@
+"""暂缓导入 — hold back some villages of a batch at review, and merge the rest.
+
+A county checks a county-wide roster and finds one village's part wrong (half its households missing,
+a township's file from last year): refusing the whole batch would hold back every other village too.
+The reviewer ticks the villages to hold back; the batch is checked again with those villages' rows
+rejected ("该村在审核时暂缓导入"), so the counts, the persons leaving, the list of changes and the
+fingerprint the merge relies on are those of what remains, and rows read = rows imported + rows
+rejected still holds. Ticking none releases them. A later import of the village's corrected file (or of
+the same file) brings it in. A person the file moves from a held village's household into another
+household is held with it (that household is rejected: the person is still registered in a household
+that stays as it is, :mod:`.pipelines.diff_roster`'s one-person-one-household rule); a person the file
+moves the other way, into a held village, leaves their household as 其他 (the file's household that
+lists them is not imported), shown among the persons leaving, to be confirmed and given a reason.
+
+Holding needs ``registry.edit`` in the batch's region, as the merge does; it is an audit row on the
+batch (``imports.importbatch``, ``held_villages`` old and new).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from fupin.core import audit
+from fupin.core.models import ChangeAction
+from fupin.core.scoping import require_in_scope
+from fupin.policy import roles
+
+from .choices import BatchStatus
+from .models import ImportBatch
+from .services import ImportRefused
+
+log = logging.getLogger(__name__)
+
+
+def hold_villages(*, actor: Any, batch_id: int, villages: Iterable[str], source: str = "web") -> ImportBatch:
+    """Hold back ``villages`` (12-digit codes of the batch's villages; they replace those held before,
+    none releases them) and take the batch back to ``validating``; the caller then runs
+    :func:`.services.validate_batch` (in the background on the web). Refused unless the batch awaits
+    review, for a code that is not one of its villages, when nothing changes, and when every village
+    with rows would be held (refuse the batch instead)."""
+    wanted = sorted({str(v).strip() for v in villages if str(v).strip()})
+    with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
+        require_in_scope(actor, batch.region_code, roles.EDIT_REGISTRY)
+        if batch.status != BatchStatus.REVIEW:
+            raise ImportRefused("只有待确认的批次可以暂缓部分村 / villages can be held back only while the batch "
+                                f"awaits review (this one is {batch.status})", field="villages")
+        held_before = sorted(batch.held_villages or [])
+        with_rows = {v["village_code"] for v in batch.by_village or []
+                     if v.get("new", 0) or v.get("changed", 0) or v.get("unchanged", 0) or v.get("rejected", 0)}
+        unknown = [v for v in wanted if v not in with_rows and v not in held_before]
+        if unknown:
+            raise ImportRefused(f"村 {', '.join(unknown)} 不在本批次的文件中 / not a village of this batch's file: "
+                                f"{', '.join(unknown)}", field="villages")
+        if wanted == held_before:
+            raise ImportRefused("暂缓的村没有变化 / the villages held back are the same as before", field="villages")
+        if with_rows and with_rows <= set(wanted):
+            raise ImportRefused("不能暂缓全部的村:整批不入库请拒绝该批次 / every village would be held back: refuse "
+                                "the batch instead", field="villages")
+        batch.held_villages = wanted
+        batch.status, batch.error, batch.progress = BatchStatus.VALIDATING, "", 0
+        batch.progress_label = "暂缓部分村,等待重新校验 / villages held back, waiting to be checked again"
+        batch.heartbeat_at = timezone.now()
+        batch.save(update_fields=["held_villages", "status", "error", "progress", "progress_label", "heartbeat_at"])
+        audit.record(actor=actor, action=ChangeAction.UPDATE, obj=batch,
+                     changes={"held_villages": [held_before, wanted]}, household_id=None,
+                     region_code=batch.region_code, source=source,
+                     comment=f"导入批次 #{batch.pk} 暂缓导入的村 / villages held back in import batch #{batch.pk}")
+    log.info("import batch %s: villages held back %s by %s", batch.pk, wanted, audit.actor_name(actor))
+    return batch
