@@ -135,6 +135,13 @@ def give_reasons(*, actor: Any, batch_id: int, reasons: Mapping[int, tuple[str, 
 
 
 def given_counts(batch: ImportBatch) -> dict[str, int]:
-    """How many reasons were given, by reason (the batch page's summary)."""
-    rows = batch.leaving_reasons.values("reason").annotate(n=Count("id")).order_by("reason")
+    """How many reasons were given, by reason (the batch page's summary): at review, those of persons
+    leaving now without a reason from the file; once merged, those the merge wrote."""
+    reasons = batch.leaving_reasons.all()
+    if batch.status == BatchStatus.MERGED:
+        reasons = reasons.filter(applied=True)
+    elif available(batch):
+        silent = set(_leaving(batch).filter(pl.col("file_reason") == FILE_SILENT).get_column("id_number").to_list())
+        reasons = reasons.filter(id_number__in=[n for n in reasons.values_list("id_number", flat=True) if n in silent])
+    rows = reasons.values("reason").annotate(n=Count("id")).order_by("reason")
     return {r["reason"]: r["n"] for r in rows}

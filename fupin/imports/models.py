@@ -139,6 +139,9 @@ class LeavingReason(models.Model):
     comment = models.CharField("说明 comment", max_length=200, blank=True)
     given_by_name = models.CharField(max_length=150, blank=True)
     given_at = models.DateTimeField()
+    applied = models.BooleanField(
+        null=True, help_text="set by the merge: written to the member (true), or the person was no longer leaving "
+                             "without a reason from the file when the batch was merged (false)")
 
     class Meta:
         verbose_name = "减员原因 reason for leaving"

@@ -56,7 +56,7 @@ from .choices import BatchStatus
 from .models import AbsentHousehold, ImportBatch, ImportRejection, heartbeat_seconds, stall_seconds
 from .pipelines import change_list, registry_frames
 from .pipelines.diff_roster import REJECTION_SCHEMA, RosterDiff, diff_roster
-from .pipelines.leave_reasons import GIVEN_SCHEMA, with_given_reasons
+from .pipelines.leave_reasons import FILE_SILENT, GIVEN_SCHEMA, with_given_reasons
 from .pipelines.merge_roster import merge_roster
 
 if TYPE_CHECKING:
@@ -454,7 +454,10 @@ def merge_batch(*, actor: Any, batch_id: int, comment: str = "", progress: Progr
             if progress:
                 progress(5, "比对登记库 / comparing with the registry")
             diff, fresh = _diff_to_merge(batch, build_context(batch.actor, batch.region_code, batch.held_villages or ()))
-            diff = dataclasses.replace(diff, leaving=with_given_reasons(diff.leaving, given_reasons(batch)))
+            given = given_reasons(batch)
+            if given.height:
+                _mark_applied(batch, diff.leaving, given)
+                diff = dataclasses.replace(diff, leaving=with_given_reasons(diff.leaving, given))
             if progress:
                 progress(30, "写入登记库 / writing the registry")
             merge_roster(diff, batch_id=batch.pk, actor=actor, step=step)
@@ -484,6 +487,16 @@ def given_reasons(batch: ImportBatch) -> pl.DataFrame:
     """The reasons for leaving the reviewer gave (减员原因, :mod:`.leaving`) as the merge applies them."""
     return pl.DataFrame(list(batch.leaving_reasons.values_list("id_number", "reason", "comment")),
                         schema=GIVEN_SCHEMA, orient="row")
+
+
+def _mark_applied(batch: ImportBatch, leaving: pl.DataFrame, given: pl.DataFrame) -> None:
+    """Record on each given reason whether the merge writes it (the person leaves without a reason from
+    the file) or not (no longer leaving: checked again, a village held back). Given reasons are few."""
+    silent = leaving.filter(pl.col("leave_reason") == FILE_SILENT) if "leave_reason" in leaving.columns else leaving
+    applied = given.filter(pl.col("id_number").is_in(silent.get_column("id_number").cast(pl.Utf8).implode()))
+    numbers = applied.get_column("id_number").to_list()
+    batch.leaving_reasons.filter(id_number__in=numbers).update(applied=True)
+    batch.leaving_reasons.exclude(id_number__in=numbers).update(applied=False)
 
 
 def refuse_batch(*, actor: Any, batch_id: int, comment: str, quiet_since: Any = None) -> ImportBatch:

@@ -275,3 +275,44 @@ def test_county_officer_exports_and_finds_the_export_in_the_records(live_server,
     expect(latest.locator("td.filters")).to_have_text("脱贫状态:返贫;识别年度:2015")
     expect(latest).to_contain_text("xlsx.zip")
     context.close()
+
+
+@pytest.fixture
+def held_scene(live_server, settings):
+    """Two villages registered through the services, and a newer county file at review that changes a
+    member in each; the check runs inline."""
+    from fupin.imports import services
+
+    settings.FUPIN_IMPORT_SYNC = True
+    load_test_regions()
+    v1, v2 = first_village(MINGXI), first_village(MINGXI, 1)
+    officer = make_user_for("county", MINGXI, username="hold_officer")
+    a, c = household_rows(v1, f"{v1}40001", members=2), household_rows(v2, f"{v2}40002", members=2)
+
+    def land(rows: list[dict[str, str]]) -> int:
+        batch = services.land_file(actor=officer, file_name="县花名册.csv", content=roster_csv(rows), region_code=MINGXI,
+                                   source="test")
+        return services.validate_batch(batch.pk, actor=officer).pk
+
+    services.merge_batch(actor=officer, batch_id=land(a + c))
+    batch_id = land([a[0], dict(a[1], 健康状况="2"), c[0], dict(c[1], 健康状况="2")])
+    return SimpleNamespace(officer=officer, batch_id=batch_id, v1=v1, v2=v2)
+
+
+def test_the_reviewer_holds_back_a_village_and_merges_the_other(live_server, held_scene, logged_in_page, shots):
+    """暂缓部分村: tick the second village, check again, see it held back with its rows rejected, merge."""
+    from playwright.sync_api import expect
+
+    context, page = logged_in_page(held_scene.officer.username, next_url=f"/imports/{held_scene.batch_id}/")
+    expect(page.locator("#households-counts .changed")).to_have_text("2")
+    page.check(f"#village-{held_scene.v2} input[name=village]")
+    page.click("#hold-button")
+    expect(page.locator("#held-villages")).to_contain_text("已暂缓1个村")
+    expect(page.locator(f"#village-{held_scene.v2}")).to_have_class("held")
+    expect(page.locator(f"#village-{held_scene.v2} .rejected")).to_have_text("2")
+    expect(page.locator("#households-counts .changed")).to_have_text("1")
+    expect(page.locator("#rejections")).to_contain_text("该村在审核时暂缓导入")
+    page.screenshot(path=str(shots / "import-held-village.png"), full_page=True)
+    page.click("#merge-button")
+    expect(page.locator("#merged-note")).to_be_visible()
+    context.close()

@@ -3,6 +3,7 @@ the rest is merged. Two villages: 城东 (two households) and the next one (one 
 
 from __future__ import annotations
 
+import polars as pl
 import pytest
 
 from fupin.core.models import ChangeRecord
@@ -49,7 +50,14 @@ def scene(make_user):
 
 
 def test_holding_a_village_checks_the_batch_again_without_it_and_merges_the_rest(scene):
+    from fupin.imports import leaving
+    from fupin.imports.models import LeavingReason
+
     officer, batch = scene
+    c_gone = leaving.persons_leaving(batch, full=True).filter(pl.col("file_reason") == "other").row(0, named=True)
+    assert c_gone["household_number"] == f"{V2}50003"
+    leaving.give_reasons(actor=officer, batch_id=batch.pk, reasons={c_gone["member_id"]: ("death", "")})
+    assert leaving.given_counts(batch) == {"death": 1}
     held = holding.hold_villages(actor=officer, batch_id=batch.pk, villages=[V2, f" {V2} "])
     assert (held.status, held.held_villages) == (BatchStatus.VALIDATING, [V2])
     batch = services.validate_batch(batch.pk, actor=officer)
@@ -65,7 +73,10 @@ def test_holding_a_village_checks_the_batch_again_without_it_and_merges_the_rest
     record = ChangeRecord.objects.get(model="imports.importbatch", object_id=str(batch.pk))
     assert (record.actor_id, record.changes) == (officer.pk, {"held_villages": [[], [V2]]})
 
+    assert leaving.given_counts(batch) == {}  # C's member no longer leaves: the reason is not counted
     services.merge_batch(actor=officer, batch_id=batch.pk, persons_left_confirmed=1)
+    assert LeavingReason.objects.get().applied is False
+    assert leaving.given_counts(ImportBatch.objects.get(pk=batch.pk)) == {}
     assert Member.objects.get(household__household_number=f"{V1}50001", relation="03").health == "2"
     c = Household.objects.get(household_number=f"{V2}50003")
     assert (c.size, c.members.filter(status="active").count()) == (3, 3)  # as registered: held back

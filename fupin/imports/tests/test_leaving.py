@@ -104,6 +104,8 @@ def test_the_reviewer_gives_reasons_and_the_merge_writes_them(batch_at_review, m
     assert all(r.actor_id == officer.pk and "导入批次" in r.comment for r in records)
 
     services.merge_batch(actor=officer, batch_id=batch.pk, persons_left_confirmed=3)
+    assert list(LeavingReason.objects.values_list("applied", flat=True)) == [True, True]
+    assert leaving.given_counts(ImportBatch.objects.get(pk=batch.pk)) == {"death": 1, "marriage_out": 1}
     gone = _member(died["id_number"], status="left")
     assert (gone.left_reason, gone.left_comment) == (
         "death", f"导入批次 #{batch.pk}:文件中该户无此成员 / not in the household in import batch #{batch.pk}；2026年10月病故")
