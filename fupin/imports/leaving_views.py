@@ -48,11 +48,13 @@ class _Rows:
 
 
 def _posted_reasons(request: HttpRequest) -> dict[int, tuple[str, str]]:
-    """``reason-<member id>`` and ``comment-<member id>`` of the posted page."""
+    """``reason-<member id>`` and ``comment-<member id>`` of the posted page; with the button 设为
+    (``fill``), the page's rows left empty take ``fill_reason``."""
+    fill = request.POST.get("fill_reason", "") if "fill" in request.POST else ""
     out: dict[int, tuple[str, str]] = {}
     for key, value in request.POST.items():
         if key.startswith("reason-") and key[7:].isdigit():
-            out[int(key[7:])] = (value, request.POST.get(f"comment-{key[7:]}", ""))
+            out[int(key[7:])] = (value or fill, request.POST.get(f"comment-{key[7:]}", ""))
     return out
 
 

@@ -191,6 +191,13 @@ def test_the_page_lists_the_persons_leaving_and_saves_the_reasons(client, login,
     assert 'id="given-summary"' in page and '<span class="tag">死亡</span> 1' in page
     detail = client.get(f"/imports/{batch.pk}/").content.decode()
     assert '<span id="given-reasons">(已填写的减员原因： 死亡 1)</span>' in detail
+    # 统一设为: the rows of the page left empty take the chosen reason; a row filled in keeps its own
+    filled = client.post(url, {f"reason-{died}": "death", f"comment-{died}": "病故", f"reason-{married}": "",
+                               "fill_reason": "moved_out", "fill": "1"})
+    assert "已保存1条减员原因。" in client.get(filled["Location"]).content.decode()
+    assert dict(LeavingReason.objects.values_list("reason", "comment")) == {"death": "病故", "moved_out": ""}
+    client.post(url, {f"reason-{married}": "", "fill_reason": "moved_out"})  # 保存 alone: empty is empty
+    assert list(LeavingReason.objects.values_list("reason", flat=True)) == ["death"]
     bad = client.post(url, {f"reason-{died}": "split"})
     assert "不可选" in client.get(bad["Location"]).content.decode()
     assert LeavingReason.objects.get().reason == "death"
