@@ -122,9 +122,11 @@ class Command(BaseCommand):
                     self._report(user, batch.region_code, content, rows, opts["changes"], CHANGES)
                 raise CommandError(
                     f"入库将注销 {batch.persons_left} 名成员(文件中该户无此人):用 --dry-run --changes 核对后加 --allow-leaving "
-                    f"再导入;批次 #{batch.pk} 未入库,待审核 / the merge would mark {batch.persons_left} registered "
-                    "persons as left (not in their household in the file): check them (--dry-run --changes) and "
-                    f"import again with --allow-leaving; batch #{batch.pk} not merged, left at review")
+                    f"再导入;批次 #{batch.pk} 未入库,待审核,可在 /imports/{batch.pk}/leaving/ 填写减员原因后确认入库 / the "
+                    f"merge would mark {batch.persons_left} registered persons as left (not in their household in the "
+                    "file): check them (--dry-run --changes) and import again with --allow-leaving; batch "
+                    f"#{batch.pk} not merged, left at review, where /imports/{batch.pk}/leaving/ takes the reasons "
+                    "for leaving before it is merged")
             batch = services.merge_batch(actor=user, batch_id=batch.pk, comment=opts["comment"], progress=bar,
                                          persons_left_confirmed=batch.persons_left)
             if opts["changes"]:  # after the merge: a list made again at the merge holds the values written
