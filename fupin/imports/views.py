@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -324,34 +325,34 @@ def batch_merge(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("imports:batch", batch.pk)
 
 
-@login_required
-@require_POST
-def batch_revalidate(request: HttpRequest, pk: int) -> HttpResponse:
-    """重新校验 — check a failed or stopped batch's landed file again, from the start."""
+def _check_again(request: HttpRequest, pk: int, claim: Callable[[Any, Any], Any]) -> HttpResponse:
+    """Take the batch back to validation with ``claim(user, batch)`` (a service that refuses with
+    :class:`~.services.ImportRefused`) and check it again; back to the batch page either way."""
     batch = selectors.batch_detail(request.user, pk)
     _require_editor(request.user, batch.region_code)
     try:
-        services.claim_revalidation(actor=request.user, batch_id=batch.pk)
+        claim(request.user, batch)
     except services.ImportRefused as exc:
         messages.error(request, exc.message)
     else:
         run_validation(batch.pk, request.user)
     return redirect("imports:batch", batch.pk)
+
+
+@login_required
+@require_POST
+def batch_revalidate(request: HttpRequest, pk: int) -> HttpResponse:
+    """重新校验 — check a failed or stopped batch's landed file again, from the start."""
+    return _check_again(request, pk, lambda user, batch: services.claim_revalidation(actor=user, batch_id=batch.pk))
 
 
 @login_required
 @require_POST
 def batch_hold(request: HttpRequest, pk: int) -> HttpResponse:
     """暂缓导入 — hold back the ticked villages (none: release them) and check the batch again."""
-    batch = selectors.batch_detail(request.user, pk)
-    _require_editor(request.user, batch.region_code)
-    try:
-        holding.hold_villages(actor=request.user, batch_id=batch.pk, villages=request.POST.getlist("village"))
-    except services.ImportRefused as exc:
-        messages.error(request, exc.message)
-    else:
-        run_validation(batch.pk, request.user)
-    return redirect("imports:batch", batch.pk)
+    villages = request.POST.getlist("village")
+    return _check_again(request, pk, lambda user, batch: holding.hold_villages(actor=user, batch_id=batch.pk,
+                                                                                villages=villages))
 
 
 @login_required

@@ -38,6 +38,12 @@ class Api:
                                **self._headers())
 
 
+def token_api(client: Any, user: User) -> Api:
+    """An :class:`Api` speaking as ``user`` with a fresh token (for tests outside this package)."""
+    _token, raw = ApiToken.issue(user, name="test")
+    return Api(client, user, raw)
+
+
 @pytest.fixture
 def anonymous(client) -> Api:
     return Api(client)

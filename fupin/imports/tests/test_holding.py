@@ -12,7 +12,7 @@ from fupin.imports import holding, services
 from fupin.imports.choices import BatchStatus
 from fupin.imports.models import ImportBatch, ImportRejection
 from fupin.imports.pipelines.validate_roster import HELD_AT_REVIEW
-from fupin.imports.tests.test_views import household_rows, roster_csv
+from fupin.imports.tests.test_views import household_rows, land_checked
 from fupin.registry.models import Household, Member
 from fupin.testing import MINGXI, NINGHUA, first_village
 
@@ -36,9 +36,7 @@ def scene(make_user):
     c = household_rows(V2, f"{V2}50003", members=3)
 
     def land(rows: list[dict[str, str]]) -> ImportBatch:
-        batch = services.land_file(actor=officer, file_name="县花名册.csv", content=roster_csv(rows), region_code=MINGXI,
-                                   source="test")
-        return services.validate_batch(batch.pk, actor=officer)
+        return land_checked(officer, rows, file_name="县花名册.csv")
 
     services.merge_batch(actor=officer, batch_id=land(a + b + c).pk)
     a2 = [a[0], dict(a[1], 健康状况="2")]
@@ -155,12 +153,10 @@ def test_the_review_page_holds_back_the_ticked_villages(client, make_user, scene
 
 
 def test_the_api_holds_back_and_releases(client, make_user, scene):
-    from fupin.accounts.models import ApiToken
-    from fupin.api.tests.conftest import Api
+    from fupin.api.tests.conftest import Api, token_api
 
     def api(role: str, region: str = MINGXI) -> Api:
-        user = make_user(role, region)
-        return Api(client, user, ApiToken.issue(user, name="test")[1])
+        return token_api(client, make_user(role, region))
 
     _officer, batch = scene
     county = api("county")

@@ -15,7 +15,7 @@ from fupin.imports import leaving, services
 from fupin.imports.choices import BatchStatus
 from fupin.imports.models import ImportBatch, LeavingReason
 from fupin.imports.pipelines.leave_reasons import GIVEN_SCHEMA, with_given_reasons
-from fupin.imports.tests.test_views import household_rows, roster_csv
+from fupin.imports.tests.test_views import household_rows, land_checked
 from fupin.registry.models import Member
 from fupin.testing import MINGXI, NINGHUA, first_village
 
@@ -52,9 +52,7 @@ def batch_at_review(make_user):
     second = household_rows(mingxi_village, f"{mingxi_village}80002", members=2)
 
     def land(rows: list[dict[str, str]]) -> ImportBatch:
-        batch = services.land_file(actor=officer, file_name="花名册.csv", content=roster_csv(rows), region_code=MINGXI,
-                                   source="test")
-        return services.validate_batch(batch.pk, actor=officer)
+        return land_checked(officer, rows, file_name="花名册.csv")
 
     services.merge_batch(actor=officer, batch_id=land(first + second).pk)
     son = dict(second[1], 户编号=f"{mingxi_village}80003", 与户主关系="01")
@@ -225,12 +223,10 @@ def test_the_page_lists_the_persons_leaving_and_saves_the_reasons(client, login,
 
 
 def test_the_api_lists_the_persons_leaving_and_takes_the_reasons(client, make_user, batch_at_review):
-    from fupin.accounts.models import ApiToken
-    from fupin.api.tests.conftest import Api
+    from fupin.api.tests.conftest import Api, token_api
 
     def api(role: str, region: str = MINGXI) -> Api:
-        user = make_user(role, region)
-        return Api(client, user, ApiToken.issue(user, name="test")[1])
+        return token_api(client, make_user(role, region))
 
     officer, batch = batch_at_review
     county = api("county")

@@ -59,6 +59,16 @@ def roster_csv(rows: list[dict[str, str]]) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
+def land_checked(officer: Any, rows: list[dict[str, str]], *, file_name: str = "花名册.csv",
+                 region_code: str = MINGXI) -> ImportBatch:
+    """Land ``rows`` as a CSV roster through the services and check it (the batch as checked)."""
+    from fupin.imports import services
+
+    batch = services.land_file(actor=officer, file_name=file_name, content=roster_csv(rows), region_code=region_code,
+                               source="test")
+    return services.validate_batch(batch.pk, actor=officer)
+
+
 def small_roster(village_code: str, *, bad_rows: int = 1) -> bytes:
     """Two households of two persons, and ``bad_rows`` rows with an invalid ID number."""
     rows = household_rows(village_code, f"{village_code}90001") + household_rows(village_code, f"{village_code}90002")
