@@ -49,7 +49,7 @@ from fupin.core.xlsx_sheet import TooManyRows
 from fupin.imports import exports, holding, leaving, selectors, services
 from fupin.imports.choices import ExportChannel
 from fupin.imports.exports import spooled_export
-from fupin.imports.pipelines import change_list
+from fupin.imports.pipelines import change_list, zip_rosters
 from fupin.imports.pipelines.leave_reasons import GIVEN_REASONS
 from fupin.imports.roster_filter import FilterError, parse_filter
 from fupin.policy import codes, roles
@@ -139,7 +139,10 @@ class BatchPage(Schema):
 
 
 class RejectionOut(Schema):
-    row_number: int
+    row_number: int = Field(..., description="the row as stored: in a ZIP of rosters, file k's row r is "
+                                             "k × 1,000,000 + r (see file and row)")
+    file: str = Field("", description="a ZIP of rosters: the name of the file the row is in; else empty")
+    row: int = Field(..., description="the row number as the spreadsheet shows it (in its own file)")
     column: str
     value: str
     reason: str
@@ -298,10 +301,19 @@ def rejections(request: HttpRequest, batch_id: RecordId, query: Query[PageQuery]
     qs = batch.rejections.all()
     start = (query.page - 1) * query.page_size
     full = services.may_see_full_numbers(request.auth)
-    items = [{**{name: getattr(r, name) for name in RejectionOut.model_fields},
-              "value": services.rejection_value(r.column, r.value, full=full)}
+    parts = batch.source_files or []
+    items = [{**{name: getattr(r, name) for name in RejectionOut.model_fields if name not in ("file", "row")},
+              "value": services.rejection_value(r.column, r.value, full=full),
+              **_file_and_row(r.row_number, parts)}
              for r in qs[start: start + query.page_size]]
     return {"count": qs.count(), "page": query.page, "page_size": query.page_size, "items": items}
+
+
+def _file_and_row(row_number: int, parts: list[str]) -> dict[str, Any]:
+    if not parts:
+        return {"file": "", "row": row_number}
+    k, row = zip_rosters.split_row(row_number)
+    return {"file": parts[k - 1] if 1 <= k <= len(parts) else "", "row": row}
 
 
 class AbsentOut(Schema):

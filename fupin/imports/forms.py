@@ -22,7 +22,7 @@ from .choices import BatchStatus
 from .selectors import BatchFilter
 from .services import max_file_bytes  # the service checks again while it lands the file
 
-ACCEPT = ".xlsx,.xls,.ods,.csv"
+ACCEPT = ".xlsx,.xls,.ods,.csv,.zip"
 MAX_CHOICES = 2000
 
 
@@ -40,9 +40,9 @@ def region_choices(user: Any, capability: str) -> list[tuple[str, str]]:
 
 
 class UploadForm(forms.Form):
-    """上传花名册: an .xlsx, .xls, .ods or .csv file and the region it is imported into."""
+    """上传花名册: an .xlsx, .xls, .ods or .csv file (or a .zip of them) and the region it is imported into."""
 
-    file = forms.FileField(label=_("Roster file (.xlsx, .xls, .ods or .csv)"),
+    file = forms.FileField(label=_("Roster file (.xlsx, .xls, .ods or .csv, or a .zip of them)"),
                            widget=forms.ClearableFileInput(attrs={"accept": ACCEPT}))
     region_code = forms.ChoiceField(label=_("Import into region"))
 
@@ -54,8 +54,8 @@ class UploadForm(forms.Form):
 
     def clean_file(self) -> Any:
         f = self.cleaned_data["file"]
-        if not f.name.lower().endswith((".xlsx", ".xlsm", ".xls", ".ods", ".csv")):
-            raise forms.ValidationError(_("Only .xlsx, .xls, .ods and .csv files can be imported."))
+        if not f.name.lower().endswith((".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".zip")):
+            raise forms.ValidationError(_("Only .xlsx, .xls, .ods and .csv files, or a .zip of them, can be imported."))
         if f.size is not None and f.size > max_file_bytes():
             raise forms.ValidationError(too_large(max_file_bytes()))
         return f

@@ -74,6 +74,9 @@ class ImportBatch(models.Model):
     by_village = models.JSONField(default=list, help_text="[{village_code, name, new, changed, unchanged, rejected, "
                                                           "absent, persons_new, persons_changed, persons_unchanged, "
                                                           "persons_left}]")
+    source_files = models.JSONField(
+        default=list, blank=True, help_text="a ZIP of rosters: its files' names, in order; the rows of the k-th file "
+                                            "carry k × 1,000,000 + their own row (pipelines.zip_rosters)")
     held_villages = models.JSONField(
         default=list, blank=True, help_text="暂缓导入的村: village codes the reviewer held back; the batch was checked "
                                             "again with their rows rejected, so the rest can be merged")

@@ -29,7 +29,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -54,7 +54,7 @@ from fupin.registry.models import Household, Member
 from . import roster, roster_help
 from .choices import BatchStatus
 from .models import AbsentHousehold, ImportBatch, ImportRejection, heartbeat_seconds, stall_seconds
-from .pipelines import change_list, registry_frames
+from .pipelines import change_list, registry_frames, zip_rosters
 from .pipelines.diff_roster import REJECTION_SCHEMA, RosterDiff, diff_roster
 from .pipelines.leave_reasons import FILE_SILENT, GIVEN_SCHEMA, with_given_reasons
 from .pipelines.merge_roster import merge_roster
@@ -357,6 +357,7 @@ def validate_batch(batch_id: int, *, actor: Any = None, progress: Progress | Non
             del registry
             rejections = all_rejections(checked, diff)
             encoding = (checked.encoding or "")[:20]
+            parts = list(checked.parts)
             del checked, diff, context  # the frames are large; free them before storing
             with transaction.atomic():
                 ImportRejection.objects.filter(batch_id=batch.pk).delete()
@@ -364,7 +365,8 @@ def validate_batch(batch_id: int, *, actor: Any = None, progress: Progress | Non
                     pl.lit(batch.pk, pl.Int64).alias("batch_id"), pl.col("_row").alias("row_number"),
                     pl.col("column").fill_null("").str.slice(0, 60).alias("column"),
                     pl.col("value").fill_null("").str.slice(0, 200).alias("value"),
-                    pl.col("reason").fill_null("").str.slice(0, 300).alias("reason"),
+                    (zip_rosters.reason_rows(pl.col("reason")) if parts else pl.col("reason"))
+                    .fill_null("").str.slice(0, 300).alias("reason"),
                     pl.col("household_number").fill_null("").str.slice(0, 32).alias("household_number"),
                     pl.col("village_code").fill_null("").str.slice(0, 12).alias("village_code"),
                 ))
@@ -372,7 +374,7 @@ def validate_batch(batch_id: int, *, actor: Any = None, progress: Progress | Non
                 copy_frame(AbsentHousehold, absent.select(pl.lit(batch.pk, pl.Int64).alias("batch_id"), "village_code",
                                                           "household_number"))
                 ImportBatch.objects.filter(pk=batch.pk).update(
-                    status=BatchStatus.REVIEW, validated_at=timezone.now(), encoding=encoding,
+                    status=BatchStatus.REVIEW, validated_at=timezone.now(), encoding=encoding, source_files=parts,
                     progress=100, progress_label="待确认 / awaiting review", **counts,
                 )
     except Exception as exc:
@@ -562,6 +564,7 @@ def expire_undecided(*, days: int | None = None, now: Any = None,
     return refused
 
 
+REPORT_FILE_HEADER = "文件 file"
 REPORT_HEADERS = {"row_number": "行号 row", "column": "列 column", "value": "值 value", "reason": "原因 reason",
                   "household_number": "户编号 household", "village_code": "行政区划代码 village"}
 
@@ -591,14 +594,19 @@ def masked_rejections(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(value.alias("value"))
 
 
-def rejections_frame_xlsx(rejections: pl.DataFrame, *, full: bool = True) -> bytes:
+def rejections_frame_xlsx(rejections: pl.DataFrame, *, full: bool = True, parts: Sequence[str] = ()) -> bytes:
     """The error report as xlsx: row, column, value, reason (and household, village); ID numbers and
-    bank accounts among the values masked unless ``full``."""
+    bank accounts among the values masked unless ``full``. A ZIP's (``parts``: its files' names): the
+    file's name before its own row number, and the reasons' rows reworded (:mod:`.pipelines.zip_rosters`)."""
     frame = rejections.rename({"_row": "row_number"}) if "_row" in rejections.columns else rejections
     if not full:
         frame = masked_rejections(frame)
-    frame = frame.select([pl.col(k).alias(v) for k, v in REPORT_HEADERS.items()])
-    return xlsx_bytes(frame, sheet="错误行", split=True)
+    columns = [pl.col(k).alias(v) for k, v in REPORT_HEADERS.items()]
+    if parts:
+        name, own = zip_rosters.file_and_row(pl.col("row_number"), parts)
+        columns = [name.alias(REPORT_FILE_HEADER), own.alias(REPORT_HEADERS["row_number"]), *columns[1:3],
+                   zip_rosters.reason_rows(pl.col("reason")).alias(REPORT_HEADERS["reason"]), *columns[4:]]
+    return xlsx_bytes(frame.select(columns), sheet="错误行", split=True)
 
 
 ABSENT_HEADERS = {"village_code": "行政区划代码 village code", "village_name": "行政村 village",
@@ -630,7 +638,8 @@ def rejections_xlsx(batch_id: int, *, full: bool = True) -> bytes:
                 .values_list(*REPORT_HEADERS))
     frame = pl.DataFrame(rows, schema={k: pl.Int64 if k == "row_number" else pl.Utf8 for k in REPORT_HEADERS},
                          orient="row")
-    return rejections_frame_xlsx(frame, full=full)
+    parts = ImportBatch.objects.values_list("source_files", flat=True).get(pk=batch_id) or []
+    return rejections_frame_xlsx(frame, full=full, parts=parts)
 
 
 # --- the list of changes (变更明细) -------------------------------------------------------------------
@@ -715,7 +724,7 @@ def changes_frame_xlsx(changes: pl.DataFrame, *, full: bool) -> bytes:
 
 # --- the rejected rows as a roster to correct (待改正的行) -------------------------------------------
 
-FIX_ROW_HEADER, FIX_REASON_HEADER = "原行号", "错误原因"
+FIX_ROW_HEADER, FIX_REASON_HEADER, FIX_FILE_HEADER = "原行号", "错误原因", "来源文件"
 
 
 def rows_to_fix(batch: ImportBatch, *, full: bool) -> pl.DataFrame:
@@ -741,12 +750,15 @@ def rows_to_fix(batch: ImportBatch, *, full: bool) -> pl.DataFrame:
         list(ImportRejection.objects.filter(batch=batch).order_by("row_number", "id")
              .values_list("row_number", "column", "reason")),
         schema={"_row": pl.Int64, "column": pl.Utf8, "reason": pl.Utf8}, orient="row")
-    return rows_to_fix_frame(read_roster(path).frame, rejections, full=full)
+    raw = read_roster(path)
+    return rows_to_fix_frame(raw.frame, rejections, full=full, parts=raw.parts)
 
 
-def rows_to_fix_frame(raw: pl.DataFrame, rejections: pl.DataFrame, *, full: bool) -> pl.DataFrame:
+def rows_to_fix_frame(raw: pl.DataFrame, rejections: pl.DataFrame, *, full: bool,
+                      parts: Sequence[str] = ()) -> pl.DataFrame:
     """:func:`rows_to_fix` from the file's rows as read (``read_roster``: ``_row`` and one text column
-    per field) and the rejections (``_row``, ``column``, ``reason``) — a batch's, or a dry run's."""
+    per field) and the rejections (``_row``, ``column``, ``reason``) — a batch's, or a dry run's. A
+    ZIP's rows (``parts``: its files' names) get 来源文件 (the file) before their own 原行号."""
     reasons = rejections.select(pl.col("_row").cast(pl.Int64), pl.col("column").fill_null(""),
                                 pl.col("reason").fill_null("")).group_by("_row", maintain_order=True).agg(
         pl.when(pl.col("column") != "").then(pl.col("column") + pl.lit(": ") + pl.col("reason"))
@@ -754,7 +766,12 @@ def rows_to_fix_frame(raw: pl.DataFrame, rejections: pl.DataFrame, *, full: bool
     rows = raw.join(reasons, on="_row", how="inner").sort("_row")
     masks = {} if full else {"id_number": masked_id_numbers, "bank_account": masked_accounts}
     present = [c for c in roster.COLUMNS if c.field in raw.columns]
-    return rows.select(pl.col("_row").alias(FIX_ROW_HEADER), FIX_REASON_HEADER,
+    where: list[pl.Expr] = [pl.col("_row").alias(FIX_ROW_HEADER)]
+    if parts:
+        name, own = zip_rosters.file_and_row(pl.col("_row"), parts)
+        where = [name.alias(FIX_FILE_HEADER), own.alias(FIX_ROW_HEADER)]
+        rows = rows.with_columns(zip_rosters.reason_rows(pl.col(FIX_REASON_HEADER)).alias(FIX_REASON_HEADER))
+    return rows.select(*where, FIX_REASON_HEADER,
                        *[(masks[c.field](pl.col(c.field)) if c.field in masks else pl.col(c.field).fill_null(""))
                          .alias(c.header) for c in present])
 

@@ -56,7 +56,7 @@ from .exports import (
     spooled_export,
 )
 from .forms import BatchFilterForm, ExportForm, RefuseForm, UploadForm
-from .pipelines import change_list, registry_frames
+from .pipelines import change_list, registry_frames, zip_rosters
 from .pipelines.export_roster import KINDS, SPLITS
 from .roster_filter import FilterError, parse_filter
 from .selectors import BatchFilter
@@ -185,6 +185,7 @@ def _detail_context(request: HttpRequest, batch: Any, refuse_form: RefuseForm | 
     full = services.may_see_full_numbers(user)
     for r in rejections.object_list:  # one page: ID numbers and bank accounts as this user may see them
         r.shown_value = services.rejection_value(r.column, r.value, full=full)
+        r.row_label = zip_rosters.row_label(r.row_number, batch.source_files or ())
     editor = region_in_scope(user, batch.region_code, roles.EDIT_REGISTRY)
     stalled = batch.stalled()
     region = Region.objects.filter(code=batch.region_code).first()

@@ -55,6 +55,8 @@ class CheckedRoster:
     encoding: str  # "xlsx", "utf-8", "utf-8-sig", "gb18030"
     header_row: int  # 1-based (the upper row of a two-row header)
     unknown_headers: list[str]
+    #: A ZIP of rosters: its files' names, in order (rows carried by file, :mod:`.zip_rosters`).
+    parts: tuple[str, ...] = ()
     #: The active members holding the file's ID numbers, as the check saw them (the diff reuses them).
     holders: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(
         schema={"id_number": pl.Utf8, "household_number": pl.Utf8}))
@@ -86,4 +88,5 @@ def check_roster(path: Path, context: RosterContext) -> CheckedRoster:
     return CheckedRoster(
         valid=valid, rejections=rejections, rows_read=raw.frame.height, rows_rejected=rows_rejected,
         encoding=raw.encoding, header_row=raw.header_row, unknown_headers=raw.unknown_headers, holders=holders,
+        parts=raw.parts,
     )

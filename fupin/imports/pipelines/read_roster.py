@@ -56,7 +56,7 @@ from fupin.core.formula_guard import unguard
 from fupin.core.xlsx_sheet import column_letters
 from fupin.imports import roster
 
-from . import ods_rows, xls_rows
+from . import ods_rows, xls_rows, zip_rosters
 from .file_kind import ODS_ROWS_UNKNOWN, XLS_ROWS_UNKNOWN, read_by_kind
 
 HEADER_SCAN_ROWS = 30
@@ -79,6 +79,8 @@ class RawRoster:
     header_row: int
     unknown_headers: list[str]
     headers: dict[str, str]  # field -> header as written in the file
+    #: A ZIP of rosters (:mod:`.zip_rosters`): its files' names, in order; rows carried by file.
+    parts: tuple[str, ...] = ()
 
 
 def normalise_header(text: object) -> str:
@@ -551,8 +553,44 @@ def read_ods(path: Path) -> RawRoster:
 _WORKBOOK_READERS: dict[str, Callable[[Path], RawRoster]] = {"xlsx": read_xlsx, "xls": read_xls, "ods": read_ods}
 
 
-def read_roster(path: Path) -> RawRoster:
-    """Read ``path`` (xlsx, xls, ods or CSV, told apart by content: :func:`.file_kind.file_kind`) into
-    a :class:`RawRoster`; a file that cannot be read raises :class:`RosterReadError` saying why."""
+def read_one(path: Path) -> RawRoster:
+    """Read one roster file (xlsx, xls, ods or CSV, told apart by content); a ZIP is refused."""
     return read_by_kind(Path(path), workbook=lambda p, kind: _WORKBOOK_READERS[kind](p),
                         text=read_csv, error=RosterReadError)
+
+
+def read_zip(path: Path) -> RawRoster:
+    """Read a ZIP of roster files as one roster (:mod:`.zip_rosters`): the files' rows one after the
+    other, each file's rows carried by its place; a file that cannot be read refuses the archive,
+    naming it."""
+    frames: list[pl.DataFrame] = []
+    names: list[str] = []
+    headers: dict[str, str] = {}
+    unknown: list[str] = []
+    header_row = 0
+    for k, name, file in zip_rosters.unpacked(Path(path), RosterReadError):
+        try:
+            raw = read_one(file)
+        except RosterReadError as exc:
+            raise RosterReadError(f"{name}: {exc}") from exc
+        if raw.frame.height and int(raw.frame.get_column("_row").max()) >= zip_rosters.ROW_STRIDE:  # type: ignore[arg-type]
+            raise RosterReadError(f"{name}: 压缩包中的单个文件不能超过{zip_rosters.ROW_STRIDE - 1}行 / a file in a ZIP may "
+                                  f"have at most {zip_rosters.ROW_STRIDE - 1} rows")
+        frames.append(zip_rosters.carried_rows(raw.frame, k))
+        names.append(name)
+        headers = {**raw.headers, **headers}
+        unknown += [h for h in raw.unknown_headers if h not in unknown]
+        header_row = header_row or raw.header_row
+    frame = pl.concat(frames, how="diagonal_relaxed")
+    if "_id_numeric" in frame.columns:  # a CSV's rows have no such marks (checked by pattern, normalise_roster)
+        frame = frame.with_columns(pl.col("_id_numeric").fill_null(False))
+    return RawRoster(frame=frame, encoding="zip", header_row=header_row, unknown_headers=unknown, headers=headers,
+                     parts=tuple(names))
+
+
+def read_roster(path: Path) -> RawRoster:
+    """Read ``path`` (xlsx, xls, ods or CSV, told apart by content: :func:`.file_kind.file_kind`; or a ZIP
+    of such files, :func:`read_zip`) into a :class:`RawRoster`; a file that cannot be read raises
+    :class:`RosterReadError` saying why."""
+    return read_by_kind(Path(path), workbook=lambda p, kind: _WORKBOOK_READERS[kind](p),
+                        text=read_csv, error=RosterReadError, archive=read_zip)

@@ -188,7 +188,8 @@ def test_an_xls_whose_row_numbers_cannot_be_told_is_refused(tmp_path, monkeypatc
 
 def test_a_zip_that_is_not_a_workbook_is_refused_with_the_readers_detail(tmp_path):
     path = tmp_path / "r.xlsx"
-    with zipfile.ZipFile(path, "w") as zf:
+    with zipfile.ZipFile(path, "w") as zf:  # a Word document (.docx) renamed
+        zf.writestr("[Content_Types].xml", "<Types/>")
         zf.writestr("word/document.xml", "<w:document/>")
     with pytest.raises(RosterReadError, match=r"the Excel file cannot be read: .*\(calamine error"):
         read_roster(path)

@@ -144,7 +144,7 @@ def test_list_shows_upload_and_export_forms_to_an_editor(client, login):
     assert response.status_code == 200
     body = response.content.decode()
     assert 'id="upload-form"' in body
-    assert 'accept=".xlsx,.xls,.ods,.csv"' in body
+    assert 'accept=".xlsx,.xls,.ods,.csv,.zip"' in body
     assert 'id="export-form"' in body
     assert "/imports/template.xlsx" in body
     # the nav link of base.html
@@ -274,7 +274,7 @@ def test_upload_refuses_other_file_types_and_regions_out_of_scope(client, login,
     response = upload(b"hello", MINGXI, name="roster.txt")
     assert response.status_code == 422
     assert 'id="upload-form"' in response.content.decode()
-    assert "只能导入 .xlsx、.xls、.ods 和 .csv 文件。" in response.content.decode()
+    assert "只能导入 .xlsx、.xls、.ods 和 .csv 文件，或这些文件的 .zip 压缩包。" in response.content.decode()
     response = upload(small_roster(mingxi_village), NINGHUA)
     assert response.status_code == 422  # not one of the choices
     assert not ImportBatch.objects.exists()

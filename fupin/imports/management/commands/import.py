@@ -1,4 +1,5 @@
-"""``fupin import FILE`` — import a roster (花名册导入) through the staged pipeline.
+"""``fupin import FILE`` — import a roster (花名册导入) through the staged pipeline (FILE may be a ZIP of
+rosters, e.g. the villages' files: one batch, rows named by file and row).
 
 ``fupin import FILE [--village CODE | --region CODE] [--dry-run] [--report errors.xlsx]
 [--changes changes.xlsx] [--rows-to-fix FILE.xlsx] [--allow-leaving] [--as USERNAME] [--comment TEXT]``:
@@ -91,7 +92,8 @@ class Command(BaseCommand):
                 checked, diff, counts = services.preview_file(path, actor=user, region_code=region, progress=bar)
                 if opts["report"]:
                     rejections = services.all_rejections(checked, diff)
-                    self._report(user, region or "", services.rejections_frame_xlsx(rejections, full=full),
+                    self._report(user, region or "", services.rejections_frame_xlsx(rejections, full=full,
+                                                                                    parts=checked.parts),
                                  rejections.height, opts["report"], REJECTIONS)
                 if opts["changes"]:
                     changes = change_list.change_list(diff)
@@ -198,5 +200,6 @@ class Command(BaseCommand):
 def _dry_rows_to_fix(path: Path, rejections: pl.DataFrame, *, full: bool, region: str | None) -> tuple[bytes, int]:
     """待改正的行 of a dry run: the file read again as it is, with the preview's rejections (and the
     region's place names, when the command was given one)."""
-    frame = services.rows_to_fix_frame(read_roster(path).frame, rejections, full=full)
+    raw = read_roster(path)
+    frame = services.rows_to_fix_frame(raw.frame, rejections, full=full, parts=raw.parts)
     return services.rows_to_fix_frame_xlsx(frame, region_code=region), frame.height

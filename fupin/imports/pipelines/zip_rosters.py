@@ -1,0 +1,121 @@
+"""A ZIP of rosters (分村文件打包) read as one roster — the villages' files put together.
+
+A county sends each village its part of the roster (分村导出: one file per village, in a ZIP) and gets
+the files back corrected. Importing them one by one is one review per village; a ZIP of them is one
+batch, reviewed once with its counts per village (and any village held back, :mod:`fupin.imports.holding`).
+Decisions:
+
+- **What is read.** Every file of the archive, in the order of their names; folders, macOS's
+  ``__MACOSX/`` copies, hidden files (``.…``), Office lock files (``~$…``), ``Thumbs.db`` and
+  ``desktop.ini`` are skipped. Each file is read as a roster on its own (xlsx, xls, ods or CSV, told
+  apart by content); one that cannot be read refuses the whole archive, naming the file. A ZIP inside
+  the ZIP is such a file. At most :data:`MAX_FILES` files and :data:`MAX_UNPACKED_BYTES` unpacked (a
+  guard against archives that unpack to far more than they weigh).
+- **Names.** Archives made on Chinese Windows store names in GBK without saying so (ZIP's flag for
+  UTF-8 unset); such names are decoded as GB18030, so "城东村.xlsx" is not shown as "│╟╢½┤σ.xlsx".
+- **Row numbers.** Each file keeps its own row numbers; the ``k``-th file's row ``r`` is carried as
+  ``k × ROW_STRIDE + r`` (:data:`ROW_STRIDE` = 1,000,000: no village file has that many rows; one that
+  has is refused). Wherever a row is shown — the rejected rows on the page, in the errors and
+  rows-to-fix files, the API — it is shown as the file's name and its row (:func:`row_label`), and
+  the reasons that name another row ("同户第N行", "另见第N行") say "第k个文件第r行" (:func:`reason_rows`).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path, PurePosixPath
+
+import polars as pl
+
+ROW_STRIDE = 1_000_000
+MAX_FILES = 2_000
+MAX_UNPACKED_BYTES = 4 << 30
+_SKIPPED_NAMES = {"thumbs.db", "desktop.ini", ".ds_store"}
+
+
+def entry_name(info: zipfile.ZipInfo) -> str:
+    """The entry's name as its maker meant it: GBK names without the UTF-8 flag decoded as GB18030."""
+    name = info.filename
+    if info.flag_bits & 0x800:
+        return name
+    try:
+        return name.encode("cp437").decode("gb18030")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return name
+
+
+def roster_entries(archive: zipfile.ZipFile) -> list[tuple[str, zipfile.ZipInfo]]:
+    """``(name, entry)`` of the files to read, by name."""
+    found = []
+    for info in archive.infolist():
+        name = entry_name(info)
+        parts = PurePosixPath(name.replace("\\", "/")).parts
+        if info.is_dir() or not parts or parts[0] == "__MACOSX":
+            continue
+        base = parts[-1]
+        if base.startswith((".", "~$")) or base.lower() in _SKIPPED_NAMES:
+            continue
+        found.append((name, info))
+    return sorted(found, key=lambda pair: pair[0])
+
+
+def unpacked(path: Path, error: type[Exception]) -> Iterator[tuple[int, str, Path]]:
+    """``(k, name, file)`` for each file to read (k from 1), unpacked one at a time into a temporary
+    folder and deleted after; ``error(reason)`` for an archive with no file, too many files or too many
+    bytes unpacked."""
+    with zipfile.ZipFile(path) as archive:
+        entries = roster_entries(archive)
+        if not entries:
+            raise error("压缩包中没有文件 / the ZIP archive holds no file")
+        if len(entries) > MAX_FILES:
+            raise error(f"压缩包中的文件超过{MAX_FILES}个 / the ZIP archive holds more than {MAX_FILES} files")
+        if sum(info.file_size for _name, info in entries) > MAX_UNPACKED_BYTES:
+            raise error(f"压缩包解压后超过{MAX_UNPACKED_BYTES >> 30} GB / the ZIP archive unpacks to more than "
+                        f"{MAX_UNPACKED_BYTES >> 30} GB")
+        with tempfile.TemporaryDirectory(prefix="fupin-zip-") as folder:
+            for k, (name, info) in enumerate(entries, start=1):
+                target = Path(folder) / f"{k:04d}{PurePosixPath(name).suffix[:10]}"
+                with archive.open(info) as source, open(target, "wb") as out:
+                    shutil.copyfileobj(source, out, 1 << 20)
+                yield k, name, target
+                target.unlink(missing_ok=True)
+
+
+def carried_rows(frame: pl.DataFrame, k: int) -> pl.DataFrame:
+    """The ``k``-th file's frame with its ``_row`` carried as ``k × ROW_STRIDE + _row``."""
+    return frame.with_columns((pl.col("_row").cast(pl.Int64) + k * ROW_STRIDE).alias("_row"))
+
+
+def split_row(row: int) -> tuple[int, int]:
+    """``(k, r)``: the file (from 1) and its own row of a carried row number."""
+    return divmod(int(row), ROW_STRIDE)
+
+
+def row_label(row: int, parts: Sequence[str]) -> str:
+    """A row as the user finds it: ``城东村.xlsx 第12行`` for a batch read from a ZIP (``parts``: its
+    files' names), the number itself otherwise."""
+    if not parts:
+        return str(row)
+    k, r = split_row(row)
+    name = parts[k - 1] if 1 <= k <= len(parts) else f"#{k}"
+    return f"{name} 第{r}行"
+
+
+def file_and_row(rows: pl.Expr, parts: Sequence[str]) -> tuple[pl.Expr, pl.Expr]:
+    """(file name, own row) expressions of a column of carried row numbers."""
+    k = (rows // ROW_STRIDE).cast(pl.Int64)
+    names = pl.Series("parts", list(parts), dtype=pl.Utf8)
+    name = k.replace_strict(list(range(1, len(parts) + 1)), names, default=None, return_dtype=pl.Utf8)
+    return name, (rows % ROW_STRIDE).cast(pl.Int64)
+
+
+def reason_rows(reason: pl.Expr) -> pl.Expr:
+    """A reason naming another row of a ZIP's files ("同户第3000012行", "row 3000012") reworded as
+    "第3个文件第12行" / "row 12 of file 3" (a carried number is the file's number followed by six digits)."""
+    out = reason.str.replace_all(r"第(\d+)(\d{6})行", "第${1}个文件第${2}行")
+    out = out.str.replace_all(r"文件第0*(\d+)行", "文件第${1}行")
+    out = out.str.replace_all(r"\brow (\d+)(\d{6})\b", "row ${2} of file ${1}")
+    return out.str.replace_all(r"\brow 0*(\d+) of file", "row ${1} of file")
