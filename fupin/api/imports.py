@@ -16,6 +16,10 @@
   错误原因, then the roster columns), an xlsx (sheet 花名册) to correct and import again; numbers masked
   unless the role may see them; recorded as an export (kind ``rows_to_fix``). A batch with no rejected
   rows gives the header alone; a landed file missing or changed, or more rows than a sheet holds: 422.
+- ``GET``/``PUT /imports/{id}/leaving`` — 减员名单 and the reasons given for it (JSON);
+  ``GET``/``POST /imports/{id}/leaving/sheet`` — the same list as an xlsx to fill in (recorded as an
+  export, kind ``leaving``), and the filled sheet uploaded (multipart ``file``; all or nothing, 422
+  listing every row in error).
 - ``GET /imports/{id}/file`` — the file as uploaded (roles with ``audit.view`` and full numbers;
   recorded as an export).
 - ``POST /imports/{id}/validate`` — check a failed batch, or one whose check stopped with its process
@@ -37,10 +41,12 @@ services (:class:`~fupin.imports.services.ImportRefused`) is 422 ``{"message", "
 from __future__ import annotations
 
 import io
+import tempfile
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Literal, get_args
 
-from django.http import FileResponse, HttpRequest
+from django.http import FileResponse, Http404, HttpRequest
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
@@ -49,7 +55,7 @@ from fupin.core.xlsx_sheet import TooManyRows
 from fupin.imports import exports, holding, leaving, selectors, services
 from fupin.imports.choices import ExportChannel
 from fupin.imports.exports import spooled_export
-from fupin.imports.pipelines import change_list, zip_rosters
+from fupin.imports.pipelines import change_list, leave_sheet, zip_rosters
 from fupin.imports.pipelines.leave_reasons import GIVEN_REASONS
 from fupin.imports.roster_filter import FilterError, parse_filter
 from fupin.policy import codes, roles
@@ -450,6 +456,55 @@ def give_reasons(request: HttpRequest, batch_id: RecordId, body: ReasonsIn):
     except services.ImportRefused as exc:
         raise _refused(exc) from exc
     return persons_leaving(request, batch.pk, PageQuery())
+
+
+@router.get("/{batch_id}/leaving/sheet", response={404: DetailOut}, openapi_extra={
+    "responses": {"200": {
+        "description": "减员原因表: the persons leaving as an xlsx to fill in (drop-down on 减员原因)",
+        "content": {CONTENT_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}}}}}})
+def leaving_sheet(request: HttpRequest, batch_id: RecordId):
+    """减员原因表: the batch's persons leaving as an xlsx to fill in away from the system — 成员编号, 户编号,
+    姓名, 证件号码, 与户主关系, 文件所定原因, 减员原因 (a drop-down), 说明 — while the batch awaits review
+    (else 404). ID numbers masked unless the user may see full numbers (成员编号 still names each
+    person). Recorded in the export records (导出记录, kind ``leaving``)."""
+    batch = selectors.batch_detail(request.auth, batch_id)
+    if not leaving.available(batch):
+        raise Http404
+    content, rows = leaving.sheet_xlsx(batch, full=services.may_see_full_numbers(request.auth))
+    name = f"减员原因表-{batch.pk}.xlsx"
+    exports.record_report(request.auth, batch.region_code, exports.LEAVING, content, rows=rows,
+                          channel=ExportChannel.API, file_name=name)
+    return FileResponse(io.BytesIO(content), as_attachment=True, filename=name, content_type=CONTENT_TYPES["xlsx"])
+
+
+class SheetAppliedOut(Schema):
+    reasons: int = Field(..., description="persons the sheet gives a reason for")
+    changed: int = Field(..., description="reasons that changed (the others were already so)")
+    rows: int = Field(..., description="data rows read")
+    empty: int = Field(..., description="rows with no reason: nothing changed for them")
+    ignored: int = Field(..., description="rows repeating the reason the file gives (分户, 迁至户)")
+
+
+@router.post("/{batch_id}/leaving/sheet", auth=editor_auth, response={200: SheetAppliedOut, **WRITE_RESPONSES})
+def upload_leaving_sheet(request: HttpRequest, batch_id: RecordId, file: File[UploadedFile]):
+    """上传减员原因表: the filled sheet (xlsx, xls, ods or CSV; the download above or a list with 证件号码 and
+    减员原因 columns), all or nothing — 422 with every error as ``第N行 列: 原因`` under
+    ``field_errors.file``, nothing saved. Empty reasons change nothing."""
+    batch = _editable_batch(request, batch_id)
+    with tempfile.TemporaryDirectory(prefix="fupin-leave-sheet-") as folder:
+        path = Path(folder) / "sheet"
+        with path.open("wb") as out:
+            for chunk in file.chunks():
+                out.write(chunk)
+        try:
+            applied = leaving.give_reasons_from_sheet(actor=request.auth, batch_id=batch.pk, path=path,
+                                                      file_name=file.name or "sheet", source="api")
+        except leaving.LeaveSheetRefused as exc:
+            raise RegistryError(exc.message, {"file": leave_sheet.error_lines(exc.errors)}) from exc
+        except services.ImportRefused as exc:
+            raise _refused(exc) from exc
+    return {"reasons": applied.reasons, "changed": applied.changed, "rows": applied.rows, "empty": applied.empty,
+            "ignored": applied.ignored}
 
 
 @router.get("/{batch_id}/file", response={404: DetailOut, 422: ErrorOut}, openapi_extra={

@@ -145,8 +145,9 @@ def landed_file(actor: Any, batch_id: int, *, channel: str) -> tuple[IO[bytes], 
 
 #: ``ExportRecord.kind`` of a batch's reports (made in memory, small): its rejected rows, the
 #: registered households its file does not list, its list of changes (变更明细), and its rejected rows
-#: as a roster to correct and import again (待改正的行).
-REJECTIONS, ABSENT, CHANGES, ROWS_TO_FIX = "rejections", "absent", "changes", "rows_to_fix"
+#: as a roster to correct and import again (待改正的行), and its persons leaving as a sheet to fill in
+#: with their reasons (减员原因表).
+REJECTIONS, ABSENT, CHANGES, ROWS_TO_FIX, LEAVING = "rejections", "absent", "changes", "rows_to_fix", "leaving"
 
 
 def record_report(actor: Any, region_code: str, kind: str, content: bytes, *, rows: int, channel: str,

@@ -14,7 +14,10 @@ decided). The caller has read the batch through the region scope; giving reasons
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -25,11 +28,14 @@ from django.utils import timezone
 from fupin.core import audit
 from fupin.core.models import ChangeAction
 from fupin.core.scoping import require_in_scope
+from fupin.core.xlsx_sheet import ChoiceList, ColumnHelp, write_xlsx
 from fupin.policy import codes, roles
 from fupin.policy.masking import masked_id_numbers
+from fupin.screening.pipelines.read_list import ListReadError, read_list
 
 from .choices import BatchStatus
 from .models import ImportBatch, LeavingReason
+from .pipelines import leave_sheet
 from .pipelines.leave_reasons import FILE_SILENT, GIVEN_REASONS
 from .services import ImportRefused, _diff_path
 
@@ -76,15 +82,18 @@ def persons_leaving(batch: ImportBatch, *, full: bool) -> pl.DataFrame:
     return frame.select(LEAVING_COLUMNS)
 
 
-def give_reasons(*, actor: Any, batch_id: int, reasons: Mapping[int, tuple[str, str]], source: str = "web") -> int:
+def give_reasons(*, actor: Any, batch_id: int, reasons: Mapping[int, tuple[str, str]], source: str = "web",
+                 sheet: str = "") -> int:
     """Give (or, with reason ``""``, take back) the reason for persons leaving: ``{member_id: (reason,
     comment)}`` for members of the batch's list whom the file does not place elsewhere. All or
     nothing: an unknown member, a reason the file already gives, a reason outside
     :data:`~.pipelines.leave_reasons.GIVEN_REASONS` or a comment over 200 characters refuses the
-    whole call (:class:`~.services.ImportRefused` naming the member). Returns how many reasons changed."""
+    whole call (:class:`~.services.ImportRefused` naming the member). ``sheet``: the file the reasons
+    came from (:func:`give_reasons_from_sheet`), named in the audit rows. Returns how many reasons changed."""
     with transaction.atomic():
         batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
-        require_in_scope(actor, batch.region_code, roles.EDIT_REGISTRY)
+        if actor is not None:  # None: the system (the command line), every region
+            require_in_scope(actor, batch.region_code, roles.EDIT_REGISTRY)
         if not available(batch):
             raise ImportRefused("只有待确认的批次可以填写减员原因 / reasons for leaving are given while the batch "
                                 f"awaits review (this one is {batch.status})")
@@ -129,7 +138,8 @@ def give_reasons(*, actor: Any, batch_id: int, reasons: Mapping[int, tuple[str, 
             audit.record(actor=actor, action=ChangeAction.CREATE if old is None else ChangeAction.UPDATE, obj=obj,
                          changes=audit.diff(before, {"reason": reason, "comment": comment}),
                          household_id=row["household_id"], region_code=batch.region_code, source=source,
-                         comment=f"导入批次 #{batch.pk} 减员原因 / reason for leaving in import batch #{batch.pk}")
+                         comment=f"导入批次 #{batch.pk} 减员原因 / reason for leaving in import batch #{batch.pk}"
+                         + (f"(减员原因表 / from the sheet {sheet})" if sheet else ""))
             changed += 1
     return changed
 
@@ -145,3 +155,84 @@ def given_counts(batch: ImportBatch) -> dict[str, int]:
         reasons = reasons.filter(id_number__in=[n for n in reasons.values_list("id_number", flat=True) if n in silent])
     rows = reasons.values("reason").annotate(n=Count("id")).order_by("reason")
     return {r["reason"]: r["n"] for r in rows}
+
+
+# 减员原因表: the list as a sheet to fill in away from the system, and the filled sheet read back ------
+
+#: A filled sheet larger than this is refused before it is read (a county's list is a few hundred KB).
+SHEET_MAX_BYTES = 20 * 1024 * 1024
+REASON_LIST = ChoiceList("fupin_leave_reason", "减员原因", leave_sheet.REASON_LABELS)
+REASON_HELP = ColumnHelp(
+    column=leave_sheet.REASON_HEADER, title="减员原因", choices=REASON_LIST.name,
+    prompt="从下拉列表选择:" + "、".join(leave_sheet.REASON_LABELS) + "。空着表示不填(入库记为其他)。"
+           "“文件所定原因”一栏有内容的人,原因由文件决定,不必填。",
+    error_title="不在下拉列表中", error="不是可填的减员原因;导入也接受代码(如 death)。")
+COMMENT_HELP = ColumnHelp(column=leave_sheet.COMMENT_HEADER, title="说明",
+                          prompt=f"可选,不超过{COMMENT_MAX}字,如死亡日期、婚入何处。")
+
+
+def sheet_xlsx(batch: ImportBatch, *, full: bool) -> tuple[bytes, int]:
+    """减员名单 as an xlsx to fill in (:func:`.pipelines.leave_sheet.sheet_frame`, sheet 减员名单, a
+    drop-down on 减员原因) and its rows; ID numbers masked unless ``full`` (the 成员编号 column still
+    names each person, so a masked sheet can be filled in and read back)."""
+    frame = leave_sheet.sheet_frame(persons_leaving(batch, full=full))
+    out = io.BytesIO()
+    write_xlsx(frame, out, sheet="减员名单", helps=(REASON_HELP, COMMENT_HELP), choices=(REASON_LIST,),
+               choices_sheet="下拉列表")
+    return out.getvalue(), frame.height
+
+
+class LeaveSheetRefused(ImportRefused):
+    """A filled 减员原因表 with errors: nothing was saved. ``errors``: row, column, reason (every one)."""
+
+    SHOWN = 10
+
+    def __init__(self, errors: pl.DataFrame, file_name: str) -> None:
+        lines = leave_sheet.error_lines(errors, self.SHOWN)
+        more = errors.height - len(lines)
+        message = (f"减员原因表“{file_name}”有 {errors.height} 处错误,未保存任何原因 / the sheet {file_name} has "
+                   f"{errors.height} errors: no reason was saved. " + ";".join(lines)
+                   + (f";另有 {more} 处 / and {more} more" if more > 0 else ""))
+        super().__init__(message, field="file")
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class SheetApplied:
+    """What a filled sheet did: reasons in it, how many changed, rows read, left empty, ignored."""
+
+    reasons: int
+    changed: int
+    rows: int
+    empty: int
+    ignored: int
+
+
+def give_reasons_from_sheet(*, actor: Any, batch_id: int, path: Path, file_name: str,
+                            source: str = "web") -> SheetApplied:
+    """Give the reasons a filled 减员原因表 holds (xlsx, xls, ods or CSV; the download of
+    :func:`sheet_xlsx` or a village's own list with 证件号码 and 减员原因 columns), all or nothing: a file
+    that cannot be read, or any row in error (:func:`.pipelines.leave_sheet.read_filled`), refuses it
+    whole (:class:`LeaveSheetRefused` lists every row, column and reason). Empty reasons change nothing.
+    Same rights and audit as :func:`give_reasons`, whose rows name the file."""
+    batch = ImportBatch.objects.get(pk=batch_id)
+    if actor is not None:
+        require_in_scope(actor, batch.region_code, roles.EDIT_REGISTRY)
+    if not available(batch):
+        raise ImportRefused("只有待确认的批次可以填写减员原因 / reasons for leaving are given while the batch "
+                            f"awaits review (this one is {batch.status})")
+    size = Path(path).stat().st_size
+    if size == 0 or size > SHEET_MAX_BYTES:
+        raise ImportRefused(f"减员原因表为空或超过{SHEET_MAX_BYTES // 1024 // 1024}MB / the sheet is empty or larger "
+                            f"than {SHEET_MAX_BYTES // 1024 // 1024} MB", field="file")
+    try:
+        raw = read_list(Path(path), leave_sheet.LEAVE_SHEET)
+    except ListReadError as exc:
+        raise ImportRefused(f"减员原因表“{file_name}”无法读取:{exc} / the sheet cannot be read", field="file") from exc
+    filled = leave_sheet.read_filled(raw.frame, _leaving(batch))
+    if filled.errors.height:
+        raise LeaveSheetRefused(filled.errors, file_name)
+    changed = give_reasons(actor=actor, batch_id=batch.pk, reasons=filled.reason_map(), source=source,
+                           sheet=file_name)
+    return SheetApplied(reasons=filled.reasons.height, changed=changed, rows=filled.rows, empty=filled.empty,
+                        ignored=filled.ignored)

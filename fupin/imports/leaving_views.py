@@ -6,25 +6,32 @@ Thin: the list and the writes are :mod:`.leaving`'s. The batch is read through t
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fupin.core.scoping import region_in_scope
 from fupin.policy import codes, roles
 
 from . import leaving, selectors, services
+from .choices import ExportChannel
+from .exports import LEAVING, record_report
 from .pipelines.leave_reasons import FILE_SILENT, GIVEN_REASONS
 
 PAGE_SIZE = 50
+#: Errors of a refused 减员原因表 listed on the page (all are counted).
+SHEET_ERRORS_SHOWN = 500
 
 
 class _Rows:
@@ -78,6 +85,11 @@ def batch_leaving(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("%(n)s reasons for leaving saved.") % {"n": changed})
         return redirect(here)
+    return _page(request, batch, available=available, can_give=can_give)
+
+
+def _page(request: HttpRequest, batch: Any, *, available: bool, can_give: bool,
+          sheet_errors: leaving.LeaveSheetRefused | None = None) -> HttpResponse:
     frame = leaving.persons_leaving(batch, full=services.may_see_full_numbers(request.user))
     page = Paginator(_Rows(frame), PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
@@ -87,4 +99,59 @@ def batch_leaving(request: HttpRequest, pk: int) -> HttpResponse:
         "full_numbers": services.may_see_full_numbers(request.user),
     }
     context["given_total"] = sum(n for _label, n in context["given"])
-    return render(request, "imports/leaving.html", context)
+    if sheet_errors is not None:
+        context["sheet_errors"] = sheet_errors.errors.head(SHEET_ERRORS_SHOWN).to_dicts()
+        context["sheet_error_count"] = sheet_errors.errors.height
+    return render(request, "imports/leaving.html", context, status=422 if sheet_errors is not None else 200)
+
+
+@login_required
+@require_GET
+def batch_leaving_sheet(request: HttpRequest, pk: int) -> HttpResponse:
+    """减员原因表 — the batch's persons leaving as an xlsx to fill in (drop-down of reasons), while it awaits
+    review (else 404); ID numbers masked unless the role may see them; recorded as an export."""
+    batch = selectors.batch_detail(request.user, pk)
+    if not leaving.available(batch):
+        raise Http404
+    content, rows = leaving.sheet_xlsx(batch, full=services.may_see_full_numbers(request.user))
+    name = f"减员原因表-{batch.pk}.xlsx"
+    record_report(request.user, batch.region_code, LEAVING, content, rows=rows, channel=ExportChannel.WEB,
+                  file_name=name)
+    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=name)
+    return response
+
+
+@login_required
+@require_POST
+def batch_leaving_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    """The filled 减员原因表 uploaded (field ``sheet``): all or nothing; a refused sheet shows every row,
+    column and reason on the page (422)."""
+    batch = selectors.batch_detail(request.user, pk)
+    available = leaving.available(batch)
+    can_give = available and region_in_scope(request.user, batch.region_code, roles.EDIT_REGISTRY)
+    here = reverse("imports:leaving", args=[batch.pk])
+    upload = request.FILES.get("sheet")
+    if not can_give:
+        messages.error(request, _("Reasons for leaving can be given only while the batch awaits review."))
+        return redirect(here)
+    if upload is None:
+        messages.error(request, _("Choose the filled sheet to upload."))
+        return redirect(here)
+    with tempfile.TemporaryDirectory(prefix="fupin-leave-sheet-") as folder:
+        path = Path(folder) / "sheet"
+        with path.open("wb") as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
+        try:
+            applied = leaving.give_reasons_from_sheet(actor=request.user, batch_id=batch.pk, path=path,
+                                                      file_name=upload.name or "sheet")
+        except leaving.LeaveSheetRefused as exc:
+            return _page(request, batch, available=available, can_give=can_give, sheet_errors=exc)
+        except services.ImportRefused as exc:
+            messages.error(request, exc.message)
+            return redirect(here)
+    messages.success(request, _("Sheet read: %(reasons)s reasons in it, %(changed)s changed; %(empty)s rows left "
+                                "empty, %(ignored)s rows with the file's own reason.") % {
+        "reasons": applied.reasons, "changed": applied.changed, "empty": applied.empty, "ignored": applied.ignored})
+    return redirect(here)

@@ -186,7 +186,7 @@ class ExportRecord(models.Model):
     region_code = models.CharField("导出区域 region", max_length=12, db_index=True)
     kind = models.CharField("名册 roster", max_length=12, help_text=(
         "persons 花名册 | households 户花名册 | landed 导入批次的原始文件 | rejections 错误行报告 | "
-        "absent 文件中没有的在册户 | changes 变更明细 | rows_to_fix 待改正的行"))
+        "absent 文件中没有的在册户 | changes 变更明细 | rows_to_fix 待改正的行 | leaving 减员名单(减员原因表)"))
     format = models.CharField("格式 format", max_length=8)
     outcome = models.CharField("结果 outcome", max_length=8, choices=ExportOutcome.choices,
                                default=ExportOutcome.DONE)
@@ -222,4 +222,5 @@ class ExportRecord(models.Model):
 #: ``ExportRecord.kind`` → what it is, for the export records page.
 EXPORT_KINDS = {"persons": _("Person roster"), "households": _("Household roster"), "landed": _("Import file"),
                 "rejections": _("Rejected rows report"), "absent": _("Registered households not in the file"),
-                "changes": _("List of changes"), "rows_to_fix": _("Rejected rows to correct")}
+                "changes": _("List of changes"), "rows_to_fix": _("Rejected rows to correct"),
+                "leaving": _("Persons leaving (sheet of reasons)")}

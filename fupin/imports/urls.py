@@ -24,4 +24,6 @@ urlpatterns = [
     path("<int:pk>/changes/", views.batch_changes, name="changes"),
     path("<int:pk>/changes.xlsx", views.batch_changes_xlsx, name="changes_xlsx"),
     path("<int:pk>/leaving/", leaving_views.batch_leaving, name="leaving"),
+    path("<int:pk>/leaving/sheet.xlsx", leaving_views.batch_leaving_sheet, name="leaving_sheet"),
+    path("<int:pk>/leaving/sheet/", leaving_views.batch_leaving_upload, name="leaving_upload"),
 ]

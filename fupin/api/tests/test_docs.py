@@ -16,7 +16,7 @@ EXPECTED_PATHS = {
     "imports": {"/imports", "/imports/{batch_id}", "/imports/{batch_id}/rejections", "/imports/{batch_id}/merge",
                 "/imports/{batch_id}/refuse", "/imports/{batch_id}/validate", "/imports/{batch_id}/file",
                 "/imports/{batch_id}/absent", "/imports/{batch_id}/changes",
-                "/imports/{batch_id}/rows-to-fix", "/imports/{batch_id}/leaving",
+                "/imports/{batch_id}/rows-to-fix", "/imports/{batch_id}/leaving", "/imports/{batch_id}/leaving/sheet",
                 "/imports/{batch_id}/hold"},
     "exports": {"/exports/roster", "/exports/records"},
     "rules": {"/rules/policy", "/rules/try", "/rules/runs", "/rules/runs/{run_id}", "/rules/runs/{run_id}/households",

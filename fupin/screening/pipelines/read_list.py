@@ -31,6 +31,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Protocol
 
 import fastexcel
 import polars as pl
@@ -46,10 +47,19 @@ from fupin.imports.pipelines.read_roster import (
     xls_first_row,
     xlsx_first_row,
 )
-from fupin.policy.department_lists import ListKind
+from fupin.policy.department_lists import ListColumn
 
 HEADER_SCAN_ROWS = 30
 _NOTE = r"^(注|备注|说明|填表|制表|审核|合计|小计)|[:：]"
+
+
+class ColumnSet(Protocol):
+    """What the reader needs of a list: its columns — a department list's kind
+    (:class:`~fupin.policy.department_lists.ListKind`) or another sheet's (the 减员原因表,
+    :data:`fupin.imports.pipelines.leave_sheet.LEAVE_SHEET`). Hashable (the header index is cached)."""
+
+    @property
+    def columns(self) -> tuple[ListColumn, ...]: ...
 
 
 class ListReadError(ValueError):
@@ -69,7 +79,7 @@ class RawList:
 
 
 @cache
-def header_index(kind: ListKind) -> dict[str, str]:
+def header_index(kind: ColumnSet) -> dict[str, str]:
     """Normalised header spelling → field, for one kind."""
     index: dict[str, str] = {}
     for column in kind.columns:
@@ -78,7 +88,7 @@ def header_index(kind: ListKind) -> dict[str, str]:
     return index
 
 
-def field_of(kind: ListKind, cell: object) -> str | None:
+def field_of(kind: ColumnSet, cell: object) -> str | None:
     """The field a header cell names in a list of ``kind``, or None."""
     key = normalise_header(cell)
     if not key:
@@ -89,7 +99,7 @@ def field_of(kind: ListKind, cell: object) -> str | None:
     return index.get(re.sub(r"\([^()]*\)$", "", key))
 
 
-def _find_header(kind: ListKind, rows: list[list[str | None]]) -> int:
+def _find_header(kind: ColumnSet, rows: list[list[str | None]]) -> int:
     """0-based index of the header row (see the module docstring)."""
     best, best_score = -1, 0
     for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
@@ -102,7 +112,7 @@ def _find_header(kind: ListKind, rows: list[list[str | None]]) -> int:
     return best
 
 
-def _map_columns(kind: ListKind, header: list[str | None]) -> tuple[dict[int, str], dict[str, str], list[str]]:
+def _map_columns(kind: ColumnSet, header: list[str | None]) -> tuple[dict[int, str], dict[str, str], list[str]]:
     by_index: dict[int, str] = {}
     headers: dict[str, str] = {}
     unknown: list[str] = []
@@ -119,7 +129,7 @@ def _map_columns(kind: ListKind, header: list[str | None]) -> tuple[dict[int, st
     return by_index, headers, unknown
 
 
-def _build(kind: ListKind, body: pl.DataFrame, *, first_data_row: int, header_row: int,
+def _build(kind: ColumnSet, body: pl.DataFrame, *, first_data_row: int, header_row: int,
            header: list[str | None], id_numeric: pl.Series | None, encoding: str) -> RawList:
     """``body``: the rows below the header, positional columns; ``first_data_row``: its first row's number."""
     by_index, headers, unknown = _map_columns(kind, header)
@@ -150,7 +160,7 @@ def _build(kind: ListKind, body: pl.DataFrame, *, first_data_row: int, header_ro
 
 # xlsx ------------------------------------------------------------------------------------------
 
-def read_xlsx(path: Path, kind: ListKind, *, file_type: str = "xlsx") -> RawList:
+def read_xlsx(path: Path, kind: ColumnSet, *, file_type: str = "xlsx") -> RawList:
     """Read a workbook (``file_type`` xlsx, xls or ods): the first sheet with a header. An .ods is given
     to fastexcel as bytes (it tells the format from them, not from the file's name)."""
     reader = fastexcel.read_excel(Path(path).read_bytes() if file_type == "ods" else path)
@@ -190,7 +200,7 @@ def read_xlsx(path: Path, kind: ListKind, *, file_type: str = "xlsx") -> RawList
 
 # CSV -------------------------------------------------------------------------------------------
 
-def read_csv(path: Path, kind: ListKind) -> RawList:
+def read_csv(path: Path, kind: ColumnSet) -> RawList:
     source, start = csv_source(path)
     if not start.strip():
         raise ListReadError("文件为空 / the file is empty")
@@ -204,7 +214,7 @@ def read_csv(path: Path, kind: ListKind) -> RawList:
                   id_numeric=None, encoding=encoding)
 
 
-def read_list(path: Path, kind: ListKind) -> RawList:
+def read_list(path: Path, kind: ColumnSet) -> RawList:
     """Read ``path`` (xlsx, xls, ods or CSV, told apart by content: :func:`fupin.imports.pipelines.file_kind.file_kind`)
     as a list of ``kind``; a file that cannot be read raises :class:`ListReadError` saying why."""
     return read_by_kind(Path(path), workbook=lambda p, file_type: read_xlsx(p, kind, file_type=file_type),

@@ -2,7 +2,8 @@
 rosters, e.g. the villages' files: one batch, rows named by file and row).
 
 ``fupin import FILE [--village CODE | --region CODE] [--dry-run] [--report errors.xlsx]
-[--changes changes.xlsx] [--rows-to-fix FILE.xlsx] [--allow-leaving] [--as USERNAME] [--comment TEXT]``:
+[--changes changes.xlsx] [--rows-to-fix FILE.xlsx] [--leaving-sheet FILE.xlsx] [--leave-reasons SHEET]
+[--allow-leaving] [--as USERNAME] [--comment TEXT]``:
 lands the file, validates every row, shows the counts and merges in one transaction (the CLI is its own
 reviewer). A file that lists a registered household without some of its members would mark them as
 left: the command then stops before the merge (the batch left at review; ``--changes`` is written
@@ -18,6 +19,13 @@ writes 待改正的行: the rejected rows as the file held them (原行号, 错�
 sheet 花名册), to correct and import again — from the batch's landed file after the check and before
 the merge, or with ``--dry-run`` from the file as it is; nothing is written when no row was rejected; masked and recorded like the others (kind ``rows_to_fix``). A progress bar
 goes to stderr; the last line on stdout is ``read=N imported=N rejected=N``.
+
+减员原因 from the command line: ``--leaving-sheet FILE.xlsx`` writes the batch's persons leaving as the
+sheet to fill in (减员原因表, as the page's download; recorded as an export), and ``--leave-reasons
+SHEET`` gives the reasons a filled sheet holds before the merge — all or nothing: a sheet with errors
+stops the command listing every row, the batch left at review. The usual round: import without
+``--allow-leaving`` and with ``--leaving-sheet``; the villages fill the sheet; import the same file again
+with ``--leave-reasons`` and ``--allow-leaving``. Neither option goes with ``--dry-run`` (no batch).
 """
 
 from __future__ import annotations
@@ -31,11 +39,11 @@ import polars as pl
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from fupin.core.xlsx_sheet import TooManyRows
-from fupin.imports import services
+from fupin.imports import leaving, services
 from fupin.imports.choices import BatchStatus, ExportChannel
-from fupin.imports.exports import CHANGES, REJECTIONS, ROWS_TO_FIX, record_report
+from fupin.imports.exports import CHANGES, LEAVING, REJECTIONS, ROWS_TO_FIX, record_report
 from fupin.imports.management.acting import acting_user, default_region
-from fupin.imports.pipelines import change_list
+from fupin.imports.pipelines import change_list, leave_sheet
 from fupin.imports.pipelines.read_roster import read_roster
 
 
@@ -68,6 +76,12 @@ class Command(BaseCommand):
         parser.add_argument("--rows-to-fix", default="", metavar="FILE.xlsx",
                             help="把错误行按原样写入该xlsx(含原行号、错误原因),改正后可再导入 / write the rejected rows "
                                  "as the file held them to this xlsx, to correct and import again")
+        parser.add_argument("--leaving-sheet", default="", metavar="FILE.xlsx",
+                            help="把减员名单写成待填写减员原因的xlsx / write the persons leaving as the sheet to fill in "
+                                 "with their reasons")
+        parser.add_argument("--leave-reasons", default="", metavar="SHEET",
+                            help="入库前按已填写的减员原因表填写减员原因 / give the reasons a filled sheet holds before "
+                                 "the merge")
         parser.add_argument("--allow-leaving", action="store_true",
                             help="允许注销文件中该户没有的在册成员(核对减员) / let the merge mark registered members "
                                  "missing from their household in the file as left")
@@ -82,6 +96,14 @@ class Command(BaseCommand):
         if opts["rows_to_fix"] and Path(opts["rows_to_fix"]).suffix.lower() != ".xlsx":
             raise CommandError("--rows-to-fix 写出 xlsx 文件,请给 .xlsx 文件名 / --rows-to-fix writes an xlsx: "
                                "give a FILE.xlsx")
+        if opts["leaving_sheet"] and Path(opts["leaving_sheet"]).suffix.lower() != ".xlsx":
+            raise CommandError("--leaving-sheet 写出 xlsx 文件,请给 .xlsx 文件名 / --leaving-sheet writes an xlsx: "
+                               "give a FILE.xlsx")
+        if opts["dry_run"] and (opts["leaving_sheet"] or opts["leave_reasons"]):
+            raise CommandError("--leaving-sheet 与 --leave-reasons 需要导入批次,不能与 --dry-run 同用 / "
+                               "--leaving-sheet and --leave-reasons need a batch: not with --dry-run")
+        if opts["leave_reasons"] and not Path(opts["leave_reasons"]).is_file():
+            raise CommandError(f"文件不存在: {opts['leave_reasons']} / no such file")
         user = acting_user(opts["as_user"])
         region = opts["village"] or opts["region"] or default_region(user)
         bar = ProgressBar(self.stderr._out if hasattr(self.stderr, "_out") else sys.stderr,
@@ -117,6 +139,13 @@ class Command(BaseCommand):
                 self._rows_to_fix(user, batch.region_code, opts["rows_to_fix"], rejected=batch.rows_rejected,
                                   full=full, make=lambda: services.rows_to_fix_xlsx(fix, full=full),
                                   batch_id=batch.pk)
+            if batch.persons_left and opts["leave_reasons"]:
+                self._leave_reasons(user, batch.pk, Path(opts["leave_reasons"]))
+            if batch.persons_left and opts["leaving_sheet"]:
+                content, rows = leaving.sheet_xlsx(batch, full=full)
+                self._report(user, batch.region_code, content, rows, opts["leaving_sheet"], LEAVING)
+                self.stdout.write(f"减员名单 {rows} 人已写入 {opts['leaving_sheet']} / {rows} persons leaving written "
+                                  f"to {opts['leaving_sheet']}")
             if batch.persons_left and not opts["allow_leaving"]:
                 self._summary(self._counts(batch), dry=True)
                 if opts["changes"]:  # the list to check them in, as reviewed (nothing merged)
@@ -124,9 +153,11 @@ class Command(BaseCommand):
                     self._report(user, batch.region_code, content, rows, opts["changes"], CHANGES)
                 raise CommandError(
                     f"入库将注销 {batch.persons_left} 名成员(文件中该户无此人):用 --dry-run --changes 核对后加 --allow-leaving "
-                    f"再导入;批次 #{batch.pk} 未入库,待审核,可在 /imports/{batch.pk}/leaving/ 填写减员原因后确认入库 / the "
+                    f"再导入(减员原因:--leaving-sheet 写出减员原因表,填好后以 --leave-reasons 给出);批次 #{batch.pk} 未入库,待审核,"
+                    f"可在 /imports/{batch.pk}/leaving/ 填写减员原因后确认入库 / the "
                     f"merge would mark {batch.persons_left} registered persons as left (not in their household in the "
-                    "file): check them (--dry-run --changes) and import again with --allow-leaving; batch "
+                    "file): check them (--dry-run --changes) and import again with --allow-leaving (their reasons: "
+                    "--leaving-sheet writes the sheet, --leave-reasons gives it back filled); batch "
                     f"#{batch.pk} not merged, left at review, where /imports/{batch.pk}/leaving/ takes the reasons "
                     "for leaving before it is merged")
             batch = services.merge_batch(actor=user, batch_id=batch.pk, comment=opts["comment"], progress=bar,
@@ -138,6 +169,21 @@ class Command(BaseCommand):
             raise CommandError(exc.message) from exc
         self.stdout.write(f"批次 / batch #{batch.pk} {batch.get_status_display()}")
         self._summary(self._counts(batch), dry=False)
+
+    def _leave_reasons(self, user: Any, batch_id: int, sheet: Path) -> None:
+        """Give the reasons of a filled 减员原因表; a refused sheet stops the command with every error."""
+        try:
+            applied = leaving.give_reasons_from_sheet(actor=user, batch_id=batch_id, path=sheet, file_name=sheet.name,
+                                                      source="cli")
+        except leaving.LeaveSheetRefused as exc:
+            lines = "\n".join(leave_sheet.error_lines(exc.errors))
+            raise CommandError(f"减员原因表 {sheet.name} 有 {exc.errors.height} 处错误,未填写任何原因;批次 #{batch_id} 未入库,"
+                               f"待审核 / the sheet has {exc.errors.height} errors: no reason given; batch #{batch_id} "
+                               f"not merged, left at review\n{lines}") from exc
+        self.stdout.write(f"减员原因表:{applied.reasons} 人填写了原因({applied.changed} 项变更),{applied.empty} 行未填,"
+                          f"{applied.ignored} 行为文件所定原因 / sheet: reasons for {applied.reasons} persons "
+                          f"({applied.changed} changed), {applied.empty} rows empty, {applied.ignored} rows with the "
+                          "file's own reason")
 
     @staticmethod
     def _counts(batch: Any) -> dict[str, Any]:
