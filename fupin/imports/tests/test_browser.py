@@ -14,6 +14,8 @@ from __future__ import annotations
 import time
 from types import SimpleNamespace
 
+import fastexcel
+import polars as pl
 import pytest
 
 from fupin.core.tests.xlsx_help import workbook_help
@@ -145,7 +147,8 @@ def changes_scene(live_server, settings, tmp_path):
     return SimpleNamespace(officer=officer, path=path, name=gone["姓名"], id_number=gone["证件号码"])
 
 
-def test_a_re_import_warns_of_a_person_leaving_and_lists_them(live_server, changes_scene, logged_in_page, shots):
+def test_a_re_import_warns_of_a_person_leaving_and_lists_them(live_server, changes_scene, logged_in_page, shots,
+                                                              tmp_path):
     """成员减少: the review page warns that one registered person is not in the file; the link opens the
     list of changes filtered to the persons leaving, with that person's row; the merge needs that number
     confirmed (核对减员)."""
@@ -178,6 +181,18 @@ def test_a_re_import_warns_of_a_person_leaving_and_lists_them(live_server, chang
     expect(page.locator("#leaving-count")).to_have_text("减员共1人")
     leaving_row = page.locator("#leaving-table tbody tr")
     expect(leaving_row).to_contain_text(changes_scene.name)
+    # 减员原因表: the list downloaded, filled as a village would (婚出), uploaded back
+    with page.expect_download() as download_info:
+        page.click("#leave-sheet-download")
+    sheet = fastexcel.read_excel(download_info.value.path().read_bytes()).load_sheet(0, dtypes="string").to_polars()
+    assert sheet["姓名"].to_list() == [changes_scene.name] and sheet["减员原因"].to_list() == [None]
+    filled = tmp_path / "减员原因表.xlsx"
+    sheet.with_columns(pl.lit("婚出").alias("减员原因")).write_excel(filled)
+    page.set_input_files("#id_sheet", str(filled))
+    page.click("#leave-sheet-upload")
+    expect(page.locator(".messages")).to_contain_text("表中 1 人有减员原因，变更 1 项")
+    expect(leaving_row.locator("select")).to_have_value("marriage_out")
+    # and on the page the officer corrects it: the person died
     leaving_row.locator("select").select_option("death")
     leaving_row.locator("input[type=text]").fill("2026年11月病故")
     page.click("#save-reasons")
