@@ -41,9 +41,7 @@ services (:class:`~fupin.imports.services.ImportRefused`) is 422 ``{"message", "
 from __future__ import annotations
 
 import io
-import tempfile
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Literal, get_args
 
 from django.http import FileResponse, Http404, HttpRequest
@@ -491,18 +489,13 @@ def upload_leaving_sheet(request: HttpRequest, batch_id: RecordId, file: File[Up
     减员原因 columns), all or nothing — 422 with every error as ``第N行 列: 原因`` under
     ``field_errors.file``, nothing saved. Empty reasons change nothing."""
     batch = _editable_batch(request, batch_id)
-    with tempfile.TemporaryDirectory(prefix="fupin-leave-sheet-") as folder:
-        path = Path(folder) / "sheet"
-        with path.open("wb") as out:
-            for chunk in file.chunks():
-                out.write(chunk)
-        try:
-            applied = leaving.give_reasons_from_sheet(actor=request.auth, batch_id=batch.pk, path=path,
-                                                      file_name=file.name or "sheet", source="api")
-        except leaving.LeaveSheetRefused as exc:
-            raise RegistryError(exc.message, {"file": leave_sheet.error_lines(exc.errors)}) from exc
-        except services.ImportRefused as exc:
-            raise _refused(exc) from exc
+    try:
+        applied = leaving.give_reasons_from_upload(actor=request.auth, batch_id=batch.pk, chunks=file.chunks(),
+                                                   file_name=file.name or "sheet", source="api")
+    except leaving.LeaveSheetRefused as exc:
+        raise RegistryError(exc.message, {"file": leave_sheet.error_lines(exc.errors)}) from exc
+    except services.ImportRefused as exc:
+        raise _refused(exc) from exc
     return {"reasons": applied.reasons, "changed": applied.changed, "rows": applied.rows, "empty": applied.empty,
             "ignored": applied.ignored}
 

@@ -15,7 +15,8 @@ decided). The caller has read the batch through the region scope; giving reasons
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -236,3 +237,16 @@ def give_reasons_from_sheet(*, actor: Any, batch_id: int, path: Path, file_name:
                            sheet=file_name)
     return SheetApplied(reasons=filled.reasons.height, changed=changed, rows=filled.rows, empty=filled.empty,
                         ignored=filled.ignored)
+
+
+def give_reasons_from_upload(*, actor: Any, batch_id: int, chunks: Iterable[bytes], file_name: str,
+                             source: str = "web") -> SheetApplied:
+    """:func:`give_reasons_from_sheet` for an uploaded sheet (its ``chunks``), copied to a temporary
+    folder for the reader and removed afterwards whatever happens."""
+    with tempfile.TemporaryDirectory(prefix="fupin-leave-sheet-") as folder:
+        path = Path(folder) / "sheet"
+        with path.open("wb") as out:
+            for chunk in chunks:
+                out.write(chunk)
+        return give_reasons_from_sheet(actor=actor, batch_id=batch_id, path=path, file_name=file_name or "sheet",
+                                       source=source)

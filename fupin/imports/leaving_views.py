@@ -6,8 +6,6 @@ Thin: the list and the writes are :mod:`.leaving`'s. The batch is read through t
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -138,19 +136,14 @@ def batch_leaving_upload(request: HttpRequest, pk: int) -> HttpResponse:
     if upload is None:
         messages.error(request, _("Choose the filled sheet to upload."))
         return redirect(here)
-    with tempfile.TemporaryDirectory(prefix="fupin-leave-sheet-") as folder:
-        path = Path(folder) / "sheet"
-        with path.open("wb") as out:
-            for chunk in upload.chunks():
-                out.write(chunk)
-        try:
-            applied = leaving.give_reasons_from_sheet(actor=request.user, batch_id=batch.pk, path=path,
-                                                      file_name=upload.name or "sheet")
-        except leaving.LeaveSheetRefused as exc:
-            return _page(request, batch, available=available, can_give=can_give, sheet_errors=exc)
-        except services.ImportRefused as exc:
-            messages.error(request, exc.message)
-            return redirect(here)
+    try:
+        applied = leaving.give_reasons_from_upload(actor=request.user, batch_id=batch.pk, chunks=upload.chunks(),
+                                                   file_name=upload.name or "sheet")
+    except leaving.LeaveSheetRefused as exc:
+        return _page(request, batch, available=available, can_give=can_give, sheet_errors=exc)
+    except services.ImportRefused as exc:
+        messages.error(request, exc.message)
+        return redirect(here)
     messages.success(request, _("Sheet read: %(reasons)s reasons in it, %(changed)s changed; %(empty)s rows left "
                                 "empty, %(ignored)s rows with the file's own reason.") % {
         "reasons": applied.reasons, "changed": applied.changed, "empty": applied.empty, "ignored": applied.ignored})
