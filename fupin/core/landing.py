@@ -4,6 +4,10 @@ The roster import, the department lists (screening) and the monitoring data list
 every file they are given, with its SHA-256 and size. :func:`land` makes that copy **block by block**
 (1 MiB) while it hashes and counts, so a 450 MB roster is never held whole in memory — not by the
 web page, the API or the command line — and is read once, not once to hash and again to copy.
+A file already on disk (a path, or an upload Django spooled to a temporary file) is copied by the
+kernel (``copy_file_range``) while a helper thread hashes it: a 454 MB roster lands in about the
+hash's time (copy 0.13 s, SHA-256 0.32 s; 0.42–1.05 s through Python's blocks, measured 2026-12-05).
+A file that changes while it is landed (size or modification time) is refused.
 
 - The source is ``bytes``, a path, or an open binary file (a Django ``UploadedFile`` is read through
   its ``chunks()``).
@@ -18,8 +22,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -27,6 +33,7 @@ from typing import IO, Any
 BLOCK_BYTES = 1 << 20
 
 FILE_EMPTY = "文件为空 / the file is empty"
+CHANGED_WHILE_READ = "文件在读取时被修改,请重新上传 / the file changed while it was read; give it again"
 
 
 def too_large(max_bytes: int) -> str:
@@ -82,6 +89,47 @@ def _blocks(source: bytes | Path | str | IO[bytes] | Any) -> Iterator[bytes]:
     yield from iter(lambda: source.read(BLOCK_BYTES), b"")
 
 
+def _on_disk(source: object) -> Path | None:
+    """The path of a source that is a file on disk: a path, or a Django ``TemporaryUploadedFile``."""
+    if isinstance(source, (str, Path)):
+        return Path(source)
+    temporary = getattr(source, "temporary_file_path", None)
+    return Path(temporary()) if callable(temporary) else None
+
+
+def _hash_file(path: Path) -> tuple[str, int]:
+    """SHA-256 and size of ``path``, read in blocks into one buffer."""
+    digest = hashlib.sha256()
+    buffer = bytearray(BLOCK_BYTES)
+    view = memoryview(buffer)
+    size = 0
+    with open(path, "rb", buffering=0) as fh:
+        while read := fh.readinto(buffer):
+            digest.update(view[:read])
+            size += read
+    return digest.hexdigest(), size
+
+
+def _land_on_disk(source: Path, path: Path, max_bytes: int) -> LandedFile:
+    """Copy a file on disk to ``path`` in the kernel while a helper thread hashes it (both release
+    the GIL); the file's size and modification time before and after show it did not change
+    meanwhile, so the hash is of what was copied."""
+    before = source.stat()
+    if before.st_size > max_bytes:
+        raise LandingRefused(too_large(max_bytes))
+    if before.st_size == 0:
+        raise LandingRefused(FILE_EMPTY)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="landing-hash") as pool:
+        hashed = pool.submit(_hash_file, source)
+        shutil.copyfile(source, path)
+        sha256, size = hashed.result()
+    after = source.stat()
+    if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or \
+            size != before.st_size or path.stat().st_size != size:
+        raise LandingRefused(CHANGED_WHILE_READ)
+    return LandedFile(path=path, sha256=sha256, size=size)
+
+
 def land(source: bytes | Path | str | IO[bytes] | Any, folder: Path, *, max_bytes: int,
          prefix: str = "landing-") -> LandedFile:
     """Copy ``source`` into ``folder`` under a temporary name, hashing and counting as it goes.
@@ -93,7 +141,11 @@ def land(source: bytes | Path | str | IO[bytes] | Any, folder: Path, *, max_byte
     size = 0
     handle, name = tempfile.mkstemp(prefix=prefix, suffix=".part", dir=folder)
     path = Path(name)
+    on_disk = _on_disk(source)
     try:
+        if on_disk is not None:
+            os.close(handle)
+            return _land_on_disk(on_disk, path, max_bytes)
         with os.fdopen(handle, "wb") as out:
             for block in _blocks(source):
                 size += len(block)

@@ -69,8 +69,14 @@ def test_an_upload_is_read_in_blocks_not_whole(tmp_path):
     assert Reader.largest == landing.BLOCK_BYTES
 
 
-@pytest.mark.parametrize("source", [b"", io.BytesIO(b"")], ids=["bytes", "file"])
+@pytest.mark.parametrize("source", [b"", io.BytesIO(b""), "path", "temporary-upload"],
+                         ids=["bytes", "file", "path", "temporary-upload"])
 def test_an_empty_file_is_refused_and_nothing_is_left(tmp_path, source):
+    if source == "path":
+        source = tmp_path.parent / f"{tmp_path.name}-empty.csv"
+        source.write_bytes(b"")
+    elif source == "temporary-upload":
+        source = temporary_upload(b"")
     with pytest.raises(landing.LandingRefused) as refused:
         landing.land(source, tmp_path, max_bytes=100)
     assert refused.value.message == "文件为空 / the file is empty"
@@ -92,6 +98,44 @@ def test_a_file_over_the_limit_is_refused_at_the_first_block_past_it(tmp_path):
     assert refused.value.message == "文件超过1 MB / the file is larger than 1 MB"
     assert len(blocks_read) == 2  # stopped there: the rest of the file was never read
     assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("kind", ["path", "temporary-upload"])
+def test_a_file_on_disk_is_copied_by_the_kernel_and_the_copy_hashed(tmp_path, kind, monkeypatch):
+    """A path or a spooled upload is copied whole (``shutil.copyfile``: ``copy_file_range`` on Linux),
+    not through Python's blocks; one over the limit is refused before anything is copied."""
+    source_path = tmp_path / "source.bin"
+    source_path.write_bytes(DATA)
+    source = source_path if kind == "path" else temporary_upload(DATA)
+    copies = []
+    real = landing.shutil.copyfile
+    monkeypatch.setattr(landing.shutil, "copyfile", lambda a, b: copies.append(a) or real(a, b))
+    monkeypatch.setattr(landing, "_blocks", lambda source: pytest.fail("read in Python's blocks"))
+    folder = tmp_path / "landed"
+    with pytest.raises(landing.LandingRefused, match="文件超过"):
+        landing.land(source, folder, max_bytes=len(DATA) - 1)
+    assert copies == [] and leftovers(folder) == []
+    landed = landing.land(source, folder, max_bytes=len(DATA))
+    assert len(copies) == 1
+    assert (landed.size, landed.sha256) == (len(DATA), hashlib.sha256(DATA).hexdigest())
+    assert landed.path.read_bytes() == DATA
+
+
+def test_a_file_that_changes_while_it_is_landed_is_refused(tmp_path, monkeypatch):
+    source = tmp_path / "source.bin"
+    source.write_bytes(b"x" * 100)
+    real = landing.shutil.copyfile
+
+    def changing(a, b):
+        real(a, b)
+        with open(a, "ab") as out:  # someone writes to it meanwhile
+            out.write(b"y")
+    monkeypatch.setattr(landing.shutil, "copyfile", changing)
+    folder = tmp_path / "landed"
+    with pytest.raises(landing.LandingRefused) as refused:
+        landing.land(source, folder, max_bytes=1000)
+    assert refused.value.message == landing.CHANGED_WHILE_READ
+    assert leftovers(folder) == []
 
 
 def test_a_file_exactly_at_the_limit_lands(tmp_path):

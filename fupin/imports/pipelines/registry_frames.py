@@ -70,35 +70,51 @@ def in_values(column: str, values: Sequence[str]) -> tuple[str, list[Any]]:
 def _values(values: Sequence[str] | pl.Series) -> pl.Series:
     """Distinct non-null values as a text Series (kept in Polars: a million ID numbers cost ~0.2 s
     each way as a Python list)."""
+    return _given(values).drop_nulls().unique()
+
+
+def _given(values: Sequence[str] | pl.Series) -> pl.Series:
+    """The values as a text Series, as given (repeats and nulls kept)."""
     if isinstance(values, pl.Series):
-        return values.cast(pl.Utf8).drop_nulls().unique()
-    return pl.Series("v", list(dict.fromkeys(str(v) for v in values if v is not None)), dtype=pl.Utf8)
+        return values.cast(pl.Utf8)
+    return pl.Series("v", [None if v is None else str(v) for v in values], dtype=pl.Utf8)
 
 
 def _read_where(select: str, column: str, values: pl.Series, *, key: str, counted: str,
                 whole: Callable[[], pl.DataFrame] | None = None) -> pl.DataFrame:
-    """``select`` limited to rows whose ``column`` (``key`` in the result) is one of ``values``.
+    """``select`` limited to rows whose ``column`` (``key`` in the result) is one of ``values`` (text,
+    repeats and nulls allowed: they are made distinct only when needed).
 
-    When the rows ``counted`` (a ``FROM …`` clause) number no more than the values (a county's first
-    import into an empty or small registry), the query runs without the list and the frame is cut
-    in Polars: the same rows, without sending and matching a list of up to a million values
-    (measured at 1M ID numbers against an empty registry, PostgreSQL: 0.9 s with the list, 0.01 s
-    without; SQLite: 0.38 s per frame for 287k 户编号). ``whole``: how to get the frame without the
-    list, when not by running ``select`` (:func:`_active_members_whole`)."""
-    if values.len() == 0:
+    When the rows ``counted`` (a ``FROM …`` clause) number no more than the distinct values (a
+    county's first import into an empty or small registry), the query runs without the list and the
+    frame is cut in Polars: the same rows, without sending and matching a list of up to a million
+    values (measured at 1M ID numbers against an empty registry, PostgreSQL: 0.9 s with the list,
+    0.01 s without; SQLite: 0.38 s per frame for 287k 户编号). When there are none (the first import
+    into an empty registry), the values are never made distinct nor matched (1M ID numbers: 0.15 s
+    each). ``whole``: how to get the frame without the list, when not by running ``select``
+    (:func:`_active_members_whole`)."""
+    given = values.drop_nulls()
+    rows = _count_upto(counted, given.len()) if given.len() else 0
+    if rows == 0:
         return read_frame(f"{select} AND 1 = 0")
-    if _at_most(counted, values.len()):
+    distinct = given.unique()
+    if _whole_is_cheaper(rows, distinct.len()):
         frame = whole() if whole is not None else read_frame(select)
-        return rows_in(frame, key, values)
-    condition, params = in_values(column, values.to_list())
+        return rows_in(frame, key, distinct)
+    condition, params = in_values(column, distinct.to_list())
     return read_frame(f"{select} AND {condition}", params)
 
 
-def _at_most(counted: str, n: int) -> bool:
-    """Whether ``SELECT 1 {counted}`` has at most ``n`` rows (a count that stops after n + 1)."""
+def _whole_is_cheaper(rows: int, values: int) -> bool:
+    """Read whole and cut in Polars rather than send the list: the rows are no more than the values."""
+    return rows <= values
+
+
+def _count_upto(counted: str, n: int) -> int:
+    """The rows of ``SELECT 1 {counted}``, counted up to ``n + 1`` (a count that stops there)."""
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT count(*) FROM (SELECT 1 {counted} LIMIT %s) AS x", [n + 1])
-        return cursor.fetchone()[0] <= n
+        return int(cursor.fetchone()[0])
 
 
 #: Inside :func:`read_once`: the frames already read whole, by name.
@@ -147,7 +163,7 @@ def active_members_frame(ids: Sequence[str] | pl.Series | None = None) -> pl.Dat
     whole = None
     if _READ_ONCE.get() is not None:
         whole = lambda: _active_members_whole().select("id_number", "household_number")  # noqa: E731
-    return _read_where(select, "m.id_number", _values(ids), key="id_number",
+    return _read_where(select, "m.id_number", _given(ids), key="id_number",
                        counted=f"FROM {m} WHERE status = 'active'", whole=whole)
 
 
@@ -157,7 +173,7 @@ def registry_households(numbers: Sequence[str] | pl.Series) -> pl.DataFrame:
     cols = [*HOUSEHOLD_COMPARED, *HOUSEHOLD_DERIVED_COMPARED]
     select = (f"SELECT h.id, h.household_number, h.status, h.version, h.village_id AS reg_village_code, "
               f"{', '.join('h.' + c for c in cols)} FROM {Household._meta.db_table} h WHERE 1 = 1")
-    frame = _read_where(select, "h.household_number", _values(numbers), key="household_number",
+    frame = _read_where(select, "h.household_number", _given(numbers), key="household_number",
                         counted=f"FROM {Household._meta.db_table}")
     return frame.with_columns(
         pl.col("id").cast(pl.Int64), pl.col("version").cast(pl.Int64),
@@ -168,7 +184,7 @@ def registry_households(numbers: Sequence[str] | pl.Series) -> pl.DataFrame:
 def registry_members(numbers: Sequence[str] | pl.Series) -> pl.DataFrame:
     """Active members of those households: ``id, household_id, household_number, version`` and the
     member fields, canonical."""
-    frame = _read_where(_members_select(), "h.household_number", _values(numbers), key="household_number",
+    frame = _read_where(_members_select(), "h.household_number", _given(numbers), key="household_number",
                         counted=f"FROM {Household._meta.db_table}",
                         whole=_active_members_whole if _READ_ONCE.get() is not None else None)
     return frame.with_columns(
@@ -202,7 +218,7 @@ def registry_rows(rows: pl.DataFrame, holders: pl.DataFrame | None = None) -> Re
     when the caller has already read the active members holding those ID numbers (or more)."""
     if holders is None:
         holders = active_members_frame(rows.get_column("id_number"))
-    numbers = _values(rows.get_column("household_number"))
+    numbers = rows.get_column("household_number")
     return RegistryRows(households=registry_households(numbers), members=registry_members(numbers),
                         holders=holders)
 

@@ -32,17 +32,34 @@ def test_a_registry_no_larger_than_the_list_gives_the_same_rows(make_household, 
     wanted = _ids(households[1])[:1]
     many = wanted + [f"11010119900101{i:04d}" for i in range(everyone)]
     numbers = [households[0].household_number] + [f"N{i}" for i in range(Household.objects.count())]
-    assert registry_frames._at_most("FROM registry_member WHERE status = 'active'", len(many))
-    assert not registry_frames._at_most("FROM registry_member WHERE status = 'active'", everyone - 1)
+    counted = "FROM registry_member WHERE status = 'active'"
+    assert registry_frames._count_upto(counted, len(many)) == everyone
+    assert registry_frames._count_upto(counted, everyone - 1) == everyone  # stops at n + 1
     read = (registry_frames.active_members_frame(many), registry_frames.registry_households(numbers),
             registry_frames.registry_members(numbers))
     assert read[0]["id_number"].to_list() == wanted  # read whole, then cut to the list
     assert read[1]["household_number"].to_list() == [households[0].household_number]
-    monkeypatch.setattr(registry_frames, "_at_most", lambda counted, n: False)  # the list path
+    monkeypatch.setattr(registry_frames, "_whole_is_cheaper", lambda rows, values: False)  # the list path
     listed = (registry_frames.active_members_frame(many), registry_frames.registry_households(numbers),
               registry_frames.registry_members(numbers))
     for a, b in zip(read, listed, strict=True):
         assert a.sort(a.columns).equals(b.sort(b.columns))
+
+
+def test_an_empty_registry_is_not_matched_against_the_list(monkeypatch):
+    """The first import into an empty registry: one bounded count per frame, no list sent, no
+    distinct values made, and frames with the same columns as a read."""
+    reads: list[str] = []
+    real = registry_frames.read_frame
+    monkeypatch.setattr(registry_frames, "read_frame", lambda sql, *a: reads.append(sql) or real(sql, *a))
+    monkeypatch.setattr(registry_frames, "rows_in", lambda *a: pytest.fail("matched against the list"))
+    ids = pl.Series(["110101199001011237", None, "110101199001011237"])
+    rows = pl.DataFrame({"household_number": ["N1", "N1", None], "id_number": ids})
+    read = registry_frames.registry_rows(rows)
+    assert all(sql.endswith("AND 1 = 0") for sql in reads) and len(reads) == 3
+    assert read.holders.columns == ["id_number", "household_number"] and read.holders.height == 0
+    assert read.households.height == 0 and {"id", "household_number", "status"} <= set(read.households.columns)
+    assert read.members.height == 0 and "household_id" in read.members.columns
 
 
 def test_json_parameter_takes_any_text(make_household):
@@ -84,7 +101,7 @@ def test_inside_read_once_the_active_members_are_read_whole_once(make_household,
     reads: list[str] = []
     real = registry_frames.read_frame
     monkeypatch.setattr(registry_frames, "read_frame", lambda sql, *a: reads.append(sql) or real(sql, *a))
-    monkeypatch.setattr(registry_frames, "_at_most", lambda counted, n: True)  # a registry no larger than the file
+    monkeypatch.setattr(registry_frames, "_whole_is_cheaper", lambda rows, values: True)  # a registry no larger than the file
     with registry_frames.read_once():
         once = registry_frames.registry_rows(rows)
     member_reads = [sql for sql in reads if "registry_member" in sql]

@@ -144,6 +144,44 @@ def test_rows_of_a_household_disagree(tmp_path, rows):
     ]
 
 
+def test_rows_of_a_household_apart_in_the_file_disagree(tmp_path, rows):
+    """A household whose rows are not together: a row that disagrees only with a row far from it is
+    found as well (each run of rows agrees within itself)."""
+    hh2_second = rows.pop(2)  # hh2's second row moves to the end: rows hh1, hh2, hh3 ×3, hh2
+    hh2_second["主要致贫原因"] = "12"
+    rows.append(hh2_second)
+    assert found(check(tmp_path, rows)) == [
+        (3, "主要致贫原因", rows[1]["主要致贫原因"], "同户各行的主要致贫原因不一致 / rows of one household disagree on 主要致贫原因"),
+        (7, "主要致贫原因", "12", "同户各行的主要致贫原因不一致 / rows of one household disagree on 主要致贫原因"),
+    ]
+    rows[-1]["主要致贫原因"] = rows[1]["主要致贫原因"]  # the same values apart: nothing to say
+    assert found(check(tmp_path, rows)) == []
+
+
+def test_disagreeing_households_equal_the_plain_definition():
+    """Rows compared with the row above, and scattered households hashed: the same households as
+    "more than one distinct set of household values" on random frames, nulls included."""
+    import random
+
+    import polars as pl
+
+    from fupin.imports.pipelines.validate_roster import _disagreeing_households
+    for seed in range(30):
+        rnd = random.Random(seed)
+        n = rnd.randint(0, 40)
+        frame = pl.DataFrame({
+            "household_number": [rnd.choice(["A", "B", "C", "D", None]) for _ in range(n)],
+            "f1": [rnd.choice(["x", "y", None]) if rnd.random() < 0.2 else "x" for _ in range(n)],
+            "f2": [rnd.choice([1, 2]) if rnd.random() < 0.1 else 1 for _ in range(n)],
+        }, schema={"household_number": pl.Utf8, "f1": pl.Utf8, "f2": pl.Int64})
+        if seed % 3 == 0:
+            frame = frame.sort("household_number")  # the usual file: households together
+        plain = frame.filter(pl.col("household_number").is_not_null()).unique().group_by("household_number") \
+            .len().filter(pl.col("len") > 1).get_column("household_number").sort().to_list()
+        got = _disagreeing_households(frame, ["f1", "f2"]).get_column("household_number").sort().to_list()
+        assert got == plain, (seed, frame)
+
+
 def test_village_outside_region_and_not_found(tmp_path, rows):
     rows[0]["行政区划代码"] = rf.OUTSIDE_VILLAGE.code
     for r in rows[1:3]:
