@@ -207,6 +207,8 @@ class PreparedCopy:
     fields: list[models.Field]
     fixed: dict[str, Any]
     staging: Future[str] | None = None
+    #: PostgreSQL, with a pool: the binary encoder being built by a helper thread (None: CSV).
+    encoder: Future[pg_binary.Encoder | None] | None = None
 
     def discard(self) -> None:
         """Remove the staging file of a copy that will not run (after a failure)."""
@@ -220,9 +222,13 @@ def prepare_copy(model: type[models.Model], frame: pl.DataFrame, *, constants: M
                  pool: ThreadPoolExecutor | None = None) -> PreparedCopy:
     """The part of :func:`copy_frame` that needs no database: with ``pool``, a large frame's SQLite
     staging file is written by a helper thread meanwhile (measured, 1M-person merge: the members'
-    file written while the households load)."""
+    file written while the households load; PostgreSQL: the members' binary encoder built — its values
+    typed and checked — meanwhile, 0.2–0.3 s)."""
     out, fields, fixed = _frame_for_db(model, frame, constants)
     prepared = PreparedCopy(model, out, fields, fixed)
+    if connection.vendor == "postgresql" and pool is not None and out.height:
+        types = {f.column: f.db_type(connection) for f in fields}
+        prepared.encoder = pool.submit(pg_binary.encoder, out, types, fixed)
     if connection.vendor == "sqlite" and out.height >= SQLITE_STAGE_ROWS:
         varying = sqlite_stage.stage_frame(out.select([f.column for f in fields if f.column not in fixed]))
         prepared.staging = (pool.submit(sqlite_stage.write_file, varying) if pool is not None
@@ -260,7 +266,8 @@ def run_copy(prepared: PreparedCopy) -> int:
     table = qn(prepared.model._meta.db_table)
     columns = ", ".join(qn(f.column) for f in fields)
     if connection.vendor == "postgresql":
-        encoder = pg_binary.encoder(out, {f.column: f.db_type(connection) for f in fields}, fixed)
+        encoder = (prepared.encoder.result() if prepared.encoder is not None else
+                   pg_binary.encoder(out, {f.column: f.db_type(connection) for f in fields}, fixed))
         with connection.cursor() as cursor:
             if encoder is not None:
                 columns = ", ".join(qn(c) for c in encoder.columns)

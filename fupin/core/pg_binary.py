@@ -73,6 +73,16 @@ def kind_of(db_type: str) -> Kind:
 _BOOL_TEXT = {"1": True, "0": False, "t": True, "f": False, "true": True, "false": False}
 
 
+def _bool_of_text(series: pl.Series) -> pl.Series:
+    """Boolean of a text column. The merge's canonical ``"1"``/``"0"`` are read by two comparisons;
+    any other spelling by a lookup (measured, 21 columns of 287k–961k rows: 0.53 s by lookup alone,
+    ~0.05 s so)."""
+    one, zero = series == "1", series == "0"
+    if int((one | zero).sum()) == series.len() - series.null_count():
+        return one
+    return series.replace_strict(list(_BOOL_TEXT), list(_BOOL_TEXT.values()), default=None, return_dtype=pl.Boolean)
+
+
 def _typed(series: pl.Series, kind: Kind) -> pl.Series:
     """``series`` as the Polars type this kind is encoded from (text for text/jsonb, Boolean, Int64
     — microseconds for timestamps, days for dates, the scaled integer for numeric). Raises
@@ -86,7 +96,7 @@ def _typed(series: pl.Series, kind: Kind) -> pl.Series:
         if dtype == pl.Boolean:
             out = series
         elif dtype == pl.Utf8:
-            out = series.replace_strict(list(_BOOL_TEXT), list(_BOOL_TEXT.values()), default=None, return_dtype=pl.Boolean)
+            out = _bool_of_text(series)
         elif dtype.is_integer():
             out = series.replace_strict([0, 1], [False, True], default=None, return_dtype=pl.Boolean)
         else:

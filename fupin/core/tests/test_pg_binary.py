@@ -79,6 +79,18 @@ def test_decimal_text_becomes_the_exact_scaled_integer(case):
     assert typed.to_list() == [None if t is None else int(Decimal(t) * 10**scale) for t in texts]
 
 
+@pytest.mark.parametrize(("texts", "expected"), [
+    (["1", "0", None, "1"], [True, False, None, True]),  # the merge's canonical text: two comparisons
+    (["t", "false", "1", None], [True, False, True, None]),  # other spellings: the lookup
+    ([None, None], [None, None]),
+])
+def test_boolean_text_reads_as_postgresql_reads_it(texts, expected):
+    typed = pg_binary._typed(pl.Series("b", texts, dtype=pl.Utf8), pg_binary.Kind("bool"))
+    assert typed.dtype == pl.Boolean and typed.to_list() == expected
+    with pytest.raises(pg_binary.Unsupported):
+        pg_binary._typed(pl.Series("b", [*texts, "01"], dtype=pl.Utf8), pg_binary.Kind("bool"))
+
+
 def test_floats_and_naive_times_are_left_to_csv():
     assert pg_binary.encoder(pl.DataFrame({"m": [1.5]}), TYPES, {}) is None
     assert pg_binary.encoder(pl.DataFrame({"ts": [dt.datetime(2026, 1, 1)]}), TYPES, {}) is None
