@@ -19,7 +19,9 @@
 - ``GET``/``PUT /imports/{id}/leaving`` — 减员名单 and the reasons given for it (JSON);
   ``GET``/``POST /imports/{id}/leaving/sheet`` — the same list as an xlsx to fill in (recorded as an
   export, kind ``leaving``), and the filled sheet uploaded (multipart ``file``; all or nothing, 422
-  listing every row in error).
+  listing every row in error); ``GET /imports/{id}/leaving/sheets`` — the sheets received (收到的减员原因表,
+  applied or refused) and ``GET /imports/{id}/leaving/sheets/{sheet_id}/file`` — one as it was given (the
+  same roles as the landed file; recorded, kind ``landed``).
 - ``GET /imports/{id}/file`` — the file as uploaded (roles with ``audit.view`` and full numbers;
   recorded as an export).
 - ``POST /imports/{id}/validate`` — check a failed batch, or one whose check stopped with its process
@@ -498,6 +500,44 @@ def upload_leaving_sheet(request: HttpRequest, batch_id: RecordId, file: File[Up
         raise _refused(exc) from exc
     return {"reasons": applied.reasons, "changed": applied.changed, "rows": applied.rows, "empty": applied.empty,
             "ignored": applied.ignored}
+
+
+class ReceivedSheetOut(Schema):
+    id: int
+    file_name: str
+    file_sha256: str
+    file_size: int
+    actor_name: str
+    source: str
+    received_at: datetime
+    outcome: Literal["applied", "refused"]
+    rows: int = Field(..., description="data rows read")
+    reasons: int = Field(..., description="persons the sheet gave a reason for")
+    changed: int = Field(..., description="reasons it changed")
+    errors: int = Field(..., description="rows, columns and reasons in error (a refused sheet)")
+    refusal: str = Field(..., description="why it was refused, with its first errors")
+
+
+@router.get("/{batch_id}/leaving/sheets", response={200: list[ReceivedSheetOut], 404: DetailOut})
+def received_sheets(request: HttpRequest, batch_id: RecordId):
+    """收到的减员原因表: every filled sheet received for the batch (page, API or command), newest first,
+    applied or refused, with what it did. Kept as given; the reasons a sheet gave name it (``#id``) in
+    their audit rows."""
+    batch = selectors.batch_detail(request.auth, batch_id)
+    return list(batch.leave_sheets.all())
+
+
+@router.get("/{batch_id}/leaving/sheets/{sheet_id}/file", response={404: DetailOut, 422: ErrorOut}, openapi_extra={
+    "responses": {"200": {"description": "the sheet as it was given"}}})
+def received_sheet_file(request: HttpRequest, batch_id: RecordId, sheet_id: RecordId):
+    """A received 减员原因表 as it was given, for roles that read the audit trail and see full numbers
+    (else 404; it may hold full ID numbers); recorded in the export records (kind ``landed``). A file
+    changed on disk since (SHA-256) is 422."""
+    try:
+        out, record = exports.received_sheet_file(request.auth, batch_id, sheet_id, channel=ExportChannel.API)
+    except services.ImportRefused as exc:
+        raise _refused(exc) from exc
+    return FileResponse(out, as_attachment=True, filename=record.file_name, content_type="application/octet-stream")
 
 
 @router.get("/{batch_id}/file", response={404: DetailOut, 422: ErrorOut}, openapi_extra={

@@ -60,6 +60,7 @@ SCOPE_RULES: dict[str, Callable[[Region], Q]] = {
     "imports.exportrecord": _by_code_prefix("region_code"),
     "imports.absenthousehold": _by_code_prefix("batch__region_code"),
     "imports.leavingreason": _by_code_prefix("batch__region_code"),
+    "imports.receivedleavesheet": _by_code_prefix("batch__region_code"),
     # 规则与判定: policy versions by their region (the national default, "", belongs to no user's region);
     # decisions by the household's ancestor codes they carry; runs by their region; results by household.
     "rules.policyversion": _by_code_prefix("region_code"),

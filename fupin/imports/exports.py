@@ -121,22 +121,41 @@ def landed_file(actor: Any, batch_id: int, *, channel: str) -> tuple[IO[bytes], 
     batch = batch_detail(actor, batch_id)
     if not may_take_landed_files(actor):
         raise ScopeError("不存在或无权查看 / not found")
-    path = Path(batch.stored_path) if batch.stored_path else None
+    return _hand_out(actor, batch.region_code, batch.stored_path, batch.file_sha256, batch.file_name,
+                     rows=batch.rows_read, channel=channel, what=f"import batch {batch.pk}")
+
+
+def received_sheet_file(actor: Any, batch_id: int, sheet_id: int, *, channel: str) -> tuple[IO[bytes], ExportRecord]:
+    """A 减员原因表 received for batch ``batch_id`` (:class:`~.models.ReceivedLeaveSheet`), as it was given,
+    on the same terms as :func:`landed_file` (it may hold full ID numbers): 404 out of scope, for a
+    sheet of another batch or a role that may not take landed files; recorded (kind ``landed``)."""
+    batch = batch_detail(actor, batch_id)
+    sheet = batch.leave_sheets.filter(pk=sheet_id).first()
+    if sheet is None or not may_take_landed_files(actor):
+        raise ScopeError("不存在或无权查看 / not found")
+    return _hand_out(actor, batch.region_code, sheet.stored_path, sheet.file_sha256, sheet.file_name, rows=sheet.rows,
+                     channel=channel, what=f"leave sheet {sheet.pk} of import batch {batch.pk}")
+
+
+def _hand_out(actor: Any, region_code: str, stored_path: str, sha256: str, file_name: str, *, rows: int,
+              channel: str, what: str) -> tuple[IO[bytes], ExportRecord]:
+    """A landed file open at its start, checked against the SHA-256 taken when it landed, and the record
+    of its download."""
+    path = Path(stored_path) if stored_path else None
     if path is None or not path.is_file():
         raise ImportRefused("原始文件不在数据目录中 / the landed file is not in the data folder")
     out = path.open("rb")
     try:
         digest = hashlib.file_digest(out, "sha256").hexdigest()  # type: ignore[arg-type]
-        if digest != batch.file_sha256:
-            log.error("import batch %s: landed file %s changed on disk (sha256 %s, landed %s)", batch.pk, path,
-                      digest, batch.file_sha256)
+        if digest != sha256:
+            log.error("%s: landed file %s changed on disk (sha256 %s, landed %s)", what, path, digest, sha256)
             raise ImportRefused("原始文件与上传时不一致(SHA-256 不同),不予下载 / the landed file has changed since "
                                 "it was uploaded (its SHA-256 differs); it is not handed out")
         size = out.seek(0, io.SEEK_END)
         out.seek(0)
-        suffix = Path(batch.file_name).suffix.lstrip(".").lower()[:8]
-        record = _record(actor, batch.region_code, suffix, LANDED, channel, rows=batch.rows_read,
-                         file_name=batch.file_name, file_size=size, file_sha256=digest)
+        suffix = Path(file_name).suffix.lstrip(".").lower()[:8]
+        record = _record(actor, region_code, suffix, LANDED, channel, rows=rows, file_name=file_name,
+                         file_size=size, file_sha256=digest)
     except BaseException:
         out.close()
         raise

@@ -15,9 +15,11 @@ decided). The caller has read the batch through the region scope; giving reasons
 from __future__ import annotations
 
 import io
+import secrets
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +28,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from fupin.core import audit
+from fupin.core import audit, landing
 from fupin.core.models import ChangeAction
 from fupin.core.scoping import require_in_scope
 from fupin.core.xlsx_sheet import ChoiceList, ColumnHelp, write_xlsx
@@ -35,10 +37,10 @@ from fupin.policy.masking import masked_id_numbers
 from fupin.screening.pipelines.read_list import ListReadError, read_list
 
 from .choices import BatchStatus
-from .models import ImportBatch, LeavingReason
+from .models import ImportBatch, LeavingReason, ReceivedLeaveSheet, SheetOutcome
 from .pipelines import leave_sheet
 from .pipelines.leave_reasons import FILE_SILENT, GIVEN_REASONS
-from .services import ImportRefused, _diff_path
+from .services import ImportRefused, _diff_path, imports_dir
 
 COMMENT_MAX = 200
 #: Columns of :func:`persons_leaving`.
@@ -215,26 +217,54 @@ def give_reasons_from_sheet(*, actor: Any, batch_id: int, path: Path, file_name:
     :func:`sheet_xlsx` or a village's own list with 证件号码 and 减员原因 columns), all or nothing: a file
     that cannot be read, or any row in error (:func:`.pipelines.leave_sheet.read_filled`), refuses it
     whole (:class:`LeaveSheetRefused` lists every row, column and reason). Empty reasons change nothing.
-    Same rights and audit as :func:`give_reasons`, whose rows name the file."""
+    Same rights and audit as :func:`give_reasons`, whose rows name the sheet.
+
+    Every sheet read is kept (:class:`~.models.ReceivedLeaveSheet`, landed in the data folder with its
+    SHA-256), applied or refused; an empty or oversized file is refused before it is kept."""
     batch = ImportBatch.objects.get(pk=batch_id)
     if actor is not None:
         require_in_scope(actor, batch.region_code, roles.EDIT_REGISTRY)
     if not available(batch):
         raise ImportRefused("只有待确认的批次可以填写减员原因 / reasons for leaving are given while the batch "
                             f"awaits review (this one is {batch.status})")
-    size = Path(path).stat().st_size
-    if size == 0 or size > SHEET_MAX_BYTES:
-        raise ImportRefused(f"减员原因表为空或超过{SHEET_MAX_BYTES // 1024 // 1024}MB / the sheet is empty or larger "
-                            f"than {SHEET_MAX_BYTES // 1024 // 1024} MB", field="file")
     try:
-        raw = read_list(Path(path), leave_sheet.LEAVE_SHEET)
-    except ListReadError as exc:
-        raise ImportRefused(f"减员原因表“{file_name}”无法读取:{exc} / the sheet cannot be read", field="file") from exc
-    filled = leave_sheet.read_filled(raw.frame, _leaving(batch))
-    if filled.errors.height:
-        raise LeaveSheetRefused(filled.errors, file_name)
-    changed = give_reasons(actor=actor, batch_id=batch.pk, reasons=filled.reason_map(), source=source,
-                           sheet=file_name)
+        landed = landing.land(Path(path), imports_dir(), max_bytes=SHEET_MAX_BYTES, prefix="leave-sheet-")
+    except landing.LandingRefused as exc:
+        raise ImportRefused(f"减员原因表为空或超过{SHEET_MAX_BYTES // 1024 // 1024}MB / the sheet is empty or larger "
+                            f"than {SHEET_MAX_BYTES // 1024 // 1024} MB", field="file") from exc
+    suffix = Path(file_name).suffix.lower()[:10]
+    stored = landed.keep_as(imports_dir() / f"batch-{batch.pk:06d}-leave-sheet-{landed.sha256[:12]}-"
+                                           f"{secrets.token_hex(4)}{suffix}")
+    kept = partial(ReceivedLeaveSheet.objects.create, batch=batch, file_name=Path(file_name).name[:255] or "sheet",
+                   file_sha256=landed.sha256, file_size=landed.size, stored_path=str(stored),
+                   actor=actor if getattr(actor, "pk", None) else None, actor_name=audit.actor_name(actor),
+                   source=source[:20])
+    recorded = False
+    try:
+        try:
+            raw = read_list(stored, leave_sheet.LEAVE_SHEET)
+        except ListReadError as exc:
+            refused = ImportRefused(f"减员原因表“{file_name}”无法读取:{exc} / the sheet cannot be read", field="file")
+            kept(outcome=SheetOutcome.REFUSED, refusal=refused.message[:500])
+            recorded = True
+            raise refused from exc
+        filled = leave_sheet.read_filled(raw.frame, _leaving(batch))
+        if filled.errors.height:
+            sheet_refused = LeaveSheetRefused(filled.errors, file_name)
+            kept(outcome=SheetOutcome.REFUSED, rows=filled.rows, errors=filled.errors.height,
+                 refusal=sheet_refused.message[:500])
+            recorded = True
+            raise sheet_refused
+        with transaction.atomic():
+            sheet = kept(outcome=SheetOutcome.APPLIED, rows=filled.rows, reasons=filled.reasons.height)
+            changed = give_reasons(actor=actor, batch_id=batch.pk, reasons=filled.reason_map(), source=source,
+                                   sheet=f"#{sheet.pk} {file_name}")
+            sheet.changed = changed
+            sheet.save(update_fields=["changed"])
+        recorded = True
+    finally:
+        if not recorded:  # no record names the copy (an error, or give_reasons refused and rolled back)
+            stored.unlink(missing_ok=True)
     return SheetApplied(reasons=filled.reasons.height, changed=changed, rows=filled.rows, empty=filled.empty,
                         ignored=filled.ignored)
 

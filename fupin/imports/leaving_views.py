@@ -12,7 +12,7 @@ import polars as pl
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
@@ -24,7 +24,7 @@ from fupin.policy import codes, roles
 
 from . import leaving, selectors, services
 from .choices import ExportChannel
-from .exports import LEAVING, record_report
+from .exports import LEAVING, may_take_landed_files, received_sheet_file, record_report
 from .pipelines.leave_reasons import FILE_SILENT, GIVEN_REASONS
 
 PAGE_SIZE = 50
@@ -95,6 +95,7 @@ def _page(request: HttpRequest, batch: Any, *, available: bool, can_give: bool,
         "reasons": [(r, codes.MEMBER_LEAVE_REASON.label(r)) for r in GIVEN_REASONS],
         "given": [(codes.MEMBER_LEAVE_REASON.label(r), n) for r, n in leaving.given_counts(batch).items()], "silent": int(frame.filter(pl.col("file_reason") == FILE_SILENT).height),
         "full_numbers": services.may_see_full_numbers(request.user),
+        "received": list(batch.leave_sheets.all()), "can_take_sheets": may_take_landed_files(request.user),
     }
     context["given_total"] = sum(n for _label, n in context["given"])
     if sheet_errors is not None:
@@ -148,3 +149,16 @@ def batch_leaving_upload(request: HttpRequest, pk: int) -> HttpResponse:
                                 "empty, %(ignored)s rows with the file's own reason.") % {
         "reasons": applied.reasons, "changed": applied.changed, "empty": applied.empty, "ignored": applied.ignored})
     return redirect(here)
+
+
+@login_required
+@require_GET
+def batch_leave_sheet_file(request: HttpRequest, pk: int, sheet_pk: int) -> HttpResponse:
+    """A received 减员原因表 as it was given (收到的减员原因表), for roles that may take landed files (else
+    404); recorded as an export (kind ``landed``). A file changed on disk since is refused."""
+    try:
+        out, record = received_sheet_file(request.user, pk, sheet_pk, channel=ExportChannel.WEB)
+    except services.ImportRefused as exc:
+        messages.error(request, exc.message)
+        return redirect("imports:leaving", pk)
+    return FileResponse(out, as_attachment=True, filename=record.file_name, content_type="application/octet-stream")

@@ -154,6 +154,42 @@ class LeavingReason(models.Model):
         return f"batch {self.batch_id} {self.id_number}: {self.reason}"
 
 
+class SheetOutcome(models.TextChoices):
+    APPLIED = "applied", _("applied")
+    REFUSED = "refused", _("refused")
+
+
+class ReceivedLeaveSheet(models.Model):
+    """收到的减员原因表 — a filled sheet of reasons for leaving received for a batch (page, API or command),
+    kept as it was given: landed in the data folder with its SHA-256, whether it was applied or refused,
+    and what it did. The reasons it gave name it (``#pk``) in their audit rows, so an auditor can take
+    the very file a village returned."""
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="leave_sheets")
+    file_name = models.CharField("文件名 file name", max_length=255)
+    file_sha256 = models.CharField("文件哈希 SHA-256", max_length=64)
+    file_size = models.PositiveBigIntegerField(default=0)
+    stored_path = models.CharField(max_length=500, blank=True, help_text="the landed copy in the data folder")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+")
+    actor_name = models.CharField(max_length=150, blank=True)
+    source = models.CharField(max_length=20, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    outcome = models.CharField(max_length=10, choices=SheetOutcome.choices)
+    rows = models.PositiveIntegerField("数据行 rows read", default=0)
+    reasons = models.PositiveIntegerField("原因 reasons in it", default=0)
+    changed = models.PositiveIntegerField("改变 reasons changed", default=0)
+    errors = models.PositiveIntegerField("错误 errors", default=0)
+    refusal = models.CharField("未采用原因 why refused", max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = "收到的减员原因表 received sheet of reasons for leaving"
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.file_name} ({self.outcome})"
+
+
 class AbsentHousehold(models.Model):
     """在册但文件中没有的户 — an active household of a village the batch's file covers that the file does
     not list, as validation found it (kept with the batch, like its rejected rows; the merge leaves the

@@ -26,4 +26,5 @@ urlpatterns = [
     path("<int:pk>/leaving/", leaving_views.batch_leaving, name="leaving"),
     path("<int:pk>/leaving/sheet.xlsx", leaving_views.batch_leaving_sheet, name="leaving_sheet"),
     path("<int:pk>/leaving/sheet/", leaving_views.batch_leaving_upload, name="leaving_upload"),
+    path("<int:pk>/leaving/sheets/<int:sheet_pk>/file/", leaving_views.batch_leave_sheet_file, name="leave_sheet_file"),
 ]

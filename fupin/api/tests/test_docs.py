@@ -17,6 +17,7 @@ EXPECTED_PATHS = {
                 "/imports/{batch_id}/refuse", "/imports/{batch_id}/validate", "/imports/{batch_id}/file",
                 "/imports/{batch_id}/absent", "/imports/{batch_id}/changes",
                 "/imports/{batch_id}/rows-to-fix", "/imports/{batch_id}/leaving", "/imports/{batch_id}/leaving/sheet",
+                "/imports/{batch_id}/leaving/sheets", "/imports/{batch_id}/leaving/sheets/{sheet_id}/file",
                 "/imports/{batch_id}/hold"},
     "exports": {"/exports/roster", "/exports/records"},
     "rules": {"/rules/policy", "/rules/try", "/rules/runs", "/rules/runs/{run_id}", "/rules/runs/{run_id}/households",

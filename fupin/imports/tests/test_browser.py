@@ -192,6 +192,10 @@ def test_a_re_import_warns_of_a_person_leaving_and_lists_them(live_server, chang
     page.click("#leave-sheet-upload")
     expect(page.locator(".messages")).to_contain_text("表中 1 人有减员原因，变更 1 项")
     expect(leaving_row.locator("select")).to_have_value("marriage_out")
+    received = page.locator("#received-sheets tbody tr")  # 收到的减员原因表: kept as given, with what it did
+    expect(received).to_have_count(1)
+    expect(received).to_contain_text("减员原因表.xlsx")
+    expect(received).to_contain_text("已采用")
     # and on the page the officer corrects it: the person died
     leaving_row.locator("select").select_option("death")
     leaving_row.locator("input[type=text]").fill("2026年11月病故")

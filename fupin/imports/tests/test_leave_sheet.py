@@ -18,12 +18,12 @@ from django.core.management import CommandError
 from fupin.core.models import ChangeRecord
 from fupin.core.scoping import ScopeError
 from fupin.imports import leaving, services
-from fupin.imports.models import ExportRecord, ImportBatch, LeavingReason
+from fupin.imports.models import ExportRecord, ImportBatch, LeavingReason, ReceivedLeaveSheet
 from fupin.imports.pipelines import leave_sheet
 from fupin.imports.pipelines.leave_sheet import HEADERS, read_filled, sheet_frame
 from fupin.policy.masking import mask_id_number
 from fupin.registry.models import Member
-from fupin.testing import NINGHUA
+from fupin.testing import MINGXI, NINGHUA
 
 RAW = {"_row": pl.Int64, "_id_numeric": pl.Boolean, "member_id": pl.Utf8, "id_number": pl.Utf8, "reason": pl.Utf8,
        "comment": pl.Utf8}
@@ -139,7 +139,8 @@ def test_a_masked_download_filled_and_read_back_gives_the_reasons(batch_at_revie
     given = {r.reason: r.comment for r in LeavingReason.objects.filter(batch=batch)}
     assert given == {"death": "2026年10月病故", "marriage_out": ""}
     audit = ChangeRecord.objects.filter(model="imports.leavingreason")
-    assert audit.count() == 2 and all("减员原因表 / from the sheet 减员原因表.xlsx" in a.comment for a in audit)
+    kept = ReceivedLeaveSheet.objects.get()
+    assert audit.count() == 2 and all(f"减员原因表 / from the sheet #{kept.pk} 减员原因表.xlsx" in a.comment for a in audit)
     # the download now shows them, and reading it back again changes nothing
     again = _read_xlsx(leaving.sheet_xlsx(batch, full=False)[0])
     assert sorted(again["减员原因"].drop_nulls().to_list()) == ["分户", "婚出", "死亡"]
@@ -200,6 +201,53 @@ def test_refusals_before_the_sheet_is_read(batch_at_review, make_user, tmp_path)
         leaving.give_reasons_from_sheet(actor=officer, batch_id=batch.pk, path=path, file_name="x.csv")
 
 
+def test_every_sheet_read_is_kept_as_it_was_given(batch_at_review, tmp_path, monkeypatch):
+    """收到的减员原因表: a refused sheet and an applied one are both kept (landed, SHA-256) with what they
+    did; an empty file is not kept; a sheet give_reasons refuses after all leaves no record and no file."""
+    import hashlib
+
+    officer, batch = batch_at_review
+    listed = leaving.persons_leaving(batch, full=True).filter(pl.col("file_reason") == "other").sort("member_id")
+    died, married = listed["name"].to_list()
+    bad = _filled(batch, tmp_path, {died: ("死亡", ""), married: ("出嫁", "")})
+    with pytest.raises(leaving.LeaveSheetRefused):
+        leaving.give_reasons_from_sheet(actor=officer, batch_id=batch.pk, path=bad, file_name="村里的表.xlsx")
+    refused = ReceivedLeaveSheet.objects.get()
+    assert (refused.outcome, refused.rows, refused.reasons, refused.changed, refused.errors) == ("refused", 3, 0, 0, 1)
+    assert refused.refusal.startswith("减员原因表“村里的表.xlsx”有 1 处错误") and refused.actor == officer
+    stored = Path(refused.stored_path)
+    assert stored.read_bytes() == bad.read_bytes() and refused.file_sha256 == hashlib.sha256(bad.read_bytes()).hexdigest()
+    assert stored.parent == services.imports_dir() and stored.name.startswith(f"batch-{batch.pk:06d}-leave-sheet-")
+
+    unreadable = tmp_path / "x.csv"
+    unreadable.write_bytes("姓名,减员原因\n张三,死亡\n".encode())
+    with pytest.raises(services.ImportRefused, match="无法读取"):
+        leaving.give_reasons_from_sheet(actor=officer, batch_id=batch.pk, path=unreadable, file_name="x.csv")
+    assert ReceivedLeaveSheet.objects.filter(outcome="refused", file_name="x.csv", rows=0).exists()
+
+    unreadable.write_bytes(b"")
+    with pytest.raises(services.ImportRefused, match="为空"):
+        leaving.give_reasons_from_sheet(actor=officer, batch_id=batch.pk, path=unreadable, file_name="x.csv")
+    assert ReceivedLeaveSheet.objects.count() == 2
+
+    good = _filled(batch, tmp_path, {died: ("死亡", "")})
+    real = leaving.give_reasons
+    monkeypatch.setattr(leaving, "give_reasons",
+                        lambda **kw: real(**kw) and (_ for _ in ()).throw(services.ImportRefused("批次已变 / raced")))
+    before = set(services.imports_dir().iterdir())
+    with pytest.raises(services.ImportRefused, match="raced"):
+        leaving.give_reasons_from_sheet(actor=officer, batch_id=batch.pk, path=good, file_name="good.xlsx")
+    assert ReceivedLeaveSheet.objects.count() == 2 and not LeavingReason.objects.exists()
+    assert set(services.imports_dir().iterdir()) == before  # the copy no record names is gone
+    monkeypatch.setattr(leaving, "give_reasons", real)
+    applied = leaving.give_reasons_from_sheet(actor=officer, batch_id=batch.pk, path=good, file_name="good.xlsx",
+                                              source="api")
+    sheet = ReceivedLeaveSheet.objects.get(outcome="applied")
+    assert (sheet.rows, sheet.reasons, sheet.changed, sheet.errors, sheet.source) == (3, 1, applied.changed, 0, "api")
+    assert applied.changed == 1 and Path(sheet.stored_path).read_bytes() == good.read_bytes()
+    assert ChangeRecord.objects.get(model="imports.leavingreason").comment.endswith(f"#{sheet.pk} good.xlsx)")
+
+
 # page, API, command --------------------------------------------------------------------------------
 
 def test_the_page_downloads_the_sheet_and_takes_it_back(client, login, batch_at_review, tmp_path):
@@ -233,8 +281,26 @@ def test_the_page_downloads_the_sheet_and_takes_it_back(client, login, batch_at_
     assert "表中 2 人有减员原因，变更 2 项" in client.get(saved["Location"]).content.decode()
     assert LeavingReason.objects.filter(batch=batch).count() == 2
 
+    page = client.get(f"/imports/{batch.pk}/leaving/").content.decode()
+    kept = list(ReceivedLeaveSheet.objects.order_by("pk"))
+    assert [(k.outcome, k.file_name) for k in kept] == [("refused", "bad.xlsx"), ("applied", "good.xlsx")]
+    assert 'id="received-sheets"' in page and f'id="received-sheet-{kept[1].pk}"' in page
+    taken = client.get(f"/imports/{batch.pk}/leaving/sheets/{kept[1].pk}/file/")
+    assert taken.status_code == 200 and b"".join(taken.streaming_content) == (tmp_path / "good.xlsx").read_bytes()
+    assert ExportRecord.objects.filter(kind="landed", file_name="good.xlsx", channel="web").count() == 1
+    Path(kept[0].stored_path).write_bytes(b"changed")
+    changed = client.get(f"/imports/{batch.pk}/leaving/sheets/{kept[0].pk}/file/")
+    assert changed.status_code == 302 and not ExportRecord.objects.filter(file_name="bad.xlsx").exists()
+    assert client.get(f"/imports/{batch.pk + 1}/leaving/sheets/{kept[1].pk}/file/").status_code == 404
+
+    client.logout()
+    client.force_login(login("city", MINGXI))  # sees the batch, may not take landed files
+    page = client.get(f"/imports/{batch.pk}/leaving/").content.decode()
+    assert 'id="received-sheets"' in page and "received-sheet-file" not in page
+    assert client.get(f"/imports/{batch.pk}/leaving/sheets/{kept[1].pk}/file/").status_code == 404
     client.logout()
     client.force_login(login("county", NINGHUA))
+    assert client.get(f"/imports/{batch.pk}/leaving/sheets/{kept[1].pk}/file/").status_code == 404
     assert client.get(f"/imports/{batch.pk}/leaving/sheet.xlsx").status_code == 404
     assert client.post(f"/imports/{batch.pk}/leaving/sheet/", {}).status_code == 404
 
@@ -264,8 +330,15 @@ def test_the_api_downloads_the_sheet_and_takes_it_back(client, make_user, batch_
     assert refused.status_code == 422
     errors = refused.json()["field_errors"]["file"]
     assert len(errors) == 2 and all("成员编号: 该成员不在本批次的减员名单中" in e for e in errors)
+    listed_sheets = api.get(f"/imports/{batch.pk}/leaving/sheets").json()
+    assert [(r["outcome"], r["file_name"], r["reasons"], r["errors"], r["source"]) for r in listed_sheets] == [
+        ("refused", "bad.xlsx", 0, 2, "api"), ("applied", "good.xlsx", 1, 0, "api")]
+    taken = api.get(f"/imports/{batch.pk}/leaving/sheets/{listed_sheets[1]['id']}/file")
+    assert taken.status_code == 200 and b"".join(taken.streaming_content) == path.read_bytes()
     other = token_api(client, make_user("county", NINGHUA))
     assert other.get(f"/imports/{batch.pk}/leaving/sheet").status_code == 404
+    assert other.get(f"/imports/{batch.pk}/leaving/sheets").status_code == 404
+    assert other.get(f"/imports/{batch.pk}/leaving/sheets/{listed_sheets[1]['id']}/file").status_code == 404
 
 
 def test_the_command_writes_the_sheet_and_takes_it_back(tmp_path, make_household):
