@@ -340,9 +340,14 @@ def test_the_reviewer_holds_back_a_village_and_merges_the_other(live_server, hel
     expect(page.locator("#printed-by")).to_be_visible()
     expect(page.locator("#printed-by")).to_contain_text(f"打印人：{held_scene.officer.username}")
     expect(page.locator("#villages")).to_be_visible()
+    signatures = page.locator("#signatures")  # 签字栏: signed and sealed on paper
+    expect(signatures).to_be_visible()
+    for line in ("审核意见：", "经办人（签字）：", "审核人（签字）：", "负责人（签字）：", "单位（盖章）：", "日期："):
+        expect(signatures).to_contain_text(line)
     page.screenshot(path=str(shots / "import-held-village-print.png"), full_page=True)
     page.emulate_media(media="screen")
     expect(page.locator("#printed-by")).to_be_hidden()
+    expect(signatures).to_be_hidden()
     page.click("#merge-button")
     expect(page.locator("#merged-note")).to_be_visible()
     context.close()

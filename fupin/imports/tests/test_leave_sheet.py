@@ -255,6 +255,7 @@ def test_the_page_downloads_the_sheet_and_takes_it_back(client, login, batch_at_
     client.force_login(officer)
     page = client.get(f"/imports/{batch.pk}/leaving/").content.decode()
     assert 'id="leave-sheet-download"' in page and 'id="leave-sheet-form"' in page
+    assert 'id="signatures"' in page and "经办人（签字）：" in page  # printed only (签字栏)
     download = client.get(f"/imports/{batch.pk}/leaving/sheet.xlsx")
     assert download.status_code == 200 and "attachment" in download["Content-Disposition"]
     record = ExportRecord.objects.get()
