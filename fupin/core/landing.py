@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -90,11 +91,20 @@ def _blocks(source: bytes | Path | str | IO[bytes] | Any) -> Iterator[bytes]:
 
 
 def _on_disk(source: object) -> Path | None:
-    """The path of a source that is a file on disk: a path, or a Django ``TemporaryUploadedFile``."""
+    """The path of a source that is a regular file on disk: a path, or a Django
+    ``TemporaryUploadedFile``. A pipe or device given by path (``/dev/stdin``, a shell's ``<(…)``)
+    is read through the blocks, as a stream."""
     if isinstance(source, (str, Path)):
-        return Path(source)
-    temporary = getattr(source, "temporary_file_path", None)
-    return Path(temporary()) if callable(temporary) else None
+        path = Path(source)
+    else:
+        temporary = getattr(source, "temporary_file_path", None)
+        if not callable(temporary):
+            return None
+        path = Path(temporary())
+    try:
+        return path if stat.S_ISREG(path.stat().st_mode) else None
+    except OSError:
+        return None  # not there: the blocks' open() says so
 
 
 def _hash_file(path: Path) -> tuple[str, int]:

@@ -121,6 +121,21 @@ def test_a_file_on_disk_is_copied_by_the_kernel_and_the_copy_hashed(tmp_path, ki
     assert landed.path.read_bytes() == DATA
 
 
+def test_a_pipe_given_by_path_is_read_as_a_stream(tmp_path):
+    """``fupin import /dev/stdin`` or a shell's ``<(zcat …)``: a path that is not a regular file is read
+    through the blocks (its size on disk says nothing)."""
+    import os
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_bytes(DATA))
+    writer.start()
+    landed = landing.land(fifo, tmp_path / "landed", max_bytes=len(DATA))
+    writer.join()
+    assert (landed.size, landed.sha256) == (len(DATA), hashlib.sha256(DATA).hexdigest())
+
+
 def test_a_file_that_changes_while_it_is_landed_is_refused(tmp_path, monkeypatch):
     source = tmp_path / "source.bin"
     source.write_bytes(b"x" * 100)
