@@ -41,6 +41,12 @@ Steps (each timed stage runs in a subprocess with ``django.setup()`` pointed at 
 Before each timed PostgreSQL run the scratch database is checkpointed (:func:`settle`), so that no
 run pays for writing out what the one before left behind.
 
+The merge's CPU time is printed beside its wall time: this process's (``client_cpu_s``: Polars, the
+binary encoder, psycopg) and, where the server runs on this machine, PostgreSQL's (every ``postgres``
+process's time read from ``/proc``, parallel index-build workers included; ``pg_merge_server_cpu_s`` in
+the last line). On two cores a merge whose server time is close to its wall time is waiting on the
+server's single backend, not on fupin.
+
 Peak memory (``peak_mb``) is the largest resident set of the import's own processes (the validate
 and merge workers of every split run on both databases and the xlsx run), read from ``VmHWM`` in ``/proc/self/status``.
 Not ``ru_maxrss``: on Linux a child started by ``fork`` + ``exec`` keeps the parent's high-water
@@ -250,6 +256,40 @@ def _hwm_mb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 
 
+def _server_cpu_s() -> float | None:
+    """CPU seconds used so far by the local PostgreSQL server: every ``postgres`` process's own time
+    plus what its exited children used (parallel index-build workers, backends that ended: the
+    postmaster reaps them). None when no server process can be read here (a remote server)."""
+    tick, total, found = os.sysconf("SC_CLK_TCK"), 0, False
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        name, rest = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
+        if name == "postgres":
+            found = True
+            total += sum(int(v) for v in rest[11:15])  # utime, stime, cutime, cstime
+    return total / tick if found else None
+
+
+def _own_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _cpu_during(before: tuple[float | None, float]) -> dict[str, float]:
+    """The server's and this process's CPU seconds since ``before`` (``(_server_cpu_s(), _own_cpu_s())``)."""
+    server = _server_cpu_s()
+    out = {"client_cpu_s": round(_own_cpu_s() - before[1], 2)}
+    if server is not None and before[0] is not None:
+        out["server_cpu_s"] = round(server - before[0], 2)
+    return out
+
+
 def _setup(rollback: bool):
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fupin.settings")
     sys.path.insert(0, str(ROOT))
@@ -286,9 +326,11 @@ def worker_e2e(file: str, rollback: bool) -> dict:
             validate_marks = list(marks)
             rss_validate = _hwm_mb()
             steps = _MergeSteps()
+            cpu = (_server_cpu_s(), _own_cpu_s())
             batch = services.merge_batch(actor=None, batch_id=batch.pk, progress=lambda p, label: None,
                                          step=steps)
             t_merge = time.perf_counter()
+            merge_cpu = _cpu_during(cpu)
             result = {
                 "total_s": t_merge - start, "land_s": t_land - start,
                 "check_s": validate_marks[1][0] - validate_marks[0][0],
@@ -298,7 +340,7 @@ def worker_e2e(file: str, rollback: bool) -> dict:
                 "read": batch.rows_read, "imported": batch.rows_imported, "rejected": batch.rows_rejected,
                 "households_new": batch.households_new, "peak_mb_validate": rss_validate,
                 "peak_mb": _hwm_mb(),
-                "merge_steps": steps.seconds(t_merge),
+                "merge_steps": steps.seconds(t_merge), "merge_cpu": merge_cpu,
             }
             if rollback:
                 raise Rollback
@@ -349,9 +391,11 @@ def worker_merge(batch_id: str) -> dict:
 
     start = time.perf_counter()
     steps = _MergeSteps()
+    cpu = (_server_cpu_s(), _own_cpu_s())
     batch = services.merge_batch(actor=None, batch_id=int(batch_id), step=steps)
     end = time.perf_counter()
-    return {"merge_s": end - start, "merge_steps": steps.seconds(end), "read": batch.rows_read, "imported": batch.rows_imported,
+    return {"merge_s": end - start, "merge_steps": steps.seconds(end), "merge_cpu": _cpu_during(cpu),
+            "read": batch.rows_read, "imported": batch.rows_imported,
             "rejected": batch.rows_rejected, "households_new": batch.households_new,
             "households_changed": batch.households_changed, "households_unchanged": batch.households_unchanged,
             "persons_new": batch.persons_new, "persons_changed": batch.persons_changed,
@@ -620,6 +664,9 @@ def main() -> None:
                   f"(peak MB: validate {pg['validate_peak_mb']}, merge {pg['merge_peak_mb']})", flush=True)
             figures["pg_s"] = round(pg["total_s"], 2)
             figures["ratio"] = round(pg["total_s"] / raw["raw_s"], 2)
+            figures["pg_merge_s"] = round(pg["merge_s"], 2)
+            if "server_cpu_s" in pg["merge_cpu"]:
+                figures["pg_merge_server_cpu_s"] = pg["merge_cpu"]["server_cpu_s"]
             if args.export:
                 exports = {fmt: run_worker("export", Path(fmt), env) for fmt in ("csv", "xlsx")}
                 print(f"export of the loaded registry ({pg['imported']} persons): CSV "
@@ -743,6 +790,10 @@ def _stages(r: dict) -> str:
                                                                "merge_s")) + ")"
     if r.get("merge_steps"):
         stages += "; merge: " + ", ".join(f"{label} {s:.2f}" for label, s in r["merge_steps"].items())
+    cpu = r.get("merge_cpu") or {}
+    if cpu:
+        stages += f"; merge CPU: fupin {cpu['client_cpu_s']:.2f} s" + (
+            f", PostgreSQL {cpu['server_cpu_s']:.2f} s" if "server_cpu_s" in cpu else "")
     return stages
 
 
