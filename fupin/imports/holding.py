@@ -14,6 +14,11 @@ lists them is not imported), shown among the persons leaving, to be confirmed an
 
 Holding needs ``registry.edit`` in the batch's region, as the merge does; it is an audit row on the
 batch (``imports.importbatch``, ``held_villages`` old and new).
+
+The command line is its own reviewer: ``fupin import FILE --hold CODE`` holds the villages before the
+first check (:func:`hold_before_check`), so the file is read once; a code that is not a village of the
+import's region is refused before anything is read, and the command reports a held village the file
+turns out not to hold, and stops (the batch left at review) when every village of the file is held.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ from fupin.core import audit
 from fupin.core.models import ChangeAction
 from fupin.core.scoping import require_in_scope
 from fupin.policy import roles
+from fupin.policy.regions import LEVEL_VILLAGE, RegionCodeError, contains, level_of, normalize_code
+from fupin.regions.models import Region
 
 from .choices import BatchStatus
 from .models import ImportBatch
@@ -51,8 +58,7 @@ def hold_villages(*, actor: Any, batch_id: int, villages: Iterable[str], source:
             raise ImportRefused("只有待确认的批次可以暂缓部分村 / villages can be held back only while the batch "
                                 f"awaits review (this one is {batch.status})", field="villages")
         held_before = sorted(batch.held_villages or [])
-        with_rows = {v["village_code"] for v in batch.by_village or []
-                     if v.get("new", 0) or v.get("changed", 0) or v.get("unchanged", 0) or v.get("rejected", 0)}
+        with_rows = villages_with_rows(batch)
         unknown = [v for v in wanted if v not in with_rows and v not in held_before]
         if unknown:
             raise ImportRefused(f"村 {', '.join(unknown)} 不在本批次的文件中 / not a village of this batch's file: "
@@ -73,3 +79,67 @@ def hold_villages(*, actor: Any, batch_id: int, villages: Iterable[str], source:
                      comment=f"导入批次 #{batch.pk} 暂缓导入的村 / villages held back in import batch #{batch.pk}")
     log.info("import batch %s: villages held back %s by %s", batch.pk, wanted, audit.actor_name(actor))
     return batch
+
+
+def villages_to_hold(villages: Iterable[str], region_code: str | None) -> list[str]:
+    """The 12-digit codes of ``villages`` (sorted, once each), each a village on the region list within
+    ``region_code`` (None: anywhere). Refused naming the first code that is not."""
+    if region_code:
+        try:
+            region_code = normalize_code(region_code)
+        except RegionCodeError as exc:
+            raise ImportRefused(str(exc)) from exc
+    wanted: set[str] = set()
+    for raw in villages:
+        text = str(raw).strip()
+        if not text:
+            continue
+        try:
+            code = normalize_code(text)
+            if level_of(code) != LEVEL_VILLAGE:
+                raise RegionCodeError(text)
+        except RegionCodeError as exc:
+            raise ImportRefused(f"暂缓导入须给出村级(12位)区划代码: {text} / a village to hold back is a 12-digit "
+                                f"village code: {text}", field="villages") from exc
+        if region_code and not contains(region_code, code):
+            raise ImportRefused(f"村 {code} 不在导入区域 {region_code} 内 / village {code} is not in the import's "
+                                f"region {region_code}", field="villages")
+        wanted.add(code)
+    known = set(Region.objects.filter(code__in=wanted).values_list("code", flat=True))
+    if wanted - known:
+        unknown = ", ".join(sorted(wanted - known))
+        raise ImportRefused(f"区划代码表中没有村 {unknown} / no such village on the region list: {unknown}",
+                            field="villages")
+    return sorted(wanted)
+
+
+def hold_before_check(*, actor: Any, batch_id: int, villages: Iterable[str], source: str = "cli") -> ImportBatch:
+    """Hold back ``villages`` of a batch that has just landed, before its first check (the command
+    line's ``--hold``). The codes are checked by :func:`villages_to_hold` against the batch's region;
+    an audit row on the batch names them, as :func:`hold_villages` does."""
+    with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
+        if actor is not None:
+            require_in_scope(actor, batch.region_code, roles.EDIT_REGISTRY)
+        if batch.status != BatchStatus.LANDED:
+            raise ImportRefused(f"批次状态为{batch.get_status_display()},不能在校验前暂缓 / villages are held back "
+                                f"before the check only while the batch has just landed (this one is {batch.status})",
+                                field="villages")
+        wanted = villages_to_hold(villages, batch.region_code)
+        if not wanted:
+            return batch
+        held_before = sorted(batch.held_villages or [])
+        batch.held_villages = wanted
+        batch.save(update_fields=["held_villages"])
+        audit.record(actor=actor, action=ChangeAction.UPDATE, obj=batch,
+                     changes={"held_villages": [held_before, wanted]}, household_id=None,
+                     region_code=batch.region_code, source=source,
+                     comment=f"导入批次 #{batch.pk} 暂缓导入的村 / villages held back in import batch #{batch.pk}")
+    log.info("import batch %s: villages held back %s before the check by %s", batch.pk, wanted, audit.actor_name(actor))
+    return batch
+
+
+def villages_with_rows(batch: ImportBatch) -> set[str]:
+    """The villages of a checked batch's file (any row: new, changed, unchanged or rejected)."""
+    return {v["village_code"] for v in batch.by_village or []
+            if v.get("new", 0) or v.get("changed", 0) or v.get("unchanged", 0) or v.get("rejected", 0)}

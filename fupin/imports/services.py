@@ -226,9 +226,10 @@ def _prior(rejections: pl.DataFrame | None) -> pl.DataFrame:
     return rejections.select(cols)
 
 
-def preview_file(path: Path, *, actor: Any, region_code: str | None = None,
-                 progress: Progress | None = None) -> tuple[CheckedRoster, RosterDiff, dict[str, Any]]:
-    """Check and diff a file without landing it or writing anything (``fupin import --dry-run``)."""
+def preview_file(path: Path, *, actor: Any, region_code: str | None = None, progress: Progress | None = None,
+                 held: Iterable[str] = ()) -> tuple[CheckedRoster, RosterDiff, dict[str, Any]]:
+    """Check and diff a file without landing it or writing anything (``fupin import --dry-run``);
+    ``held``: villages held back (their rows rejected, as at review)."""
     if region_code:
         try:  # a short code (3504) as the import takes it; before, the dry run failed on it
             region_code = normalize_code(region_code)
@@ -236,7 +237,7 @@ def preview_file(path: Path, *, actor: Any, region_code: str | None = None,
             raise ImportRefused(str(exc)) from exc
     progress = progress or (lambda p, label: None)
     progress(5, "读取与校验 / reading and checking")
-    context = build_context(actor, region_code)
+    context = build_context(actor, region_code, held)
     with registry_frames.read_once():
         checked = check_file(path, context)
         progress(60, "比对 / comparing")

@@ -466,3 +466,61 @@ def test_rows_to_fix_larger_than_a_sheet_stop_the_import_before_the_merge(tmp_pa
     assert ImportBatch.objects.get().status == "review"
     assert not out.exists() and not ExportRecord.objects.exists()
     assert not Household.objects.filter(household_number=numbers[0]).exists()  # nothing merged
+
+
+def _two_village_file(tmp_path: Path, make_household) -> tuple[Path, str, str]:
+    """A roster of three new households: two in the first village of 明溪, one (three persons) in the next."""
+    v1, v2 = first_village(MINGXI), first_village(MINGXI, 1)
+    households = [make_household(v1, members=2), make_household(v1, members=2), make_household(v2, members=3)]
+    frame = pl.read_csv(io.BytesIO(export_roster(None, MINGXI, "csv")[3:]), infer_schema=False)
+    for h in households:
+        Member.objects.filter(household=h).update(status="left")
+        Household.objects.filter(pk=h.pk).update(status="left", household_number=f"old-{h.pk}")
+    path = tmp_path / "两村.csv"
+    frame.write_csv(path)
+    return path, v1, v2
+
+
+def test_hold_back_a_village_from_the_command_line(tmp_path, make_household):
+    """暂缓导入 (``--hold``): the held village's rows are rejected with the review's reason, the rest is
+    merged, and the batch's audit trail names the villages held."""
+    from fupin.imports.pipelines.validate_roster import HELD_AT_REVIEW
+
+    path, v1, v2 = _two_village_file(tmp_path, make_household)
+    dry = _call(str(path), "--dry-run", "--hold", v2)
+    assert dry.splitlines()[-1] == "read=7 imported=4 rejected=3"
+    assert f"暂缓导入的村 / villages held back: {v2}" in dry.splitlines()
+    assert not ImportBatch.objects.exists()
+
+    output = _call(str(path), "--hold", f" {v2},{v2}", "--region", MINGXI)
+    assert output.splitlines()[-1] == "read=7 imported=4 rejected=3"
+    batch = ImportBatch.objects.get()
+    assert (batch.status, batch.held_villages, batch.households_new) == ("merged", [v2], 2)
+    assert {(r.village_code, r.reason) for r in batch.rejections.all()} == {(v2, HELD_AT_REVIEW)}
+    assert Household.objects.filter(status="active", village_code=v1).count() == 2
+    assert not Household.objects.filter(status="active", village_code=v2).exists()
+    record = ChangeRecord.objects.get(model="imports.importbatch", object_id=str(batch.pk))
+    assert (record.source, record.changes, record.actor_name) == ("cli", {"held_villages": [[], [v2]]}, "system")
+
+
+def test_hold_refuses_what_cannot_be_held(tmp_path, make_household):
+    path, v1, v2 = _two_village_file(tmp_path, make_household)
+    township = v1[:9] + "000"
+    for codes, message in (([township], "村级"), (["35042110x"], "村级"), ([first_village(NINGHUA)], "不在导入区域"),
+                           (["350421999999"], "区划代码表中没有村")):
+        with pytest.raises(CommandError, match=message):
+            _call(str(path), "--region", MINGXI, "--hold", ",".join(codes))
+    assert not ImportBatch.objects.exists()  # refused before the file was landed
+    # every village of the file held: nothing would be imported; the batch stops at review
+    with pytest.raises(CommandError, match=r"不能暂缓全部的村.*批次 #\d+ 未入库"):
+        _call(str(path), "--hold", v1, "--hold", v2)
+    stopped = ImportBatch.objects.get()
+    assert (stopped.status, stopped.rows_imported) == ("review", 0)
+    assert not Household.objects.filter(status="active").exists()
+    with pytest.raises(CommandError, match="不能暂缓全部的村"):
+        _call(str(path), "--hold", f"{v1},{v2}", "--dry-run")
+    # a village the file does not hold is named, and the import goes on
+    other = first_village(MINGXI, 2)
+    output = _call(str(path), "--dry-run", "--hold", other)
+    assert f"文件中没有村 {other},无需暂缓 / the file holds no rows of {other}: nothing to hold back there" in output
+    assert output.splitlines()[-1] == "read=7 imported=7 rejected=0"

@@ -169,3 +169,22 @@ def test_the_api_holds_back_and_releases(client, make_user, scene):
     assert api("city", "350400000000").post(f"/imports/{batch.pk}/hold", {"villages": []}).status_code == 404
     released = county.post(f"/imports/{batch.pk}/hold", {"villages": []}).json()
     assert (released["held_villages"], released["rows_rejected"], released["persons_left"]) == ([], 0, 2)
+
+
+def test_holding_before_the_check_is_for_a_batch_just_landed(scene, make_user):
+    """``hold_before_check`` (the command line's ``--hold``): only before the first check, only by an
+    editor of the batch's region, only villages of that region."""
+    officer, batch = scene
+    with pytest.raises(services.ImportRefused, match="校验前暂缓"):
+        holding.hold_before_check(actor=officer, batch_id=batch.pk, villages=[V2])
+    landed = services.land_file(actor=officer, file_name="x.csv", content=b"a,b\n1,2\n", region_code=MINGXI,
+                                source="cli")
+    with pytest.raises(ScopeError):
+        holding.hold_before_check(actor=make_user("county", NINGHUA), batch_id=landed.pk, villages=[V2])
+    with pytest.raises(services.ImportRefused, match="不在导入区域"):
+        holding.hold_before_check(actor=officer, batch_id=landed.pk, villages=[first_village(NINGHUA)])
+    assert holding.hold_before_check(actor=officer, batch_id=landed.pk, villages=[]).held_villages == []
+    held = holding.hold_before_check(actor=officer, batch_id=landed.pk, villages=[V2, V2])
+    assert (held.status, ImportBatch.objects.get(pk=landed.pk).held_villages) == (BatchStatus.LANDED, [V2])
+    record = ChangeRecord.objects.get(model="imports.importbatch", object_id=str(landed.pk))
+    assert (record.actor_id, record.changes, record.source) == (officer.pk, {"held_villages": [[], [V2]]}, "cli")

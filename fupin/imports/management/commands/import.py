@@ -1,7 +1,7 @@
 """``fupin import FILE`` — import a roster (花名册导入) through the staged pipeline (FILE may be a ZIP of
 rosters, e.g. the villages' files: one batch, rows named by file and row).
 
-``fupin import FILE [--village CODE | --region CODE] [--dry-run] [--report errors.xlsx]
+``fupin import FILE [--village CODE | --region CODE] [--hold CODE[,CODE…]] [--dry-run] [--report errors.xlsx]
 [--changes changes.xlsx] [--rows-to-fix FILE.xlsx] [--leaving-sheet FILE.xlsx] [--leave-reasons SHEET]
 [--allow-leaving] [--as USERNAME] [--comment TEXT]``:
 lands the file, validates every row, shows the counts and merges in one transaction (the CLI is its own
@@ -26,6 +26,12 @@ SHEET`` gives the reasons a filled sheet holds before the merge — all or nothi
 stops the command listing every row, the batch left at review. The usual round: import without
 ``--allow-leaving`` and with ``--leaving-sheet``; the villages fill the sheet; import the same file again
 with ``--leave-reasons`` and ``--allow-leaving``. Neither option goes with ``--dry-run`` (no batch).
+
+暂缓导入 from the command line: ``--hold CODE`` (repeatable, or codes separated by commas) holds back
+those villages of the file, as the review page's ticks do (:mod:`fupin.imports.holding`): their rows are
+rejected ("该村在审核时暂缓导入") and the rest is imported; a code that is not a village of the import's
+region stops the command before the file is read; a held village the file does not hold is named; holding
+every village of the file stops the command (the batch left at review).
 """
 
 from __future__ import annotations
@@ -39,7 +45,7 @@ import polars as pl
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from fupin.core.xlsx_sheet import TooManyRows
-from fupin.imports import leaving, services
+from fupin.imports import holding, leaving, services
 from fupin.imports.choices import BatchStatus, ExportChannel
 from fupin.imports.exports import CHANGES, LEAVING, REJECTIONS, ROWS_TO_FIX, record_report
 from fupin.imports.management.acting import acting_user, default_region
@@ -85,6 +91,9 @@ class Command(BaseCommand):
         parser.add_argument("--allow-leaving", action="store_true",
                             help="允许注销文件中该户没有的在册成员(核对减员) / let the merge mark registered members "
                                  "missing from their household in the file as left")
+        parser.add_argument("--hold", action="append", default=[], metavar="CODE[,CODE…]",
+                            help="暂缓导入这些村(12位村代码,可重复):其行不入库,其余照常 / hold back these villages "
+                                 "(12-digit codes, repeatable): their rows are rejected, the rest is imported")
         parser.add_argument("--as", dest="as_user", default="", help="以该用户身份 / act as this user")
         parser.add_argument("--comment", default="", help="入库说明 / merge comment")
         parser.add_argument("--no-progress", action="store_true")
@@ -110,8 +119,13 @@ class Command(BaseCommand):
                           not opts["no_progress"])
         full = services.may_see_full_numbers(user)
         try:
+            held = holding.villages_to_hold([c for given in opts["hold"] for c in given.split(",")],
+                                            region or None)
             if opts["dry_run"]:
-                checked, diff, counts = services.preview_file(path, actor=user, region_code=region, progress=bar)
+                checked, diff, counts = services.preview_file(path, actor=user, region_code=region, progress=bar,
+                                                              held=held)
+                self._held(held, {v["village_code"] for v in counts["by_village"]
+                                  if any(v.get(k, 0) for k in ("new", "changed", "unchanged", "rejected"))}, None)
                 if opts["report"]:
                     rejections = services.all_rejections(checked, diff)
                     self._report(user, region or "", services.rejections_frame_xlsx(rejections, full=full,
@@ -128,9 +142,12 @@ class Command(BaseCommand):
                 self._summary(counts, dry=True)
                 return
             batch = services.land_file(actor=user, file_name=path.name, path=path, region_code=region, source="cli")
+            if held:
+                holding.hold_before_check(actor=user, batch_id=batch.pk, villages=held, source="cli")
             batch = services.validate_batch(batch.pk, progress=bar)
             if batch.status == BatchStatus.FAILED:
                 raise CommandError(f"校验失败 / validation failed: {batch.error}")
+            self._held(held, holding.villages_with_rows(batch), batch.pk)
             if opts["report"]:
                 self._report(user, batch.region_code, services.rejections_xlsx(batch.pk, full=full),
                              batch.rejections.count(), opts["report"], REJECTIONS)
@@ -169,6 +186,23 @@ class Command(BaseCommand):
             raise CommandError(exc.message) from exc
         self.stdout.write(f"批次 / batch #{batch.pk} {batch.get_status_display()}")
         self._summary(self._counts(batch), dry=False)
+
+    def _held(self, held: list[str], with_rows: set[str], batch_id: int | None) -> None:
+        """Report the villages held back (``--hold``): those the file does not hold are named; holding
+        every village the file holds stops the command (a batch is left at review, nothing merged)."""
+        if not held:
+            return
+        absent = [v for v in held if v not in with_rows]
+        if absent:
+            self.stdout.write(f"文件中没有村 {', '.join(absent)},无需暂缓 / the file holds no rows of "
+                              f"{', '.join(absent)}: nothing to hold back there")
+        if with_rows and with_rows <= set(held):
+            left = f";批次 #{batch_id} 未入库,待审核 / batch #{batch_id} not merged, left at review" if batch_id else ""
+            raise CommandError("不能暂缓全部的村:整个文件都不入库则无需导入 / every village of the file would be held "
+                               f"back: nothing would be imported{left}")
+        present = [v for v in held if v in with_rows]
+        if present:
+            self.stdout.write(f"暂缓导入的村 / villages held back: {', '.join(present)}")
 
     def _leave_reasons(self, user: Any, batch_id: int, sheet: Path) -> None:
         """Give the reasons of a filled 减员原因表; a refused sheet stops the command with every error."""
