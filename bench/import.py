@@ -17,7 +17,9 @@ Steps (each timed stage runs in a subprocess with ``django.setup()`` pointed at 
 3. **raw**: Polars ``read_csv`` + ``COPY`` of the same rows into a plain text table — the floor;
 4. **orm**: the same pipeline but the load through Django ``bulk_create`` (in a rolled-back
    transaction; on a subset of at most ``--orm-persons`` rows, extrapolated linearly, labelled);
-5. **xlsx**: the xlsx roster end to end (rolled back);
+5. **xlsx**: the xlsx roster end to end (rolled back); then (``--no-zip`` skips it) the same persons as
+   a ZIP of one CSV per village (分村文件打包), end to end and rolled back (``zip100k_s``; the benchmark
+   stops unless it imports and rejects what the xlsx did);
 6. **pg**: the CSV end to end through the services — land, validate (read + normalise + check,
    diff, store rejections), merge (re-diff, COPY, audit) — committed; validate and merge run in two
    processes as on the web (the upload job, then the reviewer's merge request), and the time is the
@@ -215,6 +217,22 @@ def generate(persons: int, *, seed: int = 1, household_offset: int = 0):
 
 
 PHONE_CHANGED = "13800000000"
+
+
+def write_village_zip(roster: pl.DataFrame, path: Path) -> int:
+    """The roster as a ZIP of one CSV per village (分村文件打包, as a county gets its villages' files back);
+    returns the number of files."""
+    import io
+    import zipfile
+
+    parts = roster.partition_by("行政区划代码", maintain_order=True)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for part in parts:
+            buffer = io.BytesIO()
+            part.write_csv(buffer)
+            village = part.get_column("行政区划代码")[0]
+            archive.writestr(f"{part.get_column('行政村')[0]}-{village}.csv", buffer.getvalue())
+    return len(parts)
 
 
 def change_roster(roster: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -589,6 +607,8 @@ def main() -> None:
                         help="also time a changed copy (~10 %% households, ~10 %% persons) imported into it")
     parser.add_argument("--export", action=argparse.BooleanOptionalAction, default=True,
                         help="also time the export of the loaded registry as CSV and as xlsx")
+    parser.add_argument("--zip", action=argparse.BooleanOptionalAction, default=True,
+                        help="also time the --xlsx-persons roster as a ZIP of one CSV per village (rolled back)")
     parser.add_argument("--worker", choices=sorted([*WORKERS, "generate"]), help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
     parser.add_argument("--rollback", action="store_true", help=argparse.SUPPRESS)
@@ -604,8 +624,10 @@ def main() -> None:
             changed_households.write_csv(folder / "roster-changed-households.csv")
             del changed_roster, changed_households
         del roster
-        generate(args.xlsx_persons, seed=7, household_offset=50_000).write_excel(
-            folder / "roster.xlsx", worksheet="花名册", autofit=False)
+        small = generate(args.xlsx_persons, seed=7, household_offset=50_000)
+        small.write_excel(folder / "roster.xlsx", worksheet="花名册", autofit=False)
+        if args.zip:
+            write_village_zip(small, folder / "villages.zip")
         return
     if args.worker:
         fn = WORKERS[args.worker]
@@ -629,7 +651,8 @@ def main() -> None:
         subprocess.run([PYTHON, __file__, "--worker", "generate", "--file", str(tmpdir),
                         "--persons", str(args.persons), "--xlsx-persons", str(args.xlsx_persons),
                         "--orm-persons", str(orm_persons),
-                        "--reimport-changed" if args.reimport_changed else "--no-reimport-changed"], check=True)
+                        "--reimport-changed" if args.reimport_changed else "--no-reimport-changed",
+                        "--zip" if args.zip else "--no-zip"], check=True)
         print(f"generated {args.persons} persons CSV ({csv_path.stat().st_size / 1e6:.0f} MB) and "
               f"{args.xlsx_persons} persons xlsx in {time.perf_counter() - t0:.1f} s", flush=True)
 
@@ -657,6 +680,16 @@ def main() -> None:
             xlsx = run_worker("e2e", xlsx_path, env, rollback=True)
             figures_xlsx = round(xlsx["total_s"], 2)
             print(f"xlsx {args.xlsx_persons} persons end to end: {figures_xlsx} s {_stages(xlsx)}", flush=True)
+            if args.zip:
+                settle(target)
+                zipped = run_worker("e2e", tmpdir / "villages.zip", env, rollback=True)
+                if (zipped["imported"], zipped["rejected"]) != (xlsx["imported"], xlsx["rejected"]):
+                    raise SystemExit(f"the village ZIP imported {zipped['imported']} and rejected {zipped['rejected']}, "
+                                     f"its roster as one xlsx {xlsx['imported']} and {xlsx['rejected']}")
+                print(f"the same {args.xlsx_persons} persons as a ZIP of village CSV files end to end: "
+                      f"{zipped['total_s']:.2f} s {_stages(zipped)}", flush=True)
+                figures[f"zip{args.xlsx_persons // 1000}k_s" if args.xlsx_persons % 1000 == 0
+                        else f"zip{args.xlsx_persons}_s"] = round(zipped["total_s"], 2)
             settle(target)
             pg = run_split(csv_path, env)
             print(f"PostgreSQL end to end: {pg['total_s']:.2f} s {_stages(pg)}", flush=True)

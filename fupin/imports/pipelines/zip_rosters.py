@@ -23,7 +23,6 @@ Decisions:
 from __future__ import annotations
 
 import shutil
-import tempfile
 import zipfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path, PurePosixPath
@@ -62,10 +61,10 @@ def roster_entries(archive: zipfile.ZipFile) -> list[tuple[str, zipfile.ZipInfo]
     return sorted(found, key=lambda pair: pair[0])
 
 
-def unpacked(path: Path, error: type[Exception]) -> Iterator[tuple[int, str, Path]]:
-    """``(k, name, file)`` for each file to read (k from 1), unpacked one at a time into a temporary
-    folder and deleted after; ``error(reason)`` for an archive with no file, too many files or too many
-    bytes unpacked."""
+def unpacked(path: Path, error: type[Exception], folder: Path) -> Iterator[tuple[int, str, Path]]:
+    """``(k, name, file)`` for each file to read (k from 1), unpacked one at a time into ``folder`` (the
+    caller's temporary folder: it deletes each file once read, and may read two at once);
+    ``error(reason)`` for an archive with no file, too many files or too many bytes unpacked."""
     with zipfile.ZipFile(path) as archive:
         entries = roster_entries(archive)
         if not entries:
@@ -75,13 +74,11 @@ def unpacked(path: Path, error: type[Exception]) -> Iterator[tuple[int, str, Pat
         if sum(info.file_size for _name, info in entries) > MAX_UNPACKED_BYTES:
             raise error(f"压缩包解压后超过{MAX_UNPACKED_BYTES >> 30} GB / the ZIP archive unpacks to more than "
                         f"{MAX_UNPACKED_BYTES >> 30} GB")
-        with tempfile.TemporaryDirectory(prefix="fupin-zip-") as folder:
-            for k, (name, info) in enumerate(entries, start=1):
-                target = Path(folder) / f"{k:04d}{PurePosixPath(name).suffix[:10]}"
-                with archive.open(info) as source, open(target, "wb") as out:
-                    shutil.copyfileobj(source, out, 1 << 20)
-                yield k, name, target
-                target.unlink(missing_ok=True)
+        for k, (name, info) in enumerate(entries, start=1):
+            target = Path(folder) / f"{k:04d}{PurePosixPath(name).suffix[:10]}"
+            with archive.open(info) as source, open(target, "wb") as out:
+                shutil.copyfileobj(source, out, 1 << 20)
+            yield k, name, target
 
 
 def carried_rows(frame: pl.DataFrame, k: int) -> pl.DataFrame:

@@ -90,6 +90,33 @@ def test_a_zip_of_village_files_reads_as_one_roster(tmp_path, villages):
                                                       3_000_002, 3_000_003, 3_000_004]
 
 
+def test_files_with_the_same_header_read_as_each_file_alone(tmp_path, villages):
+    """The files of a run with the same header are built as one frame (:func:`read_roster.read_zip`):
+    the rows are those of each file read alone, carried by its place — with notes below, blank lines,
+    title rows, ID numbers stored as numbers, formula guards and a file of another layout between."""
+    from fupin.imports.pipelines.read_roster import read_one
+
+    v1, v2 = villages
+    rows = [household_rows(v, f"{v}3{i:04d}", members=2) for i, v in enumerate([v1, v1, v2, v2, v1, v2])]
+    rows[1][1] = dict(rows[1][1], 姓名="'=王五")  # a CSV export's formula guard, dropped on reading
+    files = {
+        "1.csv": write_csv(tmp_path / "1.csv", rows[0], note_rows=["注:本表由村委会填报"]),
+        "2.csv": write_csv(tmp_path / "2.csv", rows[1], blank_line_rows=[1]),
+        "3.xlsx": write_xlsx(tmp_path / "3.xlsx", rows[2], numeric_id_rows=[1]),
+        "4.xlsx": write_xlsx(tmp_path / "4.xlsx", rows[3], title_rows=["城西村花名册"]),
+        "5.csv": write_csv(tmp_path / "5.csv", rows[4], headers=list(reversed(list(rows[4][0])))),
+        "6.csv": write_csv(tmp_path / "6.csv", rows[5], trailing_empty=2),
+    }
+    together = read_roster(_zip(tmp_path / "all.zip", files)).frame
+    alone = pl.concat([zip_rosters.carried_rows(read_one(path).frame, k)
+                       for k, path in enumerate(files.values(), start=1)], how="diagonal_relaxed")
+    alone = alone.with_columns(pl.col("_id_numeric").fill_null(False))
+    assert together.height == 12
+    assert together.select(sorted(together.columns)).equals(alone.select(sorted(alone.columns)))
+    assert together.filter(pl.col("_id_numeric")).get_column("_row").to_list() == [3_000_003]
+    assert "=王五" in together.get_column("name").to_list()
+
+
 @pytest.mark.parametrize(("files", "message"), [
     ({"__MACOSX/._a.csv": b"", "~$a.xlsx": b""}, "压缩包中没有文件"),
     ({"说明.txt": "请各村于月底前上报".encode("gb18030")}, "说明.txt: 找不到表头"),
