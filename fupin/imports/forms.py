@@ -19,6 +19,7 @@ from fupin.policy.regions import LEVEL_VILLAGE
 from fupin.regions.models import Region
 
 from .choices import BatchStatus
+from .roster_filter import GUARANTEES
 from .selectors import BatchFilter
 from .services import max_file_bytes  # the service checks again while it lands the file
 
@@ -91,7 +92,7 @@ class RefuseForm(forms.Form):
 
 class ExportForm(forms.Form):
     """导出花名册: a region in the user's scope, the roster (persons or households), a format, which
-    households (导出筛选: 脱贫状态, 识别年度, 脱贫年度, 致贫原因, 贫困户属性; read by :func:`fupin.imports.roster_filter.parse_filter`
+    households (导出筛选: 脱贫状态, 识别年度, 脱贫年度, 致贫原因, 贫困户属性, 两不愁三保障未达标; read by :func:`fupin.imports.roster_filter.parse_filter`
     in the view) and whether to split it into one file per township or village (a ZIP)."""
 
     region = forms.ChoiceField(label=_("Region"))
@@ -116,6 +117,10 @@ class ExportForm(forms.Form):
         ("", _("All")), *((f"{version}:{item.code}", f"{item.zh} ({version})")
                           for version, cl in sorted(codes.HOUSEHOLD_CATEGORY_BY_VERSION.items(), reverse=True)
                           for item in cl.items)])
+    shortfall = forms.MultipleChoiceField(
+        label=_("Falls short on (两不愁三保障)"), required=False, widget=forms.CheckboxSelectMultiple,
+        choices=[(g.key, g.zh) for g in GUARANTEES],
+        help_text=_("Households falling short on any of those ticked; none ticked: every household."))
     split = forms.ChoiceField(label=_("Split"), required=False, initial="", choices=[
         ("", _("One file")), ("township", _("One file per township (ZIP)")),
         ("village", _("One file per village (ZIP)"))])

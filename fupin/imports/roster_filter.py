@@ -3,7 +3,7 @@
 A county exports its whole roster to check it, and part of it to work from: the households not yet
 out of poverty (未脱贫户花名册) for the year's assistance plan, those identified in a given year, those
 that left poverty in a given year for the post-exit checks (脱贫户回头看). :class:`RosterFilter` says
-which, by three household columns:
+which, by household columns:
 
 - 脱贫状态 (``poverty_status``, :data:`fupin.policy.codes.POVERTY_STATUS`): any of the codes given,
   written as codes (``0,3``) or labels (``未脱贫、返贫``); ``not-exited`` (未脱贫口径) stands for the codes
@@ -15,7 +15,13 @@ which, by three household columns:
   other two — as the household list's filter reads it;
 - 贫困户属性 (``categories``): any of the categories given, each as ``version:code`` (``2016:2``) or a
   label; the same code means different things on the 2014 and 2016 forms (属性版本), so a bare code is
-  refused, and a label on both forms (``低保贫困户``) takes both.
+  refused, and a label on both forms (``低保贫困户``) takes both;
+- 两不愁三保障未达标 (``shortfall``): households that fall short on any of the guarantees given — 不愁吃,
+  不愁穿, 义务教育有保障, 基本医疗有保障, 住房安全有保障 and 饮水安全, the six the exit criteria check
+  (:data:`fupin.policy.exit_rules.GUARANTEE_FIELDS`): a guarantee's field is false on the registry.
+  Written as keys (``housing,water``), labels (``住房安全有保障``) or short words (``住房、饮水``);
+  ``any`` (``两不愁三保障``, ``全部``) stands for all six. It is the county's working list of households
+  with a 突出问题 (the "清零" ledger of the last years of the campaign), one per guarantee or all at once.
 
 Parts given together must all hold.
 
@@ -44,7 +50,33 @@ YEAR_FIELDS = {"identification_year": "识别年度", "exit_year": "脱贫年度
 FIELD_LABELS = {"poverty_status": "脱贫状态 / poverty status", "identification_year": "识别年度 / identified in",
                 "exit_year": "脱贫年度 / exited in", "planned_exit_year": "计划脱贫年度 / planned exit",
                 "causes": "致贫原因 / cause of poverty",
-                "categories": "贫困户属性 / household category"}
+                "categories": "贫困户属性 / household category",
+                "shortfall": "两不愁三保障未达标 / falls short on"}
+
+
+@dataclass(frozen=True)
+class Guarantee:
+    """One of 两不愁三保障 and 饮水安全: its key, the registry field that holds it, its label and the short
+    words a filter may give for it."""
+
+    key: str
+    field: str
+    zh: str
+    en: str
+    words: tuple[str, ...]
+
+
+#: The guarantees, in the order of 两不愁三保障 then 饮水安全 (the fields of the exit criteria).
+GUARANTEES = (
+    Guarantee("food", "food_secure", "不愁吃", "enough food", ("吃",)),
+    Guarantee("clothing", "clothing_secure", "不愁穿", "enough clothing", ("穿",)),
+    Guarantee("education", "education_secure", "义务教育有保障", "compulsory education", ("义务教育", "教育")),
+    Guarantee("medical", "medical_secure", "基本医疗有保障", "basic medical care", ("基本医疗", "医疗")),
+    Guarantee("housing", "housing_secure", "住房安全有保障", "safe housing", ("住房安全", "住房")),
+    Guarantee("water", "drinking_water_safe", "饮水安全", "safe drinking water", ("饮水",)),
+)
+#: The words for "any of the six" in a 两不愁三保障 filter.
+ALL_GUARANTEES_WORDS = ("any", "all", "全部", "两不愁三保障")
 
 
 class FilterError(ValueError):
@@ -76,10 +108,16 @@ class RosterFilter:
     planned_exit_year: YearRange | None = None
     causes: tuple[str, ...] = ()
     categories: tuple[tuple[str, str], ...] = ()  # (form version, code)
+    shortfall: tuple[str, ...] = ()  # keys of GUARANTEES, in their order
 
     def is_empty(self) -> bool:
         return (not self.poverty_status and self.identification_year is None and self.exit_year is None
-                and self.planned_exit_year is None and not self.causes and not self.categories)
+                and self.planned_exit_year is None and not self.causes and not self.categories
+                and not self.shortfall)
+
+    def shortfall_fields(self) -> tuple[str, ...]:
+        """The registry fields of the guarantees in :attr:`shortfall` (a household is taken when any is false)."""
+        return tuple(g.field for g in GUARANTEES if g.key in self.shortfall)
 
     def as_record(self) -> dict[str, Any]:
         """What the export record keeps: only the parts given, years as ``[first, last]``."""
@@ -94,6 +132,8 @@ class RosterFilter:
             record["causes"] = list(self.causes)
         if self.categories:
             record["categories"] = [f"{version}:{code}" for version, code in self.categories]
+        if self.shortfall:
+            record["shortfall"] = list(self.shortfall)
         return record
 
     def describe(self) -> str:
@@ -115,6 +155,10 @@ class RosterFilter:
             parts.append("原因" + "+".join(self.causes))
         if self.categories:
             parts.append("属性" + "+".join(f"{v}.{c}" for v, c in self.categories))
+        if self.shortfall:
+            words = {g.key: g.words[0] for g in GUARANTEES}
+            parts.append("未达标" + ("全部" if len(self.shortfall) == len(GUARANTEES)
+                                    else "+".join(words[k] for k in self.shortfall)))
         return "".join(f"-{p}" for p in parts)
 
 
@@ -135,6 +179,9 @@ def describe_record(record: dict[str, Any] | None) -> str:
             parts.append("致贫原因:" + "、".join(causes.get(str(c), str(c)) for c in value))
         elif key == "categories":
             parts.append("贫困户属性:" + "、".join(_category_words(str(c)) for c in value))
+        elif key == "shortfall":
+            labels_of = {g.key: g.zh for g in GUARANTEES}
+            parts.append("两不愁三保障未达标:" + "、".join(labels_of.get(str(k), str(k)) for k in value))
         else:
             parts.append(f"{key}:{value}")
     return ";".join(parts)
@@ -246,13 +293,36 @@ def parse_years(field: str, text: str | None) -> YearRange | None:
     return YearRange(first, last)
 
 
+def parse_shortfall(values: str | Iterable[str] | None) -> tuple[str, ...]:
+    """两不愁三保障 guarantees as keys of :data:`GUARANTEES`, in their order, each once, from keys, labels
+    or short words (``"housing,water"``, ``"住房安全有保障、饮水"``); ``any`` / ``两不愁三保障``: all six."""
+    index: dict[str, str] = {}
+    for g in GUARANTEES:
+        for spelling in (g.key, g.zh, g.en, *g.words):
+            index[_key(spelling)] = g.key
+    found: set[str] = set()
+    for word in _words(values):
+        if _key(word) in ALL_GUARANTEES_WORDS:
+            found |= {g.key for g in GUARANTEES}
+            continue
+        key = index.get(_key(word))
+        if key is None:
+            known = "、".join(f"{g.key} {g.zh}" for g in GUARANTEES)
+            raise FilterError("shortfall", f"不是两不愁三保障的一项: {word}(可用: {known}、两不愁三保障 any)/ not one of "
+                                           "the guarantees")
+        found.add(key)
+    return tuple(g.key for g in GUARANTEES if g.key in found)
+
+
 def parse_filter(*, poverty_status: str | Iterable[str] | None = None, identification_year: str | None = None,
                  exit_year: str | None = None, causes: str | Iterable[str] | None = None,
-                 categories: str | Iterable[str] | None = None, planned_exit_year: str | None = None) -> RosterFilter:
+                 categories: str | Iterable[str] | None = None, planned_exit_year: str | None = None,
+                 shortfall: str | Iterable[str] | None = None) -> RosterFilter:
     """A :class:`RosterFilter` from what a form, the API or the command was given (each may be empty)."""
     return RosterFilter(poverty_status=parse_poverty_status(poverty_status),
                         identification_year=parse_years("identification_year", identification_year),
                         exit_year=parse_years("exit_year", exit_year),
                         planned_exit_year=parse_years("planned_exit_year", planned_exit_year),
                         causes=parse_causes(causes),
-                        categories=parse_categories(categories))
+                        categories=parse_categories(categories),
+                        shortfall=parse_shortfall(shortfall))

@@ -457,7 +457,8 @@ def export(request: HttpRequest) -> HttpResponse:
                                      identification_year=request.GET.get("identification_year"),
                                      exit_year=request.GET.get("exit_year"), causes=request.GET.getlist("cause"),
                                      categories=request.GET.getlist("category"),
-                                     planned_exit_year=request.GET.get("planned_exit_year"))
+                                     planned_exit_year=request.GET.get("planned_exit_year"),
+                                     shortfall=request.GET.getlist("shortfall"))
     except FilterError as exc:
         messages.error(request, str(exc))
         return redirect("imports:list")

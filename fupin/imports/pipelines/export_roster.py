@@ -76,6 +76,11 @@ def filtered(households: QuerySet[Household], roster_filter: RosterFilter | None
         for version, code in roster_filter.categories:
             either |= Q(category_form_version=version, category=code)
         households = households.filter(either)
+    if roster_filter.shortfall:
+        short = Q()
+        for field in roster_filter.shortfall_fields():
+            short |= Q(**{field: False})
+        households = households.filter(short)
     return households
 
 

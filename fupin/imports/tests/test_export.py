@@ -211,6 +211,33 @@ def test_a_filtered_export_takes_only_the_households_the_filter_names(make_house
     assert sheet.load_sheet(0, dtypes="string").to_polars()["户编号"].to_list() == [out_2020.household_number]
 
 
+def test_a_shortfall_export_takes_the_households_falling_short_on_any_guarantee_named(make_household):
+    """两不愁三保障未达标: the households whose guarantee field is false on the registry, any of those
+    named; with another filter, both must hold."""
+    from fupin.imports.roster_filter import parse_filter
+
+    fine = make_household(first_village(MINGXI), members=2)
+    unsafe_house = make_household(first_village(MINGXI), members=3, housing_secure=False)
+    no_water = make_household(first_village(MINGXI), members=1, drinking_water_safe=False, poverty_status="1",
+                              exit_year=2019)
+    both = make_household(first_village(MINGXI, 2), members=2, housing_secure=False, medical_secure=False)
+
+    def households(**given: str) -> list[str]:
+        frame = read_csv(export_roster(None, MINGXI, "csv", "households", parse_filter(**given)))
+        return sorted(frame["户编号"].to_list())
+
+    def numbers(*chosen) -> list[str]:
+        return sorted(h.household_number for h in chosen)
+
+    assert households(shortfall="housing") == numbers(unsafe_house, both)
+    assert households(shortfall="饮水安全") == numbers(no_water)
+    assert households(shortfall="medical,water") == numbers(no_water, both)
+    assert households(shortfall="any") == numbers(unsafe_house, no_water, both)
+    assert households(shortfall="any", poverty_status="not-exited") == numbers(unsafe_house, both)
+    assert households(shortfall="food,clothing,education") == []
+    assert fine.household_number not in households(shortfall="两不愁三保障")
+
+
 def test_a_split_export_is_a_zip_of_one_roster_per_village_or_township(make_household, make_user):
     """分村/分乡镇导出: one file per place of the region, in code order, each holding only its rows and (xlsx
     person roster) offering only its own places; the filter and masking apply to every part."""

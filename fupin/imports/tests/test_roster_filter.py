@@ -133,3 +133,36 @@ def test_the_planned_exit_year_is_a_year_filter_like_the_others():
     with pytest.raises(FilterError) as caught:
         parse_filter(planned_exit_year="2019-2018")
     assert str(caught.value).startswith("计划脱贫年度 / planned exit: 起始年份晚于结束年份")
+
+
+@pytest.mark.parametrize(("given", "found"), [
+    ("housing", ("housing",)),
+    ("饮水, 住房安全有保障", ("housing", "water")),
+    (["吃", "义务教育", "basic medical care"], ("food", "education", "medical")),
+    ("两不愁三保障", ("food", "clothing", "education", "medical", "housing", "water")),
+    ("any,housing", ("food", "clothing", "education", "medical", "housing", "water")),
+    ("", ()),
+])
+def test_shortfall_takes_keys_labels_short_words_and_any(given, found):
+    assert parse_filter(shortfall=given).shortfall == found
+
+
+def test_the_guarantees_are_the_exit_criteria_s():
+    """两不愁三保障未达标 reads the same six fields the exit criteria check."""
+    from fupin.imports.roster_filter import GUARANTEES
+    from fupin.policy.exit_rules import GUARANTEE_FIELDS
+
+    assert tuple(g.field for g in GUARANTEES) == GUARANTEE_FIELDS
+
+
+def test_a_shortfall_is_recorded_described_named_and_refused_when_unknown():
+    chosen = parse_filter(shortfall="water,housing", poverty_status="not-exited")
+    assert chosen.as_record() == {"poverty_status": ["0", "2", "3"], "shortfall": ["housing", "water"]}
+    assert chosen.describe() == "脱贫状态:未脱贫、预脱贫、返贫;两不愁三保障未达标:住房安全有保障、饮水安全"
+    assert chosen.file_suffix() == "-状态0+2+3-未达标住房安全+饮水"
+    assert chosen.shortfall_fields() == ("housing_secure", "drinking_water_safe")
+    assert parse_filter(shortfall="any").file_suffix() == "-未达标全部"
+    assert describe_record({"shortfall": ["food"]}) == "两不愁三保障未达标:不愁吃"
+    with pytest.raises(FilterError) as caught:
+        parse_filter(shortfall="住房,收入")
+    assert (caught.value.field, caught.value.reason.startswith("不是两不愁三保障的一项: 收入")) == ("shortfall", True)

@@ -809,7 +809,8 @@ def test_a_filtered_or_split_export_from_the_page(client, login, make_household,
     login("county")
     page = client.get("/imports/").content.decode()
     for name in ('name="poverty_status" value="3"', 'name="identification_year"', 'name="exit_year"',
-                 'name="planned_exit_year"', 'name="cause"', 'name="category"',
+                 'name="planned_exit_year"', 'name="cause"', 'name="category"', 'name="shortfall" value="water"',
+                 "住房安全有保障", "两不愁三保障未达标项",
                  'name="split"', "3 返贫", "每个行政村一个文件"):
         assert name in page
     response = client.get("/imports/export/", {"region": MINGXI, "format": "csv", "poverty_status": ["3", "2"],
@@ -822,6 +823,13 @@ def test_a_filtered_or_split_export_from_the_page(client, login, make_household,
     assert record.filters == {"poverty_status": ["2", "3"], "identification_year": [2015, 2015]}
     records = client.get("/imports/exports/").content.decode()
     assert "脱贫状态:预脱贫、返贫;识别年度:2015" in records
+    unsafe = make_household(mingxi_village, members=1, housing_secure=False)
+    response = client.get("/imports/export/", {"region": MINGXI, "format": "csv", "shortfall": ["housing", "water"]})
+    assert f"花名册-{MINGXI}-未达标住房安全+饮水.csv" in unquote(response["Content-Disposition"])
+    frame = pl.read_csv(io.BytesIO(response.getvalue()[3:]), infer_schema=False)
+    assert frame["户编号"].unique().to_list() == [unsafe.household_number]
+    assert ExportRecord.objects.latest("pk").filters == {"shortfall": ["housing", "water"]}
+    assert "两不愁三保障未达标:住房安全有保障、饮水安全" in client.get("/imports/exports/").content.decode()
 
     archive = client.get("/imports/export/", {"region": MINGXI, "format": "xlsx", "split": "village"})
     assert archive["Content-Type"] == "application/zip"
@@ -831,11 +839,12 @@ def test_a_filtered_or_split_export_from_the_page(client, login, make_household,
     assert ExportRecord.objects.latest("pk").format == "xlsx.zip"
 
     for bad, words in ((({"identification_year": "2016-2014"}), "起始年份晚于结束年份"),
-                       (({"poverty_status": "9"}), "不是有效的脱贫状态: 9")):
+                       (({"poverty_status": "9"}), "不是有效的脱贫状态: 9"),
+                       (({"shortfall": "income"}), "不是两不愁三保障的一项: income")):
         refused = client.get("/imports/export/", {"region": MINGXI, "format": "csv", **bad}, follow=True)
         assert refused.redirect_chain[-1][0].endswith("/imports/")
         assert words in refused.content.decode()
-    assert ExportRecord.objects.count() == 2
+    assert ExportRecord.objects.count() == 3
     assert client.get("/imports/export/", {"region": MINGXI, "split": "county"}).status_code == 400
 
 

@@ -1,11 +1,12 @@
 """``fupin export --region CODE --format xlsx|csv [--kind persons|households] OUT [--as USERNAME]
 [--poverty-status CODES] [--identified YEAR[-YEAR]] [--exited YEAR[-YEAR]] [--planned-exit YEAR[-YEAR]] [--cause CODES]
-[--category VERSION:CODE] [--split township|village]`` — the roster (花名册导出).
+[--category VERSION:CODE] [--shortfall GUARANTEES] [--split township|village]`` — the roster (花名册导出).
 
 Person rows in the import's own columns (``--kind households``: the household roster, 户花名册, one
 row per household). ``--poverty-status`` (脱贫状态: codes or labels, ``0,3``, ``未脱贫,返贫``, or
 ``not-exited``), ``--identified`` (识别年度), ``--exited`` (脱贫年度), ``--planned-exit`` (计划脱贫年度), ``--cause`` (致贫原因, main or other)
-and ``--category`` (贫困户属性, ``2016:2`` or a label) take only the households they name (导出筛选, :mod:`fupin.imports.roster_filter`; kept with the record). ``--split township|village``
+``--category`` (贫困户属性, ``2016:2`` or a label) and ``--shortfall`` (两不愁三保障未达标: ``housing,water``,
+labels, or ``any``) take only the households they name (导出筛选, :mod:`fupin.imports.roster_filter`; kept with the record). ``--split township|village``
 writes a ZIP of one file per township or village (分乡镇/分村导出; OUT ends in ``.zip``; the files are xlsx
 unless ``--format csv``). Without ``--as`` the command acts as the
 system (full IDs, every region); with it, as that user (their scope, IDs masked unless their role
@@ -52,6 +53,9 @@ class Command(BaseCommand):
         parser.add_argument("--category", default="", metavar="VERSION:CODE",
                             help="只导出这些贫困户属性的户(如 2016:2 或 低保贫困户)/ only households of these categories "
                                  "(2016:2 or a label)")
+        parser.add_argument("--shortfall", default="", metavar="GUARANTEES",
+                            help="只导出两不愁三保障有未达标项的户(food,clothing,education,medical,housing,water 或其名称;"
+                                 "any=任一项)/ only households falling short on any of these guarantees (any: all six)")
         parser.add_argument("--split", choices=tuple(SPLITS), default="",
                             help="按乡镇或行政村拆分为多个文件,打包为zip / one file per township or village, in a ZIP")
 
@@ -66,7 +70,7 @@ class Command(BaseCommand):
         try:
             roster_filter = parse_filter(poverty_status=opts["poverty_status"], identification_year=opts["identified"],
                                          exit_year=opts["exited"], causes=opts["cause"], categories=opts["category"],
-                                         planned_exit_year=opts["planned_exit"])
+                                         planned_exit_year=opts["planned_exit"], shortfall=opts["shortfall"])
         except FilterError as exc:
             raise CommandError(str(exc)) from exc
         # Written beside OUT and renamed when whole: a refused or failed export leaves OUT as it was.
