@@ -176,3 +176,31 @@ def test_help_texts_and_names_excel_would_refuse_are_refused() -> None:
     with pytest.raises(ValueError, match="data sheet"):
         xlsx_bytes(frame, sheet="Lists", helps=[ColumnHelp("a", "a", "p", choices="list_a")],
                    choices=[ChoiceList("list_a", "a", ("1",))])
+
+
+def test_sheets_made_together_are_the_sheets_made_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """:func:`xlsx_sheet.prepare_parts` makes each part's rows and widths in one pass: every part's
+    workbook is byte for byte the one written for the part alone (row numbers from 2 in each part,
+    widths from each part's own first rows, escaping, edge spaces, numbers, empty cells, CJK)."""
+    monkeypatch.setattr(xlsx_sheet, "WIDTH_SAMPLE_ROWS", 2)  # widths from each part's own first rows
+    frame = pl.DataFrame({
+        "户编号": ["A1", "A2", "B1", "B2", "B3", "C1"],
+        "姓名": ["王五", " 李四", "a&b<c>", None, "张三丰长名字很长很长", ""],
+        "人口": pl.Series([1, None, 3, 4, 5, 6], dtype=pl.Int64),
+        "备注": ["_x0041_", "x\x01y", "", "tail ", "长" * 40, "ok"],
+    })
+    keys = pl.Series(["a", "a", "b", "b", "b", "c"])
+    made = xlsx_sheet.prepare_parts(frame, keys)
+    assert list(made) == ["a", "b", "c"]
+    for key, part in zip("abc", frame.with_columns(keys.alias("k")).partition_by("k", maintain_order=True),
+                         strict=True):
+        part = part.drop("k")
+        alone, together = io.BytesIO(), io.BytesIO()
+        write_xlsx(part, alone, sheet="花名册")
+        write_xlsx(part, together, sheet="花名册", prepared=made[key])
+        a, b = zipfile.ZipFile(alone), zipfile.ZipFile(together)
+        assert a.namelist() == b.namelist()
+        assert all(a.read(name) == b.read(name) for name in a.namelist()), key
+    with pytest.raises(ValueError, match="one sheet"):
+        monkeypatch.setattr(xlsx_sheet, "MAX_ROWS", 3)
+        write_xlsx(frame, io.BytesIO(), split=True, prepared=made["a"])

@@ -238,6 +238,33 @@ def test_a_shortfall_export_takes_the_households_falling_short_on_any_guarantee_
     assert fine.household_number not in households(shortfall="两不愁三保障")
 
 
+def test_a_split_xlsx_export_is_the_same_whatever_number_of_parts_is_made_at_once(make_household, monkeypatch):
+    """分村导出 in xlsx makes the sheets of several parts in one pass (``PREPARE_ROWS`` rows at a time):
+    the files are those made one part at a time, byte for byte."""
+    import zipfile
+
+    from fupin.imports.pipelines import export_roster as module
+
+    for i in range(4):
+        make_household(first_village(MINGXI, i), members=2 + i, phone=f" 1390000000{i}" if i == 1 else "")
+
+    def members(data: bytes) -> dict[str, bytes]:
+        out = {}
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for name in archive.namelist():
+                with zipfile.ZipFile(io.BytesIO(archive.read(name))) as book:
+                    out |= {f"{name}/{m}": book.read(m) for m in book.namelist()}
+        return out
+
+    monkeypatch.setattr(module, "PREPARE_ROWS", 1)
+    one_at_a_time = members(export_roster(None, MINGXI, "xlsx", split="village"))
+    monkeypatch.setattr(module, "PREPARE_ROWS", 5)
+    assert members(export_roster(None, MINGXI, "xlsx", split="village")) == one_at_a_time
+    monkeypatch.setattr(module, "PREPARE_ROWS", 10**9)
+    assert members(export_roster(None, MINGXI, "xlsx", split="village")) == one_at_a_time
+    assert len({name.split("/")[0] for name in one_at_a_time}) == 4
+
+
 def test_a_split_export_is_a_zip_of_one_roster_per_village_or_township(make_household, make_user):
     """分村/分乡镇导出: one file per place of the region, in code order, each holding only its rows and (xlsx
     person roster) offering only its own places; the filter and masking apply to every part."""
