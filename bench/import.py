@@ -277,7 +277,12 @@ def _hwm_mb() -> int:
 def _server_cpu_s() -> float | None:
     """CPU seconds used so far by the local PostgreSQL server: every ``postgres`` process's own time
     plus what its exited children used (parallel index-build workers, backends that ended: the
-    postmaster reaps them). None when no server process can be read here (a remote server)."""
+    postmaster reaps them). None when the import runs on SQLite or no server process can be read here
+    (a remote server)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
     tick, total, found = os.sysconf("SC_CLK_TCK"), 0, False
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
