@@ -73,12 +73,16 @@ def hold_villages(*, actor: Any, batch_id: int, villages: Iterable[str], source:
         batch.progress_label = "暂缓部分村,等待重新校验 / villages held back, waiting to be checked again"
         batch.heartbeat_at = timezone.now()
         batch.save(update_fields=["held_villages", "status", "error", "progress", "progress_label", "heartbeat_at"])
-        audit.record(actor=actor, action=ChangeAction.UPDATE, obj=batch,
-                     changes={"held_villages": [held_before, wanted]}, household_id=None,
-                     region_code=batch.region_code, source=source,
-                     comment=f"导入批次 #{batch.pk} 暂缓导入的村 / villages held back in import batch #{batch.pk}")
+        _record_hold(actor, batch, held_before, wanted, source)
     log.info("import batch %s: villages held back %s by %s", batch.pk, wanted, audit.actor_name(actor))
     return batch
+
+
+def _record_hold(actor: Any, batch: ImportBatch, before: list[str], after: list[str], source: str) -> None:
+    """The audit row of a change to the villages held back: ``held_villages`` old and new, on the batch."""
+    audit.record(actor=actor, action=ChangeAction.UPDATE, obj=batch, changes={"held_villages": [before, after]},
+                 household_id=None, region_code=batch.region_code, source=source,
+                 comment=f"导入批次 #{batch.pk} 暂缓导入的村 / villages held back in import batch #{batch.pk}")
 
 
 def villages_to_hold(villages: Iterable[str], region_code: str | None) -> list[str]:
@@ -131,10 +135,7 @@ def hold_before_check(*, actor: Any, batch_id: int, villages: Iterable[str], sou
         held_before = sorted(batch.held_villages or [])
         batch.held_villages = wanted
         batch.save(update_fields=["held_villages"])
-        audit.record(actor=actor, action=ChangeAction.UPDATE, obj=batch,
-                     changes={"held_villages": [held_before, wanted]}, household_id=None,
-                     region_code=batch.region_code, source=source,
-                     comment=f"导入批次 #{batch.pk} 暂缓导入的村 / villages held back in import batch #{batch.pk}")
+        _record_hold(actor, batch, held_before, wanted, source)
     log.info("import batch %s: villages held back %s before the check by %s", batch.pk, wanted, audit.actor_name(actor))
     return batch
 
