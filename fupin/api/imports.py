@@ -29,7 +29,7 @@
 - ``GET /exports/roster?region=&format=xlsx|csv&kind=persons|households`` — the roster of a region in
   the user's scope (per person, or per household), ID numbers and bank accounts masked unless the role
   may see them; every export is recorded (导出记录, channel ``api``). ``poverty_status=``,
-  ``identification_year=``, ``exit_year=``, ``planned_exit_year=``, ``cause=``, ``category=``, ``shortfall=`` take only
+  ``identification_year=``, ``exit_year=``, ``planned_exit_year=``, ``cause=``, ``category=``, ``shortfall=``, ``dilapidated=`` take only
   those households (导出筛选; 422 naming the field
   for a value that cannot be valid); ``split=township|village`` gives a ZIP of one file per place.
 - ``GET /exports/records?page=&page_size=&sha256=`` — the export records of the user's scope, for roles
@@ -245,6 +245,7 @@ class ExportQuery(Schema):
     shortfall: str = Field("", description="导出筛选 两不愁三保障未达标: households falling short on any of these "
                                            "guarantees — food, clothing, education, medical, housing, water (or "
                                            "their labels), comma-separated; any: all six")
+    dilapidated: str = Field("", description="导出筛选 危房户: grades C, D (or labels), comma-separated; yes: both")
     split: Literal["", "township", "village"] = Field(
         "", description="分乡镇/分村导出: a ZIP of one file per township or village (format of the files inside)")
 
@@ -647,7 +648,8 @@ def export(request: HttpRequest, query: Query[ExportQuery]):
     try:
         roster_filter = parse_filter(poverty_status=query.poverty_status, identification_year=query.identification_year,
                                      exit_year=query.exit_year, causes=query.cause, categories=query.category,
-                                     planned_exit_year=query.planned_exit_year, shortfall=query.shortfall)
+                                     planned_exit_year=query.planned_exit_year, shortfall=query.shortfall,
+                                     dilapidated=query.dilapidated)
     except FilterError as exc:
         raise RegistryError(INVALID, {exc.field: [str(exc)]}) from exc
     try:

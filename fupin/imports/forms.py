@@ -92,7 +92,7 @@ class RefuseForm(forms.Form):
 
 class ExportForm(forms.Form):
     """导出花名册: a region in the user's scope, the roster (persons or households), a format, which
-    households (导出筛选: 脱贫状态, 识别年度, 脱贫年度, 致贫原因, 贫困户属性, 两不愁三保障未达标; read by :func:`fupin.imports.roster_filter.parse_filter`
+    households (导出筛选: 脱贫状态, 识别年度, 脱贫年度, 致贫原因, 贫困户属性, 两不愁三保障未达标, 危房户; read by :func:`fupin.imports.roster_filter.parse_filter`
     in the view) and whether to split it into one file per township or village (a ZIP)."""
 
     region = forms.ChoiceField(label=_("Region"))
@@ -121,6 +121,10 @@ class ExportForm(forms.Form):
         label=_("Falls short on (两不愁三保障)"), required=False, widget=forms.CheckboxSelectMultiple,
         choices=[(g.key, g.zh) for g in GUARANTEES],
         help_text=_("Households falling short on any of those ticked; none ticked: every household."))
+    dilapidated = forms.MultipleChoiceField(
+        label=_("Dilapidated housing (危房户)"), required=False, widget=forms.CheckboxSelectMultiple,
+        choices=[(item.code, item.zh) for item in codes.DILAPIDATED_GRADE.items if item.code],
+        help_text=_("Households whose house has a grade ticked; none ticked: every household."))
     split = forms.ChoiceField(label=_("Split"), required=False, initial="", choices=[
         ("", _("One file")), ("township", _("One file per township (ZIP)")),
         ("village", _("One file per village (ZIP)"))])

@@ -21,7 +21,10 @@ which, by household columns:
   (:data:`fupin.policy.exit_rules.GUARANTEE_FIELDS`): a guarantee's field is false on the registry.
   Written as keys (``housing,water``), labels (``住房安全有保障``) or short words (``住房、饮水``);
   ``any`` (``两不愁三保障``, ``全部``) stands for all six. It is the county's working list of households
-  with a 突出问题 (the "清零" ledger of the last years of the campaign), one per guarantee or all at once.
+  with a 突出问题 (the "清零" ledger of the last years of the campaign), one per guarantee or all at once;
+- 危房户 (``dilapidated``): households whose house is graded C or D (危房等级), either or both, as
+  grades (``C,D``) or labels (``D级危房``); ``是`` / ``yes`` / ``危房户`` stands for both — the list a county
+  works from for 危房改造.
 
 Parts given together must all hold.
 
@@ -51,7 +54,10 @@ FIELD_LABELS = {"poverty_status": "脱贫状态 / poverty status", "identificati
                 "exit_year": "脱贫年度 / exited in", "planned_exit_year": "计划脱贫年度 / planned exit",
                 "causes": "致贫原因 / cause of poverty",
                 "categories": "贫困户属性 / household category",
-                "shortfall": "两不愁三保障未达标 / falls short on"}
+                "shortfall": "两不愁三保障未达标 / falls short on",
+                "dilapidated": "危房户 / dilapidated housing"}
+#: The words for "graded C or D" in a 危房户 filter.
+DILAPIDATED_WORDS = ("是", "yes", "危房户", "危房")
 
 
 @dataclass(frozen=True)
@@ -109,11 +115,12 @@ class RosterFilter:
     causes: tuple[str, ...] = ()
     categories: tuple[tuple[str, str], ...] = ()  # (form version, code)
     shortfall: tuple[str, ...] = ()  # keys of GUARANTEES, in their order
+    dilapidated: tuple[str, ...] = ()  # 危房等级 codes: C, D
 
     def is_empty(self) -> bool:
         return (not self.poverty_status and self.identification_year is None and self.exit_year is None
                 and self.planned_exit_year is None and not self.causes and not self.categories
-                and not self.shortfall)
+                and not self.shortfall and not self.dilapidated)
 
     def shortfall_fields(self) -> tuple[str, ...]:
         """The registry fields of the guarantees in :attr:`shortfall` (a household is taken when any is false)."""
@@ -134,6 +141,8 @@ class RosterFilter:
             record["categories"] = [f"{version}:{code}" for version, code in self.categories]
         if self.shortfall:
             record["shortfall"] = list(self.shortfall)
+        if self.dilapidated:
+            record["dilapidated"] = list(self.dilapidated)
         return record
 
     def describe(self) -> str:
@@ -159,6 +168,8 @@ class RosterFilter:
             words = {g.key: g.words[0] for g in GUARANTEES}
             parts.append("未达标" + ("全部" if len(self.shortfall) == len(GUARANTEES)
                                     else "+".join(words[k] for k in self.shortfall)))
+        if self.dilapidated:
+            parts.append("危房" + "+".join(self.dilapidated))
         return "".join(f"-{p}" for p in parts)
 
 
@@ -182,6 +193,9 @@ def describe_record(record: dict[str, Any] | None) -> str:
         elif key == "shortfall":
             labels_of = {g.key: g.zh for g in GUARANTEES}
             parts.append("两不愁三保障未达标:" + "、".join(labels_of.get(str(k), str(k)) for k in value))
+        elif key == "dilapidated":
+            grades = {item.code: item.zh for item in codes.DILAPIDATED_GRADE.items}
+            parts.append("危房户:" + "、".join(grades.get(str(g), str(g)) for g in value))
         else:
             parts.append(f"{key}:{value}")
     return ";".join(parts)
@@ -314,10 +328,29 @@ def parse_shortfall(values: str | Iterable[str] | None) -> tuple[str, ...]:
     return tuple(g.key for g in GUARANTEES if g.key in found)
 
 
+def parse_dilapidated(values: str | Iterable[str] | None) -> tuple[str, ...]:
+    """危房等级 grades (``C``, ``D``), in order, each once, from grades or labels; ``是`` / ``yes`` / ``危房户``:
+    both. A house that is not dilapidated is not a 危房户 filter (refused)."""
+    graded = [item for item in codes.DILAPIDATED_GRADE.items if item.code]
+    index = {_key(spelling): item.code for item in graded for spelling in (item.code, item.zh, item.en)}
+    found: set[str] = set()
+    for word in _words(values):
+        if _key(word) in DILAPIDATED_WORDS:
+            found |= {item.code for item in graded}
+            continue
+        code = index.get(_key(word))
+        if code is None:
+            raise FilterError("dilapidated", f"不是危房等级: {word}(可用: C、D、是)/ not a dilapidated-housing grade "
+                                             "(C, D, or yes for both)")
+        found.add(code)
+    return tuple(item.code for item in graded if item.code in found)
+
+
 def parse_filter(*, poverty_status: str | Iterable[str] | None = None, identification_year: str | None = None,
                  exit_year: str | None = None, causes: str | Iterable[str] | None = None,
                  categories: str | Iterable[str] | None = None, planned_exit_year: str | None = None,
-                 shortfall: str | Iterable[str] | None = None) -> RosterFilter:
+                 shortfall: str | Iterable[str] | None = None,
+                 dilapidated: str | Iterable[str] | None = None) -> RosterFilter:
     """A :class:`RosterFilter` from what a form, the API or the command was given (each may be empty)."""
     return RosterFilter(poverty_status=parse_poverty_status(poverty_status),
                         identification_year=parse_years("identification_year", identification_year),
@@ -325,4 +358,5 @@ def parse_filter(*, poverty_status: str | Iterable[str] | None = None, identific
                         planned_exit_year=parse_years("planned_exit_year", planned_exit_year),
                         causes=parse_causes(causes),
                         categories=parse_categories(categories),
-                        shortfall=parse_shortfall(shortfall))
+                        shortfall=parse_shortfall(shortfall),
+                        dilapidated=parse_dilapidated(dilapidated))

@@ -458,7 +458,8 @@ def export(request: HttpRequest) -> HttpResponse:
                                      exit_year=request.GET.get("exit_year"), causes=request.GET.getlist("cause"),
                                      categories=request.GET.getlist("category"),
                                      planned_exit_year=request.GET.get("planned_exit_year"),
-                                     shortfall=request.GET.getlist("shortfall"))
+                                     shortfall=request.GET.getlist("shortfall"),
+                                     dilapidated=request.GET.getlist("dilapidated"))
     except FilterError as exc:
         messages.error(request, str(exc))
         return redirect("imports:list")

@@ -82,6 +82,8 @@ def filtered(households: QuerySet[Household], roster_filter: RosterFilter | None
         for field in roster_filter.shortfall_fields():
             short |= Q(**{field: False})
         households = households.filter(short)
+    if roster_filter.dilapidated:
+        households = households.filter(dilapidated_grade__in=roster_filter.dilapidated)
     return households
 
 

@@ -371,6 +371,7 @@ def test_a_filtered_or_split_export_through_the_api(api_as, make_household, ming
                                                                        "identification_year"),
                          ({"exit_year": "2020-2019"}, "exit_year"), ({"cause": "因穷"}, "causes"),
                          ({"planned_exit_year": "20X9"}, "planned_exit_year"), ({"shortfall": "收入"}, "shortfall"),
+                         ({"dilapidated": "B"}, "dilapidated"),
                          ({"category": "1"}, "categories")):
         refused = api.get("/exports/roster", {"region": MINGXI, **query})
         assert refused.status_code == 422

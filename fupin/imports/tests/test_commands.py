@@ -337,15 +337,21 @@ def test_export_command_filters_households_and_records_the_filter(tmp_path, make
     assert pl.read_csv(io.BytesIO(out.read_bytes()[3:]), infer_schema=False)["户编号"].to_list() == [
         unsafe.household_number]
     assert ExportRecord.objects.latest("pk").filters == {"shortfall": ["housing", "water"]}
+    dilapidated = make_household(members=1, dilapidated_grade="C")
+    call_command("export", str(out), "--region", MINGXI, "--kind", "households", "--dilapidated", "yes",
+                 stdout=io.StringIO())
+    assert pl.read_csv(io.BytesIO(out.read_bytes()[3:]), infer_schema=False)["户编号"].to_list() == [
+        dilapidated.household_number]
     for option, value, message in (("--identified", "2016-2014", "识别年度 / identified in: 起始年份晚于结束年份"),
                                    ("--shortfall", "收入", "两不愁三保障未达标 / falls short on: 不是两不愁三保障的一项"),
+                                   ("--dilapidated", "B", "危房户 / dilapidated housing: 不是危房等级: B"),
                                    ("--poverty-status", "脱贫", "脱贫状态 / poverty status: 不是有效的脱贫状态: 脱贫"),
                                    ("--exited", "20X9", "脱贫年度 / exited in: 应为年份或年份范围"),
                                    ("--category", "3", "贫困户属性 / household category: 不是有效的贫困户属性: 3")):
         with pytest.raises(CommandError, match=message):
             call_command("export", str(tmp_path / "bad.csv"), "--region", MINGXI, option, value, stdout=io.StringIO())
     assert not (tmp_path / "bad.csv").exists()
-    assert ExportRecord.objects.count() == 5
+    assert ExportRecord.objects.count() == 6
 
 
 def test_export_command_splits_by_village_into_a_zip(tmp_path, make_household):

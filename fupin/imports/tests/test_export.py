@@ -236,6 +236,12 @@ def test_a_shortfall_export_takes_the_households_falling_short_on_any_guarantee_
     assert households(shortfall="any", poverty_status="not-exited") == numbers(unsafe_house, both)
     assert households(shortfall="food,clothing,education") == []
     assert fine.household_number not in households(shortfall="两不愁三保障")
+    # 危房户: graded C or D
+    grade_d = make_household(first_village(MINGXI), members=1, dilapidated_grade="D")
+    grade_c = make_household(first_village(MINGXI), members=1, dilapidated_grade="C", housing_secure=False)
+    assert households(dilapidated="D") == numbers(grade_d)
+    assert households(dilapidated="是") == numbers(grade_c, grade_d)
+    assert households(dilapidated="是", shortfall="housing") == numbers(grade_c)
 
 
 def test_a_split_xlsx_export_is_the_same_whatever_number_of_parts_is_made_at_once(make_household, monkeypatch):

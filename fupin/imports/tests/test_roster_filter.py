@@ -166,3 +166,20 @@ def test_a_shortfall_is_recorded_described_named_and_refused_when_unknown():
     with pytest.raises(FilterError) as caught:
         parse_filter(shortfall="住房,收入")
     assert (caught.value.field, caught.value.reason.startswith("不是两不愁三保障的一项: 收入")) == ("shortfall", True)
+
+
+@pytest.mark.parametrize(("given", "found"), [
+    ("D", ("D",)), ("c, D级危房", ("C", "D")), ("是", ("C", "D")), (["危房户"], ("C", "D")), ("", ()),
+])
+def test_dilapidated_takes_grades_labels_and_yes(given, found):
+    assert parse_filter(dilapidated=given).dilapidated == found
+
+
+def test_a_dilapidated_filter_is_recorded_described_named_and_refused_when_unknown():
+    chosen = parse_filter(dilapidated="D")
+    assert (chosen.as_record(), chosen.describe(), chosen.file_suffix()) == (
+        {"dilapidated": ["D"]}, "危房户:D级危房", "-危房D")
+    for word in ("非危房", "B"):
+        with pytest.raises(FilterError) as caught:
+            parse_filter(dilapidated=word)
+        assert (caught.value.field, caught.value.reason.startswith(f"不是危房等级: {word}")) == ("dilapidated", True)

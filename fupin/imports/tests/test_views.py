@@ -810,7 +810,7 @@ def test_a_filtered_or_split_export_from_the_page(client, login, make_household,
     page = client.get("/imports/").content.decode()
     for name in ('name="poverty_status" value="3"', 'name="identification_year"', 'name="exit_year"',
                  'name="planned_exit_year"', 'name="cause"', 'name="category"', 'name="shortfall" value="water"',
-                 "住房安全有保障", "两不愁三保障未达标项",
+                 "住房安全有保障", "两不愁三保障未达标项", 'name="dilapidated" value="D"', "D级危房",
                  'name="split"', "3 返贫", "每个行政村一个文件"):
         assert name in page
     response = client.get("/imports/export/", {"region": MINGXI, "format": "csv", "poverty_status": ["3", "2"],

@@ -1,12 +1,12 @@
 """``fupin export --region CODE --format xlsx|csv [--kind persons|households] OUT [--as USERNAME]
 [--poverty-status CODES] [--identified YEAR[-YEAR]] [--exited YEAR[-YEAR]] [--planned-exit YEAR[-YEAR]] [--cause CODES]
-[--category VERSION:CODE] [--shortfall GUARANTEES] [--split township|village]`` — the roster (花名册导出).
+[--category VERSION:CODE] [--shortfall GUARANTEES] [--dilapidated C,D|yes] [--split township|village]`` — the roster (花名册导出).
 
 Person rows in the import's own columns (``--kind households``: the household roster, 户花名册, one
 row per household). ``--poverty-status`` (脱贫状态: codes or labels, ``0,3``, ``未脱贫,返贫``, or
 ``not-exited``), ``--identified`` (识别年度), ``--exited`` (脱贫年度), ``--planned-exit`` (计划脱贫年度), ``--cause`` (致贫原因, main or other)
 ``--category`` (贫困户属性, ``2016:2`` or a label) and ``--shortfall`` (两不愁三保障未达标: ``housing,water``,
-labels, or ``any``) take only the households they name (导出筛选, :mod:`fupin.imports.roster_filter`; kept with the record). ``--split township|village``
+labels, or ``any``) and ``--dilapidated`` (危房户: ``C,D`` or ``yes``) take only the households they name (导出筛选, :mod:`fupin.imports.roster_filter`; kept with the record). ``--split township|village``
 writes a ZIP of one file per township or village (分乡镇/分村导出; OUT ends in ``.zip``; the files are xlsx
 unless ``--format csv``). Without ``--as`` the command acts as the
 system (full IDs, every region); with it, as that user (their scope, IDs masked unless their role
@@ -56,6 +56,8 @@ class Command(BaseCommand):
         parser.add_argument("--shortfall", default="", metavar="GUARANTEES",
                             help="只导出两不愁三保障有未达标项的户(food,clothing,education,medical,housing,water 或其名称;"
                                  "any=任一项)/ only households falling short on any of these guarantees (any: all six)")
+        parser.add_argument("--dilapidated", default="", metavar="GRADES",
+                            help="只导出危房户(C、D 级,是=两级)/ only households whose house is graded C or D (yes: both)")
         parser.add_argument("--split", choices=tuple(SPLITS), default="",
                             help="按乡镇或行政村拆分为多个文件,打包为zip / one file per township or village, in a ZIP")
 
@@ -70,7 +72,8 @@ class Command(BaseCommand):
         try:
             roster_filter = parse_filter(poverty_status=opts["poverty_status"], identification_year=opts["identified"],
                                          exit_year=opts["exited"], causes=opts["cause"], categories=opts["category"],
-                                         planned_exit_year=opts["planned_exit"], shortfall=opts["shortfall"])
+                                         planned_exit_year=opts["planned_exit"], shortfall=opts["shortfall"],
+                                         dilapidated=opts["dilapidated"])
         except FilterError as exc:
             raise CommandError(str(exc)) from exc
         # Written beside OUT and renamed when whole: a refused or failed export leaves OUT as it was.
