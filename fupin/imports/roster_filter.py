@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -307,43 +307,42 @@ def parse_years(field: str, text: str | None) -> YearRange | None:
     return YearRange(first, last)
 
 
+def _chosen(field: str, values: str | Iterable[str] | None, index: dict[str, str], every: Iterable[str],
+            every_words: Iterable[str], refusal: Callable[[str], str]) -> set[str]:
+    """The codes ``values`` name: each word looked up in ``index`` (by :func:`_key`), a word of
+    ``every_words`` standing for all of ``every``; an unknown word refused with ``refusal(word)``."""
+    found: set[str] = set()
+    for word in _words(values):
+        if _key(word) in every_words:
+            found |= set(every)
+            continue
+        code = index.get(_key(word))
+        if code is None:
+            raise FilterError(field, refusal(word))
+        found.add(code)
+    return found
+
+
 def parse_shortfall(values: str | Iterable[str] | None) -> tuple[str, ...]:
     """两不愁三保障 guarantees as keys of :data:`GUARANTEES`, in their order, each once, from keys, labels
     or short words (``"housing,water"``, ``"住房安全有保障、饮水"``); ``any`` / ``两不愁三保障``: all six."""
-    index: dict[str, str] = {}
-    for g in GUARANTEES:
-        for spelling in (g.key, g.zh, g.en, *g.words):
-            index[_key(spelling)] = g.key
-    found: set[str] = set()
-    for word in _words(values):
-        if _key(word) in ALL_GUARANTEES_WORDS:
-            found |= {g.key for g in GUARANTEES}
-            continue
-        key = index.get(_key(word))
-        if key is None:
-            known = "、".join(f"{g.key} {g.zh}" for g in GUARANTEES)
-            raise FilterError("shortfall", f"不是两不愁三保障的一项: {word}(可用: {known}、两不愁三保障 any)/ not one of "
-                                           "the guarantees")
-        found.add(key)
+    index = {_key(spelling): g.key for g in GUARANTEES for spelling in (g.key, g.zh, g.en, *g.words)}
+    known = "、".join(f"{g.key} {g.zh}" for g in GUARANTEES)
+    found = _chosen("shortfall", values, index, [g.key for g in GUARANTEES], ALL_GUARANTEES_WORDS,
+                    lambda word: f"不是两不愁三保障的一项: {word}(可用: {known}、两不愁三保障 any)/ not one of the guarantees")
     return tuple(g.key for g in GUARANTEES if g.key in found)
 
 
 def parse_dilapidated(values: str | Iterable[str] | None) -> tuple[str, ...]:
     """危房等级 grades (``C``, ``D``), in order, each once, from grades or labels; ``是`` / ``yes`` / ``危房户``:
     both. A house that is not dilapidated is not a 危房户 filter (refused)."""
-    graded = [item for item in codes.DILAPIDATED_GRADE.items if item.code]
-    index = {_key(spelling): item.code for item in graded for spelling in (item.code, item.zh, item.en)}
-    found: set[str] = set()
-    for word in _words(values):
-        if _key(word) in DILAPIDATED_WORDS:
-            found |= {item.code for item in graded}
-            continue
-        code = index.get(_key(word))
-        if code is None:
-            raise FilterError("dilapidated", f"不是危房等级: {word}(可用: C、D、是)/ not a dilapidated-housing grade "
-                                             "(C, D, or yes for both)")
-        found.add(code)
-    return tuple(item.code for item in graded if item.code in found)
+    graded = [item.code for item in codes.DILAPIDATED_GRADE.items if item.code]
+    index = {_key(spelling): item.code for item in codes.DILAPIDATED_GRADE.items if item.code
+             for spelling in (item.code, item.zh, item.en)}
+    found = _chosen("dilapidated", values, index, graded, DILAPIDATED_WORDS,
+                    lambda word: f"不是危房等级: {word}(可用: C、D、是)/ not a dilapidated-housing grade (C, D, or yes "
+                                 "for both)")
+    return tuple(code for code in graded if code in found)
 
 
 def parse_filter(*, poverty_status: str | Iterable[str] | None = None, identification_year: str | None = None,
