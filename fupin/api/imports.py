@@ -246,6 +246,16 @@ class ExportQuery(Schema):
                                            "guarantees — food, clothing, education, medical, housing, water (or "
                                            "their labels), comma-separated; any: all six")
     dilapidated: str = Field("", description="导出筛选 危房户: grades C, D (or labels), comma-separated; yes: both")
+    education: str = Field("", description="人员筛选 文化程度: codes or labels, comma-separated — only these members "
+                                           "in the person roster; the household roster takes the households with "
+                                           "one of them, whole")
+    schooling: str = Field("", description="人员筛选 在校生状况: codes or labels, comma-separated; 在校生: every grade")
+    health: str = Field("", description="人员筛选 健康状况: codes or labels, comma-separated")
+    labour_skill: str = Field("", description="人员筛选 劳动技能: codes or labels, comma-separated; 劳动力: 1 and 2")
+    migrant_work: str = Field("", description="人员筛选 务工状况: codes or labels, comma-separated; 未务工: none; "
+                                              "务工: any kind")
+    age: str = Field("", description="人员筛选 年龄: whole years (周岁) on the day of the export — 16-60, 60以上 (and "
+                                     "over), 18以下 (and under), both ends included")
     split: Literal["", "township", "village"] = Field(
         "", description="分乡镇/分村导出: a ZIP of one file per township or village (format of the files inside)")
 
@@ -636,7 +646,8 @@ def refuse(request: HttpRequest, batch_id: RecordId, body: RefuseIn):
     "responses": {"200": {"description": "the roster file (xlsx or CSV)"}}})
 def export(request: HttpRequest, query: Query[ExportQuery]):
     """导出花名册: households and members of a region in the roster's columns (xlsx or CSV), one row per
-    person; ``kind=households``: the household roster (户花名册), one row per household."""
+    person; ``kind=households``: the household roster (户花名册), one row per household. 导出筛选 takes
+    some households, 人员筛选 some members (see the parameters)."""
     user = request.auth
     raw = query.region or (user.region_id or "")
     try:
@@ -649,7 +660,9 @@ def export(request: HttpRequest, query: Query[ExportQuery]):
         roster_filter = parse_filter(poverty_status=query.poverty_status, identification_year=query.identification_year,
                                      exit_year=query.exit_year, causes=query.cause, categories=query.category,
                                      planned_exit_year=query.planned_exit_year, shortfall=query.shortfall,
-                                     dilapidated=query.dilapidated)
+                                     dilapidated=query.dilapidated, education=query.education,
+                                     schooling=query.schooling, health=query.health, labour_skill=query.labour_skill,
+                                     migrant_work=query.migrant_work, age=query.age)
     except FilterError as exc:
         raise RegistryError(INVALID, {exc.field: [str(exc)]}) from exc
     try:

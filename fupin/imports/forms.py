@@ -19,7 +19,7 @@ from fupin.policy.regions import LEVEL_VILLAGE
 from fupin.regions.models import Region
 
 from .choices import BatchStatus
-from .roster_filter import GUARANTEES
+from .roster_filter import GUARANTEES, PERSON_BY_FIELD
 from .selectors import BatchFilter
 from .services import max_file_bytes  # the service checks again while it lands the file
 
@@ -92,8 +92,10 @@ class RefuseForm(forms.Form):
 
 class ExportForm(forms.Form):
     """导出花名册: a region in the user's scope, the roster (persons or households), a format, which
-    households (导出筛选: 脱贫状态, 识别年度, 脱贫年度, 致贫原因, 贫困户属性, 两不愁三保障未达标, 危房户; read by :func:`fupin.imports.roster_filter.parse_filter`
-    in the view) and whether to split it into one file per township or village (a ZIP)."""
+    households (导出筛选: 脱贫状态, 识别年度, 脱贫年度, 致贫原因, 贫困户属性, 两不愁三保障未达标, 危房户), which
+    members (人员筛选: 文化程度, 在校生状况, 健康状况, 劳动技能, 务工状况, 年龄 — :data:`PERSON_FILTERS`, shown
+    folded under their own heading), all read by :func:`fupin.imports.roster_filter.parse_filter` in the
+    view, and whether to split it into one file per township or village (a ZIP)."""
 
     region = forms.ChoiceField(label=_("Region"))
     kind = forms.ChoiceField(label=_("Roster"), initial="persons", choices=[
@@ -128,9 +130,49 @@ class ExportForm(forms.Form):
     split = forms.ChoiceField(label=_("Split"), required=False, initial="", choices=[
         ("", _("One file")), ("township", _("One file per township (ZIP)")),
         ("village", _("One file per village (ZIP)"))])
+    education = forms.MultipleChoiceField(
+        label=_("Education"), required=False, widget=forms.CheckboxSelectMultiple,
+        choices=lambda: _person_choices("education"))
+    schooling = forms.MultipleChoiceField(
+        label=_("Schooling"), required=False, widget=forms.SelectMultiple(attrs={"size": 6}),
+        choices=lambda: _person_choices("schooling"),
+        help_text=_("在校生: every grade. Hold Ctrl to choose several."))
+    health = forms.MultipleChoiceField(
+        label=_("Health"), required=False, widget=forms.CheckboxSelectMultiple,
+        choices=lambda: _person_choices("health"))
+    labour_skill = forms.MultipleChoiceField(
+        label=_("Labour skill"), required=False, widget=forms.CheckboxSelectMultiple,
+        choices=lambda: _person_choices("labour_skill"))
+    migrant_work = forms.MultipleChoiceField(
+        label=_("Migrant work"), required=False, widget=forms.CheckboxSelectMultiple,
+        choices=lambda: _person_choices("migrant_work"))
+    age = forms.CharField(label=_("Age (full years)"), required=False, max_length=20,
+                          widget=forms.TextInput(attrs={"placeholder": "16-60 / 60以上 / 18以下", "size": 14}),
+                          help_text=_("On the day of the export; both ends included."))
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["region"].choices = region_choices(user, roles.VIEW_REGISTRY)
         if getattr(user, "region_id", None):
             self.fields["region"].initial = user.region_id
+
+    def household_fields(self) -> list[forms.BoundField]:
+        """The region, roster, format, 导出筛选 and split fields, in order."""
+        return [self[name] for name in self.fields if name not in PERSON_FILTERS]
+
+    def person_fields(self) -> list[forms.BoundField]:
+        """The 人员筛选 fields, in order."""
+        return [self[name] for name in PERSON_FILTERS]
+
+
+#: The export form's 人员筛选 fields (the rest are the region, roster, format, household filters and split).
+PERSON_FILTERS = ("education", "schooling", "health", "labour_skill", "migrant_work", "age")
+
+
+def _person_choices(field: str) -> list[tuple[str, str]]:
+    """A member column's codes with their labels, its group words first (在校生, 劳动力, 未务工, 务工)."""
+    person = PERSON_BY_FIELD[field]
+    groups = [(words[0], words[0] + ("" if chosen == ("",) else f" ({'、'.join(person.label(c) for c in chosen)})"
+                                     if len(chosen) <= 3 else " (全部)"))
+              for words, chosen in person.groups]
+    return [*groups, *((item.code, f"{item.code} {item.zh}") for item in person.code_list().items if item.code)]

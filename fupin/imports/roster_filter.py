@@ -26,6 +26,18 @@ which, by household columns:
   grades (``C,D``) or labels (``D级危房``); ``是`` / ``yes`` / ``危房户`` stands for both — the list a county
   works from for 危房改造.
 
+Besides these household columns, a filter may name the members (人员筛选), by the person columns of
+the roster — 文化程度 (``education``), 在校生状况 (``schooling``; ``在校生`` stands for every grade, all
+but 非在校生), 健康状况 (``health``), 劳动技能 (``labour_skill``; ``劳动力`` stands for 普通劳动力 and
+技能劳动力) and 务工状况 (``migrant_work``; ``未务工`` stands for no migrant work, the empty value, and
+``务工`` for every kind) — each as codes or labels, and by age (``age``: ``16-60``, ``60以上``, ``18以下``,
+in whole years (周岁) on the day of the export, both ends included, as 民法典 第1259条 reads 以上 and
+以下). These are the sector lists a county hands out: 在校生 for 教育资助 (雨露计划), 患大病/长期慢性病 for
+健康帮扶, 劳动力 not working away for 就业帮扶. In the person roster only the members who match are
+written (a working list: it holds part of each household, and imported again, the members it lacks
+would show as persons leaving); the household roster takes the households with at least one such
+member, written whole.
+
 Parts given together must all hold.
 
 An empty filter takes every active household, as before. The filter is kept with the export's record
@@ -40,9 +52,10 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from fupin.policy import codes
+from fupin.policy import clock, codes
 
 #: 识别年度 and 脱贫年度 a filter may name (the registry's years are within these).
 FIRST_YEAR, LAST_YEAR = 1980, 2100
@@ -55,7 +68,10 @@ FIELD_LABELS = {"poverty_status": "脱贫状态 / poverty status", "identificati
                 "causes": "致贫原因 / cause of poverty",
                 "categories": "贫困户属性 / household category",
                 "shortfall": "两不愁三保障未达标 / falls short on",
-                "dilapidated": "危房户 / dilapidated housing"}
+                "dilapidated": "危房户 / dilapidated housing",
+                "education": "文化程度 / education", "schooling": "在校生状况 / schooling",
+                "health": "健康状况 / health", "labour_skill": "劳动技能 / labour skill",
+                "migrant_work": "务工状况 / migrant work", "age": "年龄 / age"}
 #: The words for "graded C or D" in a 危房户 filter.
 DILAPIDATED_WORDS = ("是", "yes", "危房户", "危房")
 
@@ -85,6 +101,61 @@ GUARANTEES = (
 ALL_GUARANTEES_WORDS = ("any", "all", "全部", "两不愁三保障")
 
 
+@dataclass(frozen=True)
+class PersonField:
+    """A coded member column a 人员筛选 may name: the member field (and its code list, of the same
+    name), its label, its short name for the file's name, and words standing for several codes."""
+
+    field: str
+    zh: str
+    short: str
+    groups: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()  # (words, the codes they stand for)
+
+    def code_list(self) -> codes.CodeList:
+        return codes.ALL_LISTS[self.field]
+
+    def label(self, code: str) -> str:
+        """A code's label; the empty value is named by the group that stands for it (未务工)."""
+        if code == "":
+            return next((words[0] for words, chosen in self.groups if chosen == ("",)), "空")
+        return next((item.zh for item in self.code_list().items if item.code == code), code)
+
+    def group_word(self, chosen: Iterable[str]) -> str | None:
+        """The word of the group whose codes are exactly ``chosen`` (``在校生``, ``未务工``), if any."""
+        chosen = tuple(chosen)
+        return next((words[0] for words, codes_ in self.groups if codes_ == chosen), None)
+
+    def describe(self, chosen: Iterable[str]) -> str:
+        """``chosen`` in words: their group's word, else each code's label."""
+        chosen = tuple(chosen)
+        return self.group_word(chosen) or "、".join(self.label(code) for code in chosen)
+
+    def file_part(self, chosen: Iterable[str]) -> str:
+        """For a file's name: the group's word, else the short name and the codes (``健康2+3``)."""
+        chosen = tuple(chosen)
+        return self.group_word(chosen) or self.short + "+".join(code or "无" for code in chosen)
+
+
+def _codes_of(name: str, *, but: tuple[str, ...] = ()) -> tuple[str, ...]:
+    return tuple(item.code for item in codes.ALL_LISTS[name].items if item.code and item.code not in but)
+
+
+#: The member columns of 人员筛选, in the roster's order.
+PERSON_FIELDS = (
+    PersonField("education", "文化程度", "文化"),
+    PersonField("schooling", "在校生状况", "在校",
+                ((("在校生", "在校", "students", "student"), _codes_of("schooling", but=("1",))),)),
+    PersonField("health", "健康状况", "健康"),
+    PersonField("labour_skill", "劳动技能", "劳动",
+                ((("劳动力", "有劳动力", "labour", "able"), ("1", "2")),)),
+    PersonField("migrant_work", "务工状况", "务工",
+                ((("未务工", "none", "无"), ("",)), (("务工", "working", "外出务工"), _codes_of("migrant_work")))),
+)
+PERSON_BY_FIELD = {f.field: f for f in PERSON_FIELDS}
+#: Ages (周岁) a filter may name.
+MAX_AGE = 150
+
+
 class FilterError(ValueError):
     """A filter value that cannot be valid: ``field`` is the filter's field, ``reason`` says why."""
 
@@ -105,6 +176,36 @@ class YearRange:
 
 
 @dataclass(frozen=True)
+class AgeRange:
+    """Whole years of age (周岁) ``first``–``last`` on the day ``on``, both included; ``last`` None: no
+    upper end (``60以上``)."""
+
+    first: int
+    last: int | None
+    on: date
+
+    def text(self) -> str:
+        if self.last is None:
+            return f"{self.first}以上"
+        return str(self.first) if self.first == self.last else f"{self.first}-{self.last}"
+
+    def birth_dates(self) -> tuple[date | None, date]:
+        """``(after, until)``: a person is in the range when born after ``after`` (None: no bound) and on
+        or before ``until`` — the same persons :func:`fupin.policy.idnumber.age_on` puts in it."""
+        after = None if self.last is None else years_before(self.on, self.last + 1)
+        return after, years_before(self.on, self.first)
+
+
+def years_before(day: date, years: int) -> date:
+    """The same day ``years`` years before; 29 February, where that year has none, is 28 February (a
+    person born on 29 February has a birthday each year from 1 March, or 29 February)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+@dataclass(frozen=True)
 class RosterFilter:
     """导出筛选: the households an export takes (see the module docstring). Empty: all of them."""
 
@@ -116,11 +217,26 @@ class RosterFilter:
     categories: tuple[tuple[str, str], ...] = ()  # (form version, code)
     shortfall: tuple[str, ...] = ()  # keys of GUARANTEES, in their order
     dilapidated: tuple[str, ...] = ()  # 危房等级 codes: C, D
+    # 人员筛选: member columns (codes; "" is 未务工) and age
+    education: tuple[str, ...] = ()
+    schooling: tuple[str, ...] = ()
+    health: tuple[str, ...] = ()
+    labour_skill: tuple[str, ...] = ()
+    migrant_work: tuple[str, ...] = ()
+    age: AgeRange | None = None
 
     def is_empty(self) -> bool:
         return (not self.poverty_status and self.identification_year is None and self.exit_year is None
                 and self.planned_exit_year is None and not self.causes and not self.categories
-                and not self.shortfall and not self.dilapidated)
+                and not self.shortfall and not self.dilapidated and not self.names_persons())
+
+    def person_codes(self) -> dict[str, tuple[str, ...]]:
+        """The member columns the filter names, with their codes (人员筛选)."""
+        return {f.field: getattr(self, f.field) for f in PERSON_FIELDS if getattr(self, f.field)}
+
+    def names_persons(self) -> bool:
+        """Whether the filter names members (人员筛选), not only households."""
+        return bool(self.person_codes()) or self.age is not None
 
     def shortfall_fields(self) -> tuple[str, ...]:
         """The registry fields of the guarantees in :attr:`shortfall` (a household is taken when any is false)."""
@@ -143,6 +259,11 @@ class RosterFilter:
             record["shortfall"] = list(self.shortfall)
         if self.dilapidated:
             record["dilapidated"] = list(self.dilapidated)
+        for field, chosen in self.person_codes().items():
+            record[field] = list(chosen)
+        if self.age is not None:
+            record["age"] = [self.age.first, self.age.last]
+            record["age_on"] = self.age.on.isoformat()
         return record
 
     def describe(self) -> str:
@@ -170,17 +291,24 @@ class RosterFilter:
                                     else "+".join(words[k] for k in self.shortfall)))
         if self.dilapidated:
             parts.append("危房" + "+".join(self.dilapidated))
+        for field, chosen in self.person_codes().items():
+            parts.append(PERSON_BY_FIELD[field].file_part(chosen))
+        if self.age is not None:
+            parts.append("年龄" + self.age.text())
         return "".join(f"-{p}" for p in parts)
 
 
 def describe_record(record: dict[str, Any] | None) -> str:
-    """:meth:`RosterFilter.describe` of a stored record (``ExportRecord.filters``); unknown keys are
-    named as they are rather than dropped."""
+    """:meth:`RosterFilter.describe` of a stored record (``ExportRecord.filters``), its parts in the
+    filter's order whatever order the record gives them in; unknown keys are named as they are rather
+    than dropped."""
     if not record:
         return ""
     labels = {item.code: item.zh for item in codes.POVERTY_STATUS.items}
     parts = []
-    for key, value in record.items():
+    # in the order the filter records its parts: PostgreSQL's jsonb gives the keys back in its own order
+    order = [*FIELD_LABELS, "age_on"]
+    for key, value in sorted(record.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)):
         if key == "poverty_status":
             parts.append("脱贫状态:" + "、".join(labels.get(str(c), str(c)) for c in value))
         elif key in YEAR_FIELDS and isinstance(value, list | tuple) and len(value) == 2:
@@ -196,6 +324,17 @@ def describe_record(record: dict[str, Any] | None) -> str:
         elif key == "dilapidated":
             grades = {item.code: item.zh for item in codes.DILAPIDATED_GRADE.items}
             parts.append("危房户:" + "、".join(grades.get(str(g), str(g)) for g in value))
+        elif key in PERSON_BY_FIELD and isinstance(value, list | tuple):
+            field = PERSON_BY_FIELD[key]
+            parts.append(f"{field.zh}:" + field.describe(str(c) for c in value))
+        elif key == "age" and isinstance(value, list | tuple) and len(value) == 2:
+            first, last = int(value[0]), None if value[1] is None else int(value[1])
+            on = record.get("age_on")
+            text = (f"{first}周岁以上" if last is None else f"{first}周岁" if first == last
+                    else f"{first}-{last}周岁")
+            parts.append(f"年龄:{text}" + (f"(按{on}计)" if on else ""))
+        elif key == "age_on":
+            continue
         else:
             parts.append(f"{key}:{value}")
     return ";".join(parts)
@@ -307,14 +446,15 @@ def parse_years(field: str, text: str | None) -> YearRange | None:
     return YearRange(first, last)
 
 
-def _chosen(field: str, values: str | Iterable[str] | None, index: dict[str, str], every: Iterable[str],
-            every_words: Iterable[str], refusal: Callable[[str], str]) -> set[str]:
-    """The codes ``values`` name: each word looked up in ``index`` (by :func:`_key`), a word of
-    ``every_words`` standing for all of ``every``; an unknown word refused with ``refusal(word)``."""
+def _chosen(field: str, values: str | Iterable[str] | None, index: dict[str, str],
+            groups: dict[str, Iterable[str]], refusal: Callable[[str], str]) -> set[str]:
+    """The codes ``values`` name: each word looked up in ``index`` (by :func:`_key`), a word of ``groups``
+    standing for its codes; an unknown word refused with ``refusal(word)``."""
+    by_key = {_key(word): tuple(chosen) for word, chosen in groups.items()}
     found: set[str] = set()
     for word in _words(values):
-        if _key(word) in every_words:
-            found |= set(every)
+        if _key(word) in by_key:
+            found |= set(by_key[_key(word)])
             continue
         code = index.get(_key(word))
         if code is None:
@@ -328,7 +468,7 @@ def parse_shortfall(values: str | Iterable[str] | None) -> tuple[str, ...]:
     or short words (``"housing,water"``, ``"住房安全有保障、饮水"``); ``any`` / ``两不愁三保障``: all six."""
     index = {_key(spelling): g.key for g in GUARANTEES for spelling in (g.key, g.zh, g.en, *g.words)}
     known = "、".join(f"{g.key} {g.zh}" for g in GUARANTEES)
-    found = _chosen("shortfall", values, index, [g.key for g in GUARANTEES], ALL_GUARANTEES_WORDS,
+    found = _chosen("shortfall", values, index, dict.fromkeys(ALL_GUARANTEES_WORDS, tuple(g.key for g in GUARANTEES)),
                     lambda word: f"不是两不愁三保障的一项: {word}(可用: {known}、两不愁三保障 any)/ not one of the guarantees")
     return tuple(g.key for g in GUARANTEES if g.key in found)
 
@@ -339,18 +479,63 @@ def parse_dilapidated(values: str | Iterable[str] | None) -> tuple[str, ...]:
     graded = [item.code for item in codes.DILAPIDATED_GRADE.items if item.code]
     index = {_key(spelling): item.code for item in codes.DILAPIDATED_GRADE.items if item.code
              for spelling in (item.code, item.zh, item.en)}
-    found = _chosen("dilapidated", values, index, graded, DILAPIDATED_WORDS,
+    found = _chosen("dilapidated", values, index, dict.fromkeys(DILAPIDATED_WORDS, tuple(graded)),
                     lambda word: f"不是危房等级: {word}(可用: C、D、是)/ not a dilapidated-housing grade (C, D, or yes "
                                  "for both)")
     return tuple(code for code in graded if code in found)
+
+
+def parse_person_codes(field: str, values: str | Iterable[str] | None) -> tuple[str, ...]:
+    """A member column's codes (人员筛选: :data:`PERSON_FIELDS`), in code order, each once, from codes,
+    labels or the field's group words (``在校生``, ``劳动力``, ``未务工``)."""
+    person = PERSON_BY_FIELD[field]
+    items = [item for item in person.code_list().items if item.code]
+    index = {_key(spelling): item.code for item in items for spelling in (item.code, item.zh, item.en)}
+    known = "、".join([f"{i.code} {i.zh}" for i in items] + [words[0] for words, _ in person.groups])
+    found = _chosen(field, values, index, {word: chosen for words, chosen in person.groups for word in words},
+                    lambda word: f"不是有效的{person.zh}: {word}(可用: {known})/ not a "
+                                 f"{field.replace('_', ' ')} code or label")
+    order = ["", *[item.code for item in items]]
+    return tuple(sorted(found, key=order.index))
+
+
+def parse_age(text: str | None, on: date | None = None) -> AgeRange | None:
+    """``"16-60"``, ``"16"``, ``"60以上"`` (also ``60-``, ``60+``) or ``"18以下"`` (also ``-18``) in whole
+    years (周岁, 岁 may follow) → :class:`AgeRange` on ``on`` (default: today); "" or ``None``: no filter.
+    以上 and 以下 include the number (民法典 第1259条)."""
+    if text is None or not str(text).strip():
+        return None
+    value = _key(str(text)).replace("周岁", "").replace("岁", "")
+    match = re.fullmatch(r"(\d{1,3})(?:[-–—~至到](\d{1,3}))?", value)
+    over = re.fullmatch(r"(\d{1,3})(?:以上|及以上|\+|[-–—~])", value)
+    under = re.fullmatch(r"(?:(\d{1,3})(?:以下|及以下)|[-–—~](\d{1,3}))", value)
+    if match:
+        first, last = int(match.group(1)), int(match.group(2) or match.group(1))
+    elif over:
+        first, last = int(over.group(1)), None
+    elif under:
+        first, last = 0, int(under.group(1) or under.group(2))
+    else:
+        raise FilterError("age", f"应为周岁或其范围,如 16-60、60以上、18以下: {text} / give an age or a range of ages, "
+                                 "such as 16-60, 60以上 (60 and over) or 18以下 (18 and under)")
+    for years in (first, last):
+        if years is not None and years > MAX_AGE:
+            raise FilterError("age", f"年龄应在 0–{MAX_AGE} 周岁之间: {years} / an age between 0 and {MAX_AGE}")
+    if last is not None and first > last:
+        raise FilterError("age", f"起始年龄大于结束年龄: {text} / the first age is above the last")
+    return AgeRange(first, last, on or clock.today())
 
 
 def parse_filter(*, poverty_status: str | Iterable[str] | None = None, identification_year: str | None = None,
                  exit_year: str | None = None, causes: str | Iterable[str] | None = None,
                  categories: str | Iterable[str] | None = None, planned_exit_year: str | None = None,
                  shortfall: str | Iterable[str] | None = None,
-                 dilapidated: str | Iterable[str] | None = None) -> RosterFilter:
-    """A :class:`RosterFilter` from what a form, the API or the command was given (each may be empty)."""
+                 dilapidated: str | Iterable[str] | None = None, education: str | Iterable[str] | None = None,
+                 schooling: str | Iterable[str] | None = None, health: str | Iterable[str] | None = None,
+                 labour_skill: str | Iterable[str] | None = None, migrant_work: str | Iterable[str] | None = None,
+                 age: str | None = None, on: date | None = None) -> RosterFilter:
+    """A :class:`RosterFilter` from what a form, the API or the command was given (each may be empty);
+    ``on``: the day ages are counted on (default: today)."""
     return RosterFilter(poverty_status=parse_poverty_status(poverty_status),
                         identification_year=parse_years("identification_year", identification_year),
                         exit_year=parse_years("exit_year", exit_year),
@@ -358,4 +543,10 @@ def parse_filter(*, poverty_status: str | Iterable[str] | None = None, identific
                         causes=parse_causes(causes),
                         categories=parse_categories(categories),
                         shortfall=parse_shortfall(shortfall),
-                        dilapidated=parse_dilapidated(dilapidated))
+                        dilapidated=parse_dilapidated(dilapidated),
+                        education=parse_person_codes("education", education),
+                        schooling=parse_person_codes("schooling", schooling),
+                        health=parse_person_codes("health", health),
+                        labour_skill=parse_person_codes("labour_skill", labour_skill),
+                        migrant_work=parse_person_codes("migrant_work", migrant_work),
+                        age=parse_age(age, on))

@@ -55,7 +55,7 @@ from .exports import (
     record_report,
     spooled_export,
 )
-from .forms import BatchFilterForm, ExportForm, RefuseForm, UploadForm
+from .forms import PERSON_FILTERS, BatchFilterForm, ExportForm, RefuseForm, UploadForm
 from .pipelines import change_list, registry_frames, zip_rosters
 from .pipelines.export_roster import KINDS, SPLITS
 from .roster_filter import FilterError, parse_filter
@@ -431,9 +431,10 @@ def export(request: HttpRequest) -> HttpResponse:
     """导出花名册 — ``?region=CODE&format=xlsx|csv&kind=persons|households``: the user's scope only,
     ID numbers and bank accounts masked by role. Optional: ``poverty_status`` (repeated, codes),
     ``identification_year``, ``exit_year`` and ``planned_exit_year`` (``2014`` or ``2014-2016``), ``cause``
-    and ``category``
-    (``2016:2``; repeated) take only those households
-    (导出筛选); ``split=township|village`` gives a ZIP of one file per place. A filter that cannot be
+    and ``category`` (``2016:2``; repeated), ``shortfall`` and ``dilapidated`` take only those households
+    (导出筛选); ``education``, ``schooling``, ``health``, ``labour_skill``, ``migrant_work`` (repeated) and
+    ``age`` (``16-60``) only those members (人员筛选); ``split=township|village`` gives a ZIP of one file
+    per place. A filter that cannot be
     valid goes back to the list with the reason (nothing read, nothing recorded)."""
     user = request.user
     raw = request.GET.get("region") or (user.region_id or "")
@@ -459,7 +460,9 @@ def export(request: HttpRequest) -> HttpResponse:
                                      categories=request.GET.getlist("category"),
                                      planned_exit_year=request.GET.get("planned_exit_year"),
                                      shortfall=request.GET.getlist("shortfall"),
-                                     dilapidated=request.GET.getlist("dilapidated"))
+                                     dilapidated=request.GET.getlist("dilapidated"),
+                                     **{name: request.GET.getlist(name) for name in PERSON_FILTERS if name != "age"},
+                                     age=request.GET.get("age"))
     except FilterError as exc:
         messages.error(request, str(exc))
         return redirect("imports:list")

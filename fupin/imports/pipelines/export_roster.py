@@ -87,21 +87,46 @@ def filtered(households: QuerySet[Household], roster_filter: RosterFilter | None
     return households
 
 
-def export_frame(user: Any, region_code: str, roster_filter: RosterFilter | None = None) -> pl.DataFrame:
+def persons_named(roster_filter: RosterFilter) -> Q:
+    """The active members a 人员筛选 names (every part must hold): their coded columns among the codes
+    given, their age (周岁 on the filter's day) within its range."""
+    named = Q(status="active")
+    for field, chosen in roster_filter.person_codes().items():
+        named &= Q(**{f"{field}__in": chosen})
+    if roster_filter.age is not None:
+        after, until = roster_filter.age.birth_dates()
+        named &= Q(birth_date__lte=until)
+        if after is not None:
+            named &= Q(birth_date__gt=after)
+    return named
+
+
+def export_frame(user: Any, region_code: str, roster_filter: RosterFilter | None = None,
+                 kind: str = "persons") -> pl.DataFrame:
     """The roster rows of ``region_code`` that ``user`` may see (``None``: the system), of the
-    households ``roster_filter`` takes (``None``: every active household)."""
+    households ``roster_filter`` takes (``None``: every active household). A filter naming members
+    (人员筛选) takes the households with at least one of them; for the person roster
+    (``kind="persons"``) only those members are written, else every member (the household roster
+    counts and heads them all)."""
     region_code = normalize_code(region_code)
     households = filtered(Household.objects.filter(status="active", **{LEVEL_FIELD[level_of(region_code)]: region_code}),
                           roster_filter)
+    named = persons_named(roster_filter) if roster_filter is not None and roster_filter.names_persons() else None
+    if named is not None:
+        households = households.filter(id__in=Member.objects.filter(named).values("household_id"))
     if user is not None:
         households = visible_to(user, households, roles.VIEW_REGISTRY)
     id_sql, id_params = households.values("id").order_by().query.sql_with_params()
     h_cols = ["household_number", "village_code", *HOUSEHOLD_COMPARED, "income_per_capita"]
     h = read_frame(f"SELECT id, {', '.join(h_cols)} FROM {Household._meta.db_table} WHERE id IN ({id_sql})",
                    id_params)
+    member_sql, member_params = f"household_id IN ({id_sql})", list(id_params)
+    if named is not None and kind == "persons":
+        only_sql, only_params = Member.objects.filter(named).values("id").order_by().query.sql_with_params()
+        member_sql, member_params = f"{member_sql} AND id IN ({only_sql})", [*member_params, *only_params]
     m = read_frame(
         f"SELECT household_id, sex, relation, birth_date, id, {', '.join(c for c in MEMBER_COMPARED if c != 'relation')} "
-        f"FROM {Member._meta.db_table} WHERE status = 'active' AND household_id IN ({id_sql})", id_params)
+        f"FROM {Member._meta.db_table} WHERE status = 'active' AND {member_sql}", member_params)
     h = h.with_columns(*[canonical(pl.col(c), Household, c).alias(c)
                          for c in [*HOUSEHOLD_COMPARED, "income_per_capita", "village_code"]])
     m = m.with_columns(*[canonical(pl.col(c), Member, c).alias(c) for c in MEMBER_COMPARED],
@@ -177,7 +202,7 @@ def write_roster(user_or_none: Any, region_code: str, fmt: str, out: IO[bytes], 
     against 67–70 s through ``write_excel``); more rows than a worksheet holds raise
     :class:`fupin.core.xlsx_sheet.TooManyRows` before anything is written (use CSV). Returns the rows
     written (persons or households, the header not counted). ``roster_filter``: only the households it
-    takes (导出筛选). ``split`` (:data:`SPLITS`): a ZIP archive of one file per township or village
+    takes (导出筛选), and of the person roster only the members it names (人员筛选). ``split`` (:data:`SPLITS`): a ZIP archive of one file per township or village
     instead (:func:`write_parts`). Callers other than tests go through
     :func:`fupin.imports.exports.export_roster_to`, which records the export."""
     if fmt not in FORMATS:
@@ -186,7 +211,7 @@ def write_roster(user_or_none: Any, region_code: str, fmt: str, out: IO[bytes], 
         raise ValueError(f"kind must be one of {tuple(KINDS)}")
     if split and split not in SPLITS:
         raise ValueError(f"split must be one of {tuple(SPLITS)}")
-    frame = export_frame(user_or_none, region_code, roster_filter)
+    frame = export_frame(user_or_none, region_code, roster_filter, kind)
     if kind == "households":
         frame = household_roster(frame)
     # a person roster in xlsx is filled in and imported again: drop-downs of its places (roster_help)

@@ -372,6 +372,7 @@ def test_a_filtered_or_split_export_through_the_api(api_as, make_household, ming
                          ({"exit_year": "2020-2019"}, "exit_year"), ({"cause": "因穷"}, "causes"),
                          ({"planned_exit_year": "20X9"}, "planned_exit_year"), ({"shortfall": "收入"}, "shortfall"),
                          ({"dilapidated": "B"}, "dilapidated"),
+                         ({"age": "60-16"}, "age"), ({"schooling": "在读"}, "schooling"),
                          ({"category": "1"}, "categories")):
         refused = api.get("/exports/roster", {"region": MINGXI, **query})
         assert refused.status_code == 422
@@ -381,6 +382,20 @@ def test_a_filtered_or_split_export_through_the_api(api_as, make_household, ming
     assert [(r["filters"], r["format"]) for r in records] == [
         ({"causes": ["1"], "categories": ["2014:1", "2016:1"]}, "csv"),
         ({}, "xlsx.zip"), ({"poverty_status": ["1"], "exit_year": [2018, 2020]}, "csv")]
+
+
+def test_a_person_filtered_export_through_the_api(api_as, make_household, mingxi_village):
+    """人员筛选: the members named only (person roster), their households whole (household roster)."""
+    ill = make_household(mingxi_village, members=3, member_overrides=[{}, {"health": "3"}])
+    make_household(mingxi_village, members=2)
+    api = api_as("county", MINGXI)
+    persons = api.get("/exports/roster", {"region": MINGXI, "format": "csv", "health": "患有大病,2"})
+    frame = pl.read_csv(io.BytesIO(persons.getvalue()[3:]), infer_schema=False)
+    assert (frame["户编号"].to_list(), frame["健康状况"].to_list()) == ([ill.household_number], ["患有大病"])
+    assert quote(f"花名册-{MINGXI}-健康2+3.csv") in persons["Content-Disposition"]
+    households = api.get("/exports/roster", {"region": MINGXI, "format": "csv", "kind": "households", "health": "3"})
+    frame = pl.read_csv(io.BytesIO(households.getvalue()[3:]), infer_schema=False)
+    assert (frame["户编号"].to_list(), frame["家庭人口"].to_list()) == ([ill.household_number], ["3"])
 
 
 def test_export_of_the_household_roster(api_as, make_household, mingxi_village):

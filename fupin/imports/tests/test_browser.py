@@ -231,9 +231,10 @@ def export_scene(live_server):
 
     load_test_regions()
     officer = make_user_for("county", MINGXI, username="export_officer")
-    make_household_for(first_village(MINGXI), members=3)
+    ill = make_household_for(first_village(MINGXI), members=3, member_overrides=[{}, {"health": "3"}])
     back = make_household_for(first_village(MINGXI), members=2, poverty_status="3", identification_year=2015)
-    return SimpleNamespace(officer=officer, back=back.household_number, village=first_village(MINGXI))
+    return SimpleNamespace(officer=officer, back=back.household_number, village=first_village(MINGXI),
+                           ill=ill.members.get(health="3").id_number)
 
 
 def test_county_officer_exports_and_finds_the_export_in_the_records(live_server, export_scene, logged_in_page,
@@ -293,6 +294,23 @@ def test_county_officer_exports_and_finds_the_export_in_the_records(live_server,
     latest = page.locator("#export-records tbody tr").first
     expect(latest.locator("td.filters")).to_have_text("脱贫状态:返贫;识别年度:2015")
     expect(latest).to_contain_text("xlsx.zip")
+
+    # 人员筛选, folded on the form: the members with a serious illness aged 16 to 60, as CSV
+    page.goto(f"{live_server.url}/imports/")
+    expect(page.locator("#id_age")).to_be_hidden()
+    page.click("#person-filters summary")
+    page.select_option("#id_format", "csv")
+    page.check("#export-form input[name=health][value='3']")
+    page.fill("#id_age", "16-60")
+    page.locator("#export-form").screenshot(path=str(shots / "export-person-filters.png"))
+    with page.expect_download() as download_info:
+        page.click("#export-form button[type=submit]")
+    assert download_info.value.suggested_filename == f"花名册-{MINGXI}-健康3-年龄16-60.csv"
+    rows = pl.read_csv(io.BytesIO(download_info.value.path().read_bytes()[3:]), infer_schema=False)
+    assert rows["证件号码"].to_list() == [export_scene.ill]
+    page.goto(f"{live_server.url}/imports/exports/")
+    expect(page.locator("#export-records tbody tr").first.locator("td.filters")).to_contain_text(
+        "健康状况:患有大病;年龄:16-60周岁")
     context.close()
 
 

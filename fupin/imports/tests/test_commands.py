@@ -537,3 +537,31 @@ def test_hold_refuses_what_cannot_be_held(tmp_path, make_household):
     output = _call(str(path), "--dry-run", "--hold", other)
     assert f"文件中没有村 {other},无需暂缓 / the file holds no rows of {other}: nothing to hold back there" in output
     assert output.splitlines()[-1] == "read=7 imported=7 rejected=0"
+
+
+def test_export_command_takes_person_filters(tmp_path, make_household):
+    """人员筛选 on the command line: only the members named in the person roster, their households whole
+    in the household roster; recorded with the day ages were counted on; a bad value names its field."""
+    from fupin.imports.models import ExportRecord
+    from fupin.policy import clock
+
+    student = make_household(members=2, member_overrides=[{}, {"schooling": "6", "labour_skill": "4"}])
+    make_household(members=1)
+    out = tmp_path / "students.csv"
+    printed = io.StringIO()
+    call_command("export", str(out), "--region", MINGXI, "--schooling", "在校生", stdout=printed)
+    frame = pl.read_csv(io.BytesIO(out.read_bytes()[3:]), infer_schema=False)
+    assert (frame["户编号"].to_list(), frame["在校生状况"].to_list()) == ([student.household_number], ["九年级"])
+    assert "filters=在校生状况:在校生" in printed.getvalue()
+    call_command("export", str(out), "--region", MINGXI, "--kind", "households", "--schooling", "6",
+                 "--labour-skill", "无劳动力", "--age", "0-150", stdout=io.StringIO())
+    frame = pl.read_csv(io.BytesIO(out.read_bytes()[3:]), infer_schema=False)
+    assert (frame["户编号"].to_list(), frame["家庭人口"].to_list()) == ([student.household_number], ["2"])
+    assert ExportRecord.objects.latest("pk").filters == {"schooling": ["6"], "labour_skill": ["4"], "age": [0, 150],
+                                                         "age_on": clock.today().isoformat()}
+    for option, value, message in (("--age", "60-16", "年龄 / age: 起始年龄大于结束年龄"),
+                                   ("--migrant-work", "打工", "务工状况 / migrant work: 不是有效的务工状况: 打工"),
+                                   ("--health", "9", "健康状况 / health: 不是有效的健康状况: 9")):
+        with pytest.raises(CommandError, match=message):
+            call_command("export", str(tmp_path / "bad.csv"), "--region", MINGXI, option, value, stdout=io.StringIO())
+    assert ExportRecord.objects.count() == 2

@@ -346,3 +346,61 @@ def test_a_filter_by_cause_and_category_reads_them_as_the_household_list_does(ma
     assert households(categories="低保贫困户") == numbers(dibao_2016, dibao_2014)  # on both forms
     assert households(categories="2016:2") == numbers(dibao_2016)
     assert households(categories="2014:4,2016:1", causes="4") == numbers(wubao_2014)
+
+
+def test_a_person_filter_writes_the_members_named_and_takes_their_households_whole(make_household, make_user):
+    """人员筛选: the person roster holds only the members named (by coded column and age on the
+    filter's day); the household roster takes each household with at least one of them, written
+    whole (家庭人口 counts every member); household parts and the user's scope still apply."""
+    from datetime import date
+
+    from fupin.imports.roster_filter import parse_filter
+    from fupin.policy.idnumber import make_id_number
+
+    on = date(2026, 6, 1)
+
+    def person(relation: str, born: date, seq: int, **columns: str) -> dict:
+        return {"relation": relation, "id_number": make_id_number("350421", born, seq), **columns}
+
+    farmer = make_household(first_village(MINGXI), members=3, member_overrides=[
+        person("01", date(1966, 6, 1), 11, labour_skill="1", migrant_work=""),  # 60 on the day
+        person("03", date(2010, 6, 2), 12, schooling="6", education="3", labour_skill="4"),  # 15: 九年级
+        person("03", date(2010, 6, 1), 13, schooling="7", health="3", labour_skill="2", migrant_work="4")])  # 16
+    away = make_household(first_village(MINGXI, 1), members=2, poverty_status="1", exit_year=2019, member_overrides=[
+        person("01", date(1965, 6, 1), 21, labour_skill="1", migrant_work="3"),  # 61
+        person("02", date(1966, 6, 2), 22, health="2", labour_skill="3")])  # 59
+    elsewhere = make_household(first_village(NINGHUA), members=1, member_overrides=[
+        person("01", date(1990, 1, 1), 31, schooling="1", labour_skill="1")])
+
+    def persons(region: str = MINGXI, user=None, **given: str) -> list[str]:
+        frame = read_csv(export_roster(user, region, "csv", "persons", parse_filter(on=on, **given)))
+        return sorted(frame["证件号码"].to_list())
+
+    def households(region: str = MINGXI, **given: str) -> dict[str, str]:
+        frame = read_csv(export_roster(None, region, "csv", "households", parse_filter(on=on, **given)))
+        return dict(zip(frame["户编号"].to_list(), frame[roster.SIZE_HEADER].to_list(), strict=True))
+
+    ids = {m.id_number[14:17]: m.id_number for m in Member.objects.all()}
+    assert persons(schooling="在校生") == sorted([ids["012"], ids["013"]])
+    assert persons(age="16-60") == sorted([ids["011"], ids["013"], ids["022"]])
+    assert persons(age="60以上") == sorted([ids["011"], ids["021"]])
+    assert persons(age="15") == [ids["012"]]
+    assert persons(labour_skill="劳动力", migrant_work="未务工") == [ids["011"]]
+    assert persons(labour_skill="劳动力", migrant_work="务工", age="16-60") == [ids["013"]]
+    assert persons(health="长期慢性病,患有大病") == sorted([ids["013"], ids["022"]])
+    assert persons(health="患有大病", poverty_status="1") == []  # both parts must hold
+    assert persons(health="长期慢性病", poverty_status="1") == [ids["022"]]
+    assert persons("350400000000", labour_skill="劳动力", age="30-40") == [ids["031"]]
+    # the household roster: households with one such member, whole
+    assert households(schooling="在校生") == {farmer.household_number: "3"}
+    assert households(health="2,3") == {farmer.household_number: "3", away.household_number: "2"}
+    assert households(age="60以上", poverty_status="0") == {farmer.household_number: "3"}
+    assert households(education="大专及以上") == {}
+    # a county officer asking for the city gets their county's members only; a city viewer gets them
+    # masked
+    officer = make_user("county", MINGXI)
+    assert persons("350400000000", officer, labour_skill="劳动力") == sorted(ids[s] for s in ("011", "013", "021"))
+    viewer = make_user("city", "350400000000")
+    masked = persons("350400000000", viewer, labour_skill="劳动力")
+    assert masked == sorted(mask_id_number(ids[s]) for s in ("011", "013", "021", "031"))
+    assert elsewhere.household_number not in households("350400000000", schooling="在校生")

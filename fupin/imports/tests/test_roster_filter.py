@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 
 from fupin.imports.roster_filter import (
+    AgeRange,
     FilterError,
     RosterFilter,
     YearRange,
     describe_record,
+    parse_age,
     parse_filter,
     parse_poverty_status,
     parse_years,
@@ -183,3 +187,96 @@ def test_a_dilapidated_filter_is_recorded_described_named_and_refused_when_unkno
         with pytest.raises(FilterError) as caught:
             parse_filter(dilapidated=word)
         assert (caught.value.field, caught.value.reason.startswith(f"不是危房等级: {word}")) == ("dilapidated", True)
+
+
+# 人员筛选 ----------------------------------------------------------------------------------------
+
+STUDENTS = tuple(str(n) for n in range(2, 17))
+
+
+@pytest.mark.parametrize(("field", "given", "found"), [
+    ("education", "小学,3", ("2", "3")),
+    ("education", "学龄前儿童、文盲或半文盲", ("1", "6")),
+    ("schooling", "在校生", STUDENTS),
+    ("schooling", "七年级、八年级,九年级", ("4", "5", "6")),
+    ("schooling", "非在校生", ("1",)),
+    ("health", "患有大病,长期慢性病", ("2", "3")),
+    ("health", "４", ("4",)),  # full-width digit
+    ("labour_skill", "劳动力", ("1", "2")),
+    ("labour_skill", "劳动力、丧失劳动力", ("1", "2", "3")),
+    ("migrant_work", "未务工", ("",)),
+    ("migrant_work", "务工", ("1", "2", "3", "4", "99")),
+    ("migrant_work", "省外务工、未务工", ("", "4")),
+    ("migrant_work", "", ()),
+])
+def test_person_columns_take_codes_labels_and_their_group_words(field, given, found):
+    assert getattr(parse_filter(**{field: given}), field) == found
+
+
+@pytest.mark.parametrize(("field", "given"), [
+    ("education", "研究生"), ("schooling", "17"), ("health", "健康,胖"), ("labour_skill", "5"),
+    ("migrant_work", "0"),
+])
+def test_an_unknown_person_code_is_refused_naming_the_field_and_the_word(field, given):
+    with pytest.raises(FilterError) as caught:
+        parse_filter(**{field: given})
+    assert caught.value.field == field
+    assert caught.value.reason.startswith("不是有效的")
+    assert given.split(",")[-1] in caught.value.reason
+
+
+@pytest.mark.parametrize(("given", "first", "last"), [
+    ("16-60", 16, 60), ("16至60周岁", 16, 60), ("１６－６０", 16, 60), ("16", 16, 16), ("60以上", 60, None),
+    ("60周岁及以上", 60, None), ("60+", 60, None), ("60-", 60, None), ("18以下", 0, 18), ("-18", 0, 18),
+    ("0-150", 0, 150),
+])
+def test_ages_are_whole_years_a_range_or_an_open_end(given, first, last):
+    on = date(2026, 6, 1)
+    assert parse_age(given, on) == AgeRange(first, last, on)
+
+
+@pytest.mark.parametrize(("given", "reason"), [
+    ("十六", "应为周岁或其范围"), ("60-16", "起始年龄大于结束年龄"), ("200", "年龄应在 0–150 周岁之间"),
+    ("16-60-70", "应为周岁或其范围"),
+])
+def test_an_age_that_cannot_be_valid_is_refused(given, reason):
+    with pytest.raises(FilterError) as caught:
+        parse_age(given)
+    assert (caught.value.field, caught.value.reason.startswith(reason)) == ("age", True)
+
+
+def test_an_age_range_takes_exactly_the_persons_of_that_age_on_its_day():
+    """AgeRange.birth_dates agrees with idnumber.age_on for every birth date of four years around the
+    bounds, on ordinary days and on 29 February (and its day before and after)."""
+    from fupin.policy.idnumber import age_on
+
+    for on in (date(2026, 6, 1), date(2028, 2, 29), date(2027, 2, 28), date(2027, 3, 1), date(2026, 12, 31)):
+        for first, last in ((16, 18), (18, 18), (60, None), (0, 2)):
+            after, until = AgeRange(first, last, on).birth_dates()
+            born = date(on.year - (last if last is not None else first) - 3, 1, 1)
+            while born <= date(on.year - first + 1, 12, 31):
+                taken = born <= until and (after is None or born > after)
+                age = age_on(born, on)
+                assert taken == (age >= first and (last is None or age <= last)), (on, first, last, born)
+                born += timedelta(days=1)
+
+
+def test_a_person_filter_is_recorded_described_and_named():
+    on = date(2026, 9, 1)
+    chosen = parse_filter(schooling="在校生", labour_skill="劳动力", migrant_work="未务工", age="16-60",
+                          health="2,3", poverty_status="not-exited", on=on)
+    assert chosen.names_persons() and not chosen.is_empty()
+    assert chosen.person_codes() == {"schooling": STUDENTS, "health": ("2", "3"), "labour_skill": ("1", "2"),
+                                     "migrant_work": ("",)}
+    assert chosen.as_record() == {"poverty_status": ["0", "2", "3"], "schooling": list(STUDENTS),
+                                  "health": ["2", "3"], "labour_skill": ["1", "2"], "migrant_work": [""],
+                                  "age": [16, 60], "age_on": "2026-09-01"}
+    assert chosen.describe() == ("脱贫状态:未脱贫、预脱贫、返贫;在校生状况:在校生;健康状况:长期慢性病、患有大病;"
+                                 "劳动技能:劳动力;务工状况:未务工;年龄:16-60周岁(按2026-09-01计)")
+    assert chosen.file_suffix() == "-状态0+2+3-在校生-健康2+3-劳动力-未务工-年龄16-60"
+    assert parse_filter(migrant_work="4,未务工", age="60以上").file_suffix() == "-务工无+4-年龄60以上"
+    assert describe_record({"age": [60, None], "age_on": "2026-09-01"}) == "年龄:60周岁以上(按2026-09-01计)"
+    assert describe_record({"education": ["2"], "age": [7, 7]}) == "文化程度:小学;年龄:7周岁"
+    assert not parse_filter(dilapidated="D").names_persons()
+    # PostgreSQL's jsonb gives a stored record's keys back in its own order: the description keeps the filter's
+    assert describe_record(dict(reversed(chosen.as_record().items()))) == chosen.describe()

@@ -848,6 +848,31 @@ def test_a_filtered_or_split_export_from_the_page(client, login, make_household,
     assert client.get("/imports/export/", {"region": MINGXI, "split": "county"}).status_code == 400
 
 
+def test_a_person_filtered_export_from_the_page(client, login, make_household, mingxi_village):
+    """人员筛选 on the export form, folded under its own heading: only the members named, recorded and
+    described; a bad age goes back to the list with the reason."""
+    from fupin.imports.models import ExportRecord
+
+    worker = make_household(mingxi_village, members=2, member_overrides=[{"migrant_work": "4"}, {}])
+    login("county")
+    page = client.get("/imports/").content.decode()
+    folded = page.split('id="person-filters"', 1)[1].split("</details>", 1)[0]
+    for name in ('name="education" value="2"', 'name="schooling"', '<option value="在校生">', 'name="health" value="3"',
+                 'name="labour_skill" value="劳动力"', 'name="migrant_work" value="未务工"', 'name="age"'):
+        assert name in folded
+    response = client.get("/imports/export/", {"region": MINGXI, "format": "csv", "migrant_work": ["4", "3"],
+                                               "age": "16-60"})
+    assert f"花名册-{MINGXI}-务工3+4-年龄16-60.csv" in unquote(response["Content-Disposition"])
+    frame = pl.read_csv(io.BytesIO(response.getvalue()[3:]), infer_schema=False)
+    head = worker.members.get(relation="01")
+    assert frame["证件号码"].to_list() == [head.id_number]
+    assert ExportRecord.objects.get().filters["migrant_work"] == ["3", "4"]
+    assert "务工状况:县外省内务工、省外务工;年龄:16-60周岁" in client.get("/imports/exports/").content.decode()
+    refused = client.get("/imports/export/", {"region": MINGXI, "format": "csv", "age": "老人"}, follow=True)
+    assert "应为周岁或其范围" in refused.content.decode()
+    assert ExportRecord.objects.count() == 1
+
+
 def test_the_household_list_exports_the_households_it_shows(client, login, make_household, mingxi_village):
     """户查询 → 导出: the list's 脱贫状态, 致贫原因 and 贫困户属性 become the export's filter, so the file holds the
     households the list shows; with a keyword or left households the list offers no export."""

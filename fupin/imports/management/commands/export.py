@@ -1,12 +1,16 @@
 """``fupin export --region CODE --format xlsx|csv [--kind persons|households] OUT [--as USERNAME]
 [--poverty-status CODES] [--identified YEAR[-YEAR]] [--exited YEAR[-YEAR]] [--planned-exit YEAR[-YEAR]] [--cause CODES]
-[--category VERSION:CODE] [--shortfall GUARANTEES] [--dilapidated C,D|yes] [--split township|village]`` — the roster (花名册导出).
+[--category VERSION:CODE] [--shortfall GUARANTEES] [--dilapidated C,D|yes] [--education CODES] [--schooling CODES]
+[--health CODES] [--labour-skill CODES] [--migrant-work CODES] [--age AGES] [--split township|village]`` — the roster (花名册导出).
 
 Person rows in the import's own columns (``--kind households``: the household roster, 户花名册, one
 row per household). ``--poverty-status`` (脱贫状态: codes or labels, ``0,3``, ``未脱贫,返贫``, or
 ``not-exited``), ``--identified`` (识别年度), ``--exited`` (脱贫年度), ``--planned-exit`` (计划脱贫年度), ``--cause`` (致贫原因, main or other)
 ``--category`` (贫困户属性, ``2016:2`` or a label) and ``--shortfall`` (两不愁三保障未达标: ``housing,water``,
-labels, or ``any``) and ``--dilapidated`` (危房户: ``C,D`` or ``yes``) take only the households they name (导出筛选, :mod:`fupin.imports.roster_filter`; kept with the record). ``--split township|village``
+labels, or ``any``) and ``--dilapidated`` (危房户: ``C,D`` or ``yes``) take only the households they name (导出筛选, :mod:`fupin.imports.roster_filter`; kept with the record).
+``--education``, ``--schooling`` (``在校生``), ``--health``, ``--labour-skill`` (``劳动力``), ``--migrant-work``
+(``未务工``) and ``--age`` (``16-60``, ``60以上``) take only the members they name (人员筛选): the person
+roster holds only them, the household roster their households, whole. ``--split township|village``
 writes a ZIP of one file per township or village (分乡镇/分村导出; OUT ends in ``.zip``; the files are xlsx
 unless ``--format csv``). Without ``--as`` the command acts as the
 system (full IDs, every region); with it, as that user (their scope, IDs masked unless their role
@@ -58,6 +62,20 @@ class Command(BaseCommand):
                                  "any=任一项)/ only households falling short on any of these guarantees (any: all six)")
         parser.add_argument("--dilapidated", default="", metavar="GRADES",
                             help="只导出危房户(C、D 级,是=两级)/ only households whose house is graded C or D (yes: both)")
+        parser.add_argument("--education", default="", metavar="CODES",
+                            help="人员筛选 文化程度(代码或名称)/ only members of these education levels")
+        parser.add_argument("--schooling", default="", metavar="CODES",
+                            help="人员筛选 在校生状况(代码或名称;在校生=全部年级)/ only members in these grades (在校生: any)")
+        parser.add_argument("--health", default="", metavar="CODES",
+                            help="人员筛选 健康状况(代码或名称)/ only members of these health states")
+        parser.add_argument("--labour-skill", default="", metavar="CODES",
+                            help="人员筛选 劳动技能(代码或名称;劳动力=1,2)/ only members of these labour skills")
+        parser.add_argument("--migrant-work", default="", metavar="CODES",
+                            help="人员筛选 务工状况(代码或名称;未务工、务工=任一种)/ only members of these kinds of "
+                                 "migrant work (未务工: none)")
+        parser.add_argument("--age", default="", metavar="AGES",
+                            help="人员筛选 年龄,按导出当日周岁(16-60、60以上、18以下)/ only members of these ages "
+                                 "(whole years on the day)")
         parser.add_argument("--split", choices=tuple(SPLITS), default="",
                             help="按乡镇或行政村拆分为多个文件,打包为zip / one file per township or village, in a ZIP")
 
@@ -73,7 +91,10 @@ class Command(BaseCommand):
             roster_filter = parse_filter(poverty_status=opts["poverty_status"], identification_year=opts["identified"],
                                          exit_year=opts["exited"], causes=opts["cause"], categories=opts["category"],
                                          planned_exit_year=opts["planned_exit"], shortfall=opts["shortfall"],
-                                         dilapidated=opts["dilapidated"])
+                                         dilapidated=opts["dilapidated"], education=opts["education"],
+                                         schooling=opts["schooling"], health=opts["health"],
+                                         labour_skill=opts["labour_skill"], migrant_work=opts["migrant_work"],
+                                         age=opts["age"])
         except FilterError as exc:
             raise CommandError(str(exc)) from exc
         # Written beside OUT and renamed when whole: a refused or failed export leaves OUT as it was.
