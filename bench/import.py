@@ -509,7 +509,8 @@ def worker_orm(file: str) -> dict:
         with transaction.atomic():
             context = services.build_context(None, "350400000000")
             checked = services.check_file(Path(file), context)
-            diff = services.diff_checked(checked.valid, context, checked.rejections, holders=checked.holders)
+            diff = services.diff_checked(checked.valid, context, checked.rejections, holders=checked.holders,
+                                         rejected_persons=checked.rejected_persons)
             t_diff = time.perf_counter()
 
             def value(model, name, v):

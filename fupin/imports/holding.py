@@ -6,11 +6,12 @@ The reviewer ticks the villages to hold back; the batch is checked again with th
 rejected ("该村在审核时暂缓导入"), so the counts, the persons leaving, the list of changes and the
 fingerprint the merge relies on are those of what remains, and rows read = rows imported + rows
 rejected still holds. Ticking none releases them. A later import of the village's corrected file (or of
-the same file) brings it in. A person the file moves from a held village's household into another
-household is held with it (that household is rejected: the person is still registered in a household
-that stays as it is, :mod:`.pipelines.diff_roster`'s one-person-one-household rule); a person the file
-moves the other way, into a held village, leaves their household as 其他 (the file's household that
-lists them is not imported), shown among the persons leaving, to be confirmed and given a reason.
+the same file) brings it in. Moves across the line are held with the village, both ways
+(:mod:`.pipelines.diff_roster`): a person the file moves from a held village's household into another
+household holds that household back (the person is still registered in a household that stays as it
+is: one person, one household), and a person the file moves into a held village's household holds
+back the household they are registered in, when the file brings it (else they would leave it as 其他
+for a household that is not imported). The later import writes the move as a move (迁出).
 
 Holding needs ``registry.edit`` in the batch's region, as the merge does; it is an audit row on the
 batch (``imports.importbatch``, ``held_villages`` old and new).

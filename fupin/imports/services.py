@@ -177,7 +177,8 @@ def _diff_to_merge(batch: ImportBatch, context: RosterContext) -> tuple[RosterDi
                               counts={k: getattr(batch, k) for k in _COMPARED_COUNTS}), False
     with registry_frames.read_once():
         checked = check_file(Path(batch.stored_path), context)
-        diff = diff_checked(checked.valid, context, checked.rejections, holders=checked.holders)
+        diff = diff_checked(checked.valid, context, checked.rejections, holders=checked.holders,
+                            rejected_persons=checked.rejected_persons)
     now = {k: v for k, v in _counts(checked, diff).items() if k in (*_COMPARED_COUNTS, "rows_rejected")}
     reviewed = {k: getattr(batch, k) for k in now}
     if now != reviewed:
@@ -206,15 +207,16 @@ def check_file(path: Path, context: RosterContext) -> CheckedRoster:
 
 def diff_checked(valid: pl.DataFrame, context: RosterContext, prior: pl.DataFrame | None = None, *,
                  registry: registry_frames.RegistryRows | None = None,
-                 holders: pl.DataFrame | None = None) -> RosterDiff:
+                 holders: pl.DataFrame | None = None, rejected_persons: pl.DataFrame | None = None) -> RosterDiff:
     """Diff accepted rows against the registry as it is now (``registry`` when already read for
-    ``valid``; ``holders``: the active members holding its ID numbers, when the check read them)."""
+    ``valid``; ``holders``: the active members holding its ID numbers, when the check read them;
+    ``rejected_persons``: 户编号 and 证件号码 of the rows the check rejected, ``CheckedRoster.rejected_persons``)."""
     registry = registry or registry_frames.registry_rows(valid, holders)
     names = {r["code"]: f"{r['township_name']}{r['village_name']}" for r in context.villages.iter_rows(named=True)}
     return diff_roster(
         valid, registry_households=registry.households, registry_members=registry.members,
         active_members=registry.holders, allowed_villages=context.villages["code"].to_list(),
-        prior_rejections=_prior(prior), village_names=names,
+        prior_rejections=_prior(prior), village_names=names, prior_persons=rejected_persons,
     )
 
 
@@ -241,7 +243,8 @@ def preview_file(path: Path, *, actor: Any, region_code: str | None = None, prog
     with registry_frames.read_once():
         checked = check_file(path, context)
         progress(60, "比对 / comparing")
-        diff = diff_checked(checked.valid, context, checked.rejections, holders=checked.holders)
+        diff = diff_checked(checked.valid, context, checked.rejections, holders=checked.holders,
+                            rejected_persons=checked.rejected_persons)
     progress(100, "完成 / done")
     counts = _counts(checked, diff)
     if region_code:
@@ -350,7 +353,8 @@ def validate_batch(batch_id: int, *, actor: Any = None, progress: Progress | Non
                 checked = check_file(Path(batch.stored_path), context)
                 _set_progress(batch, 60, "比对登记库 / comparing with the registry", progress)
                 registry = registry_frames.registry_rows(checked.valid, checked.holders)
-            diff = diff_checked(checked.valid, context, checked.rejections, registry=registry)
+            diff = diff_checked(checked.valid, context, checked.rejections, registry=registry,
+                                rejected_persons=checked.rejected_persons)
             counts, absent = _with_absent(_counts(checked, diff), batch.region_code, checked, diff, context)
             _set_progress(batch, 85, "保存错误行 / storing rejected rows", progress)
             _save_diff(batch, diff, registry_fingerprint(_depends_on(registry, checked, diff), context))

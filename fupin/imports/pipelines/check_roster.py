@@ -13,6 +13,8 @@ from pathlib import Path
 
 import polars as pl
 
+from fupin.core.frames import rows_in
+
 from .normalise_roster import normalise_roster
 from .read_roster import read_roster
 from .validate_roster import validate_roster
@@ -60,33 +62,41 @@ class CheckedRoster:
     #: The active members holding the file's ID numbers, as the check saw them (the diff reuses them).
     holders: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(
         schema={"id_number": pl.Utf8, "household_number": pl.Utf8}))
+    #: 户编号 and 证件号码 of the rows rejected here (the diff holds back the registered household of a
+    #: person the file moves into a rejected household, :func:`.diff_roster.diff_roster`).
+    rejected_persons: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(
+        schema={"household_number": pl.Utf8, "id_number": pl.Utf8}))
 
 
 def check_frame(raw: pl.DataFrame, context: RosterContext, *,
                 today: date | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(valid, rejections) for an already read frame of strings (``_row`` + field columns)."""
-    valid, rejections, _ = _check(raw, context, today=today)
+    valid, rejections, _, _ = _check(raw, context, today=today)
     return valid, rejections
 
 
 def _check(raw: pl.DataFrame, context: RosterContext, *,
-           today: date | None = None) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+           today: date | None = None) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(valid, rejections, holders, rejected persons: 户编号 and 证件号码 of the rejected rows)."""
     normalised = normalise_roster(raw, default_form_version=context.default_form_version, today=today)
     holders = context.holders_of(normalised.get_column("id_number").drop_nulls().unique())
     valid, rejections = validate_roster(normalised, villages=context.villages, existing_members=holders,
                                         held=context.held_villages)
-    return valid, rejections, holders
+    rejected_persons = rows_in(normalised.select("_row", pl.col("household_number").cast(pl.Utf8),
+                                                 pl.col("id_number").cast(pl.Utf8)),
+                               "_row", rejections.get_column("_row").unique()).drop("_row").drop_nulls()
+    return valid, rejections, holders, rejected_persons
 
 
 def check_roster(path: Path, context: RosterContext) -> CheckedRoster:
     """Read and check ``path`` (xlsx, xls or CSV) against ``context``."""
     raw = read_roster(Path(path))
-    valid, rejections, holders = _check(raw.frame, context)
+    valid, rejections, holders, rejected_persons = _check(raw.frame, context)
     rows_rejected = rejections.get_column("_row").n_unique()
     if raw.frame.height != valid.height + rows_rejected:  # pragma: no cover - guarded by construction
         raise AssertionError("roster accounting does not add up")
     return CheckedRoster(
         valid=valid, rejections=rejections, rows_read=raw.frame.height, rows_rejected=rows_rejected,
         encoding=raw.encoding, header_row=raw.header_row, unknown_headers=raw.unknown_headers, holders=holders,
-        parts=raw.parts,
+        parts=raw.parts, rejected_persons=rejected_persons,
     )

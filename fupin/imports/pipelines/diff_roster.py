@@ -23,7 +23,11 @@ Decisions (docs and tests follow them):
   has left the registry, or lies in a village the importer may not write to; a household without
   exactly one head; the same 证件号码 twice in the file; and a person active in another household
   that the file does not also bring (一人一户). A person the file moves from one file household to
-  another is allowed (the leave is written first).
+  another is allowed (the leave is written first). A person the file lists only in a rejected
+  household (a row of it in error, a village held back at review) stays where they are registered:
+  when the file also brings that household, without them, it is rejected too ("本户有成员在文件中列入户编号
+  …,该户未导入") rather than the person leaving it as 其他 for a household that is not imported. The
+  rules run to a fixed point, since each rejection may hold back another household.
 """
 
 from __future__ import annotations
@@ -237,13 +241,17 @@ class RosterDiff:
 def diff_roster(
     valid: pl.DataFrame, *, registry_households: pl.DataFrame, registry_members: pl.DataFrame,
     active_members: pl.DataFrame, allowed_villages: Iterable[str], prior_rejections: pl.DataFrame | None = None,
-    village_names: dict[str, str] | None = None,
+    village_names: dict[str, str] | None = None, prior_persons: pl.DataFrame | None = None,
 ) -> RosterDiff:
     """Diff the accepted rows of a checked roster against the registry frames
     (:mod:`.registry_frames`). ``prior_rejections``: the rows ``check_roster`` rejected (their
-    households are rejected whole)."""
+    households are rejected whole); ``prior_persons``: their 户编号 and 证件号码 (a person they list who
+    is registered in a household the file also brings holds that household back, R7)."""
     allowed = pl.Series("code", list(allowed_villages), dtype=pl.Utf8)
     prior = prior_rejections if prior_rejections is not None else empty_rejections()
+    prior_ids = (prior_persons.select(pl.col("household_number").cast(pl.Utf8), pl.col("id_number").cast(pl.Utf8))
+                 if prior_persons is not None else pl.DataFrame(schema={"household_number": pl.Utf8,
+                                                                        "id_number": pl.Utf8}))
     fm_all = file_members(valid)
     reg_status = registry_households.select("household_number", pl.col("status").alias("_reg_status"),
                                             pl.col("village_code").alias("_reg_village"))
@@ -291,7 +299,20 @@ def diff_roster(
         r5 = _reject(clash, "证件号码", pl.col("id_number"),
                      _text("证件号码已在户编号 ", pl.col("_reg_hn"), " 登记,一人不能在两户登记 / already a member of household ",
                            pl.col("_reg_hn")))
-        new_mine = pl.concat([mine, r5]).unique(subset=["_row", "column"], keep="first", maintain_order=True)
+        # R7: a person the file lists only in a rejected household stays where they are registered; if
+        # the file brings that household too (without them), it is held back with them — else they
+        # would leave it (as 其他) for a household that is not imported.
+        stuck = pl.concat([prior_ids, rows_in(rows, "household_number", bad_households["household_number"])
+                           .select("household_number", "id_number")]).join(reg_active, on="id_number", how="inner")
+        stuck = rows_in(stuck.filter(pl.col("_reg_hn") != pl.col("household_number")), "_reg_hn", kept_numbers)
+        held_back = (kept.join(stuck.group_by("_reg_hn").agg(pl.col("household_number").min().alias("_to")),
+                               left_on="household_number", right_on="_reg_hn", how="inner")
+                     .sort("_row").unique(subset=["household_number"], keep="first", maintain_order=True))
+        r7 = _reject(held_back, "户编号", pl.col("household_number"),
+                     _text("本户有成员在文件中列入户编号 ", pl.col("_to"), ",该户未导入,本户随之暂不导入 / a member of this "
+                           "household is listed in household ", pl.col("_to"), ", which was not imported; this "
+                           "household is held back with them"))
+        new_mine = pl.concat([mine, r5, r7]).unique(subset=["_row", "column"], keep="first", maintain_order=True)
         if new_mine.height == mine.height:
             break
         mine = new_mine

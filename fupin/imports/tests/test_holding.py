@@ -60,28 +60,41 @@ def test_holding_a_village_checks_the_batch_again_without_it_and_merges_the_rest
     assert (held.status, held.held_villages) == (BatchStatus.VALIDATING, [V2])
     batch = services.validate_batch(batch.pk, actor=officer)
     assert batch.status == BatchStatus.REVIEW, batch.error
-    # C's rows are held back; B's second member, now listed only in C, leaves B (the reviewer sees and
-    # confirms it, and may give the reason)
+    # C's rows are held back; B's second member, whom the file lists only in C, stays in B, and B (in the
+    # file without them) is held back with them — rather than their leaving B as 其他 for a household
+    # that is not imported
     reasons = {(r.household_number, r.reason) for r in ImportRejection.objects.filter(batch=batch)}
-    assert reasons == {(f"{V2}50003", HELD_AT_REVIEW)}
-    assert (batch.rows_read, batch.rows_imported, batch.rows_rejected) == (6, 3, 3)
-    assert (batch.households_changed, batch.persons_left, batch.persons_moved) == (2, 1, 0)
+    assert reasons == {(f"{V2}50003", HELD_AT_REVIEW),
+                       (f"{V1}50002", f"本户有成员在文件中列入户编号 {V2}50003,该户未导入,本户随之暂不导入 / a member of "
+                                      f"this household is listed in household {V2}50003, which was not imported; this "
+                                      "household is held back with them")}
+    assert (batch.rows_read, batch.rows_imported, batch.rows_rejected) == (6, 2, 4)
+    assert (batch.households_changed, batch.persons_left, batch.persons_moved) == (1, 0, 0)
     by_village = {v["village_code"]: v for v in batch.by_village}
-    assert (by_village[V2]["rejected"], by_village[V1]["changed"]) == (3, 2)
+    assert (by_village[V2]["rejected"], by_village[V1]["changed"], by_village[V1]["rejected"]) == (3, 1, 1)
     record = ChangeRecord.objects.get(model="imports.importbatch", object_id=str(batch.pk))
     assert (record.actor_id, record.changes) == (officer.pk, {"held_villages": [[], [V2]]})
 
     assert leaving.given_counts(batch) == {}  # C's member no longer leaves: the reason is not counted
-    services.merge_batch(actor=officer, batch_id=batch.pk, persons_left_confirmed=1)
+    services.merge_batch(actor=officer, batch_id=batch.pk, persons_left_confirmed=0)
     assert LeavingReason.objects.get().applied is False
     assert leaving.given_counts(ImportBatch.objects.get(pk=batch.pk)) == {}
     assert Member.objects.get(household__household_number=f"{V1}50001", relation="03").health == "2"
-    c = Household.objects.get(household_number=f"{V2}50003")
-    assert (c.size, c.members.filter(status="active").count()) == (3, 3)  # as registered: held back
-    gone = Member.objects.get(status="left")
-    assert (gone.household.household_number, gone.left_reason) == (f"{V1}50002", "other")
+    for number, size in ((f"{V2}50003", 3), (f"{V1}50002", 2)):  # as registered: held back
+        household = Household.objects.get(household_number=number)
+        assert (household.size, household.members.filter(status="active").count()) == (size, size)
+    assert not Member.objects.filter(status="left").exists()
+    # the same file imported again later, nothing held: the move is written as a move (迁出), not as 其他
+    from pathlib import Path
 
-
+    again = services.land_file(actor=officer, file_name="县花名册.csv", path=Path(batch.stored_path),
+                               region_code=MINGXI, source="test")
+    again = services.validate_batch(again.pk, actor=officer)
+    assert (again.rows_rejected, again.persons_left, again.persons_moved) == (0, 2, 1)
+    services.merge_batch(actor=officer, batch_id=again.pk, persons_left_confirmed=2)
+    moved = Member.objects.get(status="left", household__household_number=f"{V1}50002")
+    assert moved.left_reason == "moved_out"
+    assert Member.objects.get(status="active", id_number=moved.id_number).household.household_number == f"{V2}50003"
 def test_releasing_the_village_brings_it_back(scene):
     officer, batch = scene
     holding.hold_villages(actor=officer, batch_id=batch.pk, villages=[V2])
@@ -120,7 +133,7 @@ def test_a_registry_change_before_the_merge_keeps_the_village_held(scene):
     registry_services.update_member(actor=officer, member_id=member.pk, data={"health": "2"},
                                     expected_version=member.version)
     with pytest.raises(services.ImportRefused, match="登记库已变化"):  # A no longer changes: not what was reviewed
-        services.merge_batch(actor=officer, batch_id=batch.pk, persons_left_confirmed=1)
+        services.merge_batch(actor=officer, batch_id=batch.pk, persons_left_confirmed=0)
     assert Household.objects.get(household_number=f"{V2}50003").size == 3
 
 
@@ -138,7 +151,7 @@ def test_the_review_page_holds_back_the_ticked_villages(client, make_user, scene
     assert "已暂缓1个村：这些村的行不导入，不随本批次入库。" in html
     row = re.search(rf'<tr id="village-{V2}" class="held">.*?</tr>', html, re.S).group(0)
     assert "checked" in row and "已暂缓" in row
-    assert ImportBatch.objects.get(pk=batch.pk).rows_rejected == 3
+    assert ImportBatch.objects.get(pk=batch.pk).rows_rejected == 4  # C's three rows, and B held back with them
     # nothing changed: said, and the batch stays as it is
     again = client.post(f"/imports/{batch.pk}/hold/", {"village": [V2]})
     assert "暂缓的村没有变化" in client.get(again["Location"]).content.decode()
@@ -163,7 +176,7 @@ def test_the_api_holds_back_and_releases(client, make_user, scene):
     answer = county.post(f"/imports/{batch.pk}/hold", {"villages": [V2]})
     assert answer.status_code == 200, answer.content
     body = answer.json()
-    assert (body["status"], body["held_villages"], body["rows_rejected"], body["persons_left"]) == ("review", [V2], 3, 1)
+    assert (body["status"], body["held_villages"], body["rows_rejected"], body["persons_left"]) == ("review", [V2], 4, 0)
     refused = county.post(f"/imports/{batch.pk}/hold", {"villages": [V1, V2]})
     assert refused.status_code == 422 and "不能暂缓全部的村" in refused.json()["field_errors"]["villages"][0]
     assert api("city", "350400000000").post(f"/imports/{batch.pk}/hold", {"villages": []}).status_code == 404

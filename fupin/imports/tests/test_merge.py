@@ -191,6 +191,55 @@ def test_a_household_taking_a_person_from_a_rejected_one_is_rejected_down_the_ch
     assert diff.counts["persons_left"] == 0 and diff.leaving.height == 0
 
 
+def test_a_household_whose_member_moves_into_a_rejected_one_is_held_back_down_the_chain(make_household):
+    """R7: the file moves x from h2 into h1, and h1 is rejected (a row the check refused): x stays in h2,
+    and h2 — in the file without x — is held back with them rather than x leaving it as 其他; h2 in turn
+    takes y from h3, so h3 is held back too. Nobody leaves; h4 comes in."""
+    from fupin.imports.pipelines.diff_roster import REJECTION_SCHEMA
+
+    h1, h2, h3, h4 = (make_household(members=2) for _ in range(4))
+    valid = rows_of([h1, h2, h3, h4])
+    x = valid.filter(pl.col("household_number") == h2.household_number)["id_number"][1]
+    y = valid.filter(pl.col("household_number") == h3.household_number)["id_number"][1]
+    valid = valid.with_columns(
+        pl.when(pl.col("id_number") == x).then(pl.lit(h1.household_number))
+        .when(pl.col("id_number") == y).then(pl.lit(h2.household_number))
+        .otherwise(pl.col("household_number")).alias("household_number"))
+    h1_rows = valid.filter(pl.col("household_number") == h1.household_number)
+    assert h1_rows.height == 3
+    prior = pl.DataFrame({"_row": h1_rows["_row"].to_list(), "column": ["主要致贫原因"] * 3, "value": ["因穷"] * 3,
+                          "reason": ["不是有效的致贫原因代码"] * 3, "household_number": [h1.household_number] * 3,
+                          "village_code": h1_rows["village_code"].to_list()}, schema=REJECTION_SCHEMA)
+    numbers = [h.household_number for h in (h1, h2, h3, h4)]
+
+    def diff(prior_persons: pl.DataFrame | None):
+        return diff_roster(
+            valid.filter(pl.col("household_number") != h1.household_number),
+            registry_households=registry_frames.registry_households(numbers),
+            registry_members=registry_frames.registry_members(numbers),
+            active_members=registry_frames.active_members_frame(),
+            allowed_villages=registry_frames.villages_frame(None)["code"].to_list(), prior_rejections=prior,
+            prior_persons=prior_persons)
+
+    held = diff(h1_rows.select("household_number", "id_number"))
+    assert held.households["household_number"].to_list() == [h4.household_number]
+    reasons = {r["household_number"]: r["reason"] for r in held.rejections.iter_rows(named=True)
+               if r["reason"].startswith("本户有成员")}
+    assert reasons == {h2.household_number: f"本户有成员在文件中列入户编号 {h1.household_number},该户未导入,本户随之暂不导入 / a "
+                                             f"member of this household is listed in household {h1.household_number}, "
+                                             "which was not imported; this household is held back with them",
+                       h3.household_number: f"本户有成员在文件中列入户编号 {h2.household_number},该户未导入,本户随之暂不导入 / a "
+                                             f"member of this household is listed in household {h2.household_number}, "
+                                             "which was not imported; this household is held back with them"}
+    assert set(held.rejections["household_number"]) == {h2.household_number, h3.household_number}
+    assert held.counts["persons_left"] == 0 and held.counts["rows_imported"] == 2
+    # without the rejected rows' persons (as before the twenty-first session), x left h2 as 其他 and y
+    # left h3 for h2
+    before = diff(None)
+    assert dict(zip(before.leaving["id_number"], before.leaving["leave_reason"], strict=True)) == {
+        x: "other", y: "moved_out"}
+
+
 def test_rows_for_a_household_outside_the_allowed_villages_are_rejected(make_household):
     h1 = make_household(members=2)
     valid = rows_of([h1])
