@@ -8,9 +8,11 @@ Decisions:
 - **What is read.** Every file of the archive, in the order of their names; folders, macOS's
   ``__MACOSX/`` copies, hidden files (``.…``), Office lock files (``~$…``), ``Thumbs.db`` and
   ``desktop.ini`` are skipped. Each file is read as a roster on its own (xlsx, xls, ods or CSV, told
-  apart by content); one that cannot be read refuses the whole archive, naming the file. A ZIP inside
-  the ZIP is such a file. At most :data:`MAX_FILES` files and :data:`MAX_UNPACKED_BYTES` unpacked (a
-  guard against archives that unpack to far more than they weigh).
+  apart by content); one that cannot be read refuses the whole archive, naming the file. A ZIP of
+  files inside the ZIP — the townships' ZIPs of their villages' files, put together by the county — is
+  read in its place, its files named ``乡镇.zip/村.xlsx``; one level only (a ZIP inside that one refuses
+  the archive). At most :data:`MAX_FILES` files and :data:`MAX_UNPACKED_BYTES` unpacked, nested files
+  counted (a guard against archives that unpack to far more than they weigh).
 - **Names.** Archives made on Chinese Windows store names in GBK without saying so (ZIP's flag for
   UTF-8 unset); such names are decoded as GB18030, so "城东村.xlsx" is not shown as "│╟╢½┤σ.xlsx".
 - **Row numbers.** Each file keeps its own row numbers; the ``k``-th file's row ``r`` is carried as
@@ -28,6 +30,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path, PurePosixPath
 
 import polars as pl
+
+from .file_kind import FileKindError, file_kind
 
 ROW_STRIDE = 1_000_000
 MAX_FILES = 2_000
@@ -63,22 +67,76 @@ def roster_entries(archive: zipfile.ZipFile) -> list[tuple[str, zipfile.ZipInfo]
 
 def unpacked(path: Path, error: type[Exception], folder: Path) -> Iterator[tuple[int, str, Path]]:
     """``(k, name, file)`` for each file to read (k from 1), unpacked one at a time into ``folder`` (the
-    caller's temporary folder: it deletes each file once read, and may read two at once);
-    ``error(reason)`` for an archive with no file, too many files or too many bytes unpacked."""
+    caller's temporary folder: it deletes each file once read, and may read two at once). A ZIP of
+    files among them (a township's villages, packed by the township) is opened in turn: its files are
+    read in the order of their names, in its place, named ``乡镇.zip/村.xlsx``; a ZIP inside that one is
+    refused. ``error(reason)`` for an archive with no file, too many files or too many bytes unpacked
+    (nested files counted with the rest)."""
+    budget = _Budget(error)
     with zipfile.ZipFile(path) as archive:
         entries = roster_entries(archive)
         if not entries:
             raise error("压缩包中没有文件 / the ZIP archive holds no file")
-        if len(entries) > MAX_FILES:
-            raise error(f"压缩包中的文件超过{MAX_FILES}个 / the ZIP archive holds more than {MAX_FILES} files")
-        if sum(info.file_size for _name, info in entries) > MAX_UNPACKED_BYTES:
-            raise error(f"压缩包解压后超过{MAX_UNPACKED_BYTES >> 30} GB / the ZIP archive unpacks to more than "
-                        f"{MAX_UNPACKED_BYTES >> 30} GB")
-        for k, (name, info) in enumerate(entries, start=1):
-            target = Path(folder) / f"{k:04d}{PurePosixPath(name).suffix[:10]}"
-            with archive.open(info) as source, open(target, "wb") as out:
-                shutil.copyfileobj(source, out, 1 << 20)
-            yield k, name, target
+        budget.take(entries)
+        k = 0
+        for name, info in entries:
+            k += 1
+            target = _unpack(archive, info, Path(folder) / f"{k:04d}{PurePosixPath(name).suffix[:10]}")
+            if not _is_archive(target):
+                yield k, name, target
+                continue
+            k -= 1  # the archive is not a file of the batch: its files are
+            try:
+                with zipfile.ZipFile(target) as inner:
+                    inner_entries = roster_entries(inner)
+                    if not inner_entries:
+                        raise error(f"{name}: 压缩包中没有文件 / the ZIP archive holds no file")
+                    budget.take(inner_entries, nested=True)
+                    for inner_name, inner_info in inner_entries:
+                        k += 1
+                        file = _unpack(inner, inner_info,
+                                       Path(folder) / f"{k:04d}{PurePosixPath(inner_name).suffix[:10]}")
+                        if _is_archive(file):
+                            file.unlink()
+                            raise error(f"{name}/{inner_name}: 压缩包最多嵌套一层(压缩包里的压缩包里不能再有压缩包)/ "
+                                        "a ZIP may hold ZIPs of files, not ZIPs of ZIPs")
+                        yield k, f"{name}/{inner_name}", file
+            except zipfile.BadZipFile as exc:
+                raise error(f"{name}: 压缩包已损坏,无法打开 / the ZIP archive is damaged") from exc
+            finally:
+                target.unlink(missing_ok=True)
+
+
+class _Budget:
+    """The files and bytes an archive may unpack to (:data:`MAX_FILES`, :data:`MAX_UNPACKED_BYTES`),
+    nested archives' files counted in place of the archive."""
+
+    def __init__(self, error: type[Exception]) -> None:
+        self.error, self.files, self.bytes = error, 0, 0
+
+    def take(self, entries: Sequence[tuple[str, zipfile.ZipInfo]], *, nested: bool = False) -> None:
+        self.files += len(entries) - (1 if nested else 0)
+        self.bytes += sum(info.file_size for _name, info in entries)
+        if self.files > MAX_FILES:
+            raise self.error(f"压缩包中的文件超过{MAX_FILES}个 / the ZIP archive holds more than {MAX_FILES} files")
+        if self.bytes > MAX_UNPACKED_BYTES:
+            raise self.error(f"压缩包解压后超过{MAX_UNPACKED_BYTES >> 30} GB / the ZIP archive unpacks to more than "
+                             f"{MAX_UNPACKED_BYTES >> 30} GB")
+
+
+def _unpack(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path) -> Path:
+    with archive.open(info) as source, open(target, "wb") as out:
+        shutil.copyfileobj(source, out, 1 << 20)
+    return target
+
+
+def _is_archive(file: Path) -> bool:
+    """A ZIP of files (not an xlsx or ods, which are ZIPs too: :func:`.file_kind.file_kind`). A file of
+    no kind is not: reading it says what it is, naming it."""
+    try:
+        return file_kind(file) == "zip"
+    except FileKindError:
+        return False
 
 
 def carried_rows(frame: pl.DataFrame, k: int) -> pl.DataFrame:

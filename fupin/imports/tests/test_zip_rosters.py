@@ -117,18 +117,48 @@ def test_files_with_the_same_header_read_as_each_file_alone(tmp_path, villages):
     assert "=王五" in together.get_column("name").to_list()
 
 
+def _zip_bytes(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        for name, data in files.items():
+            z.writestr(name, data)
+    return buffer.getvalue()
+
+
 @pytest.mark.parametrize(("files", "message"), [
     ({"__MACOSX/._a.csv": b"", "~$a.xlsx": b""}, "压缩包中没有文件"),
     ({"说明.txt": "请各村于月底前上报".encode("gb18030")}, "说明.txt: 找不到表头"),
-    ({"内层.zip": "zip"}, "内层.zip: 这是ZIP压缩包,不是表格"),
+    ({"内层.zip": _zip_bytes({"a.csv": b"x"})}, "内层.zip/a.csv: 找不到表头"),
+    ({"内层.zip": _zip_bytes({"__MACOSX/._a.csv": b""})}, "内层.zip: 压缩包中没有文件"),
+    ({"内层.zip": _zip_bytes({"最里层.zip": _zip_bytes({"a.csv": b"x"})})}, "内层.zip/最里层.zip: 压缩包最多嵌套一层"),
+    ({"内层.zip": b"PK\x03\x04 cut off"}, "内层.zip: "),
 ])
 def test_a_file_that_cannot_be_read_refuses_the_archive_by_name(tmp_path, files, message):
-    inner = io.BytesIO()
-    with zipfile.ZipFile(inner, "w") as z:
-        z.writestr("a.csv", "x")
-    content = {name: inner.getvalue() if data == "zip" else data for name, data in files.items()}
     with pytest.raises(RosterReadError, match=message):
-        read_roster(_zip(tmp_path / "bad.zip", content))
+        read_roster(_zip(tmp_path / "bad.zip", files))
+
+
+def test_a_zip_of_township_zips_reads_as_the_villages_files(tmp_path, villages, monkeypatch):
+    """A county's ZIP of its townships' ZIPs (each of its villages' files) and a loose file: the nested
+    files are read in their place, named 乡镇.zip/村…, the rows those of the same files in one flat ZIP;
+    the files of a nested ZIP count towards the archive's limit."""
+    files = {name: path.read_bytes() for name, path in _village_files(tmp_path, *villages).items()}
+    flat = read_roster(_zip(tmp_path / "flat.zip", {"a/" + name: data for name, data in files.items()}))
+    county = _zip(tmp_path / "明溪县.zip", {
+        "雪峰镇.zip": _zip_bytes({"城东居委会.xlsx": files["城东居委会.xlsx"]}),
+        "城关乡.zip": _zip_bytes({"城西居委会-补.ods": files["城西居委会-补.ods"]}),
+        "城西居委会.csv": files["城西居委会.csv"]})
+    nested = read_roster(county)
+    assert nested.parts == ("城关乡.zip/城西居委会-补.ods", "城西居委会.csv", "雪峰镇.zip/城东居委会.xlsx")
+    assert nested.frame.height == flat.frame.height == 8
+    by_file = {name: nested.frame.filter((pl.col("_row") // zip_rosters.ROW_STRIDE) == k)["id_number"].to_list()
+               for k, name in enumerate(nested.parts, start=1)}
+    flat_by_file = {name.removeprefix("a/"): flat.frame.filter((pl.col("_row") // zip_rosters.ROW_STRIDE) == k)[
+        "id_number"].to_list() for k, name in enumerate(flat.parts, start=1)}
+    assert {name.split("/")[-1]: ids for name, ids in by_file.items()} == flat_by_file
+    monkeypatch.setattr(zip_rosters, "MAX_FILES", 2)
+    with pytest.raises(RosterReadError, match="压缩包中的文件超过2个"):
+        read_roster(county)
 
 
 def test_a_zip_batch_is_reviewed_once_and_names_files_and_rows(tmp_path, villages, make_user, client):
