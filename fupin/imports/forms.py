@@ -23,7 +23,7 @@ from .roster_filter import GUARANTEES, PERSON_BY_FIELD
 from .selectors import BatchFilter
 from .services import max_file_bytes  # the service checks again while it lands the file
 
-ACCEPT = ".xlsx,.xls,.ods,.csv,.zip"
+ACCEPT = ".xlsx,.xls,.ods,.csv,.txt,.zip"
 MAX_CHOICES = 2000
 
 

@@ -6,7 +6,8 @@ Extract stage of the roster import (issue 3). Decisions, in the order a file mee
   97–2003) through fastexcel (the sheet named like 花名册, else the first sheet), read as strings; an
   xls's row numbers come from its own records (:mod:`.xls_rows`). Text files are CSV, decoded as UTF-8
   with BOM (``utf-8-sig``), UTF-8, then GB18030 (a superset of GBK and GB2312), always all columns as
-  strings; lines may end in CRLF, LF or CR alone. The encoding is judged on the first 64 KiB (GBK text
+  strings; lines may end in CRLF, LF or CR alone; fields are split by commas, or by tabs when so the
+  header names more roster columns (Excel's and WPS's "文本文件(制表符分隔)"). The encoding is judged on the first 64 KiB (GBK text
   is practically never valid UTF-8); a UTF-8 file is handed to the Polars reader as it is (which
   checks the rest and falls back to GB18030 if it fails). Other files are refused saying what they are.
 - **Header row.** The first :data:`HEADER_SCAN_ROWS` rows are scanned; each cell is normalised
@@ -73,6 +74,8 @@ ZIP_PARSE_THREADS = 2
 SMALL_XLSX_BYTES = 1 << 20
 MIN_HEADER_MATCHES = 3
 CSV_ENCODINGS = ("utf-8-sig", "utf-8", "gb18030")
+#: A text file's delimiters, tried in order (:func:`csv_header`): a comma, or a tab.
+CSV_DELIMITERS = (",", "\t")
 DATA_FIELDS = ("name", "id_number", "household_number")
 _NOTE_START = ("注", "备注", "说明", "填表", "制表", "审核", "合计", "小计")
 
@@ -543,20 +546,21 @@ def csv_source(path: Path) -> tuple[Path | io.BytesIO, bytes]:
     return path, start
 
 
-def header_scan_rows(head: str) -> list[list[str | None]]:
+def header_scan_rows(head: str, delimiter: str = ",") -> list[list[str | None]]:
     """The first :data:`HEADER_SCAN_ROWS` rows of a CSV's decoded start, split by the ``csv`` module."""
-    return [list(r) for _, r in zip(range(HEADER_SCAN_ROWS), csv.reader(io.StringIO(head)), strict=False)]
+    return [list(r) for _, r in zip(range(HEADER_SCAN_ROWS), csv.reader(io.StringIO(head), delimiter=delimiter),
+                                    strict=False)]
 
 
 def load_csv_grid(source: Path | io.BytesIO, encoding: str, *, skip_rows: int, width: int,
-                  error: Callable[[str], Exception]) -> tuple[pl.DataFrame, str]:
+                  error: Callable[[str], Exception], delimiter: str = ",") -> tuple[pl.DataFrame, str]:
     """(the CSV's rows below ``skip_rows`` as ``width`` text columns, the encoding read): as UTF-8 by
     Polars when judged so, falling back to GB18030 when Polars finds it is not (``error`` when GB18030
     cannot read it either)."""
     def load(data: Path | io.BytesIO) -> pl.DataFrame:
         return pl.read_csv(data, has_header=False, infer_schema=False, truncate_ragged_lines=True,
                            skip_rows=skip_rows, schema={f"c{i}": pl.Utf8 for i in range(width)},
-                           empty_string_is_null=True)
+                           empty_string_is_null=True, separator=delimiter)
 
     def as_utf8() -> io.BytesIO:
         raw = source.getvalue() if isinstance(source, io.BytesIO) else source.read_bytes()
@@ -577,12 +581,34 @@ def read_csv(path: Path) -> RawRoster:
     return _build(parse_csv(path))
 
 
+def csv_header(head: str) -> tuple[str, tuple[int, list[str | None], int]]:
+    """(the delimiter, :func:`_find_header` of the rows it splits) for a text file's decoded start: a
+    comma, or a tab (Excel's and WPS's "文本文件(制表符分隔)", .txt) when split by tabs the header names
+    more of the roster's columns."""
+    best: tuple[int, str, tuple[int, list[str | None], int]] | None = None
+    refusal: RosterReadError | None = None
+    for delimiter in CSV_DELIMITERS:
+        if delimiter != "," and delimiter not in head:
+            continue
+        try:
+            found = _find_header(header_scan_rows(head, delimiter))
+        except RosterReadError as exc:
+            refusal = refusal or exc
+            continue
+        named = sum(field_of(h) is not None for h in found[1])
+        if best is None or named > best[0]:
+            best = (named, delimiter, found)
+    if best is None:
+        raise refusal or RosterReadError("找不到表头 / no header found")
+    return best[1], best[2]
+
+
 def parse_csv(path: Path) -> ParsedSheet:
     source, start = csv_source(path)
     encoding, head = decode_csv(start)
-    header_index, header, header_rows = _find_header(header_scan_rows(head))
+    delimiter, (header_index, header, header_rows) = csv_header(head)
     grid, encoding = load_csv_grid(source, encoding, skip_rows=header_index + header_rows,
-                                   width=max(len(header), 1), error=RosterReadError)
+                                   width=max(len(header), 1), error=RosterReadError, delimiter=delimiter)
     return ParsedSheet(body=grid, first_data_row=header_index + header_rows + 1, header_row=header_index + 1,
                        header=header, id_numeric=None, encoding=encoding)
 

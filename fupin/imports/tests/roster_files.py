@@ -206,13 +206,14 @@ def _group_rows(headers: Sequence[str]) -> tuple[list[str], list[str]]:
 def write_csv(path: Path, rows: Sequence[dict[str, str]], *, encoding: str = "utf-8",
               headers: Sequence[str] | None = None, rename: dict[str, str] | None = None,
               title_rows: Sequence[str] = (), two_row_header: bool = False, trailing_empty: int = 0,
-              note_rows: Sequence[str] = (), blank_line_rows: Sequence[int] = ()) -> Path:
+              note_rows: Sequence[str] = (), blank_line_rows: Sequence[int] = (), delimiter: str = ",") -> Path:
     """Write a CSV roster; ``rename`` writes some headers under another spelling (an alias);
-    ``blank_line_rows`` inserts fully empty lines before those data indexes."""
+    ``blank_line_rows`` inserts fully empty lines before those data indexes; ``delimiter="\t"``: the
+    tab-delimited text Excel and WPS save (文本文件(制表符分隔))."""
     cols = _headers(rows, headers)
     shown = [(rename or {}).get(h, h) for h in cols]
     with open(path, "w", encoding=encoding, newline="") as fh:
-        writer = csv.writer(fh)
+        writer = csv.writer(fh, delimiter=delimiter)
         for title in title_rows:
             writer.writerow([title])
         if two_row_header:

@@ -208,6 +208,24 @@ def test_a_csv_with_lines_ended_by_cr_alone_is_read(tmp_path, encoding):
     assert raw.frame.equals(expected.frame)
 
 
+@pytest.mark.parametrize("encoding", ["gb18030", "utf-8"])
+def test_tab_delimited_text_is_read_as_the_same_roster(tmp_path, encoding):
+    """Excel's and WPS's 文本文件(制表符分隔) (.txt, the ANSI code page: GBK on Chinese Windows): the same
+    rows as the comma CSV; a comma CSV with a tab inside a quoted cell stays a comma CSV."""
+    rows = rf.build_roster(3)
+    rows[1] = dict(rows[1], **{"自然村(组)": "三组,四组"})  # a comma inside a tab-delimited cell
+    comma = rf.write_csv(tmp_path / "r.csv", rows, encoding=encoding, title_rows=["明溪县花名册"])
+    tab = rf.write_csv(tmp_path / "r.txt", rows, encoding=encoding, title_rows=["明溪县花名册"], delimiter="\t")
+    assert b"\t" in tab.read_bytes()
+    raw, expected = read_roster(tab), read_roster(comma)
+    assert (raw.encoding, raw.header_row) == (encoding, 2)
+    assert raw.frame.equals(expected.frame)
+    assert "三组,四组" in raw.frame.get_column("group_name").to_list()
+    rows[0] = dict(rows[0], 姓名="张\t三")
+    with_tab = read_roster(rf.write_csv(tmp_path / "t.csv", rows, encoding=encoding))
+    assert with_tab.frame.get_column("name").to_list()[0] == "张\t三"
+
+
 def test_a_csv_the_csv_reader_cannot_split_is_refused_plainly(tmp_path):
     """A stray CR inside an unquoted field of a CRLF file: the header scan cannot split it."""
     path = tmp_path / "r.csv"

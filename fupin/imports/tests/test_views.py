@@ -144,7 +144,7 @@ def test_list_shows_upload_and_export_forms_to_an_editor(client, login):
     assert response.status_code == 200
     body = response.content.decode()
     assert 'id="upload-form"' in body
-    assert 'accept=".xlsx,.xls,.ods,.csv,.zip"' in body
+    assert 'accept=".xlsx,.xls,.ods,.csv,.txt,.zip"' in body
     assert 'id="export-form"' in body
     assert "/imports/template.xlsx" in body
     # the nav link of base.html
