@@ -51,6 +51,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TypeVar
 from xml.etree import ElementTree
 
 import fastexcel
@@ -64,6 +65,7 @@ from . import ods_rows, xls_rows, zip_rosters
 from .file_kind import ODS_ROWS_UNKNOWN, XLS_ROWS_UNKNOWN, read_by_kind
 
 HEADER_SCAN_ROWS = 30
+T = TypeVar("T")
 #: A ZIP's files parsed at once (:func:`_parsed_files`). Measured, 1,745 village files of 100k persons
 #: on two cores, read only, one thread / two, alternating: xlsx 10.74 / 8.55 and 9.59 / 8.15 s, CSV
 #: 4.47 / 3.21 and 3.75 / 3.75 s.
@@ -74,7 +76,7 @@ ZIP_PARSE_THREADS = 2
 SMALL_XLSX_BYTES = 1 << 20
 MIN_HEADER_MATCHES = 3
 CSV_ENCODINGS = ("utf-8-sig", "utf-8", "gb18030")
-#: A text file's delimiters, tried in order (:func:`csv_header`): a comma, or a tab.
+#: A text file's delimiters, tried in order (:func:`split_by_delimiter`): a comma, or a tab.
 CSV_DELIMITERS = (",", "\t")
 DATA_FIELDS = ("name", "id_number", "household_number")
 _NOTE_START = ("注", "备注", "说明", "填表", "制表", "审核", "合计", "小计")
@@ -581,32 +583,38 @@ def read_csv(path: Path) -> RawRoster:
     return _build(parse_csv(path))
 
 
-def csv_header(head: str) -> tuple[str, tuple[int, list[str | None], int]]:
-    """(the delimiter, :func:`_find_header` of the rows it splits) for a text file's decoded start: a
-    comma, or a tab (Excel's and WPS's "文本文件(制表符分隔)", .txt) when split by tabs the header names
-    more of the roster's columns."""
-    best: tuple[int, str, tuple[int, list[str | None], int]] | None = None
-    refusal: RosterReadError | None = None
+def split_by_delimiter(head: str, find: Callable[[list[list[str | None]]], tuple[T, int]]) -> tuple[str, T]:
+    """(the delimiter, ``find``'s result) for a text file's decoded start: a comma, or a tab (Excel's
+    and WPS's "文本文件(制表符分隔)", .txt) when ``find`` — the reader's header search, giving its
+    result and how many known columns the header names, or raising when there is none — names more
+    split by tabs. A comma CSV with a tab in a quoted cell stays a comma CSV."""
+    best: tuple[int, str, T] | None = None
+    refusal: Exception | None = None
     for delimiter in CSV_DELIMITERS:
         if delimiter != "," and delimiter not in head:
             continue
         try:
-            found = _find_header(header_scan_rows(head, delimiter))
-        except RosterReadError as exc:
+            found, named = find(header_scan_rows(head, delimiter))
+        except ValueError as exc:  # the readers' errors (RosterReadError, ListReadError)
             refusal = refusal or exc
             continue
-        named = sum(field_of(h) is not None for h in found[1])
         if best is None or named > best[0]:
             best = (named, delimiter, found)
     if best is None:
-        raise refusal or RosterReadError("找不到表头 / no header found")
+        assert refusal is not None  # the comma is always tried
+        raise refusal
     return best[1], best[2]
+
+
+def _roster_header(rows: list[list[str | None]]) -> tuple[tuple[int, list[str | None], int], int]:
+    found = _find_header(rows)
+    return found, sum(field_of(h) is not None for h in found[1])
 
 
 def parse_csv(path: Path) -> ParsedSheet:
     source, start = csv_source(path)
     encoding, head = decode_csv(start)
-    delimiter, (header_index, header, header_rows) = csv_header(head)
+    delimiter, (header_index, header, header_rows) = split_by_delimiter(head, _roster_header)
     grid, encoding = load_csv_grid(source, encoding, skip_rows=header_index + header_rows,
                                    width=max(len(header), 1), error=RosterReadError, delimiter=delimiter)
     return ParsedSheet(body=grid, first_data_row=header_index + header_rows + 1, header_row=header_index + 1,

@@ -8,8 +8,10 @@ column set. Decisions:
 - **Formats**, told apart by the first bytes, not the name (:mod:`fupin.imports.pipelines.file_kind`).
   xlsx and xls through fastexcel, every cell as a string (the first sheet whose first 30 rows hold a
   header; an xls's row numbers from its own records); text files are CSV, UTF-8 with or without BOM,
-  else GB18030 (a superset of GBK and GB2312), judged on the first 64 KiB. Other files are refused
-  saying what they are.
+  else GB18030 (a superset of GBK and GB2312), judged on the first 64 KiB, split by commas or — as
+  Excel and WPS save "文本文件(制表符分隔)" — by tabs, whichever makes the header name more columns
+  (:func:`fupin.imports.pipelines.read_roster.split_by_delimiter`). Other files are refused saying
+  what they are.
 - **Header row.** The first :data:`HEADER_SCAN_ROWS` rows are scanned; a cell is normalised (NFKC,
   no whitespace, lower case, no ``*``) and looked up among the spellings of the kind's columns
   (:mod:`fupin.policy.department_lists`), also without a trailing ``(…)``. The header is the row
@@ -41,9 +43,9 @@ from fupin.imports.pipelines.file_kind import ODS_ROWS_UNKNOWN, XLS_ROWS_UNKNOWN
 from fupin.imports.pipelines.read_roster import (
     csv_source,
     decode_csv,
-    header_scan_rows,
     load_csv_grid,
     normalise_header,
+    split_by_delimiter,
     xls_first_row,
     xlsx_first_row,
 )
@@ -205,11 +207,14 @@ def read_csv(path: Path, kind: ColumnSet) -> RawList:
     if not start.strip():
         raise ListReadError("文件为空 / the file is empty")
     encoding, head = decode_csv(start)
-    rows = header_scan_rows(head)
-    header_at = _find_header(kind, rows)
-    header: list[str | None] = list(rows[header_at])
+
+    def find(rows: list[list[str | None]]) -> tuple[tuple[int, list[str | None]], int]:
+        at = _find_header(kind, rows)
+        return (at, list(rows[at])), len({field_of(kind, cell) for cell in rows[at]} - {None})
+
+    delimiter, (header_at, header) = split_by_delimiter(head, find)
     grid, encoding = load_csv_grid(source, encoding, skip_rows=header_at + 1, width=max(len(header), 1),
-                                   error=ListReadError)
+                                   error=ListReadError, delimiter=delimiter)
     return _build(kind, grid, first_data_row=header_at + 2, header_row=header_at + 1, header=header,
                   id_numeric=None, encoding=encoding)
 

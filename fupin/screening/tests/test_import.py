@@ -259,3 +259,18 @@ def test_a_csv_with_lines_ended_by_cr_alone_is_read(county, tmp_path, encoding):
     assert dept_list.status == "loaded", dept_list.error
     assert (dept_list.encoding, dept_list.rows_read, dept_list.rows_accepted) == (encoding, 3, 3)
     assert [(r["row_number"], r["id_number"]) for r in _records(dept_list)] == [(3, ids[0]), (4, ids[1]), (5, ids[2])]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
+def test_tab_delimited_text_is_read(county, tmp_path, encoding):
+    """Excel's and WPS's 文本文件(制表符分隔) (.txt): the same records and row numbers as the CSV."""
+    ids = [person_id(80 + i) for i in range(2)]
+    path = write_csv(tmp_path / "cadres.csv", ["身份证号码", "姓名", "职务"], [[i, "吴十", "村主任,兼会计"] for i in ids],
+                     encoding=encoding, title_rows=["村干部名单"])
+    text = path.read_bytes().decode(encoding).replace('"村主任,兼会计"', "村主任,兼会计").replace(",", "\t")
+    text = text.replace("村主任\t兼会计", "村主任,兼会计")
+    dept_list = services.import_list(actor=county, kind="village_cadre", region_code=MINGXI, as_of=AS_OF,
+                                     file_name="cadres.txt", content=text.encode(encoding), source="test")
+    assert dept_list.status == "loaded", dept_list.error
+    assert (dept_list.encoding, dept_list.rows_read, dept_list.rows_accepted) == (encoding, 2, 2)
+    assert [(r["row_number"], r["id_number"]) for r in _records(dept_list)] == [(3, ids[0]), (4, ids[1])]
