@@ -159,33 +159,51 @@ def test_a_person_the_file_lists_in_another_household_leaves_with_where_they_wen
         '{"status": ["active", "left"], "left_reason": ["", "other"]}')
 
 
+def _moved(valid: pl.DataFrame, moves: dict[str, str]) -> pl.DataFrame:
+    """``valid`` with each person of ``moves`` (ID number → 户编号) listed in that household."""
+    return valid.with_columns(pl.col("id_number").replace_strict(moves, default=pl.col("household_number"))
+                              .alias("household_number"))
+
+
+def _second(valid: pl.DataFrame, household: Household) -> str:
+    return valid.filter(pl.col("household_number") == household.household_number)["id_number"][1]
+
+
+def _rejected_by_check(valid: pl.DataFrame, household: Household) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(the check's rejections of every row of ``household``, as for a bad 致贫原因; its persons)."""
+    from fupin.imports.pipelines.diff_roster import REJECTION_SCHEMA
+
+    rows = valid.filter(pl.col("household_number") == household.household_number)
+    n = rows.height
+    prior = pl.DataFrame({"_row": rows["_row"].to_list(), "column": ["主要致贫原因"] * n, "value": ["因穷"] * n,
+                          "reason": ["不是有效的致贫原因代码"] * n, "household_number": [household.household_number] * n,
+                          "village_code": rows["village_code"].to_list()}, schema=REJECTION_SCHEMA)
+    return prior, rows.select("household_number", "id_number")
+
+
+def _diff_without(valid: pl.DataFrame, households: list[Household], rejected: Household, prior: pl.DataFrame,
+                  prior_persons: pl.DataFrame | None = None):
+    numbers = [h.household_number for h in households]
+    return diff_roster(
+        valid.filter(pl.col("household_number") != rejected.household_number),
+        registry_households=registry_frames.registry_households(numbers),
+        registry_members=registry_frames.registry_members(numbers),
+        active_members=registry_frames.active_members_frame(),
+        allowed_villages=registry_frames.villages_frame(None)["code"].to_list(), prior_rejections=prior,
+        prior_persons=prior_persons)
+
+
 def test_a_household_taking_a_person_from_a_rejected_one_is_rejected_down_the_chain(make_household):
     """一人一户 against the registry, to a fixed point: h1 is rejected (a row the check refused); h2 takes a
     person registered in h1, so it is rejected; h3 takes one registered in h2, so it is rejected too.
     (Until the sixteenth session the loop restarted from the first rejections each round and could
     stop one round short, letting a person be written active in two households.)"""
-    from fupin.imports.pipelines.diff_roster import REJECTION_SCHEMA
-
-    h1, h2, h3, h4 = (make_household(members=2) for _ in range(4))
-    valid = rows_of([h1, h2, h3, h4])
-    from_h1 = valid.filter(pl.col("household_number") == h1.household_number)["id_number"][1]
-    from_h2 = valid.filter(pl.col("household_number") == h2.household_number)["id_number"][1]
-    valid = valid.with_columns(
-        pl.when(pl.col("id_number") == from_h1).then(pl.lit(h2.household_number))
-        .when(pl.col("id_number") == from_h2).then(pl.lit(h3.household_number))
-        .otherwise(pl.col("household_number")).alias("household_number"))
-    h1_rows = valid.filter(pl.col("household_number") == h1.household_number)
-    prior = pl.DataFrame({"_row": h1_rows["_row"].to_list(), "column": ["主要致贫原因"] * h1_rows.height,
-                          "value": ["因穷"] * h1_rows.height, "reason": ["不是有效的致贫原因代码"] * h1_rows.height,
-                          "household_number": [h1.household_number] * h1_rows.height,
-                          "village_code": h1_rows["village_code"].to_list()}, schema=REJECTION_SCHEMA)
-    numbers = [h.household_number for h in (h1, h2, h3, h4)]
-    diff = diff_roster(
-        valid.filter(pl.col("household_number") != h1.household_number),
-        registry_households=registry_frames.registry_households(numbers),
-        registry_members=registry_frames.registry_members(numbers),
-        active_members=registry_frames.active_members_frame(),
-        allowed_villages=registry_frames.villages_frame(None)["code"].to_list(), prior_rejections=prior)
+    households = [make_household(members=2) for _ in range(4)]
+    h1, h2, h3, h4 = households
+    valid = rows_of(households)
+    valid = _moved(valid, {_second(valid, h1): h2.household_number, _second(valid, h2): h3.household_number})
+    prior, _persons = _rejected_by_check(valid, h1)
+    diff = _diff_without(valid, households, h1, prior)
     assert diff.households["household_number"].to_list() == [h4.household_number]
     assert set(diff.rejections["household_number"]) == {h2.household_number, h3.household_number}
     assert diff.counts["persons_left"] == 0 and diff.leaving.height == 0
@@ -195,47 +213,27 @@ def test_a_household_whose_member_moves_into_a_rejected_one_is_held_back_down_th
     """R7: the file moves x from h2 into h1, and h1 is rejected (a row the check refused): x stays in h2,
     and h2 — in the file without x — is held back with them rather than x leaving it as 其他; h2 in turn
     takes y from h3, so h3 is held back too. Nobody leaves; h4 comes in."""
-    from fupin.imports.pipelines.diff_roster import REJECTION_SCHEMA
+    households = [make_household(members=2) for _ in range(4)]
+    h1, h2, h3, h4 = households
+    valid = rows_of(households)
+    x, y = _second(valid, h2), _second(valid, h3)
+    valid = _moved(valid, {x: h1.household_number, y: h2.household_number})
+    prior, persons = _rejected_by_check(valid, h1)
+    assert prior.height == 3
 
-    h1, h2, h3, h4 = (make_household(members=2) for _ in range(4))
-    valid = rows_of([h1, h2, h3, h4])
-    x = valid.filter(pl.col("household_number") == h2.household_number)["id_number"][1]
-    y = valid.filter(pl.col("household_number") == h3.household_number)["id_number"][1]
-    valid = valid.with_columns(
-        pl.when(pl.col("id_number") == x).then(pl.lit(h1.household_number))
-        .when(pl.col("id_number") == y).then(pl.lit(h2.household_number))
-        .otherwise(pl.col("household_number")).alias("household_number"))
-    h1_rows = valid.filter(pl.col("household_number") == h1.household_number)
-    assert h1_rows.height == 3
-    prior = pl.DataFrame({"_row": h1_rows["_row"].to_list(), "column": ["主要致贫原因"] * 3, "value": ["因穷"] * 3,
-                          "reason": ["不是有效的致贫原因代码"] * 3, "household_number": [h1.household_number] * 3,
-                          "village_code": h1_rows["village_code"].to_list()}, schema=REJECTION_SCHEMA)
-    numbers = [h.household_number for h in (h1, h2, h3, h4)]
-
-    def diff(prior_persons: pl.DataFrame | None):
-        return diff_roster(
-            valid.filter(pl.col("household_number") != h1.household_number),
-            registry_households=registry_frames.registry_households(numbers),
-            registry_members=registry_frames.registry_members(numbers),
-            active_members=registry_frames.active_members_frame(),
-            allowed_villages=registry_frames.villages_frame(None)["code"].to_list(), prior_rejections=prior,
-            prior_persons=prior_persons)
-
-    held = diff(h1_rows.select("household_number", "id_number"))
+    held = _diff_without(valid, households, h1, prior, persons)
     assert held.households["household_number"].to_list() == [h4.household_number]
     reasons = {r["household_number"]: r["reason"] for r in held.rejections.iter_rows(named=True)
                if r["reason"].startswith("本户有成员")}
-    assert reasons == {h2.household_number: f"本户有成员在文件中列入户编号 {h1.household_number},该户未导入,本户随之暂不导入 / a "
-                                             f"member of this household is listed in household {h1.household_number}, "
-                                             "which was not imported; this household is held back with them",
-                       h3.household_number: f"本户有成员在文件中列入户编号 {h2.household_number},该户未导入,本户随之暂不导入 / a "
-                                             f"member of this household is listed in household {h2.household_number}, "
-                                             "which was not imported; this household is held back with them"}
+    assert reasons == {h.household_number: f"本户有成员在文件中列入户编号 {to.household_number},该户未导入,本户随之暂不导入 / a "
+                                           f"member of this household is listed in household {to.household_number}, "
+                                           "which was not imported; this household is held back with them"
+                       for h, to in ((h2, h1), (h3, h2))}
     assert set(held.rejections["household_number"]) == {h2.household_number, h3.household_number}
     assert held.counts["persons_left"] == 0 and held.counts["rows_imported"] == 2
     # without the rejected rows' persons (as before the twenty-first session), x left h2 as 其他 and y
     # left h3 for h2
-    before = diff(None)
+    before = _diff_without(valid, households, h1, prior)
     assert dict(zip(before.leaving["id_number"], before.leaving["leave_reason"], strict=True)) == {
         x: "other", y: "moved_out"}
 

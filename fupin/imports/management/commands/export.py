@@ -29,7 +29,7 @@ from fupin.imports.choices import ExportChannel
 from fupin.imports.exports import export_roster_to
 from fupin.imports.management.acting import acting_user
 from fupin.imports.pipelines.export_roster import FORMATS, KINDS, SPLITS
-from fupin.imports.roster_filter import FilterError, parse_filter
+from fupin.imports.roster_filter import PERSON_FIELDS, FilterError, parse_filter
 from fupin.policy.regions import RegionCodeError
 
 
@@ -62,17 +62,11 @@ class Command(BaseCommand):
                                  "any=任一项)/ only households falling short on any of these guarantees (any: all six)")
         parser.add_argument("--dilapidated", default="", metavar="GRADES",
                             help="只导出危房户(C、D 级,是=两级)/ only households whose house is graded C or D (yes: both)")
-        parser.add_argument("--education", default="", metavar="CODES",
-                            help="人员筛选 文化程度(代码或名称)/ only members of these education levels")
-        parser.add_argument("--schooling", default="", metavar="CODES",
-                            help="人员筛选 在校生状况(代码或名称;在校生=全部年级)/ only members in these grades (在校生: any)")
-        parser.add_argument("--health", default="", metavar="CODES",
-                            help="人员筛选 健康状况(代码或名称)/ only members of these health states")
-        parser.add_argument("--labour-skill", default="", metavar="CODES",
-                            help="人员筛选 劳动技能(代码或名称;劳动力=1,2)/ only members of these labour skills")
-        parser.add_argument("--migrant-work", default="", metavar="CODES",
-                            help="人员筛选 务工状况(代码或名称;未务工、务工=任一种)/ only members of these kinds of "
-                                 "migrant work (未务工: none)")
+        for person in PERSON_FIELDS:  # 人员筛选: --education, --schooling, --health, --labour-skill, --migrant-work
+            words = "".join(f";{w[0]}" for w, _codes in person.groups)
+            parser.add_argument(f"--{person.field.replace('_', '-')}", default="", metavar="CODES",
+                                help=f"人员筛选 {person.zh}(代码或名称{words})/ only members with these "
+                                     f"{person.field.replace('_', ' ')} codes")
         parser.add_argument("--age", default="", metavar="AGES",
                             help="人员筛选 年龄,按导出当日周岁(16-60、60以上、18以下)/ only members of these ages "
                                  "(whole years on the day)")
@@ -91,10 +85,8 @@ class Command(BaseCommand):
             roster_filter = parse_filter(poverty_status=opts["poverty_status"], identification_year=opts["identified"],
                                          exit_year=opts["exited"], causes=opts["cause"], categories=opts["category"],
                                          planned_exit_year=opts["planned_exit"], shortfall=opts["shortfall"],
-                                         dilapidated=opts["dilapidated"], education=opts["education"],
-                                         schooling=opts["schooling"], health=opts["health"],
-                                         labour_skill=opts["labour_skill"], migrant_work=opts["migrant_work"],
-                                         age=opts["age"])
+                                         dilapidated=opts["dilapidated"], age=opts["age"],
+                                         **{person.field: opts[person.field] for person in PERSON_FIELDS})
         except FilterError as exc:
             raise CommandError(str(exc)) from exc
         # Written beside OUT and renamed when whole: a refused or failed export leaves OUT as it was.
