@@ -68,7 +68,7 @@ class ProgressBar:
 
 
 class Command(BaseCommand):
-    help = "导入花名册 / import a roster file (xlsx, xls, ods or CSV)"
+    help = "导入花名册 / import a roster file (xlsx, xls, ods, CSV or tab-delimited text, or a ZIP of them)"
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file")
