@@ -246,6 +246,9 @@ class ExportQuery(Schema):
                                            "guarantees — food, clothing, education, medical, housing, water (or "
                                            "their labels), comma-separated; any: all six")
     dilapidated: str = Field("", description="导出筛选 危房户: grades C, D (or labels), comma-separated; yes: both")
+    sex: str = Field("", description="人员筛选 性别: 1/2, 男/女 — only these members in the person roster; the "
+                                     "household roster takes the households with one of them, whole")
+    ethnicity: str = Field("", description="人员筛选 民族: codes or labels, comma-separated; 少数民族: every one but 汉族")
     education: str = Field("", description="人员筛选 文化程度: codes or labels, comma-separated — only these members "
                                            "in the person roster; the household roster takes the households with "
                                            "one of them, whole")
@@ -660,7 +663,8 @@ def export(request: HttpRequest, query: Query[ExportQuery]):
         roster_filter = parse_filter(poverty_status=query.poverty_status, identification_year=query.identification_year,
                                      exit_year=query.exit_year, causes=query.cause, categories=query.category,
                                      planned_exit_year=query.planned_exit_year, shortfall=query.shortfall,
-                                     dilapidated=query.dilapidated, education=query.education,
+                                     dilapidated=query.dilapidated, sex=query.sex, ethnicity=query.ethnicity,
+                                     education=query.education,
                                      schooling=query.schooling, health=query.health, labour_skill=query.labour_skill,
                                      migrant_work=query.migrant_work, age=query.age)
     except FilterError as exc:

@@ -93,7 +93,7 @@ class RefuseForm(forms.Form):
 class ExportForm(forms.Form):
     """导出花名册: a region in the user's scope, the roster (persons or households), a format, which
     households (导出筛选: 脱贫状态, 识别年度, 脱贫年度, 致贫原因, 贫困户属性, 两不愁三保障未达标, 危房户), which
-    members (人员筛选: 文化程度, 在校生状况, 健康状况, 劳动技能, 务工状况, 年龄 — :data:`PERSON_FILTERS`, shown
+    members (人员筛选: 性别, 民族, 文化程度, 在校生状况, 健康状况, 劳动技能, 务工状况, 年龄 — :data:`PERSON_FILTERS`, shown
     folded under their own heading), all read by :func:`fupin.imports.roster_filter.parse_filter` in the
     view, and whether to split it into one file per township or village (a ZIP)."""
 
@@ -130,6 +130,13 @@ class ExportForm(forms.Form):
     split = forms.ChoiceField(label=_("Split"), required=False, initial="", choices=[
         ("", _("One file")), ("township", _("One file per township (ZIP)")),
         ("village", _("One file per village (ZIP)"))])
+    sex = forms.MultipleChoiceField(
+        label=_("Sex"), required=False, widget=forms.CheckboxSelectMultiple,
+        choices=lambda: [(item.code, item.zh) for item in codes.SEX.items])
+    ethnicity = forms.MultipleChoiceField(
+        label=_("Ethnicity"), required=False, widget=forms.SelectMultiple(attrs={"size": 6}),
+        choices=lambda: _person_choices("ethnicity"),
+        help_text=_("少数民族: every one but 汉族. Hold Ctrl to choose several."))
     education = forms.MultipleChoiceField(
         label=_("Education"), required=False, widget=forms.CheckboxSelectMultiple,
         choices=lambda: _person_choices("education"))
@@ -166,7 +173,7 @@ class ExportForm(forms.Form):
 
 
 #: The export form's 人员筛选 fields (the rest are the region, roster, format, household filters and split).
-PERSON_FILTERS = ("education", "schooling", "health", "labour_skill", "migrant_work", "age")
+PERSON_FILTERS = ("sex", "ethnicity", "education", "schooling", "health", "labour_skill", "migrant_work", "age")
 
 
 def _person_choices(field: str) -> list[tuple[str, str]]:

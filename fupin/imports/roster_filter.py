@@ -27,7 +27,8 @@ which, by household columns:
   works from for 危房改造.
 
 Besides these household columns, a filter may name the members (人员筛选), by the person columns of
-the roster — 文化程度 (``education``), 在校生状况 (``schooling``; ``在校生`` stands for every grade, all
+the roster — 性别 (``sex``; from the ID number), 民族 (``ethnicity``; ``少数民族`` stands for every
+one but 汉族), 文化程度 (``education``), 在校生状况 (``schooling``; ``在校生`` stands for every grade, all
 but 非在校生), 健康状况 (``health``), 劳动技能 (``labour_skill``; ``劳动力`` stands for 普通劳动力 and
 技能劳动力) and 务工状况 (``migrant_work``; ``未务工`` stands for no migrant work, the empty value, and
 ``务工`` for every kind) — each as codes or labels, and by age (``age``: ``16-60``, ``60以上``, ``18以下``,
@@ -69,6 +70,7 @@ FIELD_LABELS = {"poverty_status": "脱贫状态 / poverty status", "identificati
                 "categories": "贫困户属性 / household category",
                 "shortfall": "两不愁三保障未达标 / falls short on",
                 "dilapidated": "危房户 / dilapidated housing",
+                "sex": "性别 / sex", "ethnicity": "民族 / ethnicity",
                 "education": "文化程度 / education", "schooling": "在校生状况 / schooling",
                 "health": "健康状况 / health", "labour_skill": "劳动技能 / labour skill",
                 "migrant_work": "务工状况 / migrant work", "age": "年龄 / age"}
@@ -142,6 +144,8 @@ def _codes_of(name: str, *, but: tuple[str, ...] = ()) -> tuple[str, ...]:
 
 #: The member columns of 人员筛选, in the roster's order.
 PERSON_FIELDS = (
+    PersonField("sex", "性别", "性别", ((("女性",), ("2",)), (("男性",), ("1",)))),
+    PersonField("ethnicity", "民族", "民族", ((("少数民族", "minorities"), _codes_of("ethnicity", but=("01",))),)),
     PersonField("education", "文化程度", "文化"),
     PersonField("schooling", "在校生状况", "在校",
                 ((("在校生", "在校", "students", "student"), _codes_of("schooling", but=("1",))),)),
@@ -218,6 +222,8 @@ class RosterFilter:
     shortfall: tuple[str, ...] = ()  # keys of GUARANTEES, in their order
     dilapidated: tuple[str, ...] = ()  # 危房等级 codes: C, D
     # 人员筛选: member columns (codes; "" is 未务工) and age
+    sex: tuple[str, ...] = ()
+    ethnicity: tuple[str, ...] = ()
     education: tuple[str, ...] = ()
     schooling: tuple[str, ...] = ()
     health: tuple[str, ...] = ()
@@ -530,7 +536,8 @@ def parse_filter(*, poverty_status: str | Iterable[str] | None = None, identific
                  exit_year: str | None = None, causes: str | Iterable[str] | None = None,
                  categories: str | Iterable[str] | None = None, planned_exit_year: str | None = None,
                  shortfall: str | Iterable[str] | None = None,
-                 dilapidated: str | Iterable[str] | None = None, education: str | Iterable[str] | None = None,
+                 dilapidated: str | Iterable[str] | None = None, sex: str | Iterable[str] | None = None,
+                 ethnicity: str | Iterable[str] | None = None, education: str | Iterable[str] | None = None,
                  schooling: str | Iterable[str] | None = None, health: str | Iterable[str] | None = None,
                  labour_skill: str | Iterable[str] | None = None, migrant_work: str | Iterable[str] | None = None,
                  age: str | None = None, on: date | None = None) -> RosterFilter:
@@ -544,6 +551,8 @@ def parse_filter(*, poverty_status: str | Iterable[str] | None = None, identific
                         categories=parse_categories(categories),
                         shortfall=parse_shortfall(shortfall),
                         dilapidated=parse_dilapidated(dilapidated),
+                        sex=parse_person_codes("sex", sex),
+                        ethnicity=parse_person_codes("ethnicity", ethnicity),
                         education=parse_person_codes("education", education),
                         schooling=parse_person_codes("schooling", schooling),
                         health=parse_person_codes("health", health),

@@ -432,7 +432,7 @@ def export(request: HttpRequest) -> HttpResponse:
     ID numbers and bank accounts masked by role. Optional: ``poverty_status`` (repeated, codes),
     ``identification_year``, ``exit_year`` and ``planned_exit_year`` (``2014`` or ``2014-2016``), ``cause``
     and ``category`` (``2016:2``; repeated), ``shortfall`` and ``dilapidated`` take only those households
-    (导出筛选); ``education``, ``schooling``, ``health``, ``labour_skill``, ``migrant_work`` (repeated) and
+    (导出筛选); ``sex``, ``ethnicity``, ``education``, ``schooling``, ``health``, ``labour_skill``, ``migrant_work`` (repeated) and
     ``age`` (``16-60``) only those members (人员筛选); ``split=township|village`` gives a ZIP of one file
     per place. A filter that cannot be
     valid goes back to the list with the reason (nothing read, nothing recorded)."""

@@ -368,7 +368,7 @@ def test_a_person_filter_writes_the_members_named_and_takes_their_households_who
         person("03", date(2010, 6, 1), 13, schooling="7", health="3", labour_skill="2", migrant_work="4")])  # 16
     away = make_household(first_village(MINGXI, 1), members=2, poverty_status="1", exit_year=2019, member_overrides=[
         person("01", date(1965, 6, 1), 21, labour_skill="1", migrant_work="3"),  # 61
-        person("02", date(1966, 6, 2), 22, health="2", labour_skill="3")])  # 59
+        person("02", date(1966, 6, 2), 22, health="2", labour_skill="3", ethnicity="22")])  # 59, 畲族
     elsewhere = make_household(first_village(NINGHUA), members=1, member_overrides=[
         person("01", date(1990, 1, 1), 31, schooling="1", labour_skill="1")])
 
@@ -391,6 +391,10 @@ def test_a_person_filter_writes_the_members_named_and_takes_their_households_who
     assert persons(health="患有大病", poverty_status="1") == []  # both parts must hold
     assert persons(health="长期慢性病", poverty_status="1") == [ids["022"]]
     assert persons("350400000000", labour_skill="劳动力", age="30-40") == [ids["031"]]
+    # 性别 from the ID number (an even sequence: female); 民族
+    assert persons(sex="女") == sorted([ids["012"], ids["022"]])
+    assert persons(ethnicity="少数民族") == [ids["022"]]
+    assert persons(sex="男", ethnicity="汉族", age="60以上") == sorted([ids["011"], ids["021"]])
     # the household roster: households with one such member, whole
     assert households(schooling="在校生") == {farmer.household_number: "3"}
     assert households(health="2,3") == {farmer.household_number: "3", away.household_number: "2"}

@@ -17,6 +17,7 @@ from fupin.imports.roster_filter import (
     parse_poverty_status,
     parse_years,
 )
+from fupin.policy import codes
 
 
 def test_an_empty_filter_takes_everything_and_says_nothing():
@@ -208,6 +209,9 @@ STUDENTS = tuple(str(n) for n in range(2, 17))
     ("migrant_work", "务工", ("1", "2", "3", "4", "99")),
     ("migrant_work", "省外务工、未务工", ("", "4")),
     ("migrant_work", "", ()),
+    ("sex", "女", ("2",)), ("sex", "1,女性", ("1", "2")),
+    ("ethnicity", "畲族、01", ("01", "22")),
+    ("ethnicity", "少数民族", tuple(i.code for i in codes.ETHNICITY.items if i.code != "01")),
 ])
 def test_person_columns_take_codes_labels_and_their_group_words(field, given, found):
     assert getattr(parse_filter(**{field: given}), field) == found
@@ -262,6 +266,9 @@ def test_an_age_range_takes_exactly_the_persons_of_that_age_on_its_day():
 
 
 def test_a_person_filter_is_recorded_described_and_named():
+    minorities = parse_filter(ethnicity="少数民族", sex="女")
+    assert (minorities.describe(), minorities.file_suffix()) == ("性别:女性;民族:少数民族", "-女性-少数民族")
+    assert parse_filter(ethnicity="22").describe() == "民族:畲族"
     on = date(2026, 9, 1)
     chosen = parse_filter(schooling="在校生", labour_skill="劳动力", migrant_work="未务工", age="16-60",
                           health="2,3", poverty_status="not-exited", on=on)

@@ -857,7 +857,8 @@ def test_a_person_filtered_export_from_the_page(client, login, make_household, m
     login("county")
     page = client.get("/imports/").content.decode()
     folded = page.split('id="person-filters"', 1)[1].split("</details>", 1)[0]
-    for name in ('name="education" value="2"', 'name="schooling"', '<option value="在校生">', 'name="health" value="3"',
+    for name in ('name="sex" value="2"', '<option value="少数民族">', 'name="education" value="2"', 'name="schooling"',
+                 '<option value="在校生">', 'name="health" value="3"',
                  'name="labour_skill" value="劳动力"', 'name="migrant_work" value="未务工"', 'name="age"'):
         assert name in folded
     response = client.get("/imports/export/", {"region": MINGXI, "format": "csv", "migrant_work": ["4", "3"],

@@ -1,6 +1,7 @@
 """``fupin export --region CODE --format xlsx|csv [--kind persons|households] OUT [--as USERNAME]
 [--poverty-status CODES] [--identified YEAR[-YEAR]] [--exited YEAR[-YEAR]] [--planned-exit YEAR[-YEAR]] [--cause CODES]
-[--category VERSION:CODE] [--shortfall GUARANTEES] [--dilapidated C,D|yes] [--education CODES] [--schooling CODES]
+[--category VERSION:CODE] [--shortfall GUARANTEES] [--dilapidated C,D|yes] [--sex CODES] [--ethnicity CODES]
+[--education CODES] [--schooling CODES]
 [--health CODES] [--labour-skill CODES] [--migrant-work CODES] [--age AGES] [--split township|village]`` — the roster (花名册导出).
 
 Person rows in the import's own columns (``--kind households``: the household roster, 户花名册, one
@@ -8,7 +9,7 @@ row per household). ``--poverty-status`` (脱贫状态: codes or labels, ``0,3``
 ``not-exited``), ``--identified`` (识别年度), ``--exited`` (脱贫年度), ``--planned-exit`` (计划脱贫年度), ``--cause`` (致贫原因, main or other)
 ``--category`` (贫困户属性, ``2016:2`` or a label) and ``--shortfall`` (两不愁三保障未达标: ``housing,water``,
 labels, or ``any``) and ``--dilapidated`` (危房户: ``C,D`` or ``yes``) take only the households they name (导出筛选, :mod:`fupin.imports.roster_filter`; kept with the record).
-``--education``, ``--schooling`` (``在校生``), ``--health``, ``--labour-skill`` (``劳动力``), ``--migrant-work``
+``--sex``, ``--ethnicity`` (``少数民族``), ``--education``, ``--schooling`` (``在校生``), ``--health``, ``--labour-skill`` (``劳动力``), ``--migrant-work``
 (``未务工``) and ``--age`` (``16-60``, ``60以上``) take only the members they name (人员筛选): the person
 roster holds only them, the household roster their households, whole. ``--split township|village``
 writes a ZIP of one file per township or village (分乡镇/分村导出; OUT ends in ``.zip``; the files are xlsx
