@@ -86,6 +86,7 @@ def unpacked(path: Path, error: type[Exception], folder: Path) -> Iterator[tuple
                 yield k, name, target
                 continue
             k -= 1  # the archive is not a file of the batch: its files are
+            target = target.rename(Path(folder) / f"archive-{k + 1:04d}.zip")  # never the name of a file in it
             try:
                 with zipfile.ZipFile(target) as inner:
                     inner_entries = roster_entries(inner)
