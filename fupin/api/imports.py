@@ -131,6 +131,11 @@ class BatchOut(Schema):
                                                "does not list (the merge marks them as left)")
     persons_moved: int = Field(..., description="of persons_left, those the file lists in another of its households "
                                                 "(分户 into a new household, 迁出 into a registered one)")
+    leaving_share: float = Field(..., description="减员占比: persons_left against the registered persons of the "
+                                                  "file's registered households (0–1)")
+    many_leaving: bool = Field(..., description="减员异常: at least FUPIN_IMPORT_LEAVING_WARN_MIN (10) persons and "
+                                                "FUPIN_IMPORT_LEAVING_WARN_SHARE (20 %) of them would leave — the file "
+                                                "may not be a whole roster (e.g. a list exported with 人员筛选)")
     changes_by_field: list[ChangeCountOut] = Field(..., description="字段变更统计: changes per kind and field")
     by_village: list[VillageCounts]
     held_villages: list[str] = Field(..., description="暂缓导入的村: villages held back at review (their rows "

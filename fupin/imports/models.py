@@ -24,6 +24,23 @@ from .choices import BatchKind, BatchStatus, ExportChannel, ExportOutcome
 from .roster_filter import describe_record
 
 
+def leaving_share(persons_left: int, persons_changed: int, persons_unchanged: int) -> float:
+    """减员占比: the persons leaving against the registered persons of a file's registered households
+    (those the file lists, changed or not, and those leaving)."""
+    registered = persons_left + persons_changed + persons_unchanged
+    return persons_left / registered if registered else 0.0
+
+
+def many_leaving(persons_left: int, persons_changed: int, persons_unchanged: int) -> bool:
+    """减员异常: so many of a file's registered persons would leave that the file is likely not a whole
+    roster (a list exported with 人员筛选, rows lost in copying): at least ``FUPIN_IMPORT_LEAVING_WARN_MIN``
+    persons (10) and ``FUPIN_IMPORT_LEAVING_WARN_SHARE`` (20 %) of them. Said at review and by the
+    command; nothing is refused for it (the persons leaving are confirmed as always)."""
+    least = int(getattr(settings, "FUPIN_IMPORT_LEAVING_WARN_MIN", 10))
+    share = float(getattr(settings, "FUPIN_IMPORT_LEAVING_WARN_SHARE", 0.2))
+    return persons_left >= least and leaving_share(persons_left, persons_changed, persons_unchanged) >= share
+
+
 class ImportBatch(models.Model):
     """导入批次 — one uploaded roster file."""
 
@@ -91,6 +108,21 @@ class ImportBatch(models.Model):
     @property
     def accounted(self) -> bool:
         return self.rows_read == self.rows_imported + self.rows_rejected
+
+    @property
+    def leaving_share(self) -> float:
+        """减员占比 (:func:`leaving_share`)."""
+        return leaving_share(self.persons_left, self.persons_changed, self.persons_unchanged)
+
+    @property
+    def leaving_percent(self) -> int:
+        """:attr:`leaving_share` in whole percent (shown at review)."""
+        return round(self.leaving_share * 100)
+
+    @property
+    def many_leaving(self) -> bool:
+        """减员异常 (:func:`many_leaving`): the review page says so above the confirmation."""
+        return many_leaving(self.persons_left, self.persons_changed, self.persons_unchanged)
 
     def stalled(self, now: datetime | None = None) -> bool:
         """校验中断: landed or validating, and no sign of life for :func:`stall_seconds` — the process

@@ -133,6 +133,7 @@ def test_a_re_import_counts_the_persons_leaving_and_the_changes_by_field(api_as,
     body = re_import["batch"]
     assert (body["persons_left"], body["households_changed"], body["persons_changed"]) == (1, 2, 1)
     assert body["persons_moved"] == 0  # the person is in no other household of the file
+    assert body["many_leaving"] is False and 0 < body["leaving_share"] < 1  # one person: not flagged
     assert [(v["village_code"], v["persons_left"]) for v in body["by_village"]] == [(mingxi_village, 1)]
     summary = {(s["change"], s["field"]): s for s in body["changes_by_field"]}
     assert summary[("member_left", "relation")] == {"change": "member_left", "field": "relation",

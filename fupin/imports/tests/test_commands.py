@@ -565,3 +565,27 @@ def test_export_command_takes_person_filters(tmp_path, make_household):
         with pytest.raises(CommandError, match=message):
             call_command("export", str(tmp_path / "bad.csv"), "--region", MINGXI, option, value, stdout=io.StringIO())
     assert ExportRecord.objects.count() == 2
+
+
+def test_a_person_filtered_list_imported_back_is_flagged_as_not_a_whole_roster(tmp_path, make_household):
+    """A list exported with 人员筛选 (the members able to work: here each household's head) imported back:
+    the others would leave — the command says the file may not be a whole roster, and stops before the
+    merge as it does for any persons leaving."""
+    from fupin.imports.roster_filter import parse_filter
+
+    for _ in range(4):
+        make_household(members=4, member_overrides=[{}, *[{"labour_skill": "4", "schooling": "3"}] * 3])
+    exported = pl.read_csv(io.BytesIO(export_roster(None, MINGXI, "csv", "persons",
+                                                    parse_filter(labour_skill="劳动力"))[3:]), infer_schema=False)
+    path = tmp_path / "劳动力名单.csv"
+    exported.write_csv(path)
+    # as exported, each row's 年人均纯收入 (the household's, over four) disagrees with one person's: rejected
+    assert "read=4 imported=0 rejected=4" in _call(str(path), "--dry-run")
+    # without that column (a village cleared it), the rows pass and the others would leave
+    exported.drop("年人均纯收入").write_csv(path)
+    output = _call(str(path), "--dry-run")
+    assert "left=12" in output
+    assert "注意:减员占文件中已登记户成员的75%,该文件可能不是完整的花名册(如按人员筛选导出的名单)" in output
+    with pytest.raises(CommandError, match="--allow-leaving"):
+        _call(str(path))
+    assert Member.objects.filter(status="left").count() == 0

@@ -501,6 +501,30 @@ def changed_batch(make_user, mingxi_village):
     return SimpleNamespace(batch=batch, gone=first[2], changed=second[1], other_village=other_village)
 
 
+def test_a_file_without_most_members_is_flagged_as_maybe_not_a_whole_roster(client, login, make_user, mingxi_village,
+                                                                            settings):
+    """减员异常: a file listing only the heads of registered households (a list exported with 人员筛选 and
+    imported back) — 12 of 16 registered persons would leave: the review page says the file may not be a
+    whole roster; one person leaving of a dozen is not flagged."""
+    from fupin.imports import services
+
+    settings.FUPIN_IMPORT_SYNC = True
+    officer = make_user("county", MINGXI)
+    households = [household_rows(mingxi_village, f"{mingxi_village}7100{i}", members=4) for i in range(4)]
+    registered = land_checked(officer, [row for h in households for row in h])
+    services.merge_batch(actor=officer, batch_id=registered.pk)
+    heads = land_checked(officer, [h[0] for h in households], file_name="在校生名单.csv")
+    assert (heads.persons_left, heads.persons_unchanged, heads.leaving_percent, heads.many_leaving) == (12, 4, 75, True)
+    login("county")
+    html = client.get(f"/imports/{heads.pk}/").content.decode()
+    assert 'id="many-leaving"' in html
+    assert "本文件各户的在册成员中将有12人减员(占75%)。该文件可能不是完整的花名册" in html
+    services.refuse_batch(actor=officer, batch_id=heads.pk, comment="只是名单")
+    one = land_checked(officer, [row for h in households for row in h][:-1])
+    assert (one.persons_left, one.many_leaving) == (1, False)
+    assert 'id="many-leaving"' not in client.get(f"/imports/{one.pk}/").content.decode()
+
+
 def change_rows(html: str) -> list[str]:
     """The rows of the change table (``<tr class="change …">`` … ``</tr>``)."""
     return [part.split("</tr>", 1)[0] for part in html.split('<tr class="change ')[1:]]

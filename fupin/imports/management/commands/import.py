@@ -49,6 +49,7 @@ from fupin.imports import holding, leaving, services
 from fupin.imports.choices import BatchStatus, ExportChannel
 from fupin.imports.exports import CHANGES, LEAVING, REJECTIONS, ROWS_TO_FIX, record_report
 from fupin.imports.management.acting import acting_user, default_region
+from fupin.imports.models import leaving_share, many_leaving
 from fupin.imports.pipelines import change_list, leave_sheet
 from fupin.imports.pipelines.read_roster import read_roster
 
@@ -268,6 +269,11 @@ class Command(BaseCommand):
             else:
                 self.stdout.write(f"成员减少 {c['persons_left']} 人(文件中该户无此人,已注销)/ persons leaving "
                                   f"(not in their household in the file; marked as left): left={c['persons_left']}")
+        if c.get("persons_left") and many_leaving(c["persons_left"], c["persons_changed"], c["persons_unchanged"]):
+            share = round(100 * leaving_share(c["persons_left"], c["persons_changed"], c["persons_unchanged"]))
+            self.stdout.write(f"注意:减员占文件中已登记户成员的{share}%,该文件可能不是完整的花名册(如按人员筛选导出的名单)/ "
+                              f"warning: {share} % of the registered persons of the file's households would leave; the "
+                              "file may not be a whole roster (e.g. a list exported with person filters)")
         if c.get("persons_moved"):
             self.stdout.write(f"其中 {c['persons_moved']} 人在文件的另一户中(分户或迁至他户)/ of them, listed in another "
                               f"household of the file (split off or moved): moved={c['persons_moved']}")
