@@ -13,6 +13,9 @@ Everything that differs between machines comes from environment variables:
   (default 30); a batch whose heartbeat is silent for four beats shows as stopped (校验中断).
 - ``FUPIN_IMPORT_UNDECIDED_DAYS``: a roster batch left undecided (at review, failed, or its check
   stopped) for this many days is refused by ``fupin expire_imports`` (default 30).
+- ``FUPIN_IMPORT_LEAVING_WARN_MIN`` and ``FUPIN_IMPORT_LEAVING_WARN_SHARE``: a batch in which at least
+  this many persons (default 10) and this share (default 0.2) of the registered persons of its
+  households would leave is flagged at review as maybe not a whole roster (减员异常).
 """
 
 from __future__ import annotations
@@ -147,6 +150,9 @@ FUPIN_IMPORT_MAX_BYTES = int(os.environ.get("FUPIN_IMPORT_MAX_MB", "1024")) << 2
 FUPIN_IMPORT_HEARTBEAT_SECONDS = float(os.environ.get("FUPIN_IMPORT_HEARTBEAT_SECONDS", "30"))
 # A batch undecided this many days is refused by ``fupin expire_imports`` (run daily by cron or a timer).
 FUPIN_IMPORT_UNDECIDED_DAYS = int(os.environ.get("FUPIN_IMPORT_UNDECIDED_DAYS", "30"))
+# 减员异常: so many registered persons leaving that the file is likely not a whole roster (a warning).
+FUPIN_IMPORT_LEAVING_WARN_MIN = int(os.environ.get("FUPIN_IMPORT_LEAVING_WARN_MIN", "10"))
+FUPIN_IMPORT_LEAVING_WARN_SHARE = float(os.environ.get("FUPIN_IMPORT_LEAVING_WARN_SHARE", "0.2"))
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

@@ -509,7 +509,7 @@ class SheetAppliedOut(Schema):
 
 @router.post("/{batch_id}/leaving/sheet", auth=editor_auth, response={200: SheetAppliedOut, **WRITE_RESPONSES})
 def upload_leaving_sheet(request: HttpRequest, batch_id: RecordId, file: File[UploadedFile]):
-    """上传减员原因表: the filled sheet (xlsx, xls, ods or CSV; the download above or a list with 证件号码 and
+    """上传减员原因表: the filled sheet (xlsx, xls, ods, CSV or tab-delimited text; the download above or a list with 证件号码 and
     减员原因 columns), all or nothing — 422 with every error as ``第N行 列: 原因`` under
     ``field_errors.file``, nothing saved. Empty reasons change nothing."""
     batch = _editable_batch(request, batch_id)

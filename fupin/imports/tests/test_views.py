@@ -519,6 +519,9 @@ def test_a_file_without_most_members_is_flagged_as_maybe_not_a_whole_roster(clie
     html = client.get(f"/imports/{heads.pk}/").content.decode()
     assert 'id="many-leaving"' in html
     assert "本文件各户的在册成员中将有12人减员(占75%)。该文件可能不是完整的花名册" in html
+    settings.FUPIN_IMPORT_LEAVING_WARN_SHARE = 0.8  # a county's own threshold
+    assert ImportBatch.objects.get(pk=heads.pk).many_leaving is False
+    settings.FUPIN_IMPORT_LEAVING_WARN_SHARE = 0.2
     services.refuse_batch(actor=officer, batch_id=heads.pk, comment="只是名单")
     one = land_checked(officer, [row for h in households for row in h][:-1])
     assert (one.persons_left, one.many_leaving) == (1, False)
