@@ -90,6 +90,15 @@ class RefuseForm(forms.Form):
                               widget=forms.Textarea(attrs={"rows": 2}))
 
 
+def _person_field(label: Any, field: str, *, listed: bool = False, groups: bool = True,
+                  help_text: Any = "") -> forms.MultipleChoiceField:
+    """A 人员筛选 field: the member column's codes (and, with ``groups``, its group words first) as boxes,
+    or as a list to pick several from (``listed``: long code lists)."""
+    widget = forms.SelectMultiple(attrs={"size": 6}) if listed else forms.CheckboxSelectMultiple
+    return forms.MultipleChoiceField(label=label, required=False, widget=widget, help_text=help_text,
+                                     choices=lambda: _person_choices(field, groups=groups))
+
+
 class ExportForm(forms.Form):
     """导出花名册: a region in the user's scope, the roster (persons or households), a format, which
     households (导出筛选: 脱贫状态, 识别年度, 脱贫年度, 致贫原因, 贫困户属性, 两不愁三保障未达标, 危房户), which
@@ -130,29 +139,15 @@ class ExportForm(forms.Form):
     split = forms.ChoiceField(label=_("Split"), required=False, initial="", choices=[
         ("", _("One file")), ("township", _("One file per township (ZIP)")),
         ("village", _("One file per village (ZIP)"))])
-    sex = forms.MultipleChoiceField(
-        label=_("Sex"), required=False, widget=forms.CheckboxSelectMultiple,
-        choices=lambda: [(item.code, item.zh) for item in codes.SEX.items])
-    ethnicity = forms.MultipleChoiceField(
-        label=_("Ethnicity"), required=False, widget=forms.SelectMultiple(attrs={"size": 6}),
-        choices=lambda: _person_choices("ethnicity"),
-        help_text=_("少数民族: every one but 汉族. Hold Ctrl to choose several."))
-    education = forms.MultipleChoiceField(
-        label=_("Education"), required=False, widget=forms.CheckboxSelectMultiple,
-        choices=lambda: _person_choices("education"))
-    schooling = forms.MultipleChoiceField(
-        label=_("Schooling"), required=False, widget=forms.SelectMultiple(attrs={"size": 6}),
-        choices=lambda: _person_choices("schooling"),
-        help_text=_("在校生: every grade. Hold Ctrl to choose several."))
-    health = forms.MultipleChoiceField(
-        label=_("Health"), required=False, widget=forms.CheckboxSelectMultiple,
-        choices=lambda: _person_choices("health"))
-    labour_skill = forms.MultipleChoiceField(
-        label=_("Labour skill"), required=False, widget=forms.CheckboxSelectMultiple,
-        choices=lambda: _person_choices("labour_skill"))
-    migrant_work = forms.MultipleChoiceField(
-        label=_("Migrant work"), required=False, widget=forms.CheckboxSelectMultiple,
-        choices=lambda: _person_choices("migrant_work"))
+    sex = _person_field(_("Sex"), "sex", groups=False)  # 女性/男性 are only other words for 女/男
+    ethnicity = _person_field(_("Ethnicity"), "ethnicity", listed=True,
+                              help_text=_("少数民族: every one but 汉族. Hold Ctrl to choose several."))
+    education = _person_field(_("Education"), "education")
+    schooling = _person_field(_("Schooling"), "schooling", listed=True,
+                              help_text=_("在校生: every grade. Hold Ctrl to choose several."))
+    health = _person_field(_("Health"), "health")
+    labour_skill = _person_field(_("Labour skill"), "labour_skill")
+    migrant_work = _person_field(_("Migrant work"), "migrant_work")
     age = forms.CharField(label=_("Age (full years)"), required=False, max_length=20,
                           widget=forms.TextInput(attrs={"placeholder": "16-60 / 60以上 / 18以下", "size": 14}),
                           help_text=_("On the day of the export; both ends included."))
@@ -176,10 +171,12 @@ class ExportForm(forms.Form):
 PERSON_FILTERS = ("sex", "ethnicity", "education", "schooling", "health", "labour_skill", "migrant_work", "age")
 
 
-def _person_choices(field: str) -> list[tuple[str, str]]:
-    """A member column's codes with their labels, its group words first (在校生, 劳动力, 未务工, 务工)."""
+def _person_choices(field: str, *, groups: bool = True) -> list[tuple[str, str]]:
+    """A member column's codes with their labels, its group words first (在校生, 劳动力, 未务工, 务工;
+    none without ``groups``)."""
     person = PERSON_BY_FIELD[field]
-    groups = [(words[0], words[0] + ("" if chosen == ("",) else f" ({'、'.join(person.label(c) for c in chosen)})"
-                                     if len(chosen) <= 3 else " (全部)"))
-              for words, chosen in person.groups]
-    return [*groups, *((item.code, f"{item.code} {item.zh}") for item in person.code_list().items if item.code)]
+    words = [(w[0], w[0] + ("" if chosen == ("",) else f" ({'、'.join(person.label(c) for c in chosen)})"
+                            if len(chosen) <= 3 else " (全部)"))
+             for w, chosen in person.groups]
+    return [*(words if groups else []), *((item.code, f"{item.code} {item.zh}") for item in person.code_list().items
+                                          if item.code)]
