@@ -53,7 +53,7 @@ from ninja.files import UploadedFile
 from fupin.core.scoping import ScopeError, region_in_scope, require_in_scope
 from fupin.core.xlsx_sheet import TooManyRows
 from fupin.imports import exports, holding, leaving, selectors, services
-from fupin.imports.choices import ExportChannel
+from fupin.imports.choices import ExportChannel, ImportMode
 from fupin.imports.exports import spooled_export
 from fupin.imports.pipelines import change_list, leave_sheet, zip_rosters
 from fupin.imports.pipelines.leave_reasons import GIVEN_REASONS
@@ -101,6 +101,8 @@ class BatchOut(Schema):
 
     id: int
     status: str = Field(..., description="landed, validating, review, merging, merged, refused, failed")
+    mode: str = Field(..., description="households (整户导入) or members (只更新所列成员: only the listed persons "
+                                       "updated)")
     file_name: str
     file_sha256: str
     region_code: str
@@ -289,8 +291,11 @@ def _editable_batch(request: HttpRequest, batch_id: int) -> Any:
 
 
 @router.post("", auth=editor_auth, response={201: BatchOut, **WRITE_RESPONSES})
-def upload(request: HttpRequest, file: File[UploadedFile], region_code: Form[str]):
-    """上传花名册 (.xlsx, .xls or .csv) into a region of the user's scope; validated before the response."""
+def upload(request: HttpRequest, file: File[UploadedFile], region_code: Form[str],
+           mode: Form[ImportMode] = ImportMode.HOUSEHOLDS):
+    """上传花名册 (.xlsx, .xls, .ods, .csv, tab-delimited .txt, or a .zip of them) into a region of the user's
+    scope; validated before the response. ``mode``: ``households`` (整户导入, the default) or ``members``
+    (只更新所列成员: only the listed persons' own columns updated, nobody added, moved or leaving)."""
     try:
         code = normalize_code(region_code)
     except RegionCodeError as exc:
@@ -298,7 +303,7 @@ def upload(request: HttpRequest, file: File[UploadedFile], region_code: Form[str
     require_in_scope(request.auth, code, roles.EDIT_REGISTRY)
     try:
         batch = services.land_file(actor=request.auth, file_name=file.name or "roster", content=file,
-                                   region_code=code, source="api")
+                                   region_code=code, source="api", mode=mode)
         batch = services.validate_batch(batch.pk, actor=request.auth)
     except services.ImportRefused as exc:
         raise _refused(exc) from exc

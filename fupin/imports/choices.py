@@ -17,6 +17,16 @@ class BatchKind(models.TextChoices):
     ROSTER = "roster", "花名册 roster"
 
 
+class ImportMode(models.TextChoices):
+    """导入方式: what a roster file replaces (:mod:`.pipelines.diff_members`)."""
+
+    #: 整户导入 — each household the file lists is replaced by its rows: members added, changed, leaving.
+    HOUSEHOLDS = "households", "整户导入 whole households"
+    #: 只更新所列成员 — only the listed persons' own columns are updated; households are read from the
+    #: registry, no one is added, moved or leaves (a sector list sent back corrected).
+    MEMBERS = "members", "只更新所列成员 listed persons only"
+
+
 class ExportOutcome(models.TextChoices):
     DONE = "done", "已导出 exported"
     REFUSED = "refused", "已拒绝 refused"

@@ -18,12 +18,14 @@ from fupin.policy import codes, roles
 from fupin.policy.regions import LEVEL_VILLAGE
 from fupin.regions.models import Region
 
-from .choices import BatchStatus
+from .choices import BatchStatus, ImportMode
 from .roster_filter import GUARANTEES, PERSON_BY_FIELD
 from .selectors import BatchFilter
 from .services import max_file_bytes  # the service checks again while it lands the file
 
-ACCEPT = ".xlsx,.xls,.ods,.csv,.txt,.zip"
+ACCEPT = ".xlsx,.xls,.ods,.csv,.txt,.tsv,.zip"
+#: The endings the upload takes (text: CSV or tab-delimited, read_roster.split_by_delimiter).
+ENDINGS = (".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".txt", ".tsv", ".zip")
 MAX_CHOICES = 2000
 
 
@@ -41,11 +43,19 @@ def region_choices(user: Any, capability: str) -> list[tuple[str, str]]:
 
 
 class UploadForm(forms.Form):
-    """上传花名册: an .xlsx, .xls, .ods or .csv file (or a .zip of them) and the region it is imported into."""
+    """上传花名册: an .xlsx, .xls, .ods, .csv or tab-delimited .txt file (or a .zip of them), the region it
+    is imported into and the import mode (整户导入, or 只更新所列成员: :mod:`.pipelines.diff_members`)."""
 
-    file = forms.FileField(label=_("Roster file (.xlsx, .xls, .ods or .csv, or a .zip of them)"),
+    file = forms.FileField(label=_("Roster file (.xlsx, .xls, .ods, .csv or tab-delimited .txt, or a .zip of them)"),
                            widget=forms.ClearableFileInput(attrs={"accept": ACCEPT}))
     region_code = forms.ChoiceField(label=_("Import into region"))
+    mode = forms.ChoiceField(
+        label=_("Import mode"), initial=ImportMode.HOUSEHOLDS, required=False, choices=[
+            (ImportMode.HOUSEHOLDS.value, _("Whole households (each household in the file is replaced by its rows)")),
+            (ImportMode.MEMBERS.value, _("Listed persons only (a list of some members sent back corrected)")),
+        ],
+        help_text=_("Listed persons only: the members' own columns are updated; household columns are not read, "
+                    "and no one is added, moved or leaves."))
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -53,10 +63,15 @@ class UploadForm(forms.Form):
         if getattr(user, "region_id", None):
             self.fields["region_code"].initial = user.region_id
 
+    def clean_mode(self) -> str:
+        """Not given (an older form, a script posting the file): whole households, as before."""
+        return self.cleaned_data.get("mode") or ImportMode.HOUSEHOLDS.value
+
     def clean_file(self) -> Any:
         f = self.cleaned_data["file"]
-        if not f.name.lower().endswith((".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".zip")):
-            raise forms.ValidationError(_("Only .xlsx, .xls, .ods and .csv files, or a .zip of them, can be imported."))
+        if not f.name.lower().endswith(ENDINGS):
+            raise forms.ValidationError(_("Only .xlsx, .xls, .ods, .csv and tab-delimited .txt files, or a .zip of "
+                                          "them, can be imported."))
         if f.size is not None and f.size > max_file_bytes():
             raise forms.ValidationError(too_large(max_file_bytes()))
         return f

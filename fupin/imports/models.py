@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from fupin.policy import codes
 from fupin.registry.choices import choices
 
-from .choices import BatchKind, BatchStatus, ExportChannel, ExportOutcome
+from .choices import BatchKind, BatchStatus, ExportChannel, ExportOutcome, ImportMode
 from .roster_filter import describe_record
 
 
@@ -45,6 +45,10 @@ class ImportBatch(models.Model):
     """导入批次 — one uploaded roster file."""
 
     kind = models.CharField(max_length=20, choices=BatchKind.choices, default=BatchKind.ROSTER)
+    mode = models.CharField("导入方式 import mode", max_length=12, choices=ImportMode.choices,
+                            default=ImportMode.HOUSEHOLDS,
+                            help_text="households: the file's households replaced by its rows; members: only the "
+                                      "listed persons' own columns updated (pipelines.diff_members)")
     status = models.CharField(max_length=12, choices=BatchStatus.choices, default=BatchStatus.LANDED, db_index=True)
     file_name = models.CharField("文件名 file name", max_length=255)
     file_sha256 = models.CharField("文件哈希 SHA-256", max_length=64, db_index=True)

@@ -5,7 +5,8 @@
   is refused.
 - :func:`validate_batch` (writing a heartbeat while it works, :mod:`fupin.core.heartbeat`) reads,
   normalises and checks every row (``check_roster``), compares the
-  accepted rows with the registry (:mod:`.pipelines.diff_roster`), stores every rejected row and the
+  accepted rows with the registry (:mod:`.pipelines.diff_roster`; for a batch of mode ``members``,
+  只更新所列成员, :mod:`.pipelines.diff_members`), stores every rejected row and the
   counts — new / changed / unchanged households and persons, per village — and waits for review
   (``review``). Rows read = rows imported + rows rejected, always.
 - :func:`merge_batch` writes it in **one** transaction: it writes the reviewed diff when nothing in
@@ -52,9 +53,10 @@ from fupin.policy.regions import RegionCodeError, normalize_code
 from fupin.registry.models import Household, Member
 
 from . import roster, roster_help
-from .choices import BatchStatus
+from .choices import BatchStatus, ImportMode
 from .models import AbsentHousehold, ImportBatch, ImportRejection, heartbeat_seconds, stall_seconds
 from .pipelines import change_list, registry_frames, zip_rosters
+from .pipelines.diff_members import diff_members
 from .pipelines.diff_roster import REJECTION_SCHEMA, RosterDiff, diff_roster
 from .pipelines.leave_reasons import FILE_SILENT, GIVEN_SCHEMA, with_given_reasons
 from .pipelines.merge_roster import merge_roster
@@ -178,7 +180,7 @@ def _diff_to_merge(batch: ImportBatch, context: RosterContext) -> tuple[RosterDi
     with registry_frames.read_once():
         checked = check_file(Path(batch.stored_path), context)
         diff = diff_checked(checked.valid, context, checked.rejections, holders=checked.holders,
-                            rejected_persons=checked.rejected_persons)
+                            rejected_persons=checked.rejected_persons, present=checked.present)
     now = {k: v for k, v in _counts(checked, diff).items() if k in (*_COMPARED_COUNTS, "rows_rejected")}
     reviewed = {k: getattr(batch, k) for k in now}
     if now != reviewed:
@@ -189,14 +191,25 @@ def _diff_to_merge(batch: ImportBatch, context: RosterContext) -> tuple[RosterDi
 
 # --- context and analysis (no writes) ---------------------------------------------------------------
 
-def build_context(actor: Any, region_code: str | None = None, held: Iterable[str] = ()) -> RosterContext:
+def build_context(actor: Any, region_code: str | None = None, held: Iterable[str] = (),
+                  mode: str = ImportMode.HOUSEHOLDS) -> RosterContext:
     """The villages ``actor`` may write to (within ``region_code``); the active members holding the
     file's ID numbers are read once the file is (``RosterContext.members_holding``); ``held``: the
-    villages held back at review (:mod:`.holding`), whose rows are rejected."""
+    villages held back at review (:mod:`.holding`), whose rows are rejected; ``mode``: the
+    :class:`~.choices.ImportMode` (只更新所列成员: :mod:`.pipelines.diff_members`)."""
     from .pipelines.check_roster import RosterContext
 
+    if mode not in ImportMode.values:
+        raise ImportRefused(f"导入方式只能是 {'、'.join(ImportMode.values)} / unknown import mode {mode!r}",
+                            field="mode")
     return RosterContext(villages=registry_frames.villages_frame(actor, region_code),
-                         members_holding=registry_frames.active_members_frame, held_villages=frozenset(held))
+                         members_holding=registry_frames.active_members_frame, held_villages=frozenset(held),
+                         members_only=mode == ImportMode.MEMBERS)
+
+
+def batch_context(batch: ImportBatch) -> RosterContext:
+    """:func:`build_context` for a landed batch: its importer, region, held villages and mode."""
+    return build_context(batch.actor, batch.region_code, batch.held_villages or (), batch.mode)
 
 
 def check_file(path: Path, context: RosterContext) -> CheckedRoster:
@@ -207,12 +220,22 @@ def check_file(path: Path, context: RosterContext) -> CheckedRoster:
 
 def diff_checked(valid: pl.DataFrame, context: RosterContext, prior: pl.DataFrame | None = None, *,
                  registry: registry_frames.RegistryRows | None = None,
-                 holders: pl.DataFrame | None = None, rejected_persons: pl.DataFrame | None = None) -> RosterDiff:
+                 holders: pl.DataFrame | None = None, rejected_persons: pl.DataFrame | None = None,
+                 present: Iterable[str] | None = None) -> RosterDiff:
     """Diff accepted rows against the registry as it is now (``registry`` when already read for
     ``valid``; ``holders``: the active members holding its ID numbers, when the check read them;
-    ``rejected_persons``: 户编号 and 证件号码 of the rows the check rejected, ``CheckedRoster.rejected_persons``)."""
+    ``rejected_persons``: 户编号 and 证件号码 of the rows the check rejected, ``CheckedRoster.rejected_persons``;
+    ``present``: the fields the file has columns for, ``CheckedRoster.present``, read when only the
+    listed persons are updated)."""
     registry = registry or registry_frames.registry_rows(valid, holders)
     names = {r["code"]: f"{r['township_name']}{r['village_name']}" for r in context.villages.iter_rows(named=True)}
+    if context.members_only:
+        return diff_members(
+            valid, registry_households=registry.households, registry_members=registry.members,
+            active_members=registry.holders, allowed_villages=context.villages["code"].to_list(),
+            present=present if present is not None else roster.BY_FIELD, prior_rejections=_prior(prior),
+            village_names=names, held_villages=context.held_villages,
+        )
     return diff_roster(
         valid, registry_households=registry.households, registry_members=registry.members,
         active_members=registry.holders, allowed_villages=context.villages["code"].to_list(),
@@ -229,9 +252,10 @@ def _prior(rejections: pl.DataFrame | None) -> pl.DataFrame:
 
 
 def preview_file(path: Path, *, actor: Any, region_code: str | None = None, progress: Progress | None = None,
-                 held: Iterable[str] = ()) -> tuple[CheckedRoster, RosterDiff, dict[str, Any]]:
+                 held: Iterable[str] = (), mode: str = ImportMode.HOUSEHOLDS,
+                 ) -> tuple[CheckedRoster, RosterDiff, dict[str, Any]]:
     """Check and diff a file without landing it or writing anything (``fupin import --dry-run``);
-    ``held``: villages held back (their rows rejected, as at review)."""
+    ``held``: villages held back (their rows rejected, as at review); ``mode``: the import mode."""
     if region_code:
         try:  # a short code (3504) as the import takes it; before, the dry run failed on it
             region_code = normalize_code(region_code)
@@ -239,15 +263,15 @@ def preview_file(path: Path, *, actor: Any, region_code: str | None = None, prog
             raise ImportRefused(str(exc)) from exc
     progress = progress or (lambda p, label: None)
     progress(5, "读取与校验 / reading and checking")
-    context = build_context(actor, region_code, held)
+    context = build_context(actor, region_code, held, mode)
     with registry_frames.read_once():
         checked = check_file(path, context)
         progress(60, "比对 / comparing")
         diff = diff_checked(checked.valid, context, checked.rejections, holders=checked.holders,
-                            rejected_persons=checked.rejected_persons)
+                            rejected_persons=checked.rejected_persons, present=checked.present)
     progress(100, "完成 / done")
     counts = _counts(checked, diff)
-    if region_code:
+    if region_code and not context.members_only:
         counts, _absent = _with_absent(counts, region_code, checked, diff, context)
     return checked, diff, counts
 
@@ -294,7 +318,8 @@ def max_file_bytes() -> int:
 
 
 def land_file(*, actor: Any, file_name: str, content: bytes | BinaryIO | None = None,
-              path: Path | None = None, region_code: str, source: str) -> ImportBatch:
+              path: Path | None = None, region_code: str, source: str,
+              mode: str = ImportMode.HOUSEHOLDS) -> ImportBatch:
     """Keep a copy of the file (data folder), its SHA-256 and size; status ``landed``.
 
     ``content``: the bytes, or an open binary file (an upload, read block by block: never held whole
@@ -308,6 +333,9 @@ def land_file(*, actor: Any, file_name: str, content: bytes | BinaryIO | None = 
         require_in_scope(actor, region_code, roles.EDIT_REGISTRY)
     if (content is None) == (path is None):
         raise ValueError("give content or path")
+    if mode not in ImportMode.values:
+        raise ImportRefused(f"导入方式只能是 {'、'.join(ImportMode.values)} / unknown import mode {mode!r}",
+                            field="mode")
     try:
         landed = landing.land(content if content is not None else Path(str(path)), imports_dir(),
                               max_bytes=max_file_bytes(), prefix="batch-landing-")
@@ -317,7 +345,7 @@ def land_file(*, actor: Any, file_name: str, content: bytes | BinaryIO | None = 
         batch = ImportBatch.objects.create(
             file_name=Path(file_name).name[:255], file_sha256=landed.sha256, file_size=landed.size,
             actor=actor if actor else None, actor_name=actor_name(actor), region_code=region_code,
-            source=source, status=BatchStatus.LANDED,
+            source=source, status=BatchStatus.LANDED, mode=mode,
         )
     except BaseException:
         landed.discard()
@@ -348,14 +376,19 @@ def validate_batch(batch_id: int, *, actor: Any = None, progress: Progress | Non
     try:
         with heartbeat.beating(lambda: _beat(batch.pk), every=heartbeat_seconds()):
             _set_progress(batch, 5, "读取与校验 / reading and checking", progress)
-            context = build_context(batch.actor, batch.region_code, batch.held_villages or ())
+            context = batch_context(batch)
             with registry_frames.read_once():
                 checked = check_file(Path(batch.stored_path), context)
                 _set_progress(batch, 60, "比对登记库 / comparing with the registry", progress)
                 registry = registry_frames.registry_rows(checked.valid, checked.holders)
             diff = diff_checked(checked.valid, context, checked.rejections, registry=registry,
-                                rejected_persons=checked.rejected_persons)
-            counts, absent = _with_absent(_counts(checked, diff), batch.region_code, checked, diff, context)
+                                rejected_persons=checked.rejected_persons, present=checked.present)
+            counts = _counts(checked, diff)
+            if context.members_only:  # a list of some persons: the households it does not name are not missing
+                absent = pl.DataFrame(schema={"village_code": pl.Utf8, "household_number": pl.Utf8})
+                counts["households_absent"] = 0
+            else:
+                counts, absent = _with_absent(counts, batch.region_code, checked, diff, context)
             _set_progress(batch, 85, "保存错误行 / storing rejected rows", progress)
             _save_diff(batch, diff, registry_fingerprint(_depends_on(registry, checked, diff), context))
             counts["changes_by_field"] = _save_changes(batch, diff)
@@ -460,7 +493,7 @@ def merge_batch(*, actor: Any, batch_id: int, comment: str = "", progress: Progr
             _lock_registry()
             if progress:
                 progress(5, "比对登记库 / comparing with the registry")
-            diff, fresh = _diff_to_merge(batch, build_context(batch.actor, batch.region_code, batch.held_villages or ()))
+            diff, fresh = _diff_to_merge(batch, batch_context(batch))
             given = given_reasons(batch)
             if given.height:
                 _mark_applied(batch, diff.leaving, given)

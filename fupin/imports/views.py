@@ -136,7 +136,7 @@ def batch_list(request: HttpRequest) -> HttpResponse:
             upload = form.cleaned_data["file"]
             try:
                 batch = services.land_file(actor=user, file_name=upload.name, content=upload,
-                                           region_code=region_code, source="web")
+                                           region_code=region_code, source="web", mode=form.cleaned_data["mode"])
             except services.ImportRefused as exc:
                 form.add_error("file", exc.message)
             else:

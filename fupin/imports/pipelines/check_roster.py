@@ -14,6 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from fupin.core.frames import rows_in
+from fupin.imports import roster
 
 from .normalise_roster import normalise_roster
 from .read_roster import read_roster
@@ -34,6 +35,8 @@ class RosterContext:
     members_holding: Callable[[pl.Series], pl.DataFrame] | None = None
     #: Villages the reviewer held back (暂缓): their rows are rejected, the rest can be merged.
     held_villages: frozenset[str] = frozenset()
+    #: 只更新所列成员 (:mod:`.diff_members`): only the listed persons' own columns are checked and updated.
+    members_only: bool = False
 
     def holders_of(self, ids: pl.Series) -> pl.DataFrame:
         """``id_number, household_number`` of the active members holding (at least) ``ids``."""
@@ -66,6 +69,9 @@ class CheckedRoster:
     #: person the file moves into a rejected household, :func:`.diff_roster.diff_roster`).
     rejected_persons: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(
         schema={"household_number": pl.Utf8, "id_number": pl.Utf8}))
+    #: The fields the file has a column for (only the listed persons updated: an absent column keeps
+    #: the registry's values).
+    present: frozenset[str] = frozenset(roster.BY_FIELD)
 
 
 def check_frame(raw: pl.DataFrame, context: RosterContext, *,
@@ -81,11 +87,17 @@ def _check(raw: pl.DataFrame, context: RosterContext, *,
     normalised = normalise_roster(raw, default_form_version=context.default_form_version, today=today)
     holders = context.holders_of(normalised.get_column("id_number").drop_nulls().unique())
     valid, rejections = validate_roster(normalised, villages=context.villages, existing_members=holders,
-                                        held=context.held_villages)
+                                        held=context.held_villages, members_only=context.members_only,
+                                        present=fields_present(raw))
     rejected_persons = rows_in(normalised.select("_row", pl.col("household_number").cast(pl.Utf8),
                                                  pl.col("id_number").cast(pl.Utf8)),
                                "_row", rejections.get_column("_row").unique()).drop("_row").drop_nulls()
     return valid, rejections, holders, rejected_persons
+
+
+def fields_present(raw: pl.DataFrame) -> frozenset[str]:
+    """The roster fields a read file has columns for (the reader adds no column it did not find)."""
+    return frozenset(c for c in raw.columns if c in roster.BY_FIELD)
 
 
 def check_roster(path: Path, context: RosterContext) -> CheckedRoster:
@@ -98,5 +110,5 @@ def check_roster(path: Path, context: RosterContext) -> CheckedRoster:
     return CheckedRoster(
         valid=valid, rejections=rejections, rows_read=raw.frame.height, rows_rejected=rows_rejected,
         encoding=raw.encoding, header_row=raw.header_row, unknown_headers=raw.unknown_headers, holders=holders,
-        parts=raw.parts, rejected_persons=rejected_persons,
+        parts=raw.parts, rejected_persons=rejected_persons, present=fields_present(raw.frame),
     )

@@ -448,17 +448,70 @@ def _household_rejections(frame: pl.DataFrame, village_column: str) -> list[pl.D
     return parts
 
 
+#: Location fields: a file naming none of them (a persons-only list) has its villages from the registry.
+LOCATION_FIELDS = frozenset(c.field for c in roster.COLUMNS if c.level == roster.LOCATION)
+
+
+def household_level(field: str) -> bool:
+    """A household column (or one checked against them) other than 户编号: not read when only the listed
+    persons are updated (:mod:`.diff_members`)."""
+    if field in ("other_causes", "other_cause_1", "other_cause_2"):
+        return True
+    column = roster.BY_FIELD.get(field)
+    return column is not None and column.level == roster.HOUSEHOLD and field != HH
+
+
+def members_only_checks(checks: list[Check], present: frozenset[str]) -> list[Check]:
+    """The checks that apply when only the listed persons are updated: none on a household column,
+    and ``必填`` (required) only for the columns the file has (an absent column keeps the registry's
+    values). The 务工时间/务工状况 pair is checked here only when the file has both columns, and on the
+    values as they will stand by :mod:`.diff_members` otherwise."""
+    pair = {"migrant_months", "migrant_work"}
+    kept = []
+    for check in checks:
+        if household_level(check.field):
+            continue
+        if check.field in roster.BY_FIELD and check.field not in present and check.field != "id_number":
+            continue
+        if check.field in pair and not pair <= present:
+            continue
+        kept.append(check)
+    return kept
+
+
 def validate_roster(frame: pl.DataFrame, *, villages: pl.DataFrame, existing_members: pl.DataFrame,
-                    held: Iterable[str] = ()) -> tuple[pl.DataFrame, pl.DataFrame]:
+                    held: Iterable[str] = (), members_only: bool = False,
+                    present: Iterable[str] | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(valid rows, rejections) of a normalised roster; see the module docstring. ``held``: village
-    codes held back at review, whose rows are rejected."""
-    frame, village_checks = resolve_villages(frame, villages)
+    codes held back at review, whose rows are rejected.
+
+    ``members_only`` (只更新所列成员, :mod:`.diff_members`): household columns are not checked, a
+    household is not checked as a whole (heads, rows agreeing, income) and a rejected row does not take
+    the other rows of its household with it; ``present``: the fields the file has columns for (all
+    when None) — an absent column is not required, and without any location column the rows' villages
+    are left empty for the diff to take from the registry."""
+    fields = frozenset(present) if present is not None else frozenset(roster.BY_FIELD)
+    if members_only and not fields & LOCATION_FIELDS:
+        frame = frame.with_columns(pl.lit(None, dtype=pl.Utf8).alias("village_code"))
+        village_checks: list[Check] = []
+    else:
+        frame, village_checks = resolve_villages(frame, villages)
     held = sorted(set(held))
-    if held:
+    if held and village_checks:
         village_checks.append(failing("village_code", pl.col("village_code").is_in(held), HELD_AT_REVIEW))
     village_column = "village_code" if "raw:village_code" in frame.columns else "village_name"
-    found = [_rejections(frame, row_checks(frame) + village_checks)]
+    checks = row_checks(frame)
+    if members_only:
+        checks = members_only_checks(checks, fields)
+    found = [_rejections(frame, checks + village_checks)]
     found += _id_rejections(frame, existing_members)
+    if members_only:
+        rejected = pl.concat([f.cast(REJECTION_SCHEMA) for f in found])  # type: ignore[arg-type]
+        rejections = rejected.sort("_row", maintain_order=True)
+        valid = frame.select(valid_columns())
+        if rejections.height:
+            valid = rows_not_in(valid, "_row", rejections.get_column("_row").unique())
+        return valid, rejections
     found += _household_rejections(frame, village_column)
     rejected = pl.concat([f.cast(REJECTION_SCHEMA) for f in found])  # type: ignore[arg-type]
     first_bad = rejected.filter(pl.col(HH).is_not_null()).group_by(HH).agg(pl.col("_row").min().alias("_first"))

@@ -5,9 +5,11 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from urllib.parse import quote
 
@@ -22,7 +24,7 @@ from fupin.api.tests.conftest import PREFIX, Api
 from fupin.imports.choices import BatchStatus
 from fupin.imports.models import ExportRecord, ImportBatch
 from fupin.imports.pipelines.change_list import KINDS
-from fupin.policy.idnumber import mask_id_number
+from fupin.policy.idnumber import make_id_number, mask_id_number
 from fupin.registry.models import Household
 from fupin.testing import MINGXI, NINGHUA, first_village
 
@@ -32,9 +34,9 @@ CITY = "350400000000"
 
 
 class ImportApi(Api):
-    def upload(self, content: bytes, region_code: str, name: str = "花名册.csv"):
+    def upload(self, content: bytes, region_code: str, name: str = "花名册.csv", **fields: str):
         return self.client.post(PREFIX + "/imports", {"file": SimpleUploadedFile(name, content, "text/csv"),
-                                                      "region_code": region_code}, **self._headers())
+                                                      "region_code": region_code, **fields}, **self._headers())
 
 
 @pytest.fixture
@@ -87,7 +89,7 @@ def test_upload_validates_in_the_request(api_as, mingxi_village):
     assert body["status"] == "review"
     assert (body["rows_read"], body["rows_imported"], body["rows_rejected"]) == (5, 4, 1)
     assert body["households_new"] == 2 and body["persons_new"] == 4
-    assert body["region_code"] == MINGXI
+    assert (body["region_code"], body["mode"]) == (MINGXI, "households")
     assert [v["village_code"] for v in body["by_village"]] == [mingxi_village]
     assert ImportBatch.objects.get(pk=body["id"]).source == "api"
 
@@ -235,6 +237,28 @@ def test_the_list_of_changes_is_masked_for_a_city_viewer_and_404_out_of_scope(ap
 def test_viewers_cannot_upload(api_as, mingxi_village, role, region):
     assert api_as(role, region).upload(small_roster(mingxi_village), MINGXI).status_code == 404
     assert not ImportBatch.objects.exists()
+
+
+def test_upload_as_listed_persons_only_and_an_unknown_mode(api_as, mingxi_village):
+    """``mode=members`` (只更新所列成员): the same small roster's registered persons listed again, one with a
+    new 文化程度, and a person not registered — rejected alone; ``mode=partial`` is 422 naming the field."""
+    from fupin.imports import services
+
+    api = api_as("county", MINGXI)
+    data = small_roster(mingxi_village, bad_rows=0)
+    first = api.upload(data, MINGXI).json()
+    services.merge_batch(actor=None, batch_id=first["id"])
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    listed = [dict(rows[1], 文化程度="4"), dict(rows[2]),
+              dict(rows[3], 证件号码=make_id_number(mingxi_village[:6], date(1990, 1, 1), 7))]
+    response = api.upload(roster_csv(listed), MINGXI, mode="members")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["mode"], body["rows_imported"], body["rows_rejected"], body["persons_changed"],
+            body["persons_unchanged"], body["persons_left"]) == ("members", 2, 1, 1, 1, 0)
+    refused = api.upload(roster_csv(listed), MINGXI, mode="partial")
+    assert refused.status_code == 422
+    assert "mode" in refused.json()["field_errors"]
 
 
 def test_upload_out_of_scope_is_404(api_as, ninghua_village):

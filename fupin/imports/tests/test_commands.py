@@ -585,7 +585,29 @@ def test_a_person_filtered_list_imported_back_is_flagged_as_not_a_whole_roster(t
     exported.drop("年人均纯收入").write_csv(path)
     output = _call(str(path), "--dry-run")
     assert "left=12" in output
-    assert "注意:减员占文件中已登记户成员的75%,该文件可能不是完整的花名册(如按人员筛选导出的名单)" in output
+    assert "注意:减员占文件中已登记户成员的75%,该文件可能不是完整的花名册(如按人员筛选导出的名单;只更新所列人员请加 --members-only)" in output
     with pytest.raises(CommandError, match="--allow-leaving"):
         _call(str(path))
     assert Member.objects.filter(status="left").count() == 0
+
+
+def test_members_only_takes_a_list_back_as_an_update_of_the_persons_listed(tmp_path, make_household):
+    """``--members-only`` (只更新所列成员): the 劳动力 list exported, one 务工状况 filled in, imported
+    back as it is — 年人均纯收入 is not read, nobody leaves, the one person changes."""
+    from fupin.imports.roster_filter import parse_filter
+
+    for _ in range(3):
+        make_household(members=3, member_overrides=[{}, *[{"labour_skill": "4", "schooling": "3"}] * 2])
+    exported = pl.read_csv(io.BytesIO(export_roster(None, MINGXI, "csv", "persons",
+                                                    parse_filter(labour_skill="劳动力"))[3:]), infer_schema=False)
+    first = exported["证件号码"][0]
+    path = tmp_path / "劳动力名单.csv"
+    exported.with_columns(pl.when(pl.col("证件号码") == first).then(pl.lit("省外务工")).otherwise(pl.col("务工状况"))
+                          .alias("务工状况")).write_csv(path)
+    dry = _call(str(path), "--dry-run", "--members-only")
+    assert "read=3 imported=3 rejected=0" in dry and "changed=1 unchanged=2" in dry
+    output = _call(str(path), "--members-only")
+    assert "read=3 imported=3 rejected=0" in output
+    assert Member.objects.get(id_number=first).migrant_work == "4"
+    assert (Member.objects.filter(status="left").count(), Member.objects.filter(status="active").count()) == (0, 9)
+    assert ImportBatch.objects.latest("pk").mode == "members"

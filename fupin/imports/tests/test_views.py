@@ -104,9 +104,9 @@ def login(client, make_user):
 
 @pytest.fixture
 def upload(client):
-    def _upload(content: bytes, region_code: str, name: str = "花名册.csv"):
+    def _upload(content: bytes, region_code: str, name: str = "花名册.csv", **fields: str):
         return client.post("/imports/", {"file": SimpleUploadedFile(name, content, content_type="text/csv"),
-                                          "region_code": region_code})
+                                          "region_code": region_code, **fields})
 
     return _upload
 
@@ -144,7 +144,7 @@ def test_list_shows_upload_and_export_forms_to_an_editor(client, login):
     assert response.status_code == 200
     body = response.content.decode()
     assert 'id="upload-form"' in body
-    assert 'accept=".xlsx,.xls,.ods,.csv,.txt,.zip"' in body
+    assert 'accept=".xlsx,.xls,.ods,.csv,.txt,.tsv,.zip"' in body
     assert 'id="export-form"' in body
     assert "/imports/template.xlsx" in body
     # the nav link of base.html
@@ -269,12 +269,34 @@ def test_an_excel_97_2003_or_opendocument_roster_is_uploaded_and_validated(clien
     assert list(batch.rejections.values_list("row_number", flat=True).distinct()) == [7]  # title, header, 4 rows
 
 
+def test_a_tab_delimited_list_uploaded_as_listed_persons_only_updates_them(client, login, upload, mingxi_village):
+    """The page's import mode 只更新所列成员 with a tab-delimited .txt (Excel's 文本文件(制表符分隔)): the
+    list of one registered member comes back with a new 健康状况; nobody leaves; the page shows the mode."""
+    from fupin.imports import services
+
+    officer = login("county")
+    rows = household_rows(mingxi_village, f"{mingxi_village}57001", members=3)
+    services.merge_batch(actor=officer, batch_id=land_checked(officer, rows).pk)
+    text = "户编号\t证件号码\t姓名\t健康状况\r\n" + f"{rows[1]['户编号']}\t{rows[1]['证件号码']}\t{rows[1]['姓名']}\t长期慢性病\r\n"
+    response = upload(text.encode("gb18030"), MINGXI, name="健康名单.txt", mode="members")
+    assert response.status_code == 302, response.content.decode()[:2000]
+    batch = ImportBatch.objects.latest("pk")
+    assert (batch.mode, batch.encoding, batch.rows_imported, batch.persons_changed, batch.persons_left) == (
+        "members", "gb18030", 1, 1, 0), batch.error
+    html = client.get(f"/imports/{batch.pk}/").content.decode()
+    assert re.search(r'id="batch-mode">只更新所列成员 listed persons only', html)
+    assert "不读取户信息" in html
+    form = client.get("/imports/").content.decode()
+    assert '<option value="members">只更新所列成员(收回改正后的部分人员名单)</option>' in form
+    assert 'accept=".xlsx,.xls,.ods,.csv,.txt,.tsv,.zip"' in form
+
+
 def test_upload_refuses_other_file_types_and_regions_out_of_scope(client, login, upload, mingxi_village):
     login("county")
-    response = upload(b"hello", MINGXI, name="roster.txt")
+    response = upload(b"hello", MINGXI, name="roster.pdf")
     assert response.status_code == 422
     assert 'id="upload-form"' in response.content.decode()
-    assert "只能导入 .xlsx、.xls、.ods 和 .csv 文件，或这些文件的 .zip 压缩包。" in response.content.decode()
+    assert "只能导入 .xlsx、.xls、.ods、.csv 和制表符分隔的 .txt 文件，或这些文件的 .zip 压缩包。" in response.content.decode()
     response = upload(small_roster(mingxi_village), NINGHUA)
     assert response.status_code == 422  # not one of the choices
     assert not ImportBatch.objects.exists()
@@ -519,6 +541,7 @@ def test_a_file_without_most_members_is_flagged_as_maybe_not_a_whole_roster(clie
     html = client.get(f"/imports/{heads.pk}/").content.decode()
     assert 'id="many-leaving"' in html
     assert "本文件各户的在册成员中将有12人减员(占75%)。该文件可能不是完整的花名册" in html
+    assert "以导入方式“只更新所列成员”重新上传" in html
     settings.FUPIN_IMPORT_LEAVING_WARN_SHARE = 0.8  # a county's own threshold
     assert ImportBatch.objects.get(pk=heads.pk).many_leaving is False
     settings.FUPIN_IMPORT_LEAVING_WARN_SHARE = 0.2

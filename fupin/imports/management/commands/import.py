@@ -1,7 +1,8 @@
 """``fupin import FILE`` — import a roster (花名册导入) through the staged pipeline (FILE may be a ZIP of
 rosters, e.g. the villages' files: one batch, rows named by file and row).
 
-``fupin import FILE [--village CODE | --region CODE] [--hold CODE[,CODE…]] [--dry-run] [--report errors.xlsx]
+``fupin import FILE [--village CODE | --region CODE] [--members-only] [--hold CODE[,CODE…]] [--dry-run]
+[--report errors.xlsx]
 [--changes changes.xlsx] [--rows-to-fix FILE.xlsx] [--leaving-sheet FILE.xlsx] [--leave-reasons SHEET]
 [--allow-leaving] [--as USERNAME] [--comment TEXT]``:
 lands the file, validates every row, shows the counts and merges in one transaction (the CLI is its own
@@ -27,6 +28,10 @@ stops the command listing every row, the batch left at review. The usual round: 
 ``--allow-leaving`` and with ``--leaving-sheet``; the villages fill the sheet; import the same file again
 with ``--leave-reasons`` and ``--allow-leaving``. Neither option goes with ``--dry-run`` (no batch).
 
+只更新所列成员: ``--members-only`` imports the file as a list of some persons (:mod:`fupin.imports.pipelines.
+diff_members`): only their own columns are updated, household columns are not read, nobody is added, moved or
+leaves; rows that do not name a registered member of a registered household are rejected.
+
 暂缓导入 from the command line: ``--hold CODE`` (repeatable, or codes separated by commas) holds back
 those villages of the file, as the review page's ticks do (:mod:`fupin.imports.holding`): their rows are
 rejected ("该村在审核时暂缓导入") and the rest is imported; a code that is not a village of the import's
@@ -46,7 +51,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from fupin.core.xlsx_sheet import TooManyRows
 from fupin.imports import holding, leaving, services
-from fupin.imports.choices import BatchStatus, ExportChannel
+from fupin.imports.choices import BatchStatus, ExportChannel, ImportMode
 from fupin.imports.exports import CHANGES, LEAVING, REJECTIONS, ROWS_TO_FIX, record_report
 from fupin.imports.management.acting import acting_user, default_region
 from fupin.imports.models import leaving_share, many_leaving
@@ -77,6 +82,10 @@ class Command(BaseCommand):
         where.add_argument("--village", default="", help="只导入该村 / only this village (12-digit code)")
         where.add_argument("--region", default="", help="只导入该区域 / only this region (code)")
         parser.add_argument("--dry-run", action="store_true", help="只校验不入库 / check only, write nothing")
+        parser.add_argument("--members-only", action="store_true",
+                            help="只更新所列成员:只改文件中所列人员的成员信息,不读户信息,不增减成员 / update only the "
+                                 "persons listed (their own columns); household columns are not read, nobody is "
+                                 "added, moved or leaves")
         parser.add_argument("--report", default="", help="把错误行写入该xlsx / write rejected rows to this xlsx")
         parser.add_argument("--changes", default="", help="把变更明细写入该xlsx / write the list of changes to "
                                                           "registered households to this xlsx")
@@ -119,12 +128,16 @@ class Command(BaseCommand):
         bar = ProgressBar(self.stderr._out if hasattr(self.stderr, "_out") else sys.stderr,
                           not opts["no_progress"])
         full = services.may_see_full_numbers(user)
+        mode = ImportMode.MEMBERS if opts["members_only"] else ImportMode.HOUSEHOLDS
+        if mode == ImportMode.MEMBERS:
+            self.stdout.write("导入方式:只更新所列成员(不读取户信息,不新增、迁移或减少成员)/ import mode: listed persons "
+                              "only (household columns not read; nobody added, moved or leaving)")
         try:
             held = holding.villages_to_hold([c for given in opts["hold"] for c in given.split(",")],
                                             region or None)
             if opts["dry_run"]:
                 checked, diff, counts = services.preview_file(path, actor=user, region_code=region, progress=bar,
-                                                              held=held)
+                                                              held=held, mode=mode)
                 self._held(held, {v["village_code"] for v in counts["by_village"]
                                   if any(v.get(k, 0) for k in ("new", "changed", "unchanged", "rejected"))}, None)
                 if opts["report"]:
@@ -142,7 +155,8 @@ class Command(BaseCommand):
                                       make=lambda: _dry_rows_to_fix(path, rejections, full=full, region=region))
                 self._summary(counts, dry=True)
                 return
-            batch = services.land_file(actor=user, file_name=path.name, path=path, region_code=region, source="cli")
+            batch = services.land_file(actor=user, file_name=path.name, path=path, region_code=region, source="cli",
+                                       mode=mode)
             if held:
                 holding.hold_before_check(actor=user, batch_id=batch.pk, villages=held, source="cli")
             batch = services.validate_batch(batch.pk, progress=bar)
@@ -271,9 +285,10 @@ class Command(BaseCommand):
                                   f"(not in their household in the file; marked as left): left={c['persons_left']}")
         if c.get("persons_left") and many_leaving(c["persons_left"], c["persons_changed"], c["persons_unchanged"]):
             share = round(100 * leaving_share(c["persons_left"], c["persons_changed"], c["persons_unchanged"]))
-            self.stdout.write(f"注意:减员占文件中已登记户成员的{share}%,该文件可能不是完整的花名册(如按人员筛选导出的名单)/ "
-                              f"warning: {share} % of the registered persons of the file's households would leave; the "
-                              "file may not be a whole roster (e.g. a list exported with person filters)")
+            self.stdout.write(f"注意:减员占文件中已登记户成员的{share}%,该文件可能不是完整的花名册(如按人员筛选导出的名单;只更新所列人员请加 "
+                              f"--members-only)/ warning: {share} % of the registered persons of the file's households "
+                              "would leave; the file may not be a whole roster (e.g. a list exported with person "
+                              "filters; to update only the persons listed, add --members-only)")
         if c.get("persons_moved"):
             self.stdout.write(f"其中 {c['persons_moved']} 人在文件的另一户中(分户或迁至他户)/ of them, listed in another "
                               f"household of the file (split off or moved): moved={c['persons_moved']}")
