@@ -3,7 +3,7 @@
     .venv/bin/python bench/import.py [--persons 1000000] [--xlsx-persons 100000] [--skip-orm]
                                      [--pg-url postgres://postgres@127.0.0.1:5432/postgres] [--sqlite/--no-sqlite]
                                      [--reimport/--no-reimport] [--reimport-changed/--no-reimport-changed]
-                                     [--export/--no-export]
+                                     [--export/--no-export] [--members-list/--no-members-list]
 
 Steps (each timed stage runs in a subprocess with ``django.setup()`` pointed at a scratch database):
 
@@ -38,7 +38,13 @@ Steps (each timed stage runs in a subprocess with ``django.setup()`` pointed at 
    registry holds (the accepted ones: a change never makes a row invalid, so both files reject the same
    households), or if the registry does not show the writes (the households with the new phone, one
    ``update`` audit row per household whose own values changed and per changed person);
-9. **sqlite**: the same CSV end to end on a fresh SQLite file.
+9. **members-list** (``--no-members-list`` skips it): a list of every tenth person (by a hash of 证件号码) with
+   the columns 户编号, 证件号码 and 务工状况 — 务工状况 filled where it was empty and emptied where it was
+   not — imported with the import mode 只更新所列成员 (``members``) into the same registry, split as step 6
+   (``members_list_s``). The benchmark stops unless every accepted row changes one person, nobody is added
+   or leaves, and the rows rejected are exactly the list's persons the registry does not hold as
+   active members of that household (the generator's bad rows);
+10. **sqlite**: the same CSV end to end on a fresh SQLite file.
 
 Before each timed PostgreSQL run the scratch database is checkpointed (:func:`settle`), so that no
 run pays for writing out what the one before left behind.
@@ -260,6 +266,16 @@ def change_roster(roster: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     return changed, households
 
 
+def members_list(roster: pl.DataFrame) -> pl.DataFrame:
+    """Every tenth person of ``roster`` (by a hash of 证件号码) as a list of 户编号, 证件号码 and 务工状况, the
+    务工状况 changed: 省外务工 where it was empty, empty where it was not (a village's 务工 list)."""
+    import polars as pl
+
+    return roster.filter(pl.col("证件号码").hash(17) % 10 == 3).select(
+        "户编号", "证件号码",
+        pl.when(pl.col("务工状况").fill_null("") == "").then(pl.lit("省外务工")).otherwise(pl.lit("")).alias("务工状况"))
+
+
 # --- timed stages (run in subprocesses) --------------------------------------------------------------
 
 def _hwm_mb() -> int:
@@ -388,15 +404,15 @@ class _MergeSteps:
         return {label: round(stop - at, 2) for (at, label), stop in zip(self.marks, ends, strict=True)}
 
 
-def worker_validate(file: str) -> dict:
-    """Land and validate ``file`` (committed): the web's upload job."""
+def worker_validate(file: str, mode: str = "households") -> dict:
+    """Land and validate ``file`` (committed): the web's upload job; ``mode``: the import mode."""
     _setup(False)
     from fupin.imports import services
 
     marks: list[float] = []
     start = time.perf_counter()
     batch = services.land_file(actor=None, file_name=Path(file).name, path=Path(file),
-                               region_code="350400000000", source="bench")
+                               region_code="350400000000", source="bench", mode=mode)
     t_land = time.perf_counter()
     batch = services.validate_batch(batch.pk, progress=lambda p, label: marks.append(time.perf_counter()))
     if batch.status != "review":
@@ -422,7 +438,7 @@ def worker_merge(batch_id: str) -> dict:
             "rejected": batch.rows_rejected, "households_new": batch.households_new,
             "households_changed": batch.households_changed, "households_unchanged": batch.households_unchanged,
             "persons_new": batch.persons_new, "persons_changed": batch.persons_changed,
-            "persons_left": batch.persons_left, "changes_by_field": batch.changes_by_field, "merge_peak_mb": _hwm_mb()}
+            "persons_unchanged": batch.persons_unchanged, "persons_left": batch.persons_left, "changes_by_field": batch.changes_by_field, "merge_peak_mb": _hwm_mb()}
 
 
 def worker_expect(file: str) -> dict[str, int]:
@@ -449,10 +465,23 @@ def worker_expect(file: str) -> dict[str, int]:
             "member_updates": updates.filter(model=Member._meta.label_lower).count()}
 
 
-def run_split(file: Path, env: dict[str, str]) -> dict:
+def worker_listed(file: str) -> dict[str, int]:
+    """Of a members list: its rows, and those naming an active member of the household they name."""
+    _setup(False)
+    import polars as pl
+
+    from fupin.registry.models import Member
+
+    listed = pl.read_csv(file, infer_schema=False)
+    active = pl.DataFrame(list(Member.objects.filter(status="active").values_list(
+        "household__household_number", "id_number")), schema={"户编号": pl.Utf8, "证件号码": pl.Utf8}, orient="row")
+    return {"rows": listed.height, "registered": listed.join(active, on=["户编号", "证件号码"], how="semi").height}
+
+
+def run_split(file: Path, env: dict[str, str], mode: str = "households") -> dict:
     """Validate and merge in two processes, as the web does (upload job, then the merge request);
     the times are those of the stages, not of starting Python."""
-    validated = run_worker("validate", file, env)
+    validated = run_worker("validate", file, env, mode=mode)
     merged = run_worker("merge", Path(str(validated["batch"])), env)
     total = sum(validated[k] for k in ("land_s", "check_s", "diff_s", "store_rejections_s")) + merged["merge_s"]
     return {**validated, **merged, "total_s": total}
@@ -568,11 +597,13 @@ def worker_export(fmt: str) -> dict:
 
 
 WORKERS = {"e2e": worker_e2e, "raw": worker_raw, "orm": worker_orm, "validate": worker_validate,
-           "merge": worker_merge, "expect": worker_expect, "export": worker_export}
+           "merge": worker_merge, "expect": worker_expect, "export": worker_export, "listed": worker_listed}
 
 
-def run_worker(name: str, file: Path, env: dict[str, str], *, rollback: bool = False) -> dict:
-    cmd = [PYTHON, __file__, "--worker", name, "--file", str(file)] + (["--rollback"] if rollback else [])
+def run_worker(name: str, file: Path, env: dict[str, str], *, rollback: bool = False,
+               mode: str = "households") -> dict:
+    cmd = ([PYTHON, __file__, "--worker", name, "--file", str(file)] + (["--rollback"] if rollback else [])
+           + (["--mode", mode] if mode != "households" else []))
     done = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -613,6 +644,9 @@ def main() -> None:
                         help="also time a changed copy (~10 %% households, ~10 %% persons) imported into it")
     parser.add_argument("--export", action=argparse.BooleanOptionalAction, default=True,
                         help="also time the export of the loaded registry as CSV and as xlsx")
+    parser.add_argument("--members-list", action=argparse.BooleanOptionalAction, default=True,
+                        help="time a list of every tenth person imported as 只更新所列成员 (import mode members)")
+    parser.add_argument("--mode", default="households", help=argparse.SUPPRESS)
     parser.add_argument("--zip", action=argparse.BooleanOptionalAction, default=True,
                         help="also time the --xlsx-persons roster as a ZIP of one CSV per village (rolled back)")
     parser.add_argument("--worker", choices=sorted([*WORKERS, "generate"]), help=argparse.SUPPRESS)
@@ -624,6 +658,8 @@ def main() -> None:
         roster = generate(args.persons)
         roster.write_csv(folder / "roster.csv")
         roster.head(args.orm_persons).write_csv(folder / "roster-orm.csv")
+        if args.members_list:
+            members_list(roster).write_csv(folder / "members-list.csv")
         if args.reimport_changed:
             changed_roster, changed_households = change_roster(roster)
             changed_roster.write_csv(folder / "roster-changed.csv")
@@ -637,7 +673,8 @@ def main() -> None:
         return
     if args.worker:
         fn = WORKERS[args.worker]
-        result = fn(args.file, args.rollback) if args.worker == "e2e" else fn(args.file)
+        result = (fn(args.file, args.rollback) if args.worker == "e2e"
+                  else fn(args.file, args.mode) if args.worker == "validate" else fn(args.file))
         print(json.dumps(result))
         return
 
@@ -658,6 +695,7 @@ def main() -> None:
                         "--persons", str(args.persons), "--xlsx-persons", str(args.xlsx_persons),
                         "--orm-persons", str(orm_persons),
                         "--reimport-changed" if args.reimport_changed else "--no-reimport-changed",
+                        "--members-list" if args.members_list else "--no-members-list",
                         "--zip" if args.zip else "--no-zip"], check=True)
         print(f"generated {args.persons} persons CSV ({csv_path.stat().st_size / 1e6:.0f} MB) and "
               f"{args.xlsx_persons} persons xlsx in {time.perf_counter() - t0:.1f} s", flush=True)
@@ -768,6 +806,24 @@ def main() -> None:
                 figures["reimport_changed_s"] = round(changed["total_s"], 2)
                 figures["reimport_changed_merge_s"] = round(changed["merge_s"], 2)
                 figures["reimport_changed_households"] = changed["households_changed"]
+            if args.members_list:
+                list_path = tmpdir / "members-list.csv"
+                expect_list = run_worker("listed", list_path, env)
+                settle(target)
+                listed_run = run_split(list_path, env, mode="members")
+                print(f"PostgreSQL members list (只更新所列成员, {expect_list['rows']} persons): "
+                      f"{listed_run['total_s']:.2f} s {_stages(listed_run)}", flush=True)
+                print(f"  persons changed={listed_run['persons_changed']} unchanged={listed_run['persons_unchanged']} "
+                      f"new={listed_run['persons_new']} left={listed_run['persons_left']} rejected="
+                      f"{listed_run['rejected']} (expected {expect_list['registered']} changed, "
+                      f"{expect_list['rows'] - expect_list['registered']} rejected)", flush=True)
+                if (listed_run["persons_changed"], listed_run["persons_unchanged"], listed_run["persons_new"],
+                        listed_run["persons_left"], listed_run["households_new"], listed_run["rejected"]) != (
+                        expect_list["registered"], 0, 0, 0, 0, expect_list["rows"] - expect_list["registered"]):
+                    raise SystemExit("the members list did not change exactly the registered persons it lists")
+                figures["members_list_s"] = round(listed_run["total_s"], 2)
+                figures["members_list_persons"] = expect_list["rows"]
+                peaks_extra = [listed_run["validate_peak_mb"], listed_run["merge_peak_mb"]]
             if "orm_s" in figures:
                 figures["orm_vs_pg"] = round(float(figures["orm_s"]) / pg["total_s"], 1)
         finally:
@@ -790,6 +846,8 @@ def main() -> None:
         peaks += [changed["validate_peak_mb"], changed["merge_peak_mb"]]
     if args.sqlite:
         peaks += [lite["validate_peak_mb"], lite["merge_peak_mb"]]
+    if args.members_list:
+        peaks += peaks_extra
     figures["peak_mb"] = max(peaks)
     del pl
     if args.persons == 1_000_000:
