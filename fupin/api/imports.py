@@ -101,8 +101,8 @@ class BatchOut(Schema):
 
     id: int
     status: str = Field(..., description="landed, validating, review, merging, merged, refused, failed")
-    mode: str = Field(..., description="households (整户导入) or members (只更新所列成员: only the listed persons "
-                                       "updated)")
+    mode: str = Field(..., description="households (整户导入), members (只更新所列成员: only the listed persons "
+                                       "updated) or household_columns (只更新户信息: only the households' own columns)")
     file_name: str
     file_sha256: str
     region_code: str
@@ -294,8 +294,10 @@ def _editable_batch(request: HttpRequest, batch_id: int) -> Any:
 def upload(request: HttpRequest, file: File[UploadedFile], region_code: Form[str],
            mode: Form[ImportMode] = ImportMode.HOUSEHOLDS):
     """上传花名册 (.xlsx, .xls, .ods, .csv, tab-delimited .txt, or a .zip of them) into a region of the user's
-    scope; validated before the response. ``mode``: ``households`` (整户导入, the default) or ``members``
-    (只更新所列成员: only the listed persons' own columns updated, nobody added, moved or leaving)."""
+    scope; validated before the response. ``mode``: ``households`` (整户导入, the default), ``members``
+    (只更新所列成员: only the listed persons' own columns updated, nobody added, moved or leaving) or
+    ``household_columns`` (只更新户信息: one row per household, e.g. the 户花名册; only the households' own
+    columns updated, incomes computed again over the registered size)."""
     try:
         code = normalize_code(region_code)
     except RegionCodeError as exc:

@@ -25,6 +25,9 @@ class ImportMode(models.TextChoices):
     #: 只更新所列成员 — only the listed persons' own columns are updated; households are read from the
     #: registry, no one is added, moved or leaves (a sector list sent back corrected).
     MEMBERS = "members", "只更新所列成员 listed persons only"
+    #: 只更新户信息 — only the listed households' own columns are updated (a 户花名册 is read); members, head
+    #: and size stay the registry's, incomes are computed again (:mod:`.pipelines.diff_household_columns`).
+    HOUSEHOLD_COLUMNS = "household_columns", "只更新户信息 household columns only"
 
 
 class ExportOutcome(models.TextChoices):

@@ -53,9 +53,13 @@ class UploadForm(forms.Form):
         label=_("Import mode"), initial=ImportMode.HOUSEHOLDS, required=False, choices=[
             (ImportMode.HOUSEHOLDS.value, _("Whole households (each household in the file is replaced by its rows)")),
             (ImportMode.MEMBERS.value, _("Listed persons only (a list of some members sent back corrected)")),
+            (ImportMode.HOUSEHOLD_COLUMNS.value, _("Household columns only (a household roster: incomes, housing, "
+                                                   "water)")),
         ],
         help_text=_("Listed persons only: the members' own columns are updated; household columns are not read, "
-                    "and no one is added, moved or leaves."))
+                    "and no one is added, moved or leaves. Household columns only: one row per household (the "
+                    "household roster) updates the household's own columns; members, head and size stay as "
+                    "registered and incomes are computed again."))
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

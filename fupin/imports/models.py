@@ -45,7 +45,7 @@ class ImportBatch(models.Model):
     """导入批次 — one uploaded roster file."""
 
     kind = models.CharField(max_length=20, choices=BatchKind.choices, default=BatchKind.ROSTER)
-    mode = models.CharField("导入方式 import mode", max_length=12, choices=ImportMode.choices,
+    mode = models.CharField("导入方式 import mode", max_length=20, choices=ImportMode.choices,
                             default=ImportMode.HOUSEHOLDS,
                             help_text="households: the file's households replaced by its rows; members: only the "
                                       "listed persons' own columns updated (pipelines.diff_members)")

@@ -6,7 +6,8 @@
 - :func:`validate_batch` (writing a heartbeat while it works, :mod:`fupin.core.heartbeat`) reads,
   normalises and checks every row (``check_roster``), compares the
   accepted rows with the registry (:mod:`.pipelines.diff_roster`; for a batch of mode ``members``,
-  只更新所列成员, :mod:`.pipelines.diff_members`), stores every rejected row and the
+  只更新所列成员, :mod:`.pipelines.diff_members`; of mode ``household_columns``, 只更新户信息,
+  :mod:`.pipelines.diff_household_columns`), stores every rejected row and the
   counts — new / changed / unchanged households and persons, per village — and waits for review
   (``review``). Rows read = rows imported + rows rejected, always.
 - :func:`merge_batch` writes it in **one** transaction: it writes the reviewed diff when nothing in
@@ -56,6 +57,7 @@ from . import roster, roster_help
 from .choices import BatchStatus, ImportMode
 from .models import AbsentHousehold, ImportBatch, ImportRejection, heartbeat_seconds, stall_seconds
 from .pipelines import change_list, registry_frames, zip_rosters
+from .pipelines.diff_household_columns import diff_household_columns
 from .pipelines.diff_members import diff_members
 from .pipelines.diff_roster import REJECTION_SCHEMA, RosterDiff, diff_roster
 from .pipelines.leave_reasons import FILE_SILENT, GIVEN_SCHEMA, with_given_reasons
@@ -204,7 +206,8 @@ def build_context(actor: Any, region_code: str | None = None, held: Iterable[str
                             field="mode")
     return RosterContext(villages=registry_frames.villages_frame(actor, region_code),
                          members_holding=registry_frames.active_members_frame, held_villages=frozenset(held),
-                         members_only=mode == ImportMode.MEMBERS)
+                         members_only=mode == ImportMode.MEMBERS,
+                         household_columns_only=mode == ImportMode.HOUSEHOLD_COLUMNS)
 
 
 def batch_context(batch: ImportBatch) -> RosterContext:
@@ -229,6 +232,13 @@ def diff_checked(valid: pl.DataFrame, context: RosterContext, prior: pl.DataFram
     listed persons are updated)."""
     registry = registry or registry_frames.registry_rows(valid, holders)
     names = {r["code"]: f"{r['township_name']}{r['village_name']}" for r in context.villages.iter_rows(named=True)}
+    if context.household_columns_only:
+        return diff_household_columns(
+            valid, registry_households=registry.households, registry_members=registry.members,
+            allowed_villages=context.villages["code"].to_list(),
+            present=present if present is not None else roster.BY_FIELD, prior_rejections=_prior(prior),
+            village_names=names, held_villages=context.held_villages,
+        )
     if context.members_only:
         return diff_members(
             valid, registry_households=registry.households, registry_members=registry.members,
@@ -271,7 +281,7 @@ def preview_file(path: Path, *, actor: Any, region_code: str | None = None, prog
                             rejected_persons=checked.rejected_persons, present=checked.present)
     progress(100, "完成 / done")
     counts = _counts(checked, diff)
-    if region_code and not context.members_only:
+    if region_code and not (context.members_only or context.household_columns_only):
         counts, _absent = _with_absent(counts, region_code, checked, diff, context)
     return checked, diff, counts
 
@@ -384,7 +394,7 @@ def validate_batch(batch_id: int, *, actor: Any = None, progress: Progress | Non
             diff = diff_checked(checked.valid, context, checked.rejections, registry=registry,
                                 rejected_persons=checked.rejected_persons, present=checked.present)
             counts = _counts(checked, diff)
-            if context.members_only:  # a list of some persons: the households it does not name are not missing
+            if context.members_only or context.household_columns_only:  # a list: what it does not name is not missing
                 absent = pl.DataFrame(schema={"village_code": pl.Utf8, "household_number": pl.Utf8})
                 counts["households_absent"] = 0
             else:

@@ -37,6 +37,8 @@ class RosterContext:
     held_villages: frozenset[str] = frozenset()
     #: 只更新所列成员 (:mod:`.diff_members`): only the listed persons' own columns are checked and updated.
     members_only: bool = False
+    #: 只更新户信息 (:mod:`.diff_household_columns`): only the listed households' own columns.
+    household_columns_only: bool = False
 
     def holders_of(self, ids: pl.Series) -> pl.DataFrame:
         """``id_number, household_number`` of the active members holding (at least) ``ids``."""
@@ -88,6 +90,7 @@ def _check(raw: pl.DataFrame, context: RosterContext, *,
     holders = context.holders_of(normalised.get_column("id_number").drop_nulls().unique())
     valid, rejections = validate_roster(normalised, villages=context.villages, existing_members=holders,
                                         held=context.held_villages, members_only=context.members_only,
+                                        household_columns_only=context.household_columns_only,
                                         present=fields_present(raw))
     rejected_persons = rows_in(normalised.select("_row", pl.col("household_number").cast(pl.Utf8),
                                                  pl.col("id_number").cast(pl.Utf8)),
@@ -102,7 +105,7 @@ def fields_present(raw: pl.DataFrame) -> frozenset[str]:
 
 def check_roster(path: Path, context: RosterContext) -> CheckedRoster:
     """Read and check ``path`` (xlsx, xls or CSV) against ``context``."""
-    raw = read_roster(Path(path))
+    raw = read_roster(Path(path), persons=not context.household_columns_only)
     valid, rejections, holders, rejected_persons = _check(raw.frame, context)
     rows_rejected = rejections.get_column("_row").n_unique()
     if raw.frame.height != valid.height + rows_rejected:  # pragma: no cover - guarded by construction

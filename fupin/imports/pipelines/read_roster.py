@@ -49,6 +49,7 @@ import zipfile
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TypeVar
@@ -221,7 +222,10 @@ def _build(parsed: ParsedSheet, rows: pl.Series | None = None) -> RawRoster:
     from ``first_data_row``."""
     body, header, id_numeric = parsed.body, parsed.header, parsed.id_numeric
     by_index, headers, unknown = _map_columns(header)
-    if "id_number" not in headers and "name" not in headers:
+    if not _PERSONS_NEEDED.get():
+        if "household_number" not in headers:
+            raise RosterReadError("表头中没有户编号列 / the header has no 户编号 (household number) column")
+    elif "id_number" not in headers and "name" not in headers:
         if {normalise_header(u) for u in unknown} & {normalise_header(m) for m in roster.HOUSEHOLD_ROSTER_MARKS}:
             raise RosterReadError(
                 "这是户花名册(每户一行),导入需要人员花名册(每人一行:姓名、证件号码、与户主关系……);"
@@ -753,9 +757,19 @@ def read_zip(path: Path) -> RawRoster:
                      headers=headers, parts=tuple(names))
 
 
-def read_roster(path: Path) -> RawRoster:
+#: Whether the file must have person columns (姓名 or 证件号码): not when only household columns are
+#: imported (只更新户信息: a 户花名册, one row per household, is read; it needs 户编号).
+_PERSONS_NEEDED: ContextVar[bool] = ContextVar("roster_persons_needed", default=True)
+
+
+def read_roster(path: Path, *, persons: bool = True) -> RawRoster:
     """Read ``path`` (xlsx, xls, ods or CSV, told apart by content: :func:`.file_kind.file_kind`; or a ZIP
     of such files, :func:`read_zip`) into a :class:`RawRoster`; a file that cannot be read raises
-    :class:`RosterReadError` saying why."""
-    return read_by_kind(Path(path), workbook=lambda p, kind: _build(_WORKBOOK_PARSERS[kind](p)),
-                        text=read_csv, error=RosterReadError, archive=read_zip)
+    :class:`RosterReadError` saying why. ``persons=False``: a file without person columns is read
+    (one row per household), as long as it has 户编号."""
+    token = _PERSONS_NEEDED.set(persons)
+    try:
+        return read_by_kind(Path(path), workbook=lambda p, kind: _build(_WORKBOOK_PARSERS[kind](p)),
+                            text=read_csv, error=RosterReadError, archive=read_zip)
+    finally:
+        _PERSONS_NEEDED.reset(token)

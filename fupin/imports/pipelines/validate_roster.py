@@ -175,6 +175,13 @@ def _id_slow(frame: pl.DataFrame, raw: str = "id_number", numeric: str = "_id_nu
     ).drop("_id_s", "_id_n", "_id_17", "_id_num", "_id_b", "_id_sum", "_id_birth", "_id_expected")
 
 
+#: Kept with the valid rows when only household columns are updated (the diff checks 年人均纯收入).
+INCOME_CHECK_COLUMNS = ["income_per_capita_check", "raw:income_per_capita_check"]
+PLANNED_BEFORE_IDENTIFIED = "计划脱贫年度早于识别年度 / planned exit before identification"
+IRRIGATED_OVER_ARABLE = "有效灌溉面积大于耕地面积 / irrigated exceeds arable land"
+OTHER_CAUSE_REPEATS = "其他致贫原因不能与主要致贫原因相同 / other cause repeats the main cause"
+
+
 def header(field: str) -> str:
     if field in ("other_cause_1", "other_cause_2"):
         field = "other_causes"
@@ -210,12 +217,16 @@ class Check:
     #: Boolean, true when the row fails: computed on every row instead of the reason, which is then
     #: built only for the failing rows (None: the reason is a column, null when the row passes).
     fails: pl.Expr | None = None
+    #: The columns a check across columns reads (besides ``field``): when only some columns update
+    #: the registry, it is made where the values meet the registry's (:mod:`.diff_members`,
+    #: :mod:`.diff_household_columns`) unless the file has all of them.
+    needs: tuple[str, ...] = ()
 
 
-def failing(field: str, condition: pl.Expr, reason: pl.Expr | str) -> Check:
+def failing(field: str, condition: pl.Expr, reason: pl.Expr | str, needs: tuple[str, ...] = ()) -> Check:
     """The check "``condition`` means the row fails, for ``reason``" (a null condition passes)."""
     message = pl.lit(reason) if isinstance(reason, str) else reason
-    return Check(field, pl.when(condition).then(message), condition.fill_null(False))
+    return Check(field, pl.when(condition).then(message), condition.fill_null(False), needs)
 
 
 def _msg(*parts: Any) -> pl.Expr:
@@ -229,7 +240,7 @@ def _year_checks() -> list[Check]:
     return [
         out("identification_year", "识别年度"), out("planned_exit_year", "计划脱贫年度"), out("exit_year", "脱贫年度"),
         failing("planned_exit_year", pl.col("planned_exit_year") < pl.col("identification_year"),
-                "计划脱贫年度早于识别年度 / planned exit before identification"),
+                PLANNED_BEFORE_IDENTIFIED, needs=("identification_year",)),
     ]
 
 
@@ -245,15 +256,15 @@ def row_checks(frame: pl.DataFrame) -> list[Check]:
     checks += [
         failing("migrant_months", ~months.is_between(0, 12), "务工时间应为0–12个月 / months must be 0–12"),
         failing("migrant_work", (months > 0) & (pl.col("migrant_work") == ""),
-                "填写了务工时间但未填务工状况 / months given without migrant work"),
+                "填写了务工时间但未填务工状况 / months given without migrant work", needs=("migrant_months",)),
         failing("irrigated_mu", pl.col("irrigated_mu").cast(pl.Float64) > pl.col("arable_mu").cast(pl.Float64),
-                "有效灌溉面积大于耕地面积 / irrigated exceeds arable land"),
+                IRRIGATED_OVER_ARABLE, needs=("arable_mu",)),
         failing("bank_account", pl.col("bank_account").str.contains("*", literal=True),
                 "银行账号已脱敏(含*号),不能导入;请用有权查看完整号码的账号导出 / masked bank account (with *) "
                 "cannot be imported; export it as a user who may see full numbers"),
         failing("other_causes", (pl.col("main_cause") == pl.col("other_cause_1"))
                 | (pl.col("main_cause") == pl.col("other_cause_2")),
-                "其他致贫原因不能与主要致贫原因相同 / other cause repeats the main cause"),
+                OTHER_CAUSE_REPEATS, needs=("main_cause",)),
         failing("sex_check", pl.col("sex_check").is_not_null() & pl.col("sex").is_not_null()
                 & (pl.col("sex_check") != pl.col("sex")),
                 _msg("性别与证件号码不符(证件号码为", pl.col("sex").replace_strict(["1", "2"], ["男", "女"]),
@@ -395,21 +406,25 @@ def _disagreeing_households(frame: pl.DataFrame, fields: list[str]) -> pl.DataFr
     return pl.concat(found).unique(maintain_order=True)
 
 
-def _household_rejections(frame: pl.DataFrame, village_column: str) -> list[pl.DataFrame]:
+def _household_rejections(frame: pl.DataFrame, village_column: str, *, whole: bool = True) -> list[pl.DataFrame]:
+    """Heads, rows agreeing, 年人均纯收入 over the household's rows; ``whole=False`` (a file that does
+    not list the household's members): rows agreeing only."""
     has_hh = pl.col(HH).is_not_null()
     if frame.get_column(HH).null_count() == 0:  # the usual file: nothing to filter out (a copy saved)
         has_hh = pl.lit(True)
     base = ["_row", HH, "village_code"]
-    heads = frame.select(*base, "relation", "raw:relation").filter(has_hh).with_columns((pl.col("relation") == codes.HEAD_RELATION).sum().over(HH).alias("_heads"))
-    head_rows = heads.filter((pl.col("_heads") == 0) | ((pl.col("_heads") > 1)
-                                                        & (pl.col("relation") == codes.HEAD_RELATION))).select(
-        "_row", pl.lit(header("relation")).alias("column"), pl.col("raw:relation").fill_null("").alias("value"),
-        pl.when(pl.col("_heads") == 0).then(pl.lit("该户没有户主 / the household has no head"))
-        .otherwise(_msg("该户有", pl.col("_heads"), "个户主 / the household has ", pl.col("_heads"), " heads"))
-        .alias("reason"), HH, "village_code")
+    parts: list[pl.DataFrame] = []
+    if whole:
+        heads = frame.select(*base, "relation", "raw:relation").filter(has_hh).with_columns((pl.col("relation") == codes.HEAD_RELATION).sum().over(HH).alias("_heads"))
+        head_rows = heads.filter((pl.col("_heads") == 0) | ((pl.col("_heads") > 1)
+                                                            & (pl.col("relation") == codes.HEAD_RELATION))).select(
+            "_row", pl.lit(header("relation")).alias("column"), pl.col("raw:relation").fill_null("").alias("value"),
+            pl.when(pl.col("_heads") == 0).then(pl.lit("该户没有户主 / the household has no head"))
+            .otherwise(_msg("该户有", pl.col("_heads"), "个户主 / the household has ", pl.col("_heads"), " heads"))
+            .alias("reason"), HH, "village_code")
+        parts.append(head_rows)
     fields = household_fields()
     split = _disagreeing_households(frame, fields)
-    parts = [head_rows]
     if split.height:
         needed = {"_row", HH, "village_code", f"raw:{village_column}", "raw:other_causes", *fields,
                   *(f"raw:{f}" for f in fields)}
@@ -427,7 +442,7 @@ def _household_rejections(frame: pl.DataFrame, village_column: str) -> list[pl.D
                 "_row", pl.lit(header(name)).alias("column"), value.fill_null("").alias("value"),
                 pl.lit(f"同户各行的{header(name)}不一致 / rows of one household disagree on {header(name)}")
                 .alias("reason"), HH, "village_code"))
-    if "raw:income_per_capita_check" in frame.columns:
+    if whole and "raw:income_per_capita_check" in frame.columns:
         rows = frame.select(*base, *INCOME_FIELDS, "business_expense", "income_per_capita_check",
                             "raw:income_per_capita_check").filter(has_hh)
         size = pl.len().over(HH)
@@ -461,26 +476,30 @@ def household_level(field: str) -> bool:
     return column is not None and column.level == roster.HOUSEHOLD and field != HH
 
 
-def members_only_checks(checks: list[Check], present: frozenset[str]) -> list[Check]:
-    """The checks that apply when only the listed persons are updated: none on a household column,
-    and ``必填`` (required) only for the columns the file has (an absent column keeps the registry's
-    values). The 务工时间/务工状况 pair is checked here only when the file has both columns, and on the
-    values as they will stand by :mod:`.diff_members` otherwise."""
-    pair = {"migrant_months", "migrant_work"}
+def partial_checks(checks: list[Check], present: frozenset[str], *, households: bool) -> list[Check]:
+    """The checks that apply when only some columns update the registry: only those on member columns
+    (only the listed persons updated, :mod:`.diff_members`) or only those on household columns and
+    户编号 (``households``: only household columns updated, :mod:`.diff_household_columns`);
+    ``必填`` (required) only for the columns the file has (an absent column keeps the registry's
+    values); a check across columns only when the file has every column it reads — otherwise the
+    diff makes it on the values as they will stand."""
     kept = []
     for check in checks:
-        if household_level(check.field):
+        field = check.field
+        on_household = household_level(field) or field == HH
+        if on_household != households:
             continue
-        if check.field in roster.BY_FIELD and check.field not in present and check.field != "id_number":
+        column = "other_causes" if field in ("other_cause_1", "other_cause_2") else field
+        if column in roster.BY_FIELD and column not in present and column not in ("id_number", HH):
             continue
-        if check.field in pair and not pair <= present:
+        if not set(check.needs) <= present:
             continue
         kept.append(check)
     return kept
 
 
 def validate_roster(frame: pl.DataFrame, *, villages: pl.DataFrame, existing_members: pl.DataFrame,
-                    held: Iterable[str] = (), members_only: bool = False,
+                    held: Iterable[str] = (), members_only: bool = False, household_columns_only: bool = False,
                     present: Iterable[str] | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(valid rows, rejections) of a normalised roster; see the module docstring. ``held``: village
     codes held back at review, whose rows are rejected.
@@ -489,9 +508,15 @@ def validate_roster(frame: pl.DataFrame, *, villages: pl.DataFrame, existing_mem
     household is not checked as a whole (heads, rows agreeing, income) and a rejected row does not take
     the other rows of its household with it; ``present``: the fields the file has columns for (all
     when None) — an absent column is not required, and without any location column the rows' villages
-    are left empty for the diff to take from the registry."""
+    are left empty for the diff to take from the registry.
+
+    ``household_columns_only`` (只更新户信息, :mod:`.diff_household_columns`): only household columns
+    and 户编号 are checked (no person column is needed: a 户花名册 is read), rows of one household must
+    still agree, and 年人均纯收入 is kept with the valid rows for the diff, which checks it against the
+    registered household size."""
     fields = frozenset(present) if present is not None else frozenset(roster.BY_FIELD)
-    if members_only and not fields & LOCATION_FIELDS:
+    partial = members_only or household_columns_only
+    if partial and not fields & LOCATION_FIELDS:
         frame = frame.with_columns(pl.lit(None, dtype=pl.Utf8).alias("village_code"))
         village_checks: list[Check] = []
     else:
@@ -501,10 +526,11 @@ def validate_roster(frame: pl.DataFrame, *, villages: pl.DataFrame, existing_mem
         village_checks.append(failing("village_code", pl.col("village_code").is_in(held), HELD_AT_REVIEW))
     village_column = "village_code" if "raw:village_code" in frame.columns else "village_name"
     checks = row_checks(frame)
-    if members_only:
-        checks = members_only_checks(checks, fields)
+    if partial:
+        checks = partial_checks(checks, fields, households=household_columns_only)
     found = [_rejections(frame, checks + village_checks)]
-    found += _id_rejections(frame, existing_members)
+    if not household_columns_only:
+        found += _id_rejections(frame, existing_members)
     if members_only:
         rejected = pl.concat([f.cast(REJECTION_SCHEMA) for f in found])  # type: ignore[arg-type]
         rejections = rejected.sort("_row", maintain_order=True)
@@ -512,7 +538,7 @@ def validate_roster(frame: pl.DataFrame, *, villages: pl.DataFrame, existing_mem
         if rejections.height:
             valid = rows_not_in(valid, "_row", rejections.get_column("_row").unique())
         return valid, rejections
-    found += _household_rejections(frame, village_column)
+    found += _household_rejections(frame, village_column, whole=not household_columns_only)
     rejected = pl.concat([f.cast(REJECTION_SCHEMA) for f in found])  # type: ignore[arg-type]
     first_bad = rejected.filter(pl.col(HH).is_not_null()).group_by(HH).agg(pl.col("_row").min().alias("_first"))
     rejected_rows = rejected.select("_row").unique()
@@ -523,7 +549,8 @@ def validate_roster(frame: pl.DataFrame, *, villages: pl.DataFrame, existing_mem
         _msg("同户第", pl.col("_first"), "行有错误,整户未导入 / another row of this household was rejected")
         .alias("reason"), HH, "village_code").cast(REJECTION_SCHEMA)  # type: ignore[arg-type]
     rejections = pl.concat([rejected, cascade]).sort("_row", maintain_order=True)
-    valid = frame.select(valid_columns())
+    kept_too = [c for c in INCOME_CHECK_COLUMNS if c in frame.columns] if household_columns_only else []
+    valid = frame.select(valid_columns() + kept_too)
     if rejections.height:
         valid = rows_not_in(valid, "_row", rejections.get_column("_row").unique())
     return valid, rejections

@@ -1,7 +1,8 @@
 """``fupin import FILE`` — import a roster (花名册导入) through the staged pipeline (FILE may be a ZIP of
 rosters, e.g. the villages' files: one batch, rows named by file and row).
 
-``fupin import FILE [--village CODE | --region CODE] [--members-only] [--hold CODE[,CODE…]] [--dry-run]
+``fupin import FILE [--village CODE | --region CODE] [--members-only | --household-columns-only]
+[--hold CODE[,CODE…]] [--dry-run]
 [--report errors.xlsx]
 [--changes changes.xlsx] [--rows-to-fix FILE.xlsx] [--leaving-sheet FILE.xlsx] [--leave-reasons SHEET]
 [--allow-leaving] [--as USERNAME] [--comment TEXT]``:
@@ -31,6 +32,8 @@ with ``--leave-reasons`` and ``--allow-leaving``. Neither option goes with ``--d
 只更新所列成员: ``--members-only`` imports the file as a list of some persons (:mod:`fupin.imports.pipelines.
 diff_members`): only their own columns are updated, household columns are not read, nobody is added, moved or
 leaves; rows that do not name a registered member of a registered household are rejected.
+只更新户信息: ``--household-columns-only`` reads one row per household (the 户花名册 export, or a person
+roster) and updates the households' own columns (:mod:`fupin.imports.pipelines.diff_household_columns`).
 
 暂缓导入 from the command line: ``--hold CODE`` (repeatable, or codes separated by commas) holds back
 those villages of the file, as the review page's ticks do (:mod:`fupin.imports.holding`): their rows are
@@ -82,7 +85,12 @@ class Command(BaseCommand):
         where.add_argument("--village", default="", help="只导入该村 / only this village (12-digit code)")
         where.add_argument("--region", default="", help="只导入该区域 / only this region (code)")
         parser.add_argument("--dry-run", action="store_true", help="只校验不入库 / check only, write nothing")
-        parser.add_argument("--members-only", action="store_true",
+        only = parser.add_mutually_exclusive_group()
+        only.add_argument("--household-columns-only", action="store_true",
+                          help="只更新户信息:文件每户一行(户花名册),只改户的信息,成员、户主、人口不变,收入重算 / update only "
+                               "the households' own columns (one row per household, the household roster); members, "
+                               "head and size stay, incomes are computed again")
+        only.add_argument("--members-only", action="store_true",
                             help="只更新所列成员:只改文件中所列人员的成员信息,不读户信息,不增减成员 / update only the "
                                  "persons listed (their own columns); household columns are not read, nobody is "
                                  "added, moved or leaves")
@@ -128,10 +136,14 @@ class Command(BaseCommand):
         bar = ProgressBar(self.stderr._out if hasattr(self.stderr, "_out") else sys.stderr,
                           not opts["no_progress"])
         full = services.may_see_full_numbers(user)
-        mode = ImportMode.MEMBERS if opts["members_only"] else ImportMode.HOUSEHOLDS
+        mode = (ImportMode.MEMBERS if opts["members_only"] else ImportMode.HOUSEHOLD_COLUMNS
+                if opts["household_columns_only"] else ImportMode.HOUSEHOLDS)
         if mode == ImportMode.MEMBERS:
             self.stdout.write("导入方式:只更新所列成员(不读取户信息,不新增、迁移或减少成员)/ import mode: listed persons "
                               "only (household columns not read; nobody added, moved or leaving)")
+        elif mode == ImportMode.HOUSEHOLD_COLUMNS:
+            self.stdout.write("导入方式:只更新户信息(成员、户主、人口不变,收入按登记人口重算)/ import mode: household "
+                              "columns only (members, head and size unchanged; incomes computed again)")
         try:
             held = holding.villages_to_hold([c for given in opts["hold"] for c in given.split(",")],
                                             region or None)
