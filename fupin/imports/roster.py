@@ -116,10 +116,10 @@ COLUMNS: tuple[RosterColumn, ...] = (
 BY_FIELD = {c.field: c for c in COLUMNS}
 HEADERS = [c.header for c in COLUMNS]
 
-# The household roster (户花名册, export only): one row per household — its place, 户编号, the head
-# (name and ID number, from the head's row), 家庭人口 (its active members) and every household
-# column above. Imports take the person roster; a household roster given to the import is refused
-# with that advice (:data:`HOUSEHOLD_ROSTER_MARKS`).
+# The household roster (户花名册): one row per household — its place, 户编号, the head (name and ID
+# number, from the head's row), 家庭人口 (its active members) and every household column above. The
+# import mode 只更新户信息 takes it back (its own three columns not read); the other modes take the
+# person roster and refuse a household roster with that advice (:data:`HOUSEHOLD_ROSTER_MARKS`).
 HEAD_NAME_HEADER = "户主姓名"
 HEAD_ID_HEADER = "户主证件号码"
 SIZE_HEADER = "家庭人口"

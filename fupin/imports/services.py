@@ -173,7 +173,8 @@ def _diff_to_merge(batch: ImportBatch, context: RosterContext) -> tuple[RosterDi
     if members_path.exists() and marker.exists():
         members = pl.read_parquet(members_path)
         with registry_frames.read_once():
-            registry = registry_frames.registry_rows(members.select("household_number", "id_number"))
+            registry = registry_frames.registry_rows(members.select("household_number", "id_number"),
+                                                     persons_only=context.members_only)
         if registry_fingerprint(registry, context) == marker.read_text():
             frames = {part: members if part == "members" else pl.read_parquet(_diff_path(batch, f"{part}.parquet"))
                       for part in _DIFF_FRAMES}
@@ -204,8 +205,9 @@ def build_context(actor: Any, region_code: str | None = None, held: Iterable[str
     if mode not in ImportMode.values:
         raise ImportRefused(f"导入方式只能是 {'、'.join(ImportMode.values)} / unknown import mode {mode!r}",
                             field="mode")
+    holding = registry_frames.member_holders if mode == ImportMode.MEMBERS else registry_frames.active_members_frame
     return RosterContext(villages=registry_frames.villages_frame(actor, region_code),
-                         members_holding=registry_frames.active_members_frame, held_villages=frozenset(held),
+                         members_holding=holding, held_villages=frozenset(held),
                          members_only=mode == ImportMode.MEMBERS,
                          household_columns_only=mode == ImportMode.HOUSEHOLD_COLUMNS)
 
@@ -230,7 +232,7 @@ def diff_checked(valid: pl.DataFrame, context: RosterContext, prior: pl.DataFram
     ``rejected_persons``: 户编号 and 证件号码 of the rows the check rejected, ``CheckedRoster.rejected_persons``;
     ``present``: the fields the file has columns for, ``CheckedRoster.present``, read when only the
     listed persons are updated)."""
-    registry = registry or registry_frames.registry_rows(valid, holders)
+    registry = registry or registry_frames.registry_rows(valid, holders, persons_only=context.members_only)
     names = {r["code"]: f"{r['township_name']}{r['village_name']}" for r in context.villages.iter_rows(named=True)}
     if context.household_columns_only:
         return diff_household_columns(
@@ -390,7 +392,8 @@ def validate_batch(batch_id: int, *, actor: Any = None, progress: Progress | Non
             with registry_frames.read_once():
                 checked = check_file(Path(batch.stored_path), context)
                 _set_progress(batch, 60, "比对登记库 / comparing with the registry", progress)
-                registry = registry_frames.registry_rows(checked.valid, checked.holders)
+                registry = registry_frames.registry_rows(checked.valid, checked.holders,
+                                                         persons_only=context.members_only)
             diff = diff_checked(checked.valid, context, checked.rejections, registry=registry,
                                 rejected_persons=checked.rejected_persons, present=checked.present)
             counts = _counts(checked, diff)
@@ -400,7 +403,11 @@ def validate_batch(batch_id: int, *, actor: Any = None, progress: Progress | Non
             else:
                 counts, absent = _with_absent(counts, batch.region_code, checked, diff, context)
             _set_progress(batch, 85, "保存错误行 / storing rejected rows", progress)
-            _save_diff(batch, diff, registry_fingerprint(_depends_on(registry, checked, diff), context))
+            if context.household_columns_only:  # the file holds no ID numbers: read as the merge will
+                depends = registry_frames.registry_rows(diff.members.select("household_number", "id_number"))
+            else:
+                depends = _depends_on(registry, checked, diff)
+            _save_diff(batch, diff, registry_fingerprint(depends, context))
             counts["changes_by_field"] = _save_changes(batch, diff)
             del registry
             rejections = all_rejections(checked, diff)

@@ -14,7 +14,9 @@ from fupin.policy import clock, department_lists, roles
 
 from .choices import Decision, HitStatus
 
-ACCEPT = ".xlsx,.xls,.ods,.csv"
+ACCEPT = ".xlsx,.xls,.ods,.csv,.txt,.tsv"
+#: Text files are CSV or tab-delimited (Excel's and WPS's 文本文件(制表符分隔)), told apart by the reader.
+ENDINGS = (".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".txt", ".tsv")
 
 
 class ListUploadForm(forms.Form):
@@ -26,7 +28,7 @@ class ListUploadForm(forms.Form):
                             widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
     source_department = forms.CharField(label=_("Source department"), max_length=100, required=False,
                                         help_text=_("Empty: the usual department of the kind."))
-    file = forms.FileField(label=_("List file (.xlsx, .xls, .ods or .csv)"),
+    file = forms.FileField(label=_("List file (.xlsx, .xls, .ods, .csv or tab-delimited .txt)"),
                            widget=forms.ClearableFileInput(attrs={"accept": ACCEPT}))
 
     def __init__(self, *args: Any, user: Any, lang: str = "zh", **kwargs: Any) -> None:
@@ -39,8 +41,9 @@ class ListUploadForm(forms.Form):
 
     def clean_file(self) -> Any:
         f = self.cleaned_data["file"]
-        if not f.name.lower().endswith((".xlsx", ".xlsm", ".xls", ".ods", ".csv")):
-            raise forms.ValidationError(_("Only .xlsx, .xls, .ods and .csv files can be imported."))
+        if not f.name.lower().endswith(ENDINGS):
+            raise forms.ValidationError(_("Only .xlsx, .xls, .ods, .csv and tab-delimited .txt files can be "
+                                          "imported."))
         return f
 
 

@@ -229,8 +229,9 @@ def _build(parsed: ParsedSheet, rows: pl.Series | None = None) -> RawRoster:
         if {normalise_header(u) for u in unknown} & {normalise_header(m) for m in roster.HOUSEHOLD_ROSTER_MARKS}:
             raise RosterReadError(
                 "这是户花名册(每户一行),导入需要人员花名册(每人一行:姓名、证件号码、与户主关系……);"
-                "请导出或填写人员花名册 / this is a household roster (one row per household); the import takes "
-                "the person roster (one row per person)")
+                "请导出或填写人员花名册;只更新户的信息请选择导入方式“只更新户信息” / this is a household roster (one row per "
+                "household); the import takes the person roster (one row per person); to update only the households' "
+                "columns, choose the import mode household columns only")
         raise RosterReadError("表头中没有姓名或证件号码列 / the header has neither 姓名 nor 证件号码")
     names = body.columns
     numeric = (id_numeric if id_numeric is not None

@@ -193,14 +193,45 @@ def registry_members(numbers: Sequence[str] | pl.Series) -> pl.DataFrame:
     )
 
 
+def members_holding(ids: Sequence[str] | pl.Series) -> pl.DataFrame:
+    """The active members holding one of ``ids``, with every column of :func:`registry_members`
+    (只更新所列成员 reads the persons listed, not every member of their households). Within a
+    :func:`read_once` block the frame read is kept with the ID numbers asked for, and a later call
+    for some of them (the diff's, after the check's) is cut from it."""
+    wanted = _given(ids).drop_nulls().unique()
+    cache = _READ_ONCE.get()
+    if cache is not None and "holding" in cache:
+        asked = cache["holding_ids"].get_column("id_number")
+        if bool(wanted.is_in(asked.implode()).all()):
+            return rows_in(cache["holding"], "id_number", wanted)
+    frame = _read_where(_members_select(), "m.id_number", wanted, key="id_number",
+                        counted=f"FROM {Member._meta.db_table} WHERE status = 'active'",
+                        whole=_active_members_whole if cache is not None else None)
+    frame = frame.with_columns(
+        pl.col("id").cast(pl.Int64), pl.col("household_id").cast(pl.Int64), pl.col("version").cast(pl.Int64),
+        *[canonical(pl.col(c), Member, c).alias(c) for c in MEMBER_COMPARED],
+    )
+    if cache is not None:
+        cache["holding"], cache["holding_ids"] = frame, wanted.to_frame("id_number")
+    return frame
+
+
+def member_holders(ids: Sequence[str] | pl.Series) -> pl.DataFrame:
+    """``id_number, household_number`` of :func:`members_holding` (the check's 一人一户 frame when only
+    the listed persons are updated: the same read then serves the diff)."""
+    return members_holding(ids).select("id_number", "household_number")
+
+
 @dataclass(frozen=True)
 class RegistryRows:
     """What of the registry a diff of accepted rows depends on, read once: the registry households
-    with the rows' 户编号, their active members, and the active members holding the rows' ID numbers."""
+    with the rows' 户编号, their active members (``persons_only``: only the active members holding the
+    rows' ID numbers, for 只更新所列成员), and the active members holding the rows' ID numbers."""
 
     households: pl.DataFrame
     members: pl.DataFrame
     holders: pl.DataFrame  # id_number, household_number
+    persons_only: bool = False
 
     def for_rows(self, rows: pl.DataFrame) -> RegistryRows:
         """The part of these frames that ``rows`` (a subset of the rows they were read for) depends on."""
@@ -208,17 +239,27 @@ class RegistryRows:
         ids = rows.get_column("id_number").cast(pl.Utf8).unique()
         return RegistryRows(
             households=rows_in(self.households, "household_number", numbers),
-            members=rows_in(self.members, "household_number", numbers),
+            members=rows_in(self.members, "id_number" if self.persons_only else "household_number",
+                            ids if self.persons_only else numbers),
             holders=rows_in(self.holders, "id_number", ids),
+            persons_only=self.persons_only,
         )
 
 
-def registry_rows(rows: pl.DataFrame, holders: pl.DataFrame | None = None) -> RegistryRows:
+def registry_rows(rows: pl.DataFrame, holders: pl.DataFrame | None = None, *,
+                  persons_only: bool = False) -> RegistryRows:
     """The registry side of ``rows`` (columns ``household_number`` and ``id_number``); ``holders``
-    when the caller has already read the active members holding those ID numbers (or more)."""
+    when the caller has already read the active members holding those ID numbers (or more).
+    ``persons_only`` (只更新所列成员): the members are those holding the rows' ID numbers, whatever
+    their household, and the holders are cut from them — one read of the persons listed instead of
+    every member of their households and the holders apart."""
+    numbers = rows.get_column("household_number")
+    if persons_only:
+        members = members_holding(rows.get_column("id_number"))
+        return RegistryRows(households=registry_households(numbers), members=members,
+                            holders=members.select("id_number", "household_number"), persons_only=True)
     if holders is None:
         holders = active_members_frame(rows.get_column("id_number"))
-    numbers = rows.get_column("household_number")
     return RegistryRows(households=registry_households(numbers), members=registry_members(numbers),
                         holders=holders)
 

@@ -128,6 +128,59 @@ def test_county_officer_imports_a_roster(live_server, scene, logged_in_page, sho
 
 
 @pytest.fixture
+def list_scene(live_server, settings, tmp_path):
+    """A registered household of three and a list of its second member only, 健康状况 now 长期慢性病 (a
+    village's 健康 list). Checked inline."""
+    from fupin.imports import services
+
+    settings.FUPIN_IMPORT_SYNC = True
+    load_test_regions()
+    village = first_village(MINGXI)
+    officer = make_user_for("county", MINGXI, username="list_officer")
+    rows = household_rows(village, f"{village}59001", members=3)
+    first = services.land_file(actor=officer, file_name="v1.csv", content=roster_csv(rows), region_code=MINGXI,
+                               source="test")
+    services.merge_batch(actor=officer, batch_id=services.validate_batch(first.pk, actor=officer).pk)
+    path = tmp_path / "健康名单.csv"
+    path.write_bytes(roster_csv([dict(rows[1], 健康状况="长期慢性病")]))
+    return SimpleNamespace(officer=officer, path=path, id_number=rows[1]["证件号码"])
+
+
+def test_a_list_of_one_member_is_imported_as_listed_persons_only(live_server, list_scene, logged_in_page, shots):
+    """导入方式 只更新所列成员: the page's mode chosen, the list of one member is reviewed as one person
+    changed and nobody leaving (no 减员 warning, no confirmation box), merged, and the member changed."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+    from playwright.sync_api import expect
+
+    from fupin.registry.models import Member
+
+    context, page = logged_in_page(list_scene.officer.username, next_url="/imports/")
+    page.set_input_files("#id_file", str(list_scene.path))
+    page.select_option("#id_mode", "members")
+    page.click("#upload-form button[type=submit]")
+    expect(page.locator("#batch-mode")).to_contain_text("只更新所列成员")
+    expect(page.locator("#rows-imported")).to_have_text("1")
+    expect(page.locator("#persons-left")).to_have_count(0)
+    expect(page.locator("#changes-by-field")).to_contain_text("健康状况")
+    page.screenshot(path=str(shots / "import-listed-persons.png"), full_page=True)
+    page.click("#merge-button")
+    expect(page.locator("#merged-note")).to_be_visible()
+
+    def member() -> tuple[str, int, int]:
+        try:
+            m = Member.objects.get(id_number=list_scene.id_number)
+            return m.health, m.version, Member.objects.filter(status="active").count()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(member).result() == ("2", 2, 3)
+    context.close()
+
+
+@pytest.fixture
 def changes_scene(live_server, settings, tmp_path):
     """A registered household of three (imported and merged through the services) and a newer file of
     it without its third member. The upload is checked inline (no progress to watch here)."""

@@ -286,6 +286,7 @@ def test_a_tab_delimited_list_uploaded_as_listed_persons_only_updates_them(clien
     html = client.get(f"/imports/{batch.pk}/").content.decode()
     assert re.search(r'id="batch-mode">只更新所列成员 listed persons only', html)
     assert "不读取户信息" in html
+    assert '<td class="num absent">—</td>' in html  # 在册但文件中没有的户: not counted for a list
     form = client.get("/imports/").content.decode()
     assert '<option value="members">只更新所列成员(收回改正后的部分人员名单)</option>' in form
     assert '<option value="household_columns">只更新户信息(户花名册:收入、住房、饮水等)</option>' in form

@@ -67,6 +67,22 @@ def test_upload_a_list_and_see_its_counts_and_rejections(client, county_officer)
     assert DepartmentList.objects.count() == 1
 
 
+def test_the_page_takes_a_tab_delimited_list_and_refuses_other_files(client, county_officer):
+    """Excel's and WPS's 文本文件(制表符分隔) (.txt, GBK) through the page, as the reader takes it; a .pdf is refused."""
+    _login(client, county_officer)
+    assert 'accept=".xlsx,.xls,.ods,.csv,.txt,.tsv"' in client.get(reverse("screening:lists")).text
+    text = _gbk_list(person_id(511)).decode("gbk").replace(",", "\t").encode("gbk")
+    response = client.post(reverse("screening:lists"), {
+        "kind": "real_estate", "region_code": MINGXI, "as_of": "2024-06-30",
+        "file": SimpleUploadedFile("不动产.txt", text, "text/plain")})
+    assert response.status_code == 302, response.content.decode()[:1500]
+    assert (DepartmentList.objects.get().rows_read, DepartmentList.objects.get().rows_accepted) == (1, 1)
+    refused = client.post(reverse("screening:lists"), {
+        "kind": "real_estate", "region_code": MINGXI, "as_of": "2024-06-30",
+        "file": SimpleUploadedFile("不动产.pdf", b"%PDF", "application/pdf")})
+    assert refused.status_code == 422 and "只能导入 .xlsx、.xls、.ods、.csv 和制表符分隔的 .txt 文件。" in refused.text
+
+
 def test_township_sees_the_county_list_but_not_its_rows_and_cannot_upload(client, planted, make_user):
     _login(client, make_user("township", MINGXI_TOWNSHIP))
     page = client.get(reverse("screening:lists"))
