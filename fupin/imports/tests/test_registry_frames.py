@@ -112,3 +112,33 @@ def test_inside_read_once_the_active_members_are_read_whole_once(make_household,
     reads.clear()
     registry_frames.registry_rows(rows)  # outside the block: nothing is kept
     assert len([sql for sql in reads if "registry_member" in sql]) == 2
+
+
+def test_persons_only_reads_the_persons_listed_once_and_cuts_like_a_fresh_read(make_household, monkeypatch):
+    """只更新所列成员: the members are those holding the rows' ID numbers (one a household other than the
+    row names included), the holders cut from them; inside read_once the check's read (more ID numbers)
+    serves the diff's (a subset) without another query; ``for_rows`` cuts by ID number, as the merge's
+    fresh read of the accepted rows gives."""
+    households = [make_household(members=3) for _ in range(2)]
+    first, second = _ids(households[0]), _ids(households[1])
+    rows = pl.DataFrame({"household_number": [households[0].household_number] * 3,
+                         "id_number": [first[0], first[1], second[0]]})  # the third is registered elsewhere
+    read = registry_frames.registry_rows(rows, persons_only=True)
+    assert sorted(read.members["id_number"].to_list()) == sorted([first[0], first[1], second[0]])
+    assert read.holders.sort("id_number").equals(read.members.select("id_number", "household_number").sort("id_number"))
+    assert read.households["household_number"].to_list() == [households[0].household_number]
+    reads: list[str] = []
+    real = registry_frames.read_frame
+    monkeypatch.setattr(registry_frames, "read_frame", lambda sql, *a: reads.append(sql) or real(sql, *a))
+    with registry_frames.read_once():
+        holders = registry_frames.member_holders(pl.Series([*first, second[0], "110101199001011237"]))
+        assert holders.height == 4
+        again = registry_frames.registry_rows(rows, persons_only=True)
+    assert len([sql for sql in reads if "registry_member" in sql]) == 1
+    assert again.members.sort("id").equals(read.members.sort("id"))
+    subset = rows.head(2)
+    cut, fresh = read.for_rows(subset), registry_frames.registry_rows(subset, persons_only=True)
+    for part in ("households", "members", "holders"):
+        a, b = getattr(cut, part), getattr(fresh, part)
+        assert a.sort(a.columns).equals(b.sort(b.columns)), part
+    assert cut.members.height == 2
