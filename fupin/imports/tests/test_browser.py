@@ -127,20 +127,28 @@ def test_county_officer_imports_a_roster(live_server, scene, logged_in_page, sho
     context.close()
 
 
+def _registered_household(username: str, number: str) -> tuple[object, list[dict[str, str]]]:
+    """A county officer and a household of three in 明溪县's first village, imported and merged through
+    the services (before Playwright's event loop starts); the rows it was imported from."""
+    from fupin.imports import services
+
+    load_test_regions()
+    village = first_village(MINGXI)
+    officer = make_user_for("county", MINGXI, username=username)
+    rows = household_rows(village, f"{village}{number}", members=3)
+    first = services.land_file(actor=officer, file_name="v1.csv", content=roster_csv(rows), region_code=MINGXI,
+                               source="test")
+    services.merge_batch(actor=officer, batch_id=services.validate_batch(first.pk, actor=officer).pk)
+    return officer, rows
+
+
 @pytest.fixture
 def list_scene(live_server, settings, tmp_path):
     """A registered household of three and a list of its second member only, 健康状况 now 长期慢性病 (a
     village's 健康 list). Checked inline."""
-    from fupin.imports import services
 
     settings.FUPIN_IMPORT_SYNC = True
-    load_test_regions()
-    village = first_village(MINGXI)
-    officer = make_user_for("county", MINGXI, username="list_officer")
-    rows = household_rows(village, f"{village}59001", members=3)
-    first = services.land_file(actor=officer, file_name="v1.csv", content=roster_csv(rows), region_code=MINGXI,
-                               source="test")
-    services.merge_batch(actor=officer, batch_id=services.validate_batch(first.pk, actor=officer).pk)
+    officer, rows = _registered_household("list_officer", "59001")
     path = tmp_path / "健康名单.csv"
     path.write_bytes(roster_csv([dict(rows[1], 健康状况="长期慢性病")]))
     return SimpleNamespace(officer=officer, path=path, id_number=rows[1]["证件号码"])
@@ -184,16 +192,9 @@ def test_a_list_of_one_member_is_imported_as_listed_persons_only(live_server, li
 def changes_scene(live_server, settings, tmp_path):
     """A registered household of three (imported and merged through the services) and a newer file of
     it without its third member. The upload is checked inline (no progress to watch here)."""
-    from fupin.imports import services
 
     settings.FUPIN_IMPORT_SYNC = True
-    load_test_regions()
-    village = first_village(MINGXI)
-    officer = make_user_for("county", MINGXI, username="changes_officer")
-    rows = household_rows(village, f"{village}60001", members=3)
-    first = services.land_file(actor=officer, file_name="v1.csv", content=roster_csv(rows), region_code=MINGXI,
-                               source="test")
-    services.merge_batch(actor=officer, batch_id=services.validate_batch(first.pk, actor=officer).pk)
+    officer, rows = _registered_household("changes_officer", "60001")
     path = tmp_path / "明溪县花名册-更新.csv"
     path.write_bytes(roster_csv(rows[:2]))
     gone = rows[2]

@@ -14,7 +14,7 @@ from fupin.imports import services
 from fupin.imports.choices import BatchStatus, ImportMode
 from fupin.imports.models import ImportBatch
 from fupin.imports.pipelines.export_roster import export_roster
-from fupin.imports.tests.test_diff_members import csv_of
+from fupin.imports.tests.test_diff_members import csv_of, merge_reads_the_file_again_only_after_a_change
 from fupin.imports.tests.test_views import household_rows, land_checked, roster_csv
 from fupin.registry.models import Household, Member
 from fupin.testing import MINGXI, first_village
@@ -162,22 +162,6 @@ def test_the_command_takes_a_household_roster_with_household_columns_only(regist
     assert ImportBatch.objects.latest("pk").mode == "household_columns"
 
 
+
 def test_the_merge_writes_the_reviewed_diff_and_checks_the_file_again_after_a_change(registered, monkeypatch):
-    """The registry fingerprint taken at review is the one the merge reads: an untouched registry is
-    merged without reading the file again; an edit to a listed household in between makes the merge
-    compare the file again."""
-    officer, _village, households = registered
-    rows = [dict(households[0][1], 文化程度="4", 联系电话="13700000000")]
-    batch = land_households(officer, roster_csv(rows))
-    assert (batch.rows_rejected, batch.households_changed) == (0, 1), list(batch.rejections.values_list("reason"))
-    again = land_households(officer, roster_csv(rows))
-    real_check = services.check_file
-
-    def no_second_read(*args, **kwargs):
-        raise AssertionError("the merge read the file again")
-
-    monkeypatch.setattr(services, "check_file", no_second_read)
-    services.merge_batch(actor=officer, batch_id=batch.pk)
-    with pytest.raises(services.ImportRefused, match="入库失败"):  # the registry changed: read again
-        services.merge_batch(actor=officer, batch_id=again.pk)
-    monkeypatch.setattr(services, "check_file", real_check)
+    merge_reads_the_file_again_only_after_a_change(land_households, registered, monkeypatch)

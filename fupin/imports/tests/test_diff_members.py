@@ -183,16 +183,16 @@ def test_an_unknown_mode_is_refused(registered):
     assert roster.BY_FIELD["household_number"].required
 
 
-def test_the_merge_writes_the_reviewed_diff_and_checks_the_file_again_after_a_change(registered, monkeypatch):
-    """The registry fingerprint taken at review is the one the merge reads: an untouched registry is
-    merged without reading the file again; an edit to a listed household in between makes the merge
-    compare the file again."""
+
+def merge_reads_the_file_again_only_after_a_change(land, registered, monkeypatch) -> None:
+    """The registry fingerprint taken at review is the one the merge reads (shared by both list modes'
+    tests): an untouched registry is merged without reading the file again; an edit to a listed
+    household in between makes the merge compare the file again."""
     officer, _village, households = registered
     rows = [dict(households[0][1], 文化程度="4", 联系电话="13700000000")]
-    batch = land_members(officer, roster_csv(rows))
+    batch = land(officer, roster_csv(rows))
     assert (batch.rows_rejected, batch.households_changed) == (0, 1), list(batch.rejections.values_list("reason"))
-    again = land_members(officer, roster_csv(rows))
-    real_check = services.check_file
+    again = land(officer, roster_csv(rows))
 
     def no_second_read(*args, **kwargs):
         raise AssertionError("the merge read the file again")
@@ -201,4 +201,7 @@ def test_the_merge_writes_the_reviewed_diff_and_checks_the_file_again_after_a_ch
     services.merge_batch(actor=officer, batch_id=batch.pk)
     with pytest.raises(services.ImportRefused, match="入库失败"):  # the registry changed: read again
         services.merge_batch(actor=officer, batch_id=again.pk)
-    monkeypatch.setattr(services, "check_file", real_check)
+
+
+def test_the_merge_writes_the_reviewed_diff_and_checks_the_file_again_after_a_change(registered, monkeypatch):
+    merge_reads_the_file_again_only_after_a_change(land_members, registered, monkeypatch)
