@@ -141,6 +141,27 @@ def test_a_list_with_a_few_columns_keeps_the_others_and_takes_villages_from_the_
     assert refused.rejections.get().reason.startswith("户编号已被您无权修改的户使用")
 
 
+def test_a_village_held_back_at_review_holds_back_its_rows_of_a_list_without_village_columns(registered):
+    """暂缓部分村 on a list of 户编号, 证件号码 and 务工状况: the villages come from the registry, the held
+    one's row is rejected ("held back at review"), the other's merged."""
+    from fupin.imports import holding
+
+    officer, village, households = registered
+    other_village = first_village(MINGXI, 1)
+    far = household_rows(other_village, f"{other_village}62001", members=1)
+    services.merge_batch(actor=officer, batch_id=land_checked(officer, far).pk)
+    headers = ["户编号", "证件号码", "务工状况"]
+    batch = land_members(officer, csv_of([dict(households[0][0], 务工状况="3"), dict(far[0], 务工状况="4")], headers))
+    assert [v["village_code"] for v in batch.by_village] == [village, other_village]
+    holding.hold_villages(actor=officer, batch_id=batch.pk, villages=[other_village])
+    held = services.validate_batch(batch.pk, actor=officer)
+    assert (held.rows_imported, held.rows_rejected, held.persons_changed) == (1, 1, 1)
+    assert held.rejections.get().reason == "该村在审核时暂缓导入 / village held back at review"
+    services.merge_batch(actor=officer, batch_id=held.pk)
+    assert Member.objects.get(id_number=far[0]["证件号码"]).migrant_work == ""
+    assert Member.objects.get(id_number=households[0][0]["证件号码"]).migrant_work == "3"
+
+
 def test_a_heads_new_name_is_the_households_new_head_name(registered):
     officer, _village, households = registered
     head = households[2][0]
