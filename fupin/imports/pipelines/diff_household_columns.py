@@ -66,8 +66,11 @@ _HH_COLS = (*HOUSEHOLD_COMPARED, *HOUSEHOLD_DERIVED_COMPARED)
 
 
 def _column(field: str) -> str:
-    """The roster column a household field is read from (其他致贫原因 fills two fields)."""
-    return "other_causes" if field in ("other_cause_1", "other_cause_2") else field
+    """The roster column a household field is read from: 其他致贫原因 fills two fields, and 贫困户属性 decides
+    its form version when 属性版本 is not given (normalise_roster), so the version comes with it."""
+    if field in ("other_cause_1", "other_cause_2"):
+        return "other_causes"
+    return field
 
 
 def diff_household_columns(
@@ -81,7 +84,8 @@ def diff_household_columns(
     allowed = pl.Series("code", list(allowed_villages), dtype=pl.Utf8)
     held = pl.Series("code", sorted(set(held_villages)), dtype=pl.Utf8)
     prior = prior_rejections if prior_rejections is not None else empty_rejections()
-    given = [c for c in HOUSEHOLD_COMPARED if _column(c) in present and c in valid.columns]
+    given = [c for c in HOUSEHOLD_COMPARED if c in valid.columns and (
+        _column(c) in present or (c == "category_form_version" and "category" in present))]
 
     rows = valid.select("_row", pl.col("household_number").cast(pl.Utf8), pl.col("village_code").cast(pl.Utf8))
     first = valid.filter(pl.col("household_number").is_first_distinct())

@@ -165,3 +165,16 @@ def test_the_command_takes_a_household_roster_with_household_columns_only(regist
 
 def test_the_merge_writes_the_reviewed_diff_and_checks_the_file_again_after_a_change(registered, monkeypatch):
     merge_reads_the_file_again_only_after_a_change(land_households, registered, monkeypatch)
+
+
+def test_a_category_given_without_its_form_version_brings_the_version_it_reads_as(registered):
+    """贫困户属性 decides its form version when 属性版本 is not given: 五保户 (a 2014-form category) over a
+    registered 2016-form 一般贫困户 writes category 4 of the 2014 form, not 4 under the 2016 form."""
+    officer, _village, households = registered
+    number = households[0][0]["户编号"]
+    batch = land_households(officer, csv_of([{"户编号": number, "贫困户属性": "五保户", "联系电话": "13600000000"}],
+                                            ["户编号", "贫困户属性", "联系电话"]))
+    assert (batch.rows_rejected, batch.households_changed) == (0, 1), list(batch.rejections.values_list("reason"))
+    services.merge_batch(actor=officer, batch_id=batch.pk)
+    household = Household.objects.get(household_number=number)
+    assert (household.category, household.category_form_version) == ("4", "2014")

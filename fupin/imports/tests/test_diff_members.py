@@ -48,7 +48,7 @@ def registered(db, make_user):
     officer = make_user("county", MINGXI)
     households = [household_rows(village, f"{village}6000{i}", members=4) for i in range(3)]
     for household in households:
-        household[3]["劳动技能"] = "4"  # 丧失劳动能力: not in a 劳动力 list
+        household[3]["劳动技能"] = "4"  # 无劳动力: not in a 劳动力 list
     batch = land_checked(officer, [row for h in households for row in h])
     services.merge_batch(actor=officer, batch_id=batch.pk)
     return officer, village, households
