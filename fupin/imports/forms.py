@@ -49,17 +49,20 @@ class UploadForm(forms.Form):
     file = forms.FileField(label=_("Roster file (.xlsx, .xls, .ods, .csv or tab-delimited .txt, or a .zip of them)"),
                            widget=forms.ClearableFileInput(attrs={"accept": ACCEPT}))
     region_code = forms.ChoiceField(label=_("Import into region"))
+    #: One radio button per mode, each naming what it reads and what it leaves (a select's options were cut off
+    #: and its one help text explained two modes away from their names).
     mode = forms.ChoiceField(
-        label=_("Import mode"), initial=ImportMode.HOUSEHOLDS, required=False, choices=[
-            (ImportMode.HOUSEHOLDS.value, _("Whole households (each household in the file is replaced by its rows)")),
-            (ImportMode.MEMBERS.value, _("Listed persons only (a list of some members sent back corrected)")),
-            (ImportMode.HOUSEHOLD_COLUMNS.value, _("Household columns only (a household roster: incomes, housing, "
-                                                   "water)")),
-        ],
-        help_text=_("Listed persons only: the members' own columns are updated; household columns are not read, "
-                    "and no one is added, moved or leaves. Household columns only: one row per household (the "
-                    "household roster) updates the household's own columns; members, head and size stay as "
-                    "registered and incomes are computed again."))
+        label=_("Import mode"), initial=ImportMode.HOUSEHOLDS, required=False, widget=forms.RadioSelect,
+        choices=[
+            (ImportMode.HOUSEHOLDS.value, _("Whole households: each household in the file is replaced by its rows "
+                                            "(new households, changes, members joining and leaving)")),
+            (ImportMode.MEMBERS.value, _("Listed persons only: a list of some members sent back corrected; only "
+                                         "their own columns are updated, household columns are not read, and no one "
+                                         "is added, moved or leaves")),
+            (ImportMode.HOUSEHOLD_COLUMNS.value, _("Household columns only: one row per household (the household "
+                                                   "roster: incomes, housing, water); members, head and size stay as "
+                                                   "registered and incomes are computed again")),
+        ])
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -166,7 +166,7 @@ def test_a_list_of_one_member_is_imported_as_listed_persons_only(live_server, li
 
     context, page = logged_in_page(list_scene.officer.username, next_url="/imports/")
     page.set_input_files("#id_file", str(list_scene.path))
-    page.select_option("#id_mode", "members")
+    page.check("#upload-form input[name=mode][value=members]")
     page.click("#upload-form button[type=submit]")
     expect(page.locator("#batch-mode")).to_contain_text("只更新所列成员")
     expect(page.locator("#rows-imported")).to_have_text("1")

@@ -288,8 +288,13 @@ def test_a_tab_delimited_list_uploaded_as_listed_persons_only_updates_them(clien
     assert "不读取户信息" in html
     assert '<td class="num absent">—</td>' in html  # 在册但文件中没有的户: not counted for a list
     form = client.get("/imports/").content.decode()
-    assert '<option value="members">只更新所列成员(收回改正后的部分人员名单)</option>' in form
-    assert '<option value="household_columns">只更新户信息(户花名册:收入、住房、饮水等)</option>' in form
+    # 导入方式 as radio buttons, each naming what it does; whole households checked unless chosen
+    assert re.search(r'<input type="radio" name="mode" value="households"[^>]*checked>\s*整户导入:', form)
+    assert re.search(r'<input type="radio" name="mode" value="members"[^>]*>\s*只更新所列成员:收回改正后的部分人员名单', form)
+    assert re.search(r'<input type="radio" name="mode" value="household_columns"[^>]*>\s*只更新户信息:每户一行', form)
+    assert not re.search(r'value="members"[^>]*checked', form)
+    # the batch list names a mode other than whole households under the file's name
+    assert re.search(r'健康名单.txt</a>\s*<div class="muted batch-mode">只更新所列成员 listed persons only</div>', form)
     assert 'accept=".xlsx,.xls,.ods,.csv,.txt,.tsv,.zip"' in form
 
 

@@ -19,7 +19,8 @@ PAGES = ("web:households", "web:household_create", "rules:policy", "rules:try", 
          "monitoring:policy", "imports:list")
 HOUSEHOLD_PAGES = ("web:household", "web:household_edit", "monitoring:household")
 #: The groups (RadioSelect, CheckboxSelectMultiple) the pages above must show as fieldsets.
-GROUPS = {"rules:runs": ["运行内容", "政策中的规则"], "monitoring:new": ["风险类型"], "monitoring:household": ["风险类型"]}
+GROUPS = {"rules:runs": ["运行内容", "政策中的规则"], "monitoring:new": ["风险类型"], "monitoring:household": ["风险类型"],
+          "imports:list": ["导入方式"]}
 
 FIELDSET = re.compile(r'<fieldset class="field[^"]*"[^>]*>\s*(<legend>(.*?)</legend>)?', re.S)
 
