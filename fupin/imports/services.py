@@ -420,7 +420,7 @@ def validate_batch(batch_id: int, *, actor: Any = None, progress: Progress | Non
                     pl.lit(batch.pk, pl.Int64).alias("batch_id"), pl.col("_row").alias("row_number"),
                     pl.col("column").fill_null("").str.slice(0, 60).alias("column"),
                     pl.col("value").fill_null("").str.slice(0, 200).alias("value"),
-                    (zip_rosters.reason_rows(pl.col("reason")) if parts else pl.col("reason"))
+                    (zip_rosters.reason_rows(pl.col("reason"), sheets=encoding != "zip") if parts else pl.col("reason"))
                     .fill_null("").str.slice(0, 300).alias("reason"),
                     pl.col("household_number").fill_null("").str.slice(0, 32).alias("household_number"),
                     pl.col("village_code").fill_null("").str.slice(0, 12).alias("village_code"),
@@ -649,7 +649,8 @@ def masked_rejections(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(value.alias("value"))
 
 
-def rejections_frame_xlsx(rejections: pl.DataFrame, *, full: bool = True, parts: Sequence[str] = ()) -> bytes:
+def rejections_frame_xlsx(rejections: pl.DataFrame, *, full: bool = True, parts: Sequence[str] = (),
+                          sheets: bool = False) -> bytes:
     """The error report as xlsx: row, column, value, reason (and household, village); ID numbers and
     bank accounts among the values masked unless ``full``. A ZIP's (``parts``: its files' names): the
     file's name before its own row number, and the reasons' rows reworded (:mod:`.pipelines.zip_rosters`)."""
@@ -660,7 +661,8 @@ def rejections_frame_xlsx(rejections: pl.DataFrame, *, full: bool = True, parts:
     if parts:
         name, own = zip_rosters.file_and_row(pl.col("row_number"), parts)
         columns = [name.alias(REPORT_FILE_HEADER), own.alias(REPORT_HEADERS["row_number"]), *columns[1:3],
-                   zip_rosters.reason_rows(pl.col("reason")).alias(REPORT_HEADERS["reason"]), *columns[4:]]
+                   zip_rosters.reason_rows(pl.col("reason"), sheets=sheets).alias(REPORT_HEADERS["reason"]),
+                   *columns[4:]]
     return xlsx_bytes(frame.select(columns), sheet="错误行", split=True)
 
 
@@ -806,11 +808,11 @@ def rows_to_fix(batch: ImportBatch, *, full: bool) -> pl.DataFrame:
              .values_list("row_number", "column", "reason")),
         schema={"_row": pl.Int64, "column": pl.Utf8, "reason": pl.Utf8}, orient="row")
     raw = read_roster(path)
-    return rows_to_fix_frame(raw.frame, rejections, full=full, parts=raw.parts)
+    return rows_to_fix_frame(raw.frame, rejections, full=full, parts=raw.parts, sheets=raw.encoding != "zip")
 
 
 def rows_to_fix_frame(raw: pl.DataFrame, rejections: pl.DataFrame, *, full: bool,
-                      parts: Sequence[str] = ()) -> pl.DataFrame:
+                      parts: Sequence[str] = (), sheets: bool = False) -> pl.DataFrame:
     """:func:`rows_to_fix` from the file's rows as read (``read_roster``: ``_row`` and one text column
     per field) and the rejections (``_row``, ``column``, ``reason``) — a batch's, or a dry run's. A
     ZIP's rows (``parts``: its files' names) get 来源文件 (the file) before their own 原行号."""
@@ -825,7 +827,8 @@ def rows_to_fix_frame(raw: pl.DataFrame, rejections: pl.DataFrame, *, full: bool
     if parts:
         name, own = zip_rosters.file_and_row(pl.col("_row"), parts)
         where = [name.alias(FIX_FILE_HEADER), own.alias(FIX_ROW_HEADER)]
-        rows = rows.with_columns(zip_rosters.reason_rows(pl.col(FIX_REASON_HEADER)).alias(FIX_REASON_HEADER))
+        rows = rows.with_columns(zip_rosters.reason_rows(pl.col(FIX_REASON_HEADER), sheets=sheets)
+                                 .alias(FIX_REASON_HEADER))
     return rows.select(*where, FIX_REASON_HEADER,
                        *[(masks[c.field](pl.col(c.field)) if c.field in masks else pl.col(c.field).fill_null(""))
                          .alias(c.header) for c in present])

@@ -3,7 +3,8 @@
 Extract stage of the roster import (issue 3). Decisions, in the order a file meets them:
 
 - **Formats**, told apart by the first bytes, not the name (:mod:`.file_kind`). xlsx and xls (Excel
-  97–2003) through fastexcel (the sheet named like 花名册, else the first sheet), read as strings; an
+  97–2003) through fastexcel (its roster sheets, :func:`roster_sheets`: several are read as parts, as
+  a ZIP's files are), read as strings; an
   xls's row numbers come from its own records (:mod:`.xls_rows`). Text files are CSV, decoded as UTF-8
   with BOM (``utf-8-sig``), UTF-8, then GB18030 (a superset of GBK and GB2312), always all columns as
   strings; lines may end in CRLF, LF or CR alone; fields are split by commas, or by tabs when so the
@@ -47,7 +48,7 @@ import tempfile
 import unicodedata
 import zipfile
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -256,10 +257,79 @@ def _build(parsed: ParsedSheet, rows: pl.Series | None = None) -> RawRoster:
 # xlsx ------------------------------------------------------------------------------------------
 
 def _sheet_index(reader: fastexcel.ExcelReader) -> int:
+    """The first sheet named like 花名册, else the first sheet."""
     for i, name in enumerate(reader.sheet_names):
         if "花名册" in name:
             return i
     return 0
+
+
+def roster_sheets(path: Path, kind: str, reader: fastexcel.ExcelReader) -> list[int]:
+    """The sheets of a workbook read as its roster (多个工作表), in the workbook's order. The candidates are
+    the visible sheets whose name holds 花名册, else every visible sheet (all sheets, if none is
+    visible); of several candidates, those with a roster header in their first :data:`HEADER_SCAN_ROWS`
+    rows are read, together (a township's workbook with one sheet per village); with none, the first
+    candidate is read and says it has no header. A hidden sheet is never read beside a visible one (the
+    template's 代码表; a sheet the file's reader does not see). A workbook of one sheet is not looked
+    into: its sheet is read as before."""
+    names = reader.sheet_names
+    if len(names) <= 1:
+        return [0]
+    looks = _SheetLooks(path, kind, reader)
+    visible = [i for i in range(len(names)) if looks.visible(i)] or list(range(len(names)))
+    candidates = [i for i in visible if "花名册" in names[i]] or visible
+    if len(candidates) == 1:
+        return candidates
+    with_header = [i for i in candidates if has_roster_header(looks.first_rows(i))]
+    return with_header or candidates[:1]
+
+
+def has_roster_header(rows: list[list[str | None]]) -> bool:
+    """Whether ``rows`` (a sheet's first rows) hold a roster header (:func:`_find_header`)."""
+    try:
+        _find_header(rows)
+    except RosterReadError:
+        return False
+    return True
+
+
+class _SheetLooks:
+    """Whether each sheet of a workbook is visible and its first rows, found cheaply: an xlsx's from its
+    XML (``state`` in ``workbook.xml``; :func:`xlsx_header_rows`), without parsing the sheet — fastexcel
+    parses a whole sheet even when asked for its first rows (measured, 200k rows: 0.6 s of the 1.3 s a
+    full read takes); an xls's and an ods's by loading the sheet's first rows."""
+
+    def __init__(self, path: Path, kind: str, reader: fastexcel.ExcelReader) -> None:
+        self.path, self.kind, self.reader = path, kind, reader
+        self.states = _xlsx_sheet_states(path) if kind == "xlsx" else None
+        self.loaded: dict[int, tuple[bool, list[list[str | None]]]] = {}
+
+    def _load(self, index: int) -> tuple[bool, list[list[str | None]]]:
+        if index not in self.loaded:
+            sheet = self.reader.load_sheet(index, header_row=None, n_rows=HEADER_SCAN_ROWS, dtypes="string")
+            self.loaded[index] = (sheet.visible == "visible",
+                                  [list(r) for r in sheet.to_polars().iter_rows()])
+        return self.loaded[index]
+
+    def visible(self, index: int) -> bool:
+        if self.states is not None and index < len(self.states):
+            return self.states[index] == "visible"
+        return self._load(index)[0]
+
+    def first_rows(self, index: int) -> list[list[str | None]]:
+        rows = xlsx_header_rows(self.path, index) if self.kind == "xlsx" else None
+        return rows if rows is not None else self._load(index)[1]
+
+
+def _xlsx_sheet_states(path: Path) -> list[str] | None:
+    """Each sheet's ``state`` in ``xl/workbook.xml`` (``visible``, ``hidden``, ``veryHidden``), in order."""
+    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+    try:
+        with zipfile.ZipFile(path) as zf:
+            book = ElementTree.fromstring(zf.read("xl/workbook.xml"))
+    except (KeyError, zipfile.BadZipFile, ElementTree.ParseError, OSError):
+        return None
+    return [sheet.get("state", "visible") for sheet in book.findall("m:sheets/m:sheet", ns)]
 
 
 def _sheet_xml_path(zf: zipfile.ZipFile, index: int) -> str | None:
@@ -434,18 +504,19 @@ def _early_id_scan(path: Path, sheet_index: int) -> tuple[int, set[int]] | None:
 
 
 def read_xlsx(path: Path) -> RawRoster:
-    """Read an xlsx roster (:func:`parse_xlsx`)."""
-    return _build(parse_xlsx(path))
+    """Read an xlsx roster (:func:`read_workbook`)."""
+    return read_workbook(path, "xlsx")
 
 
-def parse_xlsx(path: Path) -> ParsedSheet:
+def parse_xlsx(path: Path, reader: fastexcel.ExcelReader | None = None, index: int | None = None) -> ParsedSheet:
     """Split an xlsx roster at its header. The scan for ID numbers stored as numbers runs in a helper thread while
     fastexcel parses the sheet (which releases the GIL): the thread finds the header from the start
     of the sheet XML and its shared strings, and its result is used only when its ID column is the
     one the parsed header names (otherwise the column is scanned again). Measured, 100k persons:
-    parse 2.75 s + scan 0.75 s one after the other; 2.75 s together."""
-    reader = fastexcel.read_excel(path)
-    index = _sheet_index(reader)
+    parse 2.75 s + scan 0.75 s one after the other; 2.75 s together. ``index``: the sheet (default: the
+    first named like 花名册, else the first)."""
+    reader = reader or fastexcel.read_excel(path)
+    index = _sheet_index(reader) if index is None else index
     if Path(path).stat().st_size < SMALL_XLSX_BYTES:  # a village's file: a helper thread costs more than it saves
         grid = reader.load_sheet(index, header_row=None, dtypes="string").to_polars()
         early_result = None
@@ -464,17 +535,17 @@ def parse_xlsx(path: Path) -> ParsedSheet:
 
 
 def read_xls(path: Path) -> RawRoster:
-    """Read an Excel 97–2003 roster (.xls, :func:`parse_xls`)."""
-    return _build(parse_xls(path))
+    """Read an Excel 97–2003 roster (.xls, :func:`read_workbook`)."""
+    return read_workbook(path, "xls")
 
 
-def parse_xls(path: Path) -> ParsedSheet:
+def parse_xls(path: Path, reader: fastexcel.ExcelReader | None = None, index: int | None = None) -> ParsedSheet:
     """Split an Excel 97–2003 roster (.xls) at its header: fastexcel reads the cells, the sheet's own records give the
     row numbers (:mod:`.xls_rows`; refused when they do not agree with the grid), and an ID number
     stored as a number is found by loading its column as booleans (a number reads as true, a text as
     null)."""
-    reader = fastexcel.read_excel(path)
-    index = _sheet_index(reader)
+    reader = reader or fastexcel.read_excel(path)
+    index = _sheet_index(reader) if index is None else index
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="xls-rows") as pool:
         # The records are scanned while fastexcel (which releases the GIL) reads the cells: measured on
         # a 65,000-row roster (2M cells, 59 MB), fastexcel 1.6 s, the scan 1.1 s.
@@ -627,18 +698,18 @@ def parse_csv(path: Path) -> ParsedSheet:
 
 
 def read_ods(path: Path) -> RawRoster:
-    """Read an OpenDocument spreadsheet roster (.ods, :func:`parse_ods`)."""
-    return _build(parse_ods(path))
+    """Read an OpenDocument spreadsheet roster (.ods, :func:`read_workbook`)."""
+    return read_workbook(path, "ods")
 
 
-def parse_ods(path: Path) -> ParsedSheet:
+def parse_ods(path: Path, reader: fastexcel.ExcelReader | None = None, index: int | None = None) -> ParsedSheet:
     """Split an OpenDocument spreadsheet roster (.ods) at its header: fastexcel reads the cells, the sheet's XML
     gives the number of the first row holding a value (:mod:`.ods_rows`; refused when it cannot be
     told), and an ID number stored as a number is found by loading its column as booleans, as for
     .xls. fastexcel is given the bytes (it tells the format from them; given a path, it goes by the
     file's name, and an .ods saved under an .xlsx name is not rare)."""
-    reader = fastexcel.read_excel(Path(path).read_bytes())
-    index = _sheet_index(reader)
+    reader = reader or _open_workbook(path, "ods")
+    index = _sheet_index(reader) if index is None else index
     grid = reader.load_sheet(index, header_row=None, dtypes="string").to_polars()
     first = ods_rows.first_row(path, reader.sheet_names[index])
     if first is None:
@@ -646,26 +717,49 @@ def parse_ods(path: Path) -> ParsedSheet:
     return _from_grid(reader, index, grid, first=first, number_rows=lambda id_col: None, encoding="ods")
 
 
-_WORKBOOK_PARSERS: dict[str, Callable[[Path], ParsedSheet]] = {"xlsx": parse_xlsx, "xls": parse_xls,
-                                                                "ods": parse_ods}
+_WORKBOOK_PARSERS: dict[str, Callable[[Path, fastexcel.ExcelReader, int], ParsedSheet]] = {
+    "xlsx": parse_xlsx, "xls": parse_xls, "ods": parse_ods}
+
+
+def _open_workbook(path: Path, kind: str) -> fastexcel.ExcelReader:
+    return fastexcel.read_excel(Path(path).read_bytes() if kind == "ods" else path)
+
+
+def parse_workbook(path: Path, kind: str) -> list[tuple[str, ParsedSheet]]:
+    """``(sheet name, parsed)`` of each sheet read as the roster (:func:`roster_sheets`)."""
+    reader = _open_workbook(path, kind)
+    names = reader.sheet_names
+    return [(names[i], _WORKBOOK_PARSERS[kind](path, reader, i)) for i in roster_sheets(path, kind, reader)]
+
+
+def read_workbook(path: Path, kind: str) -> RawRoster:
+    """Read a workbook roster: its one roster sheet, or several read as one roster, each sheet a part
+    of the batch as a ZIP's files are (rows carried by sheet, shown as the sheet's name and its row)."""
+    sheets = parse_workbook(path, kind)
+    if len(sheets) == 1:
+        return _build(sheets[0][1])
+    return _combine(sheets, encoding=kind)
 
 
 def read_one(path: Path) -> RawRoster:
     """Read one roster file (xlsx, xls, ods or CSV, told apart by content); a ZIP is refused."""
-    return _build(parse_one(path))
+    parts = parse_one(path)
+    return _build(parts[0][1]) if len(parts) == 1 else _combine(parts, encoding=parts[0][1].encoding)
 
 
-def parse_one(path: Path) -> ParsedSheet:
-    """Split one roster file at its header (xlsx, xls, ods or CSV, told apart by content); a ZIP is refused."""
-    return read_by_kind(Path(path), workbook=lambda p, kind: _WORKBOOK_PARSERS[kind](p),
-                        text=parse_csv, error=RosterReadError)
+def parse_one(path: Path) -> list[tuple[str, ParsedSheet]]:
+    """Split one roster file at its header (xlsx, xls, ods or CSV, told apart by content): ``(sheet name,
+    parsed)`` of each roster sheet of a workbook (:func:`roster_sheets`), ``("", parsed)`` of a CSV; a
+    ZIP is refused."""
+    return read_by_kind(Path(path), workbook=parse_workbook, text=lambda p: [("", parse_csv(p))],
+                        error=RosterReadError)
 
 
-def _parsed_files(path: Path) -> Iterator[tuple[int, str, ParsedSheet]]:
-    """``(k, name, parsed)`` for each file of a ZIP, in order: two files are parsed at once, by two
-    threads (fastexcel and Polars work without the GIL), each deleted once parsed. A file that cannot be
-    read stops the archive, naming the file."""
-    def parse(name: str, file: Path) -> ParsedSheet:
+def _parsed_files(path: Path) -> Iterator[tuple[str, list[tuple[str, ParsedSheet]]]]:
+    """``(name, sheets)`` for each file of a ZIP, in order (:func:`parse_one`): two files are parsed at
+    once, by two threads (fastexcel and Polars work without the GIL), each deleted once parsed. A file
+    that cannot be read stops the archive, naming the file."""
+    def parse(name: str, file: Path) -> list[tuple[str, ParsedSheet]]:
         try:
             return parse_one(file)
         except RosterReadError as exc:
@@ -673,26 +767,27 @@ def _parsed_files(path: Path) -> Iterator[tuple[int, str, ParsedSheet]]:
         finally:
             file.unlink(missing_ok=True)
 
-    pending: deque[tuple[int, str, Future[ParsedSheet]]] = deque()
+    pending: deque[tuple[str, Future[list[tuple[str, ParsedSheet]]]]] = deque()
     with tempfile.TemporaryDirectory(prefix="fupin-zip-") as folder, \
             ThreadPoolExecutor(max_workers=ZIP_PARSE_THREADS, thread_name_prefix="zip-parse") as pool:
         try:
-            for k, name, file in zip_rosters.unpacked(path, RosterReadError, Path(folder)):
-                pending.append((k, name, pool.submit(parse, name, file)))
+            for _k, name, file in zip_rosters.unpacked(path, RosterReadError, Path(folder)):
+                pending.append((name, pool.submit(parse, name, file)))
                 while len(pending) > ZIP_PARSE_THREADS:
-                    k0, name0, done = pending.popleft()
-                    yield k0, name0, done.result()
+                    name0, done = pending.popleft()
+                    yield name0, done.result()
             while pending:
-                k0, name0, done = pending.popleft()
-                yield k0, name0, done.result()
+                name0, done = pending.popleft()
+                yield name0, done.result()
         finally:
-            for _k, _name, left in pending:
+            for _name, left in pending:
                 left.cancel()
 
 
 class _Run:
-    """Consecutive files of a ZIP with the same header, put together as they come (their bodies, which
-    rows hold a number-cell ID, and their rows carried by the file's place) and built once."""
+    """Consecutive parts (a ZIP's files, a workbook's sheets) with the same header, put together as they
+    come (their bodies, which rows hold a number-cell ID, and their rows carried by the part's place)
+    and built once."""
 
     def __init__(self, first_name: str) -> None:
         self.first_name = first_name
@@ -725,21 +820,30 @@ class _Run:
 def read_zip(path: Path) -> RawRoster:
     """Read a ZIP of roster files as one roster (:mod:`.zip_rosters`): the files' rows one after the
     other, each file's rows carried by its place; a file that cannot be read refuses the archive,
-    naming it. Each file is split at its own header; a run of files with the same header is built as
-    one frame — a county's village files all have the template's header, and building each apart cost
-    5–6 ms a file in Polars' per-call overhead. Two files are parsed at once (:func:`_parsed_files`).
-    Measured, 100k persons in 1,745 village files (read only, two cores): CSV 13.5 → 3.3 s, xlsx
-    24.4 → 8.1 s (the same 100k as one file: CSV 0.13 s, xlsx 3.1 s)."""
+    naming it. A workbook with several roster sheets (:func:`roster_sheets`) is one part per sheet,
+    named ``村.xlsx「新坊村」``. Each part is split at its own header; a run of parts with the same header is
+    built as one frame — a county's village files all have the template's header, and building each
+    apart cost 5–6 ms a file in Polars' per-call overhead. Two files are parsed at once
+    (:func:`_parsed_files`). Measured, 100k persons in 1,745 village files (read only, two cores): CSV
+    13.5 → 3.3 s, xlsx 24.4 → 8.1 s (the same 100k as one file: CSV 0.13 s, xlsx 3.1 s)."""
+    parts = ((name if len(sheets) == 1 else f"{name}「{sheet}」", parsed)
+             for name, sheets in _parsed_files(Path(path)) for sheet, parsed in sheets)
+    return _combine(parts, encoding="zip")
+
+
+def _combine(parts: Iterable[tuple[str, ParsedSheet]], *, encoding: str) -> RawRoster:
+    """Several parts (a ZIP's files, a workbook's sheets: ``(name, parsed)``) as one roster, the ``k``-th
+    part's rows carried as ``k × ROW_STRIDE + row`` (:mod:`.zip_rosters`); ``parts`` names them in order."""
     runs: list[_Run] = []
     names: list[str] = []
-    for k, name, parsed in _parsed_files(Path(path)):
+    for name, parsed in parts:
         if parsed.first_data_row + parsed.body.height > zip_rosters.ROW_STRIDE:
-            raise RosterReadError(f"{name}: 压缩包中的单个文件不能超过{zip_rosters.ROW_STRIDE - 1}行 / a file in a ZIP may "
-                                  f"have at most {zip_rosters.ROW_STRIDE - 1} rows")
+            raise RosterReadError(f"{name}: 多个文件或工作表一起导入时,每个不能超过{zip_rosters.ROW_STRIDE - 1}行 / a file "
+                                  f"or sheet imported with others may have at most {zip_rosters.ROW_STRIDE - 1} rows")
         names.append(name)
         if not runs or not runs[-1].takes(parsed):
             runs.append(_Run(name))
-        runs[-1].add(parsed, k)
+        runs[-1].add(parsed, len(names))
     built: list[RawRoster] = []
     for run in runs:
         try:
@@ -754,7 +858,7 @@ def read_zip(path: Path) -> RawRoster:
     for b in built:
         headers = {**b.headers, **headers}
         unknown += [h for h in b.unknown_headers if h not in unknown]
-    return RawRoster(frame=frame, encoding="zip", header_row=built[0].header_row, unknown_headers=unknown,
+    return RawRoster(frame=frame, encoding=encoding, header_row=built[0].header_row, unknown_headers=unknown,
                      headers=headers, parts=tuple(names))
 
 
@@ -770,7 +874,6 @@ def read_roster(path: Path, *, persons: bool = True) -> RawRoster:
     (one row per household), as long as it has 户编号."""
     token = _PERSONS_NEEDED.set(persons)
     try:
-        return read_by_kind(Path(path), workbook=lambda p, kind: _build(_WORKBOOK_PARSERS[kind](p)),
-                            text=read_csv, error=RosterReadError, archive=read_zip)
+        return read_by_kind(Path(path), workbook=read_workbook, text=read_csv, error=RosterReadError, archive=read_zip)
     finally:
         _PERSONS_NEEDED.reset(token)

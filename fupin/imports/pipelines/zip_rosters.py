@@ -168,10 +168,12 @@ def file_and_row(rows: pl.Expr, parts: Sequence[str]) -> tuple[pl.Expr, pl.Expr]
     return name, (rows % ROW_STRIDE).cast(pl.Int64)
 
 
-def reason_rows(reason: pl.Expr) -> pl.Expr:
+def reason_rows(reason: pl.Expr, *, sheets: bool = False) -> pl.Expr:
     """A reason naming another row of a ZIP's files ("同户第3000012行", "row 3000012") reworded as
-    "第3个文件第12行" / "row 12 of file 3" (a carried number is the file's number followed by six digits)."""
-    out = reason.str.replace_all(r"第(\d+)(\d{6})行", "第${1}个文件第${2}行")
-    out = out.str.replace_all(r"文件第0*(\d+)行", "文件第${1}行")
-    out = out.str.replace_all(r"\brow (\d+)(\d{6})\b", "row ${2} of file ${1}")
-    return out.str.replace_all(r"\brow 0*(\d+) of file", "row ${1} of file")
+    "第3个文件第12行" / "row 12 of file 3" (a carried number is the file's number followed by six digits);
+    of a workbook's sheets (``sheets``), "第3个工作表第12行" / "row 12 of sheet 3"."""
+    unit, word = ("工作表", "sheet") if sheets else ("文件", "file")
+    out = reason.str.replace_all(r"第(\d+)(\d{6})行", f"第${{1}}个{unit}第${{2}}行")
+    out = out.str.replace_all(f"{unit}第0*(\\d+)行", f"{unit}第${{1}}行")
+    out = out.str.replace_all(r"\brow (\d+)(\d{6})\b", f"row ${{2}} of {word} ${{1}}")
+    return out.str.replace_all(f"\\brow 0*(\\d+) of {word}", f"row ${{1}} of {word}")

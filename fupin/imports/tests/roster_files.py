@@ -400,3 +400,50 @@ def write_xls(path: Path, rows: Sequence[dict[str, str]], *, headers: Sequence[s
             sheet.write(*cell)
     book.save(str(path))
     return path
+
+
+def write_workbook_sheets(path: Path, sheets: dict[str, Any], *, kind: str = "xlsx",
+                          hidden: Iterable[str] = (), title_rows: Sequence[str] = ()) -> Path:
+    """A workbook of several sheets (xlsx by xlsxwriter, or xls by xlwt): each sheet's roster rows (dicts)
+    laid out by :func:`_workbook_cells` under ``title_rows``; or a grid (lists of texts: a 汇总 table); or
+    a text, in one cell (a 说明 sheet). The sheets named in ``hidden`` are hidden."""
+    hidden = set(hidden)
+    grids = {name: [[rows]] if isinstance(rows, str) else rows for name, rows in sheets.items()
+             if isinstance(rows, str) or (rows and isinstance(rows[0], list))}
+    if kind == "xls":
+        import xlwt
+
+        book = xlwt.Workbook(encoding="utf-8")
+        for name, rows in sheets.items():
+            sheet = book.add_sheet(name)
+            if name in hidden:
+                sheet.visibility = 1
+            if name in grids:
+                for r, cells in enumerate(grids[name]):
+                    for c, text in enumerate(cells):
+                        sheet.write(r, c, text)
+                continue
+            cols = _headers(rows, None)
+            for _op, *cell in _workbook_cells(rows, cols, cols, first_row=0, title_rows=title_rows,
+                                             two_row_header=False, numeric_id_rows=(), trailing_empty=0, note_rows=()):
+                sheet.write(cell[0], cell[1], cell[-1])  # a title in its first cell
+        book.save(str(path))
+        return path
+    workbook = xlsxwriter.Workbook(str(path))
+    for name, rows in sheets.items():
+        sheet = workbook.add_worksheet(name)
+        if name in hidden:
+            sheet.hide()
+        if name in grids:
+            for r, cells in enumerate(grids[name]):
+                sheet.write_row(r, 0, cells)
+            continue
+        cols = _headers(rows, None)
+        for op, *cell in _workbook_cells(rows, cols, cols, first_row=0, title_rows=title_rows, two_row_header=False,
+                                         numeric_id_rows=(), trailing_empty=0, note_rows=()):
+            if op == "number":
+                sheet.write_number(*cell)
+            else:
+                sheet.write_string(cell[0], cell[1], cell[-1])  # a title in its first cell
+    workbook.close()
+    return path

@@ -5,9 +5,11 @@ size as registered, incomes computed again over the registered size."""
 from __future__ import annotations
 
 import io
+import re
 
 import polars as pl
 import pytest
+from django.test import Client
 
 from fupin.core.models import ChangeRecord
 from fupin.imports import services
@@ -60,6 +62,12 @@ def test_the_household_roster_comes_back_with_new_incomes_and_housing(registered
     assert (as_is.mode, as_is.rows_read, as_is.rows_imported, as_is.rows_rejected) == ("household_columns", 2, 2, 0), \
         list(as_is.rejections.values_list("row_number", "column", "reason"))
     assert (as_is.households_changed, as_is.households_unchanged, as_is.persons_left) == (0, 2, 0)
+    client = Client()
+    client.force_login(officer)
+    html = client.get(f"/imports/{as_is.pk}/").content.decode()
+    # no person is read in this mode: the persons' counts show —, not 0
+    assert re.search(r'<tr id="persons-counts"><th>[^<]*</th>(<td class="num [a-z]+">—</td>){4}</tr>', html)
+    assert '<td class="num persons-left">—</td>' in html
     services.refuse_batch(actor=officer, batch_id=as_is.pk, comment="未改")
 
     first, second = households[0][0]["户编号"], households[1][0]["户编号"]

@@ -155,7 +155,8 @@ class Command(BaseCommand):
                 if opts["report"]:
                     rejections = services.all_rejections(checked, diff)
                     self._report(user, region or "", services.rejections_frame_xlsx(rejections, full=full,
-                                                                                    parts=checked.parts),
+                                                                                    parts=checked.parts,
+                                                                                    sheets=checked.encoding != "zip"),
                                  rejections.height, opts["report"], REJECTIONS)
                 if opts["changes"]:
                     changes = change_list.change_list(diff)
@@ -314,5 +315,6 @@ def _dry_rows_to_fix(path: Path, rejections: pl.DataFrame, *, full: bool, region
     """待改正的行 of a dry run: the file read again as it is, with the preview's rejections (and the
     region's place names, when the command was given one)."""
     raw = read_roster(path)
-    frame = services.rows_to_fix_frame(raw.frame, rejections, full=full, parts=raw.parts)
+    frame = services.rows_to_fix_frame(raw.frame, rejections, full=full, parts=raw.parts,
+                                       sheets=raw.encoding != "zip")
     return services.rows_to_fix_frame_xlsx(frame, region_code=region), frame.height
