@@ -123,6 +123,10 @@ def test_the_command_reads_every_sheet(tmp_path, villages):
     path = write_workbook_sheets(tmp_path / "乡.xlsx", {"一村": _rows(v1, "42001", 2), "二村": _rows(v2, "42002", 1)})
     out = io.StringIO()
     call_command("import", str(path), "--dry-run", "--no-progress", stdout=out)
-    assert out.getvalue().splitlines()[-1] == "read=3 imported=3 rejected=0"
+    lines = out.getvalue().splitlines()
+    assert "读取的工作表 2 个:一村、二村 / sheets read: 2" in lines
+    assert lines[-1] == "read=3 imported=3 rejected=0"
+    out = io.StringIO()
     call_command("import", str(Path(path)), "--no-progress", stdout=out)
+    assert "读取的工作表 2 个:一村、二村 / sheets read: 2" in out.getvalue().splitlines()
     assert Household.objects.count() == 2

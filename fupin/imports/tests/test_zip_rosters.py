@@ -207,5 +207,6 @@ def test_the_command_imports_a_zip(tmp_path, villages):
                                       "二村.csv": write_csv(tmp_path / "b.csv", [person_row(v2, f"{v2}31002")])})
     out = io.StringIO()
     call_command("import", str(path), "--no-progress", stdout=out)
+    assert "压缩包中的文件 2 个:一村.csv、二村.csv / files in the ZIP: 2" in out.getvalue().splitlines()
     assert out.getvalue().splitlines()[-1] == "read=3 imported=3 rejected=0"
     assert Household.objects.count() == 2

@@ -45,7 +45,7 @@ every village of the file stops the command (the batch left at review).
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +150,7 @@ class Command(BaseCommand):
             if opts["dry_run"]:
                 checked, diff, counts = services.preview_file(path, actor=user, region_code=region, progress=bar,
                                                               held=held, mode=mode)
+                self._parts(checked.parts, checked.encoding)
                 self._held(held, {v["village_code"] for v in counts["by_village"]
                                   if any(v.get(k, 0) for k in ("new", "changed", "unchanged", "rejected"))}, None)
                 if opts["report"]:
@@ -175,6 +176,7 @@ class Command(BaseCommand):
             batch = services.validate_batch(batch.pk, progress=bar)
             if batch.status == BatchStatus.FAILED:
                 raise CommandError(f"校验失败 / validation failed: {batch.error}")
+            self._parts(batch.source_files or (), batch.encoding)
             self._held(held, holding.villages_with_rows(batch), batch.pk)
             if opts["report"]:
                 self._report(user, batch.region_code, services.rejections_xlsx(batch.pk, full=full),
@@ -214,6 +216,16 @@ class Command(BaseCommand):
             raise CommandError(exc.message) from exc
         self.stdout.write(f"批次 / batch #{batch.pk} {batch.get_status_display()}")
         self._summary(self._counts(batch), dry=False)
+
+    def _parts(self, parts: Sequence[str], encoding: str) -> None:
+        """Name the parts read (a ZIP's files, a workbook's roster sheets), the first ten of them."""
+        if not parts:
+            return
+        shown = "、".join(parts[:10]) + (f" …(共{len(parts)}个)" if len(parts) > 10 else "")
+        if encoding == "zip":
+            self.stdout.write(f"压缩包中的文件 {len(parts)} 个:{shown} / files in the ZIP: {len(parts)}")
+        else:
+            self.stdout.write(f"读取的工作表 {len(parts)} 个:{shown} / sheets read: {len(parts)}")
 
     def _held(self, held: list[str], with_rows: set[str], batch_id: int | None) -> None:
         """Report the villages held back (``--hold``): those the file does not hold are named; holding
