@@ -31,7 +31,8 @@
   may see them; every export is recorded (导出记录, channel ``api``). ``poverty_status=``,
   ``identification_year=``, ``exit_year=``, ``planned_exit_year=``, ``cause=``, ``category=``, ``shortfall=``, ``dilapidated=`` take only
   those households (导出筛选; 422 naming the field
-  for a value that cannot be valid); ``split=township|village`` gives a ZIP of one file per place.
+  for a value that cannot be valid); ``split=township|village`` gives a ZIP of one file per place,
+  ``split=sheets`` one xlsx with a sheet per village (分村分表; with ``format=csv``: 422 naming ``split``).
 - ``GET /exports/records?page=&page_size=&sha256=`` — the export records of the user's scope, for roles
   that read the audit trail (``audit.view``; others get an empty list).
 
@@ -56,6 +57,7 @@ from fupin.imports import exports, holding, leaving, selectors, services
 from fupin.imports.choices import ExportChannel, ImportMode
 from fupin.imports.exports import spooled_export
 from fupin.imports.pipelines import change_list, leave_sheet, zip_rosters
+from fupin.imports.pipelines.export_roster import SplitFormatError, is_archive
 from fupin.imports.pipelines.leave_reasons import GIVEN_REASONS
 from fupin.imports.roster_filter import FilterError, parse_filter
 from fupin.policy import codes, roles
@@ -266,8 +268,9 @@ class ExportQuery(Schema):
                                               "务工: any kind")
     age: str = Field("", description="人员筛选 年龄: whole years (周岁) on the day of the export — 16-60, 60以上 (and "
                                      "over), 18以下 (and under), both ends included")
-    split: Literal["", "township", "village"] = Field(
-        "", description="分乡镇/分村导出: a ZIP of one file per township or village (format of the files inside)")
+    split: Literal["", "township", "village", "sheets"] = Field(
+        "", description="分乡镇/分村导出: a ZIP of one file per township or village (format of the files inside); "
+                        "sheets (分村分表): one xlsx workbook, one sheet per village")
 
 
 def batch_out(batch: Any) -> dict[str, Any]:
@@ -686,8 +689,10 @@ def export(request: HttpRequest, query: Query[ExportQuery]):
                                          roster_filter=roster_filter, split=query.split)
     except TooManyRows as exc:
         raise RegistryError(INVALID, {"format": [str(exc)]}) from exc
+    except SplitFormatError as exc:
+        raise RegistryError(INVALID, {"split": [str(exc)]}) from exc
     return FileResponse(spooled, as_attachment=True, filename=record.file_name,
-                        content_type="application/zip" if query.split else CONTENT_TYPES[query.format])
+                        content_type="application/zip" if is_archive(query.split) else CONTENT_TYPES[query.format])
 
 
 @exports_router.get("/records", response={200: ExportRecordPage})

@@ -31,7 +31,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import IO
@@ -384,8 +384,7 @@ def write_xlsx(frame: pl.DataFrame, out: IO[bytes], *, sheet: str = "Sheet1", sp
     for the data rows of the columns they name (columns the frame lacks are skipped); ``choices``:
     the drop-downs' lists, on a last, hidden sheet named ``choices_sheet``. ``prepared``: the frame's
     rows XML and widths made beforehand (:func:`prepare_parts`; a frame that fits one sheet)."""
-    names_given = {c.name for c in choices}
-    unknown = {h.choices for h in helps if h.choices and h.column in frame.columns} - names_given
+    unknown = {h.choices for h in helps if h.choices and h.column in frame.columns} - {c.name for c in choices}
     if unknown:
         raise ValueError(f"drop-downs without their list: {sorted(unknown)}")
     per_sheet = MAX_ROWS - 1
@@ -398,18 +397,61 @@ def write_xlsx(frame: pl.DataFrame, out: IO[bytes], *, sheet: str = "Sheet1", sp
     pieces = [frame.slice(start, per_sheet) for start in range(0, frame.height, per_sheet)] or [frame]
     base = _sheet_name(sheet)
     names = [base if n == 1 else f"{base[:31 - len(str(n))]}{n}" for n in range(1, len(pieces) + 1)]
+    write_sheets(out, names, ((piece, prepared) for piece in pieces), helps=helps, choices=choices,
+                 choices_sheet=choices_sheet, flags=flags)
+
+
+def sheet_names(names: Sequence[str]) -> list[str]:
+    """``names`` as sheet names Excel takes: ``[]:*?/\\`` replaced, at most 31 characters, and unique
+    (a repeated name, compared as Excel does, ignoring case, gets `` (2)``, `` (3)`` …)."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for name in names:
+        base = _sheet_name(name)
+        candidate, n = base, 1
+        while candidate.casefold() in seen:
+            n += 1
+            suffix = f" ({n})"
+            candidate = base[:31 - len(suffix)] + suffix
+        seen.add(candidate.casefold())
+        out.append(candidate)
+    return out
+
+
+def write_sheets(out: IO[bytes], names: Sequence[str], sheets: Iterable[tuple[pl.DataFrame, PreparedSheet | None]],
+                 *, helps: Sequence[ColumnHelp] = (), choices: Sequence[ChoiceList] = (),
+                 choices_sheet: str = "Lists", flags: list[tuple[bool, bool]] | None = None) -> None:
+    """An xlsx workbook of several sheets to ``out``: ``names`` (valid and unique: :func:`sheet_names`),
+    and ``sheets`` in the same order — each a frame of at most a sheet's rows and, if made beforehand,
+    its :class:`PreparedSheet` (:func:`prepare_parts`), taken one at a time (a county's villages need
+    not all be in memory at once). ``helps`` and ``choices`` as for :func:`write_xlsx`, for every
+    sheet, the lists on one hidden sheet. ``flags``: the frames' escaping needs, when known for all of
+    them (else found sheet by sheet)."""
+    names = list(names)
+    names_given = {c.name for c in choices}
     hidden = _sheet_name(choices_sheet) if choices else None
     if hidden in names:
         raise ValueError(f"the lists sheet cannot be named like a data sheet: {hidden}")
-    sheets = len(pieces) + (1 if choices else 0)
+    count = len(names) + (1 if choices else 0)
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as book:
-        book.writestr("[Content_Types].xml", _content_types(sheets))
+        book.writestr("[Content_Types].xml", _content_types(count))
         book.writestr("_rels/.rels", _ROOT_RELS)
         book.writestr("docProps/app.xml", _APP)
         book.writestr("xl/workbook.xml", _workbook(names, hidden=hidden, choices=choices))
-        book.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(sheets))
+        book.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(count))
         book.writestr("xl/styles.xml", _STYLES)
-        for n, piece in enumerate(pieces, start=1):
+        written = 0
+        for n, (piece, prepared) in enumerate(sheets, start=1):
+            if n > len(names):
+                raise ValueError("more sheets than names")
+            if piece.height > MAX_ROWS - 1:
+                raise TooManyRows(piece.height)
+            unknown = {h.choices for h in helps if h.choices and h.column in piece.columns} - names_given
+            if unknown:
+                raise ValueError(f"drop-downs without their list: {sorted(unknown)}")
+            if prepared is None and flags is None:
+                piece = _text_form(piece)
+            piece_flags = flags if flags is not None else ([] if prepared is not None else _flags(piece))
             # Zip64 only where the part may pass 4 GiB (about 60 bytes of markup per cell, and the text).
             big = piece.height * piece.width * 64 + piece.estimated_size() > 2**31
             with book.open(f"xl/worksheets/sheet{n}.xml", "w", force_zip64=big) as part:
@@ -417,12 +459,15 @@ def write_xlsx(frame: pl.DataFrame, out: IO[bytes], *, sheet: str = "Sheet1", sp
                 if prepared is not None:
                     part.write(prepared.rows_xml)
                 elif piece.width:
-                    for block in _blocks(piece, flags):
+                    for block in _blocks(piece, piece_flags):
                         part.write(block)
                 part.write(b"</sheetData>" + _validations_xml(piece.columns, helps, names_given).encode()
                            + b"</worksheet>")
+            written = n
+        if written != len(names):
+            raise ValueError(f"{len(names)} sheet names for {written} sheets")
         if choices:
-            book.writestr(f"xl/worksheets/sheet{len(pieces) + 1}.xml", _choices_sheet_xml(choices))
+            book.writestr(f"xl/worksheets/sheet{len(names) + 1}.xml", _choices_sheet_xml(choices))
 
 
 def xlsx_bytes(frame: pl.DataFrame, *, sheet: str = "Sheet1", split: bool = False,

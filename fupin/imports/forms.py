@@ -160,7 +160,7 @@ class ExportForm(forms.Form):
         help_text=_("Households whose house has a grade ticked; none ticked: every household."))
     split = forms.ChoiceField(label=_("Split"), required=False, initial="", choices=[
         ("", _("One file")), ("township", _("One file per township (ZIP)")),
-        ("village", _("One file per village (ZIP)"))])
+        ("village", _("One file per village (ZIP)")), ("sheets", _("One sheet per village (one xlsx)"))])
     sex = _person_field(_("Sex"), "sex", groups=False)  # 女性/男性 are only other words for 女/男
     ethnicity = _person_field(_("Ethnicity"), "ethnicity", listed=True,
                               help_text=_("少数民族: every one but 汉族. Hold Ctrl to choose several."))

@@ -57,7 +57,7 @@ from .exports import (
 )
 from .forms import PERSON_FILTERS, BatchFilterForm, ExportForm, RefuseForm, UploadForm
 from .pipelines import change_list, registry_frames, zip_rosters
-from .pipelines.export_roster import KINDS, SPLITS
+from .pipelines.export_roster import KINDS, SPLITS, SplitFormatError, is_archive
 from .roster_filter import FilterError, parse_filter
 from .selectors import BatchFilter
 from .template_file import TEMPLATE_FILE_NAME, template_xlsx
@@ -446,7 +446,7 @@ def export(request: HttpRequest) -> HttpResponse:
     if kind not in KINDS:
         return HttpResponseBadRequest("kind: persons | households")
     if split and split not in SPLITS:
-        return HttpResponseBadRequest("split: township | village")
+        return HttpResponseBadRequest("split: township | village | sheets")
     try:
         code = normalize_code(raw)
     except RegionCodeError as exc:
@@ -469,8 +469,8 @@ def export(request: HttpRequest) -> HttpResponse:
     try:
         spooled, record = spooled_export(user, code, fmt, kind, channel=ExportChannel.WEB, roster_filter=roster_filter,
                                          split=split)
-    except TooManyRows as exc:
+    except (TooManyRows, SplitFormatError) as exc:
         messages.error(request, str(exc))
         return redirect("imports:list")
     return FileResponse(spooled, as_attachment=True, filename=record.file_name,
-                        content_type=ZIP_TYPE if split else EXPORT_TYPES[fmt])
+                        content_type=ZIP_TYPE if is_archive(split) else EXPORT_TYPES[fmt])

@@ -31,7 +31,7 @@ from django.db.models import Q, QuerySet
 from fupin.core.bulk import read_frame
 from fupin.core.formula_guard import guard
 from fupin.core.scoping import visible_to
-from fupin.core.xlsx_sheet import MAX_ROWS, PreparedSheet, prepare_parts, write_xlsx
+from fupin.core.xlsx_sheet import MAX_ROWS, PreparedSheet, prepare_parts, sheet_names, write_sheets, write_xlsx
 from fupin.imports import roster
 from fupin.policy import codes, roles
 from fupin.policy.masking import masked_accounts, masked_id_numbers
@@ -211,11 +211,15 @@ def write_roster(user_or_none: Any, region_code: str, fmt: str, out: IO[bytes], 
         raise ValueError(f"kind must be one of {tuple(KINDS)}")
     if split and split not in SPLITS:
         raise ValueError(f"split must be one of {tuple(SPLITS)}")
+    if split == SHEETS and fmt != "xlsx":
+        raise SplitFormatError()
     frame = export_frame(user_or_none, region_code, roster_filter, kind)
     if kind == "households":
         frame = household_roster(frame)
     # a person roster in xlsx is filled in and imported again: drop-downs of its places (roster_help)
     villages = villages_frame(None, region_code) if fmt == "xlsx" and kind == "persons" else None
+    if split == SHEETS:
+        return write_village_sheets(frame, out, kind, villages)
     if split:
         return write_parts(frame, out, fmt, kind, split, villages)
     _write_one(frame, out, fmt, kind, villages)
@@ -240,8 +244,23 @@ def _write_one(frame: pl.DataFrame, out: IO[bytes], fmt: str, kind: str, village
     guard(frame).write_csv(out)
 
 
-#: 分乡镇/分村导出: how an export may be split, one file per place — (the place's label, its code digits).
-SPLITS: dict[str, tuple[str, int]] = {"township": ("乡镇", 9), "village": ("行政村", 12)}
+#: 分乡镇/分村导出: how an export may be split, one file per place in a ZIP — (the place's label, its code
+#: digits); and 分村分表 (:data:`SHEETS`): one xlsx workbook, one sheet per 行政村.
+SPLITS: dict[str, tuple[str, int]] = {"township": ("乡镇", 9), "village": ("行政村", 12), "sheets": ("行政村", 12)}
+#: 分村分表: one workbook, one sheet per 行政村 named after it (:func:`write_village_sheets`).
+SHEETS = "sheets"
+
+
+class SplitFormatError(ValueError):
+    """分村分表 asked for in CSV, which has no sheets."""
+
+    def __init__(self) -> None:
+        super().__init__("分村分表只能导出为 Excel (.xlsx) / one sheet per village needs the xlsx format")
+
+
+def is_archive(split: str) -> bool:
+    """Whether an export split so is a ZIP of files (分乡镇/分村导出), not one file."""
+    return bool(split) and split != SHEETS
 _UNSAFE_IN_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
 
@@ -310,6 +329,33 @@ def write_parts(frame: pl.DataFrame, out: IO[bytes], fmt: str, kind: str, split:
     return frame.height
 
 
+def write_village_sheets(frame: pl.DataFrame, out: IO[bytes], kind: str, villages: pl.DataFrame | None) -> int:
+    """分村分表: one xlsx workbook to ``out`` with one sheet per 行政村 of ``frame`` (rows in code order, as
+    :func:`export_frame` gives them), each named after its village (:func:`fupin.core.xlsx_sheet.sheet_names`:
+    a name two villages share gets `` (2)``), with the roster's header, in code order; a village with no
+    row gets no sheet (an export with no row: one empty sheet named after the roster). The person roster's
+    sheets offer the region's 乡镇 and 行政村 as drop-downs, one hidden list for all. A township's clerk
+    keeps the villages so; the import reads every roster sheet of such a workbook back, each sheet a part
+    of the batch (:func:`.read_roster.roster_sheets`). No sheet holds more than a worksheet's rows, but the
+    workbook may: a county too large for one sheet can be exported so. Returns the rows written."""
+    code_col = roster.BY_FIELD["village_code"].header
+    name_col = roster.BY_FIELD["village_name"].header
+    keyed = frame.with_columns(pl.col(code_col).str.slice(0, 12).alias("_part"))
+    firsts = keyed.group_by("_part", maintain_order=True).agg(pl.col(name_col).first())
+    names = sheet_names([name or code for code, name in firsts.iter_rows()])
+    sheets: Iterator[tuple[pl.DataFrame, PreparedSheet | None]] = (
+        (part.drop("_part"), prepared) for part, prepared in _parts_prepared(keyed, "xlsx"))
+    if not names:
+        names, sheets = [KINDS[kind]], iter([(frame, None)])
+    helps: dict[str, Any] = {}
+    if villages is not None:
+        places = place_choices(villages)
+        helps = {"helps": roster_helps(frame.columns, places=places),
+                 "choices": roster_choices(frame.columns, places=places), "choices_sheet": CHOICES_SHEET}
+    write_sheets(out, names, sheets, **helps)
+    return frame.height
+
+
 def export_roster(user_or_none: Any, region_code: str, fmt: str, kind: str = "persons",
                   roster_filter: RosterFilter | None = None, split: str = "") -> bytes:
     """:func:`write_roster` into memory."""
@@ -331,11 +377,14 @@ def file_name(region_code: str, fmt: str, kind: str = "persons", roster_filter: 
     ``花名册-350421000000-状态0+3-识别2014-2016.xlsx``; split (:data:`SPLITS`):
     ``花名册-350421000000-按行政村-xlsx.zip``."""
     suffix = roster_filter.file_suffix() if roster_filter is not None else ""
+    if split == SHEETS:
+        return f"{KINDS[kind]}-{region_code}{suffix}-分村分表.{fmt}"
     if split:
         return f"{KINDS[kind]}-{region_code}{suffix}-按{SPLITS[split][0]}-{fmt}.zip"
     return f"{KINDS[kind]}-{region_code}{suffix}.{fmt}"
 
 
 def archive_format(fmt: str, split: str) -> str:
-    """The export record's format: ``xlsx``/``csv``, or ``xlsx.zip``/``csv.zip`` for a split export."""
-    return f"{fmt}.zip" if split else fmt
+    """The export record's format: ``xlsx``/``csv``, or ``xlsx.zip``/``csv.zip`` for an export split into
+    files (分村分表 is one xlsx)."""
+    return f"{fmt}.zip" if is_archive(split) else fmt

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from urllib.parse import unquote
 
 import fastexcel
 import pytest
@@ -17,7 +18,7 @@ from fupin.imports.tests.roster_files import write_csv, write_workbook_sheets, w
 from fupin.imports.tests.test_views import household_rows
 from fupin.imports.tests.test_zip_rosters import _zip
 from fupin.registry.models import Household
-from fupin.testing import MINGXI, first_village
+from fupin.testing import MINGXI, NINGHUA, first_village
 
 V1, V2 = "350421100001", "350421100002"  # 城东居委会, 城西居委会 (雪峰镇)
 
@@ -130,3 +131,82 @@ def test_the_command_reads_every_sheet(tmp_path, villages):
     call_command("import", str(Path(path)), "--no-progress", stdout=out)
     assert "读取的工作表 2 个:一村、二村 / sheets read: 2" in out.getvalue().splitlines()
     assert Household.objects.count() == 2
+
+
+# 分村分表: the export that writes such a workbook ---------------------------------------------------------
+
+def test_sheet_names_are_valid_and_unique():
+    from fupin.core.xlsx_sheet import sheet_names
+
+    assert sheet_names(["城东居委会", "新村村委会", "新村村委会", "a/b:c*d?[e]", "X" * 40, "x" * 40, ""]) == [
+        "城东居委会", "新村村委会", "新村村委会 (2)", "a_b_c_d__e_", "X" * 31, "x" * 27 + " (2)", "Sheet1"]
+
+
+def test_an_export_of_one_sheet_per_village_reads_back_unchanged(make_household, make_user, client):
+    """分村分表: one xlsx, a sheet per 行政村 in code order named after it, each with only its rows and the
+    roster's drop-downs (one hidden list); imported back it is read whole, each sheet a part, 0 changed."""
+    from fupin.core.tests.xlsx_help import workbook_help
+    from fupin.imports.pipelines.export_roster import SplitFormatError, export_roster
+    from fupin.regions.models import Region
+
+    v1, v2 = first_village(MINGXI), first_village(MINGXI, 2)
+    a, b = make_household(v1, members=2), make_household(v2, members=3)
+    c = make_household(v1, members=1)
+    names = dict(Region.objects.values_list("code", "name"))
+    content = export_roster(None, MINGXI, "xlsx", split="sheets")
+    book = fastexcel.read_excel(content)
+    assert book.sheet_names == [names[v1], names[v2], "代码表"]
+    for sheet, households in ((names[v1], (a, c)), (names[v2], (b,))):
+        frame = book.load_sheet(sheet, dtypes="string").to_polars()
+        assert sorted(frame["户编号"].unique().to_list()) == sorted(h.household_number for h in households)
+        assert frame.height == sum(h.size for h in households)
+    assert "行政村" in workbook_help(content).by_header  # the first sheet's drop-downs
+    with pytest.raises(SplitFormatError, match="xlsx"):
+        export_roster(None, MINGXI, "csv", split="sheets")
+    empty = fastexcel.read_excel(export_roster(None, NINGHUA, "xlsx", "households", split="sheets"))
+    assert empty.sheet_names[:1] == ["户花名册"]
+
+    officer = make_user("county", MINGXI)
+    batch = services.land_file(actor=officer, file_name="明溪县-分村分表.xlsx", content=content, region_code=MINGXI,
+                               source="test")
+    batch = services.validate_batch(batch.pk, actor=officer)
+    assert batch.status == BatchStatus.REVIEW, batch.error
+    assert batch.source_files == [names[v1], names[v2]]
+    assert (batch.rows_read, batch.rows_rejected, batch.households_unchanged, batch.households_changed,
+            batch.persons_left) == (6, 0, 3, 0, 0)
+
+
+def test_one_sheet_per_village_from_the_page_the_api_and_the_command(make_household, make_user, client, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    from fupin.api.tests.conftest import token_api
+
+    make_household(first_village(MINGXI), members=2)
+    officer = make_user("county", MINGXI)
+    client.force_login(officer)
+    page = client.get("/imports/").content.decode()
+    assert '<option value="sheets">分村分表（一个xlsx，每村一个工作表）</option>' in page
+    response = client.get("/imports/export/", {"region": MINGXI, "format": "xlsx", "split": "sheets"})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert unquote(response["Content-Disposition"]).endswith(f"花名册-{MINGXI}-分村分表.xlsx")
+    refused = client.get("/imports/export/", {"region": MINGXI, "format": "csv", "split": "sheets"}, follow=True)
+    assert "分村分表只能导出为 Excel (.xlsx)" in refused.content.decode()
+
+    api = token_api(client, officer)
+    assert api.get("/exports/roster", {"region": MINGXI, "split": "sheets"}).status_code == 200
+    bad = api.get("/exports/roster", {"region": MINGXI, "format": "csv", "split": "sheets"})
+    assert bad.status_code == 422 and "split" in bad.json()["field_errors"]
+
+    out = tmp_path / "明溪县.xlsx"
+    call_command("export", "--region", MINGXI, "--split", "sheets", str(out), stdout=io.StringIO())
+    assert fastexcel.read_excel(out.read_bytes()).sheet_names[0] == first_village_name(MINGXI)
+    with pytest.raises(CommandError, match="--split sheets"):
+        call_command("export", "--region", MINGXI, "--split", "sheets", str(tmp_path / "x.zip"),
+                     stdout=io.StringIO())
+
+
+def first_village_name(county: str) -> str:
+    from fupin.regions.models import Region
+
+    return Region.objects.get(code=first_village(county)).name

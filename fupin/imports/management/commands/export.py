@@ -29,7 +29,7 @@ from fupin.core.xlsx_sheet import TooManyRows
 from fupin.imports.choices import ExportChannel
 from fupin.imports.exports import export_roster_to
 from fupin.imports.management.acting import acting_user
-from fupin.imports.pipelines.export_roster import FORMATS, KINDS, SPLITS
+from fupin.imports.pipelines.export_roster import FORMATS, KINDS, SHEETS, SPLITS
 from fupin.imports.roster_filter import PERSON_FIELDS, FilterError, parse_filter
 from fupin.policy.regions import RegionCodeError
 
@@ -72,11 +72,16 @@ class Command(BaseCommand):
                             help="人员筛选 年龄,按导出当日周岁(16-60、60以上、18以下)/ only members of these ages "
                                  "(whole years on the day)")
         parser.add_argument("--split", choices=tuple(SPLITS), default="",
-                            help="按乡镇或行政村拆分为多个文件,打包为zip / one file per township or village, in a ZIP")
+                            help="按乡镇或行政村拆分为多个文件,打包为zip;sheets:一个xlsx,每村一个工作表(分村分表)/ one file "
+                                 "per township or village, in a ZIP; sheets: one xlsx, a sheet per village")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         out = Path(opts["out"])
-        if opts["split"] and out.suffix.lower() != ".zip":
+        if opts["split"] == SHEETS:
+            if out.suffix.lower() != ".xlsx" or opts["format"] not in ("", "xlsx"):
+                raise CommandError("--split sheets 写出一个 xlsx 文件,请给 .xlsx 文件名 / --split sheets writes one xlsx: "
+                                   "give an OUT.xlsx")
+        elif opts["split"] and out.suffix.lower() != ".zip":
             raise CommandError("--split 写出 zip 文件,请给 .zip 文件名 / --split writes a ZIP: give an OUT.zip")
         # a split export's parts are xlsx unless --format says csv
         fmt = opts["format"] or ("xlsx" if opts["split"] else out.suffix.lstrip(".").lower())
