@@ -303,6 +303,15 @@ class _SheetLooks:
         self.path, self.kind, self.reader = path, kind, reader
         self.states = _xlsx_sheet_states(path) if kind == "xlsx" else None
         self.loaded: dict[int, tuple[bool, list[list[str | None]]]] = {}
+        self.strings: list[str] = []
+
+    def _strings(self, zf: zipfile.ZipFile, needed: int) -> list[str]:
+        """The shared strings up to ``needed``, read again from the start only when more are needed, and
+        then twice as many: the later sheets' first rows name strings further on (measured, 150 sheets
+        of 75k persons: the table streamed once per sheet took 1.5 s)."""
+        if needed >= len(self.strings):
+            self.strings = _shared_strings(zf, max(needed, 2 * len(self.strings)))
+        return self.strings
 
     def _load(self, index: int) -> tuple[bool, list[list[str | None]]]:
         if index not in self.loaded:
@@ -317,7 +326,7 @@ class _SheetLooks:
         return self._load(index)[0]
 
     def first_rows(self, index: int) -> list[list[str | None]]:
-        rows = xlsx_header_rows(self.path, index) if self.kind == "xlsx" else None
+        rows = xlsx_header_rows(self.path, index, strings=self._strings) if self.kind == "xlsx" else None
         return rows if rows is not None else self._load(index)[1]
 
 
@@ -438,10 +447,37 @@ def _shared_strings(zf: zipfile.ZipFile, needed: int) -> list[str]:
     return out
 
 
-def xlsx_header_rows(path: Path, sheet_index: int) -> list[list[str | None]] | None:
+#: How much of a sheet's XML :func:`xlsx_header_rows` reads: first a block, more only when its first
+#: :data:`HEADER_SCAN_ROWS` rows are not in it (a roster's 30 rows are about 100 kB), at most the limit.
+HEADER_XML_FIRST_BYTES = 256 << 10
+HEADER_XML_MAX_BYTES = 4 << 20
+
+
+def _header_cells(text: str) -> tuple[dict[int, dict[int, tuple[str, str]]], int | None, bool]:
+    """The cells holding a value of the first :data:`HEADER_SCAN_ROWS` rows from the first such row in
+    ``text`` (the start of a sheet's XML), that row, and whether the text went past them."""
+    cells: dict[int, dict[int, tuple[str, str]]] = {}
+    first: int | None = None
+    for m in _CELL.finditer(text):
+        letters, row, attrs, body = m.group(1), int(m.group(2)), m.group(3), m.group(4) or ""
+        has_value = "<v>" in body or "<v " in body or "<is>" in body
+        if has_value and first is None:
+            first = row
+        if first is not None and row >= first + HEADER_SCAN_ROWS:
+            return cells, first, True
+        if has_value:
+            cells.setdefault(row, {})[_column_index(letters)] = (attrs, body)
+    return cells, first, False
+
+
+def xlsx_header_rows(path: Path, sheet_index: int, *,
+                     strings: Callable[[zipfile.ZipFile, int], list[str]] = _shared_strings,
+                     ) -> list[list[str | None]] | None:
     """The sheet's first :data:`HEADER_SCAN_ROWS` rows (from its first row with a value) as text, read
     from the start of the sheet XML — without parsing the sheet, so that the ID number column is known
-    early (see :func:`read_xlsx`). ``None`` when the XML cannot be read this way."""
+    early (see :func:`read_xlsx`) and a workbook's roster sheets are told apart (:func:`roster_sheets`).
+    ``strings(zf, n)``: at least the first n + 1 shared strings (a workbook's many sheets share one
+    cache). ``None`` when the XML cannot be read this way."""
     unescape = {"&lt;": "<", "&gt;": ">", "&quot;": '"', "&apos;": "'", "&amp;": "&"}
     try:
         with zipfile.ZipFile(path) as zf:
@@ -449,23 +485,16 @@ def xlsx_header_rows(path: Path, sheet_index: int) -> list[list[str | None]] | N
             if name is None:
                 return None
             with zf.open(name) as fh:
-                text = fh.read(4 << 20).decode("utf-8", "replace")
-            cells: dict[int, dict[int, tuple[str, str]]] = {}
-            first: int | None = None
-            for letters, row, attrs, body in ((m.group(1), int(m.group(2)), m.group(3), m.group(4) or "")
-                                              for m in _CELL.finditer(text)):
-                has_value = "<v>" in body or "<v " in body or "<is>" in body
-                if has_value and first is None:
-                    first = row
-                if first is not None and row >= first + HEADER_SCAN_ROWS:
-                    break
-                if has_value:
-                    cells.setdefault(row, {})[_column_index(letters)] = (attrs, body)
+                raw = fh.read(HEADER_XML_FIRST_BYTES)
+                cells, first, complete = _header_cells(raw.decode("utf-8", "replace"))
+                if not complete and len(raw) == HEADER_XML_FIRST_BYTES:
+                    raw += fh.read(HEADER_XML_MAX_BYTES - len(raw))
+                    cells, first, complete = _header_cells(raw.decode("utf-8", "replace"))
             if first is None:
                 return None
             shared = [int(v) for by_col in cells.values() for a, b in by_col.values() if 't="s"' in a
                       for v in re.findall(r"<v>(\d+)</v>", b)]
-            strings = _shared_strings(zf, max(shared)) if shared else []
+            table = strings(zf, max(shared)) if shared else []
     except (KeyError, zipfile.BadZipFile, ElementTree.ParseError, OSError, ValueError):
         return None
     rows: list[list[str | None]] = []
@@ -476,7 +505,7 @@ def xlsx_header_rows(path: Path, sheet_index: int) -> list[list[str | None]] | N
             if 't="s"' in attrs:
                 found = re.search(r"<v>(\d+)</v>", body)
                 i = int(found.group(1)) if found else -1
-                row[col] = strings[i] if 0 <= i < len(strings) else None
+                row[col] = table[i] if 0 <= i < len(table) else None
             else:
                 texts = _TEXT.findall(body) or re.findall(r"<v>(.*?)</v>", body, re.S)
                 value = "".join(texts)

@@ -304,3 +304,28 @@ def test_a_wrong_early_guess_is_not_used(tmp_path, monkeypatch):
     path = rf.write_xlsx(tmp_path / "r.xlsx", rf.build_roster(3), numeric_id_rows={2})
     monkeypatch.setattr(module, "_early_id_scan", lambda *a: (0, {1, 2, 3, 4}))  # column A, every row
     assert module.read_roster(path).frame.get_column("_id_numeric").arg_true().to_list() == [2]
+
+
+def test_header_rows_beyond_the_first_block_of_the_sheet_xml(tmp_path):
+    """The sheet XML is read a block at a time (:data:`read_roster.HEADER_XML_FIRST_BYTES`): nine long note rows
+    (inline strings, 810 kB) above the header push it past the first block; it is found in the second."""
+    import xlsxwriter
+
+    from fupin.imports.pipelines import read_roster as module
+
+    rows = rf.build_roster(2)
+    path = tmp_path / "long-notes.xlsx"
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True})  # inline strings, row by row
+    sheet = book.add_worksheet("花名册")
+    for r in range(9):
+        sheet.write_string(r, 0, f"填表说明{r}:" + "此处说明很长" * 5000)
+    cols = list(rows[0])
+    sheet.write_row(9, 0, cols)
+    for i, row in enumerate(rows, start=10):
+        sheet.write_row(i, 0, [row[c] for c in cols])
+    book.close()
+    assert module.HEADER_XML_FIRST_BYTES < 9 * 90_000
+    found = module.xlsx_header_rows(path, 0)
+    assert found is not None and found[9][:3] == cols[:3]
+    assert module._find_header(found)[0] == 9
+    assert read_roster(path).frame.height == len(rows)
