@@ -354,18 +354,7 @@ def write_ods(path: Path, rows: Sequence[dict[str, str]], *, headers: Sequence[s
     content = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ns} office:version="1.2">'
                f"<office:body><office:spreadsheet>{other}<table:table table:name={quoteattr(sheet_name)}>"
                f"{''.join(xml_rows)}</table:table></office:spreadsheet></office:body></office:document-content>")
-    manifest = ('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
-                'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
-                '<manifest:file-entry manifest:full-path="/" '
-                'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
-                '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
-                "</manifest:manifest>")
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet",
-                         compress_type=zipfile.ZIP_STORED)
-        archive.writestr("META-INF/manifest.xml", manifest)
-        archive.writestr("content.xml", content)
-    return path
+    return _ods_archive(path, content)
 
 
 def write_xls(path: Path, rows: Sequence[dict[str, str]], *, headers: Sequence[str] | None = None,
@@ -410,6 +399,8 @@ def write_workbook_sheets(path: Path, sheets: dict[str, Any], *, kind: str = "xl
     hidden = set(hidden)
     grids = {name: [[rows]] if isinstance(rows, str) else rows for name, rows in sheets.items()
              if isinstance(rows, str) or (rows and isinstance(rows[0], list))}
+    if kind == "ods":
+        return _write_ods_sheets(path, sheets, grids, hidden, title_rows)
     if kind == "xls":
         import xlwt
 
@@ -446,4 +437,52 @@ def write_workbook_sheets(path: Path, sheets: dict[str, Any], *, kind: str = "xl
             else:
                 sheet.write_string(cell[0], cell[1], cell[-1])  # a title in its first cell
     workbook.close()
+    return path
+
+
+def _write_ods_sheets(path: Path, sheets: dict[str, Any], grids: dict[str, list[list[str]]], hidden: set[str],
+                      title_rows: Sequence[str]) -> Path:
+    """:func:`write_workbook_sheets` as an .ods: a table per sheet, a hidden one styled ``table:display="false"``
+    (as LibreOffice writes it)."""
+    from xml.sax.saxutils import escape, quoteattr
+
+    def cell(text: str) -> str:
+        return f'<table:table-cell office:value-type="string"><text:p>{escape(text)}</text:p></table:table-cell>'
+
+    tables = []
+    for name, rows in sheets.items():
+        if name in grids:
+            grid = grids[name]
+        else:
+            cols = _headers(rows, None)
+            grid = [[t] for t in title_rows] + [list(cols)] + [[row.get(h, "") for h in cols] for row in rows]
+        body = "".join(f"<table:table-row>{''.join(cell(t) if t else '<table:table-cell/>' for t in r)}</table:table-row>"
+                       for r in grid)
+        style = ' table:style-name="hidden"' if name in hidden else ""
+        tables.append(f"<table:table table:name={quoteattr(name)}{style}>{body}</table:table>")
+    ns = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+          'xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" '
+          'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+          'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"')
+    styles = ('<office:automatic-styles><style:style style:name="hidden" style:family="table">'
+              '<style:table-properties table:display="false"/></style:style></office:automatic-styles>')
+    content = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ns} office:version="1.2">'
+               f"{styles}<office:body><office:spreadsheet>{''.join(tables)}</office:spreadsheet></office:body>"
+               "</office:document-content>")
+    return _ods_archive(path, content)
+
+
+def _ods_archive(path: Path, content: str) -> Path:
+    """An .ods file of ``content.xml`` (the mimetype first and stored, and the manifest)."""
+    manifest = ('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+                'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+                '<manifest:file-entry manifest:full-path="/" '
+                'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+                '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+                "</manifest:manifest>")
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet",
+                         compress_type=zipfile.ZIP_STORED)
+        archive.writestr("META-INF/manifest.xml", manifest)
+        archive.writestr("content.xml", content)
     return path

@@ -27,7 +27,7 @@ def _rows(village: str, number: str, members: int = 2) -> list[dict[str, str]]:
     return household_rows(village, f"{village}{number}", members=members)
 
 
-@pytest.mark.parametrize("kind", ["xlsx", "xls"])
+@pytest.mark.parametrize("kind", ["xlsx", "xls", "ods"])
 def test_every_visible_roster_sheet_is_read_as_a_part(tmp_path, kind):
     path = write_workbook_sheets(tmp_path / f"雪峰镇.{kind}", {
         "说明": "本工作簿每村一个工作表",
