@@ -268,7 +268,7 @@ def roster_sheets(path: Path, kind: str, reader: fastexcel.ExcelReader) -> list[
     """The sheets of a workbook read as its roster (多个工作表), in the workbook's order. The candidates are
     the visible sheets whose name holds 花名册, else every visible sheet (all sheets, if none is
     visible); of several candidates, those with a roster header in their first :data:`HEADER_SCAN_ROWS`
-    rows are read, together (a township's workbook with one sheet per village); with none, the first
+    rows (:func:`has_roster_header`) are read, together (a township's workbook with one sheet per village); with none, the first
     candidate is read and says it has no header. A hidden sheet is never read beside a visible one (the
     template's 代码表; a sheet the file's reader does not see). A workbook of one sheet is not looked
     into: its sheet is read as before."""
@@ -285,12 +285,16 @@ def roster_sheets(path: Path, kind: str, reader: fastexcel.ExcelReader) -> list[
 
 
 def has_roster_header(rows: list[list[str | None]]) -> bool:
-    """Whether ``rows`` (a sheet's first rows) hold a roster header (:func:`_find_header`)."""
+    """Whether ``rows`` (a sheet's first rows) hold a roster header (:func:`_find_header`) naming the
+    columns a roster needs (:func:`_build`): 姓名 or 证件号码 — or 户编号 when only household columns are
+    read. The template's 村名单 (县, 乡镇, 行政村, 行政区划代码) has a header of roster columns but is
+    no roster."""
     try:
-        _find_header(rows)
+        _, header, _ = _find_header(rows)
     except RosterReadError:
         return False
-    return True
+    fields = set(_map_columns(header)[1])
+    return bool(fields & {"id_number", "name"}) or (not _PERSONS_NEEDED.get() and "household_number" in fields)
 
 
 class _SheetLooks:

@@ -65,6 +65,13 @@ def test_one_roster_sheet_reads_as_before(tmp_path):
     assert raw.parts == () and raw.frame.get_column("_row").to_list() == [2, 3]
     single = write_xlsx(tmp_path / "one.xlsx", _rows(V1, "40024"), sheet_name="Sheet1")
     assert read_roster(single).parts == ()
+    # the template with its 花名册 sheet renamed: 村名单 names roster columns (县, 乡镇, 行政村, 行政区划代码) but
+    # no person column, so it is no roster; the renamed sheet is read alone, as before
+    renamed = write_workbook_sheets(tmp_path / "t.xlsx", {
+        "新坊村": _rows(V1, "40025"), "填写说明": "每行一人",
+        "村名单": [["县", "乡镇", "行政村", "行政区划代码"], ["明溪县", "雪峰镇", "城东居委会", V1]]})
+    raw = read_roster(renamed)
+    assert raw.parts == () and set(raw.frame.get_column("household_number")) == {f"{V1}40025"}
     nothing = write_workbook_sheets(tmp_path / "n.xlsx", {"说明": "填表说明", "汇总": [["村", "户数"], ["城东", "2"]]})
     with pytest.raises(RosterReadError, match="找不到表头"):
         read_roster(nothing)
