@@ -270,7 +270,7 @@ def test_number_cells_from_the_sheet_xml_agree_with_a_second_fastexcel_load(tmp_
                          leading_blank_rows=1, trailing_empty=2)
     by_xml = module.read_roster(path).frame
     assert by_xml.get_column("_id_numeric").sum() == 3
-    monkeypatch.setattr(module, "xlsx_number_rows", lambda *args: None)
+    monkeypatch.setattr(module, "xlsx_scan", lambda *args: None)
     by_fastexcel = module.read_roster(path).frame
     assert by_xml.select("_row", "_id_numeric").equals(by_fastexcel.select("_row", "_id_numeric"))
 
@@ -291,10 +291,10 @@ def test_header_read_from_the_sheet_xml_matches_the_parsed_sheet(tmp_path, monke
     assert from_xml == parsed
     assert module.xlsx_header_rows(path, index)[0][0] == "三明市 <花名册> & 汇总"
     scans = []
-    real = module.xlsx_number_rows
-    monkeypatch.setattr(module, "xlsx_number_rows", lambda *a: scans.append(a) or real(*a))
+    real = module.xlsx_scan
+    monkeypatch.setattr(module, "xlsx_scan", lambda *a: scans.append(a) or real(*a))
     raw = module.read_roster(path)
-    assert len(scans) == 1
+    assert len(scans) == 1  # one pass: the number cells and the merged ranges
     assert raw.frame.get_column("_id_numeric").arg_true().to_list() == [1]
 
 
