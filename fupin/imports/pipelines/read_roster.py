@@ -590,21 +590,28 @@ def parse_xlsx(path: Path, reader: fastexcel.ExcelReader | None = None, index: i
             early_result = early.result()
 
     scans: list[SheetScan] = [early_result[1]] if early_result is not None else []
+    # fastexcel's grid starts at the sheet's first column holding a value; the XML names columns from A
+    offset = grid_column_offset(path, index, grid)
 
     def number_rows(id_col: int) -> set[int] | None:
-        if early_result is not None and early_result[0] == id_col:
+        column = id_col + (offset or 0)
+        if early_result is not None and early_result[0] == column:
             return early_result[1].numbers
-        scan = xlsx_scan(path, index, id_col)
+        if offset is None:  # where the grid's columns are in the sheet is not known: load the column again
+            return None
+        scan = xlsx_scan(path, index, column)
         if scan is None:
             return None
         scans.append(scan)
         return scan.numbers
 
     def merges() -> list[Merge]:
+        if offset is None:
+            return []
         if not scans:  # no ID column asked for: one pass for the merged ranges alone
             scan = xlsx_scan(path, index, None)
             scans.append(scan if scan is not None else SheetScan(None, []))
-        return scans[-1].merges
+        return [(column - offset, top, bottom) for column, top, bottom in scans[-1].merges if column >= offset]
 
     return _from_grid(reader, index, grid, first=xlsx_first_row(path, index), number_rows=number_rows,
                       encoding="xlsx", merges=merges)
@@ -671,13 +678,32 @@ def _from_grid(reader: fastexcel.ExcelReader, index: int, grid: pl.DataFrame, *,
                        encoding=encoding)
 
 
+def grid_column_offset(path: Path, index: int, grid: pl.DataFrame) -> int | None:
+    """The sheet column (0-based, A = 0) of the grid's first column: fastexcel leaves out the empty
+    columns left of the first value, the sheet XML does not. Told by the first row holding a value,
+    read both ways (:func:`xlsx_header_rows`); None when the XML cannot be read so or the two disagree."""
+    if grid.height == 0:
+        return 0
+    rows = xlsx_header_rows(path, index)
+    if not rows:
+        return None
+    in_xml = next((i for i, v in enumerate(rows[0]) if v not in (None, "")), None)
+    in_grid = next((i for i, v in enumerate(grid.row(0)) if v not in (None, "")), None)
+    if in_xml is None or in_grid is None or in_xml < in_grid:
+        return None
+    offset = in_xml - in_grid
+    shown = [v for v in rows[0][offset:] if v not in (None, "")]
+    return offset if shown == [v for v in grid.row(0) if v not in (None, "")] else None
+
+
 def filled_merges(grid: pl.DataFrame, merges: list[Merge], *, first: int, data_from: int) -> pl.DataFrame:
     """The grid (its row 0 is the sheet's row ``first``) with each merged range of the data rows (from
     row ``data_from``) that spans rows filled down: the value of its top cell in every row it covers, as
     the sheet shows it — a printed roster merges 户编号, 行政村 and the other household columns over the
     household's rows. Only the range's first column is filled (a range across columns is one cell);
-    ranges in the header are the header's (:func:`_find_header`). Never one query per cell: each
-    column's rows are mapped to their range's top row and gathered at once."""
+    ranges in the header are the header's (:func:`_find_header`); a cell that holds a value keeps it.
+    Each column's rows are mapped to their range's top row and gathered at once. ``merges``' columns
+    are the grid's (:func:`grid_column_offset`)."""
     by_column: dict[int, list[tuple[int, int]]] = {}
     for column, top, bottom in merges:
         if top >= data_from and column < grid.width and top - first < grid.height:
@@ -691,7 +717,9 @@ def filled_merges(grid: pl.DataFrame, merges: list[Merge], *, first: int, data_f
             source[top + 1:bottom + 1] = [top] * (bottom - top)
         name = grid.columns[column]
         cells = grid.get_column(name)
-        filled.append(cells.gather(source).alias(name))
+        # a merged range's lower cells are empty; a cell holding a value is never overwritten
+        filled.append(pl.select(pl.when(cells.is_null()).then(cells.gather(source)).otherwise(cells)).to_series()
+                      .alias(name))
     return grid.with_columns(filled)
 
 

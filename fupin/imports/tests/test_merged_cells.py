@@ -116,3 +116,35 @@ def test_a_merged_roster_imports_every_member(tmp_path, make_user):
     services.merge_batch(actor=officer, batch_id=batch.pk)
     assert sorted(Household.objects.values_list("size", flat=True)) == [2, 3]
     assert Member.objects.count() == 5
+
+
+def test_a_roster_that_starts_right_of_column_a(tmp_path):
+    """fastexcel's grid leaves out the empty columns left of the table; the sheet XML names columns from A.
+    A roster starting at column C: merged ranges and number-cell IDs are found in the right columns (the ID
+    column's number cells were looked for two columns off before)."""
+    rows = rf.build_roster(3, sizes=(2,))
+    cols = list(rows[0])
+    path = tmp_path / "offset.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("花名册")
+    sheet.write_row(1, 2, cols)
+    id_at = cols.index("证件号码")
+    for h, (_number, members) in enumerate(groupby(rows, key=lambda row: row["户编号"])):
+        members = list(members)
+        r = 2 + 2 * h
+        for j, header in enumerate(cols):
+            if header in HOUSEHOLD_HEADERS:
+                sheet.merge_range(r, 2 + j, r + 1, 2 + j, members[0][header])
+            else:
+                for i, member in enumerate(members):
+                    if j == id_at and h == 1 and i == 0:
+                        sheet.write_number(r + i, 2 + j, float(member[header].rstrip("X")))  # Excel's damage
+                    else:
+                        sheet.write_string(r + i, 2 + j, member[header])
+    book.close()
+    raw = read_roster(path)
+    assert raw.frame.get_column("household_number").to_list() == [row["户编号"] for row in rows]
+    assert raw.frame.get_column("name").to_list() == [row["姓名"] for row in rows]  # no value overwritten
+    assert raw.frame.get_column("_id_numeric").arg_true().to_list() == [2]
+    assert module.grid_column_offset(path, 0, module.fastexcel.read_excel(path).load_sheet(
+        0, header_row=None, dtypes="string").to_polars()) == 2
