@@ -16,7 +16,7 @@ from fupin.imports.choices import BatchStatus
 from fupin.imports.pipelines.read_roster import RosterReadError, read_roster
 from fupin.imports.tests.roster_files import write_csv, write_workbook_sheets, write_xlsx
 from fupin.imports.tests.test_views import household_rows
-from fupin.imports.tests.test_zip_rosters import _zip
+from fupin.imports.tests.test_zip_rosters import _zip, rows_named_by_part
 from fupin.registry.models import Household
 from fupin.testing import MINGXI, NINGHUA, first_village
 
@@ -110,13 +110,10 @@ def test_a_batch_of_sheets_names_each_sheet_and_row(tmp_path, villages, make_use
     assert rows[0] == (2_000_003, "同户第2个工作表第4行有错误,整户未导入 / another row of this household was rejected")
     assert rows[1][0] == 2_000_004 and "校验" in rows[1][1]
 
-    client.force_login(officer)
-    html = client.get(f"/imports/{batch.pk}/").content.decode()
+    html, errors, fix = rows_named_by_part(client, officer, batch)
     assert '<div id="source-files"><dt>读取的工作表</dt><dd><ol><li>城东</li><li>城西</li></ol>' in html
     assert '<td class="num">城西 第3行</td>' in html and '<td class="num">城西 第4行</td>' in html
-    errors = fastexcel.read_excel(services.rejections_xlsx(batch.pk)).load_sheet(0).to_polars()
     assert errors.select("文件 file", "行号 row").rows() == [("城西", 3), ("城西", 4)]
-    fix = services.rows_to_fix(batch, full=True)
     assert fix.select("来源文件", "原行号").rows() == [("城西", 3), ("城西", 4)]
     assert fix["错误原因"][0].startswith("同户第2个工作表第4行有错误")
 

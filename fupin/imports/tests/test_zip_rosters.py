@@ -177,16 +177,13 @@ def test_a_zip_batch_is_reviewed_once_and_names_files_and_rows(tmp_path, village
     assert rows[0] == (1_000_005, "同户第1个文件第6行有错误,整户未导入 / another row of this household was rejected")
     assert rows[1][0] == 1_000_006 and "校验" in rows[1][1], rows
 
-    # the page: the files listed, the rows named by file
-    client.force_login(officer)
-    html = client.get(f"/imports/{batch.pk}/").content.decode()
+    # the page: the files listed, the rows named by file; the errors file and the rows to fix: the
+    # file's name, then its own row
+    html, errors, fix = rows_named_by_part(client, officer, batch)
     assert '<div id="source-files"><dt>压缩包中的文件</dt><dd><ol><li>城东居委会.xlsx</li>' in html
     assert '<td class="num">城东居委会.xlsx 第5行</td>' in html and '<td class="num">城东居委会.xlsx 第6行</td>' in html
-    # the errors file and the rows to fix: the file's name, then its own row
-    errors = fastexcel.read_excel(services.rejections_xlsx(batch.pk)).load_sheet(0).to_polars()
     assert errors.select("文件 file", "行号 row").rows() == [("城东居委会.xlsx", 5), ("城东居委会.xlsx", 6)]
     assert errors["原因 reason"][0] == "同户第1个文件第6行有错误,整户未导入 / another row of this household was rejected"
-    fix = services.rows_to_fix(batch, full=True)
     assert fix.select("来源文件", "原行号").rows() == [("城东居委会.xlsx", 5), ("城东居委会.xlsx", 6)]
     # the API: file and row beside the stored number
     items = token_api(client, officer).get(f"/imports/{batch.pk}/rejections").json()["items"]
@@ -197,6 +194,15 @@ def test_a_zip_batch_is_reviewed_once_and_names_files_and_rows(tmp_path, village
     assert set(Household.objects.values_list("household_number", flat=True)) == {
         f"{v1}30001", f"{v2}30003", f"{v2}30004"}
     assert ImportBatch.objects.get(pk=batch.pk).status == BatchStatus.MERGED
+
+
+def rows_named_by_part(client, officer, batch) -> tuple[str, pl.DataFrame, pl.DataFrame]:
+    """A batch of parts (a ZIP's files, a workbook's sheets) as its reviewer sees it: the page, the errors
+    file and the rows to fix."""
+    client.force_login(officer)
+    html = client.get(f"/imports/{batch.pk}/").content.decode()
+    errors = fastexcel.read_excel(services.rejections_xlsx(batch.pk)).load_sheet(0).to_polars()
+    return html, errors, services.rows_to_fix(batch, full=True)
 
 
 def test_the_command_imports_a_zip(tmp_path, villages):
