@@ -29,8 +29,10 @@ Extract stage of the roster import (issue 3). Decisions, in the order a file mee
   (title rows and header included). In xlsx the leading empty rows that the reader skips are added
   back from the sheet XML. CSV row numbers count lines (a quoted cell with a line break would shift
   them — rosters do not have those).
-- **Merged data cells** (xlsx): a range merged down the data rows is filled with its top cell's value,
-  as the sheet shows it (:func:`filled_merges`; printed rosters merge the household columns).
+- **Merged data cells** (xlsx, xls, ods): a range merged down the data rows is filled with its top
+  cell's value, as the sheet shows it (:func:`filled_merges`; printed rosters merge the household
+  columns). The ranges come from the sheet XML's ``<mergeCells>`` (xlsx), the ``MERGEDCELLS`` records
+  (xls, :mod:`.xls_rows`) or the cells' ``number-rows-spanned`` (ods, :mod:`.ods_rows`).
 - **IDs stored as numbers.** In xlsx the cell type of every 证件号码 cell is read from the sheet XML
   (streamed; a cell without ``t`` or with ``t="n"`` holds a number), so ``_id_numeric`` marks every
   number cell (its digits are already lost; never repaired). Measured on 100k rows: 1.7 s, against
@@ -605,7 +607,7 @@ def parse_xlsx(path: Path, reader: fastexcel.ExcelReader | None = None, index: i
         scans.append(scan)
         return scan.numbers
 
-    def merges() -> list[Merge]:
+    def merges(_data_from: int) -> list[Merge]:
         if offset is None:
             return []
         if not scans:  # no ID column asked for: one pass for the merged ranges alone
@@ -629,15 +631,35 @@ def parse_xls(path: Path, reader: fastexcel.ExcelReader | None = None, index: in
     null)."""
     reader = reader or fastexcel.read_excel(path)
     index = _sheet_index(reader) if index is None else index
+    name = reader.sheet_names[index]
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="xls-rows") as pool:
         # The records are scanned while fastexcel (which releases the GIL) reads the cells: measured on
         # a 65,000-row roster (2M cells, 59 MB), fastexcel 1.6 s, the scan 1.1 s.
-        rows = pool.submit(xls_rows.used_rows, path, reader.sheet_names[index])
+        scanned = pool.submit(xls_rows.sheet_cells, path, name)
         grid = reader.load_sheet(index, header_row=None, dtypes="string").to_polars()
-        first = xls_first_row(rows.result(), grid.height)
-    if first is None:
+        cells = scanned.result()
+    first = xls_first_row(None if cells is None else (cells.first_row, cells.last_row), grid.height)
+    if cells is None or first is None:
         raise RosterReadError(XLS_ROWS_UNKNOWN)
-    return _from_grid(reader, index, grid, first=first, number_rows=lambda id_col: None, encoding="xls")
+
+    def merges(data_from: int) -> list[Merge]:
+        return _in_grid_columns([m for m in cells.merges if m[1] >= data_from],
+                                lambda: xls_rows.first_column(path, name))
+
+    return _from_grid(reader, index, grid, first=first, number_rows=lambda id_col: None, encoding="xls",
+                      merges=merges)
+
+
+def _in_grid_columns(merges: list[Merge], first_column: Callable[[], int | None]) -> list[Merge]:
+    """Merged ranges of an xls or ods sheet (columns as the sheet numbers them from A) in the columns of
+    fastexcel's grid, which starts at the sheet's first column holding a value (``first_column``, asked
+    only when there is a range; None: not known, nothing is filled)."""
+    if not merges:
+        return []
+    offset = first_column()
+    if offset is None:
+        return []
+    return [(column - offset, top, bottom) for column, top, bottom in merges if column >= offset]
 
 
 def xls_first_row(rows: tuple[int, int] | None, height: int) -> int | None:
@@ -651,11 +673,11 @@ def xls_first_row(rows: tuple[int, int] | None, height: int) -> int | None:
 
 def _from_grid(reader: fastexcel.ExcelReader, index: int, grid: pl.DataFrame, *, first: int,
                number_rows: Callable[[int], set[int] | None], encoding: str,
-               merges: Callable[[], list[Merge]] | None = None) -> ParsedSheet:
+               merges: Callable[[int], list[Merge]] | None = None) -> ParsedSheet:
     """A workbook sheet's grid (its first row is the file's row ``first``) as a roster; ``number_rows``:
     the file rows whose ID number cell is a number, when the file says so cheaply (else None: the
-    ID column is loaded again as booleans); ``merges``: the sheet's merged ranges spanning rows
-    (:func:`filled_merges`)."""
+    ID column is loaded again as booleans); ``merges``: the sheet's merged ranges spanning rows, in
+    the grid's columns, given the first data row (:func:`filled_merges`)."""
     rows = [list(r) for r in grid.head(HEADER_SCAN_ROWS).iter_rows()]
     header_index, header, header_rows = _find_header(rows)
     id_col = next((i for i, h in enumerate(header) if field_of(h) == "id_number"), None)
@@ -666,16 +688,25 @@ def _from_grid(reader: fastexcel.ExcelReader, index: int, grid: pl.DataFrame, *,
             id_numeric = pl.int_range(first, first + grid.height, dtype=pl.Int64, eager=True).is_in(
                 pl.Series(sorted(numbers), dtype=pl.Int64).implode())
         else:
-            sheet = reader.load_sheet(index, header_row=None, use_columns=[id_col], dtypes={id_col: "boolean"})
-            id_numeric = sheet.to_polars().to_series().is_not_null()
+            id_numeric = id_number_cells(reader, index, grid.columns[id_col])
             if id_numeric.len() != grid.height:  # ranges differ: fall back to "no numeric cells"
                 id_numeric = None
     start = header_index + header_rows
     if merges is not None:
-        grid = filled_merges(grid, merges(), first=first, data_from=first + start)
+        grid = filled_merges(grid, merges(first + start), first=first, data_from=first + start)
     return ParsedSheet(body=grid.slice(start), first_data_row=first + start, header_row=first + header_index,
                        header=header, id_numeric=None if id_numeric is None else id_numeric.slice(start),
                        encoding=encoding)
+
+
+def id_number_cells(reader: fastexcel.ExcelReader, index: int, column: str) -> pl.Series:
+    """Which cells of the grid's column ``column`` hold a number: the column loaded again as booleans (a
+    number reads as true, a text as null). The column is named, not numbered: fastexcel numbers
+    ``use_columns`` from the sheet's column A, but its grid leaves out the empty columns left of the
+    first value, and a roster starting right of A had another column looked at (a column of incomes
+    stored as numbers then marked every ID as stored as a number)."""
+    sheet = reader.load_sheet(index, header_row=None, use_columns=[column], dtypes={column: "boolean"})
+    return sheet.to_polars().to_series().is_not_null()
 
 
 def grid_column_offset(path: Path, index: int, grid: pl.DataFrame) -> int | None:
@@ -842,11 +873,35 @@ def parse_ods(path: Path, reader: fastexcel.ExcelReader | None = None, index: in
     file's name, and an .ods saved under an .xlsx name is not rare)."""
     reader = reader or _open_workbook(path, "ods")
     index = _sheet_index(reader) if index is None else index
+    name = reader.sheet_names[index]
     grid = reader.load_sheet(index, header_row=None, dtypes="string").to_polars()
-    first = ods_rows.first_row(path, reader.sheet_names[index])
+    first = ods_rows.first_row(path, name)
     if first is None:
         raise RosterReadError(ODS_ROWS_UNKNOWN)
-    return _from_grid(reader, index, grid, first=first, number_rows=lambda id_col: None, encoding="ods")
+
+    def merges(data_from: int) -> list[Merge]:
+        found = ods_rows.sheet_merges(path, name)
+        if found is None:
+            return []
+        return _in_grid_columns([m for m in found if m[1] >= data_from], lambda: ods_column_offset(path, name, grid))
+
+    return _from_grid(reader, index, grid, first=first, number_rows=lambda id_col: None, encoding="ods",
+                      merges=merges)
+
+
+def ods_column_offset(path: Path, sheet_name: str, grid: pl.DataFrame) -> int | None:
+    """The sheet column (0-based, A = 0) of the grid's first column (fastexcel leaves out the empty
+    columns left of the first value): told by the first row holding a value, its filled columns in the
+    XML (:func:`.ods_rows.first_row_columns`) against the grid's; None when they do not line up."""
+    found = ods_rows.first_row_columns(path, sheet_name)
+    if found is None or grid.height == 0:
+        return None
+    in_sheet = found[1]
+    in_grid = [i for i, v in enumerate(grid.row(0)) if v not in (None, "")]
+    if not in_grid or len(in_sheet) != len(in_grid):
+        return None
+    offset = in_sheet[0] - in_grid[0]
+    return offset if offset >= 0 and [c - offset for c in in_sheet] == in_grid else None
 
 
 _WORKBOOK_PARSERS: dict[str, Callable[[Path, fastexcel.ExcelReader, int], ParsedSheet]] = {

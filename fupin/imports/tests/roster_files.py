@@ -18,9 +18,10 @@ from __future__ import annotations
 import csv
 import random
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
@@ -234,13 +235,35 @@ def write_csv(path: Path, rows: Sequence[dict[str, str]], *, encoding: str = "ut
 
 def _workbook_cells(rows: Sequence[dict[str, str]], cols: Sequence[str], shown: Sequence[str], *, first_row: int,
                     title_rows: Sequence[str], two_row_header: bool, numeric_id_rows: Iterable[int],
-                    trailing_empty: int, note_rows: Sequence[str]) -> Iterator[tuple[Any, ...]]:
-    """A workbook roster's cells from ``first_row`` on, the same for every format: ``("merge", r1, c1, r2,
-    c2, text)`` (bold), ``("header", r, c, text)`` (bold), ``("text", r, c, text)``, ``("number", r, c,
-    value)``. Titles are merged across the table; a two-row header merges "收入情况" across the income
-    columns and the other headers down over both rows; ``numeric_id_rows``: indexes of ``rows`` whose ID
-    is a number cell (what Excel does to a typed-in ID); trailing "empty" rows hold a space."""
+                    trailing_empty: int, note_rows: Sequence[str], merged_columns: Collection[str] = (),
+                    first_column: int = 0) -> Iterator[tuple[Any, ...]]:
+    """A workbook roster's cells from ``first_row`` and ``first_column`` on, the same for every format:
+    ``("merge", r1, c1, r2, c2, text)`` (bold), ``("header", r, c, text)`` (bold), ``("text", r, c, text)``,
+    ``("number", r, c, value)``."""
+    for op, r, c, *rest in _workbook_cells_from_a(
+            rows, cols, shown, first_row=first_row, title_rows=title_rows, two_row_header=two_row_header,
+            numeric_id_rows=numeric_id_rows, trailing_empty=trailing_empty, note_rows=note_rows,
+            merged_columns=merged_columns):
+        if op == "merge":
+            yield (op, r, c + first_column, rest[0], rest[1] + first_column, rest[2])
+        else:
+            yield (op, r, c + first_column, *rest)
+
+
+def _workbook_cells_from_a(rows: Sequence[dict[str, str]], cols: Sequence[str], shown: Sequence[str], *,
+                           first_row: int, title_rows: Sequence[str], two_row_header: bool,
+                           numeric_id_rows: Iterable[int], trailing_empty: int, note_rows: Sequence[str],
+                           merged_columns: Collection[str]) -> Iterator[tuple[Any, ...]]:
+    """:func:`_workbook_cells` from column A. Titles are merged across the table; a two-row header merges
+    "收入情况" across the income columns and the other headers down over both rows; ``numeric_id_rows``:
+    indexes of ``rows`` whose ID is a number cell (what Excel does to a typed-in ID); ``merged_columns``:
+    headers whose cells are merged down over each household's rows (consecutive rows of one 户编号), as a
+    printed roster has them; trailing "empty" rows hold a space."""
     numeric = set(numeric_id_rows)
+    run_of: list[tuple[int, int]] = []  # each row's household run: (its first row, its length)
+    for _number, group in groupby(rows, key=lambda row: row.get("户编号", "")):
+        length = len(list(group))
+        run_of += [(len(run_of), length)] * length
     r = first_row
     for title in title_rows:
         yield ("merge", r, 0, r, max(len(cols) - 1, 1), title)
@@ -264,7 +287,11 @@ def _workbook_cells(rows: Sequence[dict[str, str]], cols: Sequence[str], shown: 
     for i, row in enumerate(rows):
         for j, h in enumerate(cols):
             value = row.get(h, "")
-            if h == "证件号码" and i in numeric and value:
+            start, length = run_of[i]
+            if h in merged_columns and length > 1:
+                if i == start:
+                    yield ("merge", r, j, r + length - 1, j, value)
+            elif h == "证件号码" and i in numeric and value:
                 yield ("number", r, j, float(value.strip().upper().rstrip("X") or 0))
             elif value != "":
                 yield ("text", r, j, value)
@@ -280,7 +307,8 @@ def _workbook_cells(rows: Sequence[dict[str, str]], cols: Sequence[str], shown: 
 def write_xlsx(path: Path, rows: Sequence[dict[str, str]], *, headers: Sequence[str] | None = None,
                rename: dict[str, str] | None = None, title_rows: Sequence[str] = (), two_row_header: bool = False,
                numeric_id_rows: Iterable[int] = (), trailing_empty: int = 0, note_rows: Sequence[str] = (),
-               sheet_name: str = "花名册", other_sheet_first: bool = False, leading_blank_rows: int = 0) -> Path:
+               sheet_name: str = "花名册", other_sheet_first: bool = False, leading_blank_rows: int = 0,
+               merged_columns: Collection[str] = (), first_column: int = 0) -> Path:
     """Write an xlsx roster (xlsxwriter) laid out by :func:`_workbook_cells`."""
     cols = _headers(rows, headers)
     shown = [(rename or {}).get(h, h) for h in cols]
@@ -291,7 +319,8 @@ def write_xlsx(path: Path, rows: Sequence[dict[str, str]], *, headers: Sequence[
     bold = workbook.add_format({"bold": True, "align": "center", "text_wrap": True})
     for op, *cell in _workbook_cells(rows, cols, shown, first_row=leading_blank_rows, title_rows=title_rows,
                                      two_row_header=two_row_header, numeric_id_rows=numeric_id_rows,
-                                     trailing_empty=trailing_empty, note_rows=note_rows):
+                                     trailing_empty=trailing_empty, note_rows=note_rows,
+                                     merged_columns=merged_columns, first_column=first_column):
         if op == "merge":
             sheet.merge_range(*cell, bold)
         elif op == "header":
@@ -307,7 +336,8 @@ def write_xlsx(path: Path, rows: Sequence[dict[str, str]], *, headers: Sequence[
 def write_ods(path: Path, rows: Sequence[dict[str, str]], *, headers: Sequence[str] | None = None,
               title_rows: Sequence[str] = (), two_row_header: bool = False, numeric_id_rows: Iterable[int] = (),
               trailing_empty: int = 0, note_rows: Sequence[str] = (), sheet_name: str = "花名册",
-              other_sheet_first: bool = False, leading_blank_rows: int = 0, formatted_empty_rows: int = 0) -> Path:
+              other_sheet_first: bool = False, leading_blank_rows: int = 0, formatted_empty_rows: int = 0,
+              merged_columns: Collection[str] = (), first_column: int = 0) -> Path:
     """Write an OpenDocument spreadsheet roster (.ods) laid out by :func:`_workbook_cells`, as
     :func:`write_xlsx` lays it out, in the XML LibreOffice writes: merged cells spanning with covered
     cells under them, numbers as ``float`` cells, the empty rows below the table as one row repeated
@@ -320,7 +350,7 @@ def write_ods(path: Path, rows: Sequence[dict[str, str]], *, headers: Sequence[s
     for op, *cell in _workbook_cells(rows, cols, cols, first_row=leading_blank_rows + formatted_empty_rows,
                                      title_rows=title_rows, two_row_header=two_row_header,
                                      numeric_id_rows=numeric_id_rows, trailing_empty=trailing_empty,
-                                     note_rows=note_rows):
+                                     note_rows=note_rows, merged_columns=merged_columns, first_column=first_column):
         if op == "merge":
             r1, c1, r2, c2, text = cell
             cells[(r1, c1)] = (f'<table:table-cell office:value-type="string" table:number-columns-spanned="{c2 - c1 + 1}" '
@@ -360,7 +390,8 @@ def write_ods(path: Path, rows: Sequence[dict[str, str]], *, headers: Sequence[s
 def write_xls(path: Path, rows: Sequence[dict[str, str]], *, headers: Sequence[str] | None = None,
               title_rows: Sequence[str] = (), two_row_header: bool = False, numeric_id_rows: Iterable[int] = (),
               trailing_empty: int = 0, note_rows: Sequence[str] = (), sheet_name: str = "花名册",
-              other_sheet_first: bool = False, leading_blank_rows: int = 0, formatted_empty_rows: int = 0) -> Path:
+              other_sheet_first: bool = False, leading_blank_rows: int = 0, formatted_empty_rows: int = 0,
+              merged_columns: Collection[str] = (), first_column: int = 0) -> Path:
     """Write an Excel 97–2003 roster (xlwt, BIFF8) laid out by :func:`_workbook_cells`, as
     :func:`write_xlsx` lays it out; ``formatted_empty_rows``: rows of bordered, filled, empty cells at
     the top (BLANK records, which hold no value)."""
@@ -379,7 +410,7 @@ def write_xls(path: Path, rows: Sequence[dict[str, str]], *, headers: Sequence[s
     for op, *cell in _workbook_cells(rows, cols, cols, first_row=max(leading_blank_rows, formatted_empty_rows),
                                      title_rows=title_rows, two_row_header=two_row_header,
                                      numeric_id_rows=numeric_id_rows, trailing_empty=trailing_empty,
-                                     note_rows=note_rows):
+                                     note_rows=note_rows, merged_columns=merged_columns, first_column=first_column):
         if op == "merge":
             r1, c1, r2, c2, text = cell
             sheet.write_merge(r1, r2, c1, c2, text, bold)

@@ -1,52 +1,43 @@
-"""Merged data cells (合并单元格) in an xlsx roster: a printed roster merges 户编号, 行政村 and the other household
-columns over the household's rows. The sheet shows the value in every row; fastexcel gives it in the first row
-only, and the other rows of the household were rejected (户编号 missing). They are filled down
-(:func:`read_roster.filled_merges`, from the sheet XML's ``<mergeCells>``)."""
+"""Merged data cells (合并单元格) in a workbook roster (xlsx, xls, ods): a printed roster merges 户编号, 行政村 and the
+other household columns over the household's rows. The sheet shows the value in every row; fastexcel gives it in
+the first row only, and the other rows of the household were rejected (户编号 missing). They are filled down
+(:func:`read_roster.filled_merges`; the ranges from the sheet XML's ``<mergeCells>``, the xls ``MERGEDCELLS``
+records, the ods cells' ``number-rows-spanned``)."""
 
 from __future__ import annotations
 
-from itertools import groupby
 from pathlib import Path
 
 import polars as pl
 import pytest
-import xlsxwriter
 
 from fupin.imports import roster
+from fupin.imports.pipelines import ods_rows, xls_rows
 from fupin.imports.pipelines import read_roster as module
 from fupin.imports.pipelines.read_roster import read_roster
 from fupin.imports.tests import roster_files as rf
 
 HOUSEHOLD_HEADERS = {c.header for c in roster.COLUMNS if c.level in (roster.HOUSEHOLD, roster.LOCATION)}
+TITLE = "某县建档立卡贫困人口花名册"
+KINDS = ("xlsx", "xls", "ods")
+WRITERS = {"xlsx": rf.write_xlsx, "xls": rf.write_xls, "ods": rf.write_ods}
 
 
-def write_merged(path: Path, rows: list[dict[str, str]], *, note: str = "") -> Path:
-    """A roster whose household and location columns are merged over each household's rows (a title merged
-    across the table above the header; a note merged across the table below)."""
-    cols = list(rows[0])
-    book = xlsxwriter.Workbook(str(path))
-    sheet = book.add_worksheet("花名册")
-    sheet.merge_range(0, 0, 0, len(cols) - 1, "某县建档立卡贫困人口花名册")
-    sheet.write_row(1, 0, cols)
-    r = 2
-    for _number, members in groupby(rows, key=lambda row: row["户编号"]):
-        members = list(members)
-        for j, h in enumerate(cols):
-            if h in HOUSEHOLD_HEADERS and len(members) > 1:
-                sheet.merge_range(r, j, r + len(members) - 1, j, members[0][h])
-            else:
-                for i, member in enumerate(members):
-                    sheet.write_string(r + i, j, member[h])
-        r += len(members)
-    if note:
-        sheet.merge_range(r, 0, r, 5, note)
-    book.close()
-    return path
+def write_merged(path: Path, rows: list[dict[str, str]], **options) -> Path:
+    """A roster (of the kind its name ends in) whose household and location columns are merged over each
+    household's rows, under a title merged across the table."""
+    return WRITERS[path.suffix[1:]](path, rows, title_rows=[TITLE], merged_columns=HOUSEHOLD_HEADERS, **options)
 
 
-def test_household_columns_merged_over_the_members_rows_are_filled_down(tmp_path):
+def cells(frame: pl.DataFrame) -> pl.DataFrame:
+    """A read roster's cells, an empty cell and a missing one alike."""
+    return frame.select(pl.col(c).cast(pl.Utf8).replace("", None) for c in frame.columns if c != "_id_numeric")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_household_columns_merged_over_the_members_rows_are_filled_down(tmp_path, kind):
     rows = rf.build_roster(6, sizes=(3, 1, 4))
-    path = write_merged(tmp_path / "merged.xlsx", rows, note="填表人:张三")
+    path = write_merged(tmp_path / f"merged.{kind}", rows, note_rows=["填表人:张三"])
     raw = read_roster(path)
     assert raw.frame.height == len(rows)  # the note row is still a note, not data
     assert raw.frame.get_column("_row").to_list() == list(range(3, 3 + len(rows)))
@@ -54,13 +45,32 @@ def test_household_columns_merged_over_the_members_rows_are_filled_down(tmp_path
         header = roster.BY_FIELD[field].header
         assert raw.frame.get_column(field).to_list() == [row[header] for row in rows], field
     # the same file unmerged reads the same (an empty cell is empty either way)
-    plain = read_roster(rf.write_xlsx(tmp_path / "plain.xlsx", rows, title_rows=["某县建档立卡贫困人口花名册"]))
-    columns = [c for c in raw.frame.columns if c != "_id_numeric"]
-
-    def cells(frame: pl.DataFrame) -> pl.DataFrame:
-        return frame.select(pl.col(c).cast(pl.Utf8).replace("", None) for c in columns)
-
+    plain = read_roster(WRITERS[kind](tmp_path / f"plain.{kind}", rows, title_rows=[TITLE], note_rows=["填表人:张三"]))
     assert cells(raw.frame).equals(cells(plain.frame))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_roster_that_starts_right_of_column_a(tmp_path, kind):
+    """fastexcel's grid leaves out the empty columns left of the table; the sheet (XML or records) numbers
+    columns from A. A roster starting at column C: the merged ranges are filled in the right columns, and an ID
+    stored as a number is found (in xlsx its number cells were looked for two columns off before)."""
+    rows = rf.build_roster(3, sizes=(2,))
+    path = write_merged(tmp_path / f"offset.{kind}", rows, first_column=2, numeric_id_rows=[2])
+    raw = read_roster(path)
+    assert raw.frame.get_column("household_number").to_list() == [row["户编号"] for row in rows]
+    assert raw.frame.get_column("village_code").to_list() == [row["行政区划代码"] for row in rows]
+    assert raw.frame.get_column("name").to_list() == [row["姓名"] for row in rows]  # no value overwritten
+    assert raw.frame.get_column("_id_numeric").arg_true().to_list() == [2]
+    plain = read_roster(WRITERS[kind](tmp_path / f"plain.{kind}", rows, title_rows=[TITLE], numeric_id_rows=[2]))
+    assert cells(raw.frame).equals(cells(plain.frame))
+    if kind == "xlsx":
+        assert module.grid_column_offset(path, 0, module.fastexcel.read_excel(path).load_sheet(
+            0, header_row=None, dtypes="string").to_polars()) == 2
+    elif kind == "xls":
+        assert xls_rows.first_column(path, "花名册") == 2
+    else:
+        grid = module._open_workbook(path, "ods").load_sheet(0, header_row=None, dtypes="string").to_polars()
+        assert module.ods_column_offset(path, "花名册", grid) == 2
 
 
 def test_merged_cells_found_in_the_same_pass_as_the_number_cells(tmp_path, monkeypatch):
@@ -77,7 +87,7 @@ def test_merged_cells_found_in_the_same_pass_as_the_number_cells(tmp_path, monke
     scans.clear()
     monkeypatch.setattr(module, "SMALL_XLSX_BYTES", 1 << 30)
     no_ids = [{k: v for k, v in row.items() if k != "证件号码"} for row in rows]
-    raw = read_roster(write_merged(tmp_path / "n.xlsx", no_ids))
+    raw = read_roster(write_merged(tmp_path / "n.xlsx", no_ids, headers=list(no_ids[0])))
     assert [a[2] for a in scans] == [None]
     assert raw.frame.get_column("household_number").to_list() == [row["户编号"] for row in rows]
 
@@ -95,8 +105,46 @@ def test_only_a_range_down_the_data_rows_is_filled():
     assert out.get_column("c2").to_list() == grid.get_column("c2").to_list()
 
 
+def test_xls_and_ods_look_for_the_first_column_only_when_a_range_spans_data_rows(tmp_path, monkeypatch):
+    """The records' and the XML's second looks are spent only on a sheet that needs them: an xls whose only
+    row-spanning ranges are its header's (a two-row header) is not scanned for its first column, and an ods
+    with no cell merged down is not parsed for its ranges at all."""
+    rows = rf.build_roster(3, sizes=(2,))
+    asked = []
+    real_column = xls_rows.first_column
+    monkeypatch.setattr(xls_rows, "first_column", lambda *a: asked.append(a) or real_column(*a))
+    header_merged = rf.write_xls(tmp_path / "header.xls", rows, two_row_header=True)
+    assert len(xls_rows.sheet_cells(header_merged, "花名册").merges) > 1  # 姓名 … merged down the header
+    read_roster(header_merged)
+    assert asked == []
+    read_roster(write_merged(tmp_path / "m.xls", rows))
+    assert len(asked) == 1
+
+    plain = rf.write_ods(tmp_path / "plain.ods", rows, title_rows=[TITLE])  # the title spans columns only
+
+    def no_parse(*_args, **_kwargs):
+        raise AssertionError("parsed")
+
+    monkeypatch.setattr(ods_rows, "_SpanScan", no_parse)
+    assert ods_rows.sheet_merges(plain, "花名册") == []
+    with pytest.raises(AssertionError, match="parsed"):
+        ods_rows.sheet_merges(write_merged(tmp_path / "m.ods", rows), "花名册")
+
+
+def test_xls_merged_ranges_from_the_records(tmp_path):
+    rows = rf.build_roster(3, sizes=(3, 1))
+    path = write_merged(tmp_path / "m.xls", rows, first_column=1)
+    cells = xls_rows.sheet_cells(path, "花名册")
+    assert cells is not None and (cells.first_row, cells.last_row) == (1, 2 + len(rows))
+    spans = {(top, bottom) for _column, top, bottom in cells.merges}
+    assert spans == {(3, 5), (7, 9)}  # the households of 3 members (rows 3–5 and 7–9); the title spans one row
+    assert {column for column, _top, _bottom in cells.merges} == {
+        1 + list(rows[0]).index(h) for h in HOUSEHOLD_HEADERS if h in rows[0]}
+
+
 @pytest.mark.django_db
-def test_a_merged_roster_imports_every_member(tmp_path, make_user):
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_merged_roster_imports_every_member(tmp_path, make_user, kind):
     from fupin.imports import services
     from fupin.imports.choices import BatchStatus
     from fupin.imports.tests.test_views import household_rows
@@ -105,9 +153,9 @@ def test_a_merged_roster_imports_every_member(tmp_path, make_user):
 
     village = first_village(MINGXI)
     rows = household_rows(village, f"{village}43001", members=3) + household_rows(village, f"{village}43002", 2)
-    content = write_merged(tmp_path / "合并.xlsx", rows).read_bytes()
+    content = write_merged(tmp_path / f"合并.{kind}", rows).read_bytes()
     officer = make_user("county", MINGXI)
-    batch = services.land_file(actor=officer, file_name="合并单元格花名册.xlsx", content=content, region_code=MINGXI,
+    batch = services.land_file(actor=officer, file_name=f"合并单元格花名册.{kind}", content=content, region_code=MINGXI,
                                source="test")
     batch = services.validate_batch(batch.pk, actor=officer)
     assert batch.status == BatchStatus.REVIEW, batch.error
@@ -116,35 +164,3 @@ def test_a_merged_roster_imports_every_member(tmp_path, make_user):
     services.merge_batch(actor=officer, batch_id=batch.pk)
     assert sorted(Household.objects.values_list("size", flat=True)) == [2, 3]
     assert Member.objects.count() == 5
-
-
-def test_a_roster_that_starts_right_of_column_a(tmp_path):
-    """fastexcel's grid leaves out the empty columns left of the table; the sheet XML names columns from A.
-    A roster starting at column C: merged ranges and number-cell IDs are found in the right columns (the ID
-    column's number cells were looked for two columns off before)."""
-    rows = rf.build_roster(3, sizes=(2,))
-    cols = list(rows[0])
-    path = tmp_path / "offset.xlsx"
-    book = xlsxwriter.Workbook(str(path))
-    sheet = book.add_worksheet("花名册")
-    sheet.write_row(1, 2, cols)
-    id_at = cols.index("证件号码")
-    for h, (_number, members) in enumerate(groupby(rows, key=lambda row: row["户编号"])):
-        members = list(members)
-        r = 2 + 2 * h
-        for j, header in enumerate(cols):
-            if header in HOUSEHOLD_HEADERS:
-                sheet.merge_range(r, 2 + j, r + 1, 2 + j, members[0][header])
-            else:
-                for i, member in enumerate(members):
-                    if j == id_at and h == 1 and i == 0:
-                        sheet.write_number(r + i, 2 + j, float(member[header].rstrip("X")))  # Excel's damage
-                    else:
-                        sheet.write_string(r + i, 2 + j, member[header])
-    book.close()
-    raw = read_roster(path)
-    assert raw.frame.get_column("household_number").to_list() == [row["户编号"] for row in rows]
-    assert raw.frame.get_column("name").to_list() == [row["姓名"] for row in rows]  # no value overwritten
-    assert raw.frame.get_column("_id_numeric").arg_true().to_list() == [2]
-    assert module.grid_column_offset(path, 0, module.fastexcel.read_excel(path).load_sheet(
-        0, header_row=None, dtypes="string").to_polars()) == 2

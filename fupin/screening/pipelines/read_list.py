@@ -43,6 +43,7 @@ from fupin.imports.pipelines.file_kind import ODS_ROWS_UNKNOWN, XLS_ROWS_UNKNOWN
 from fupin.imports.pipelines.read_roster import (
     csv_source,
     decode_csv,
+    id_number_cells,
     load_csv_grid,
     normalise_header,
     split_by_delimiter,
@@ -136,7 +137,7 @@ def _build(kind: ColumnSet, body: pl.DataFrame, *, first_data_row: int, header_r
     """``body``: the rows below the header, positional columns; ``first_data_row``: its first row's number."""
     by_index, headers, unknown = _map_columns(kind, header)
     names = body.columns
-    numeric = (id_numeric.is_not_null() if id_numeric is not None
+    numeric = (id_numeric if id_numeric is not None
                else pl.repeat(False, body.height, dtype=pl.Boolean, eager=True))
     cells = [pl.col(n).cast(pl.Utf8).str.strip_chars() for n in names]
     cleaned = [pl.when(c != "").then(c).alias(n) for c, n in zip(cells, names, strict=True)]
@@ -177,8 +178,7 @@ def read_xlsx(path: Path, kind: ColumnSet, *, file_type: str = "xlsx") -> RawLis
             continue
         header = list(rows[header_index_])
         id_col = next(i for i, h in enumerate(header) if field_of(kind, h) == "id_number")
-        sheet = reader.load_sheet(index, header_row=None, use_columns=[id_col], dtypes={id_col: "boolean"})
-        id_numeric: pl.Series | None = sheet.to_polars().to_series()
+        id_numeric: pl.Series | None = id_number_cells(reader, index, grid.columns[id_col])
         if id_numeric is not None and id_numeric.len() != grid.height:  # ranges differ: no numeric cells known
             id_numeric = None
         if file_type == "xls":

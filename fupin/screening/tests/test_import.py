@@ -226,6 +226,31 @@ def test_files_are_told_apart_by_content_not_by_name(county, tmp_path):
     assert not DepartmentRecord.objects.filter(department_list=failed).exists()
 
 
+def test_an_xls_list_starting_right_of_column_a_has_its_number_cell_ids_found_in_the_id_column(county, tmp_path):
+    """A list whose table starts at column B, with a numbered 序号 column left of the IDs: fastexcel's grid
+    leaves out the empty column A, and the ID column was loaded again by its grid index counted from A — the
+    序号 column, all numbers, so every ID was refused as stored as a number. Now only the one is."""
+    import xlwt
+
+    a, b, c = person_id(64), person_id(65), person_id(66)
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("名单")
+    for j, value in enumerate(["序号", "身份证号码", "姓名", "车牌号"]):
+        sheet.write(0, 1 + j, value)
+    for i, (number, name) in enumerate([(a, "王二"), (float(b.rstrip("X") or 0), "李三"), (c, "赵四")]):
+        for j, value in enumerate([i + 1, number, name, "闽G54321"]):
+            sheet.write(1 + i, 1 + j, value)
+    path = tmp_path / "车辆.xls"
+    book.save(str(path))
+    loaded = services.import_list(actor=county, kind="vehicle", region_code=MINGXI, as_of=AS_OF,
+                                  file_name=path.name, path=path, source="test")
+    assert loaded.status == "loaded", loaded.error
+    assert (loaded.rows_read, loaded.rows_accepted, loaded.rows_rejected) == (3, 2, 1)
+    assert [(r["row_number"], r["id_number"]) for r in _records(loaded)] == [(2, a), (4, c)]
+    [(row, column, _value, reason)] = _rejections(loaded)
+    assert (row, column, reason) == (3, "身份证号码", NUMERIC_ID_REASON)
+
+
 def test_an_ods_list_is_read_with_its_own_row_numbers(county, tmp_path):
     """OpenDocument (LibreOffice, WPS "ODF 表格"), named like an xlsx: a blank row and a title above the
     header, rows numbered as the sheet shows them, a number-cell ID refused."""
