@@ -197,6 +197,7 @@ class RunOut(Schema):
     as_of: date
     status: str
     status_label: str
+    stalled: bool = Field(False, description="queued or running, but its process has ended (no heartbeat): start it again")
     progress: int
     progress_label: str
     policy_version: str
@@ -363,7 +364,8 @@ def run_out(run: RuleRun | PathwayRun, region: str = "") -> dict[str, Any]:
     counts = run.counts or {}
     out: dict[str, Any] = {
         "id": run.pk, "kind": run.kind if is_rule else "pathway", "region_code": run.region_code,
-        "as_of": run.as_of, "status": run.status, "status_label": run.get_status_display(),
+        "as_of": run.as_of, "status": run.status, "status_label": run.status_label,
+        "stalled": run.stalled(),
         "progress": run.progress, "progress_label": run.progress_label, "policy_version": run.policy_version,
         "error": run.error, "households": counts.get("households"),
         "totals": counts.get("by_rule" if is_rule else "by_pathway", {}), "line_years": counts.get("line_years", []),

@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from django.conf import settings
 from django.db import connection
 
 log = logging.getLogger(__name__)
@@ -46,3 +47,14 @@ def beating(beat: Callable[[], object], every: float) -> Iterator[None]:
     finally:
         stop.set()
         thread.join(timeout=30)
+
+
+def beat_seconds() -> float:
+    """How often long work writes its heartbeat (``FUPIN_IMPORT_HEARTBEAT_SECONDS``, 30: the setting
+    is named after the roster import, the first to beat; rule and pathway runs beat as often)."""
+    return float(getattr(settings, "FUPIN_IMPORT_HEARTBEAT_SECONDS", 30))
+
+
+def stall_seconds() -> float:
+    """Without a heartbeat for this long (four beats missed) the work counts as stopped."""
+    return 4 * beat_seconds()

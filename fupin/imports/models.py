@@ -17,6 +17,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from fupin.core import heartbeat
 from fupin.policy import codes
 from fupin.registry.choices import choices
 
@@ -138,13 +139,13 @@ class ImportBatch(models.Model):
 
 
 def heartbeat_seconds() -> float:
-    """How often a validation at work writes its heartbeat (``FUPIN_IMPORT_HEARTBEAT_SECONDS``, 30)."""
-    return float(getattr(settings, "FUPIN_IMPORT_HEARTBEAT_SECONDS", 30))
+    """How often a validation at work writes its heartbeat (:func:`fupin.core.heartbeat.beat_seconds`)."""
+    return heartbeat.beat_seconds()
 
 
 def stall_seconds() -> float:
     """Without a heartbeat for this long (four beats missed) a validation counts as stopped."""
-    return 4 * heartbeat_seconds()
+    return heartbeat.stall_seconds()
 
 
 class ImportRejection(models.Model):

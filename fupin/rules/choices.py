@@ -52,3 +52,5 @@ class RunKind(models.TextChoices):
 
 
 RUNNING = (RunStatus.QUEUED, RunStatus.RUNNING)
+#: How a queued or running run whose process has ended shows (:meth:`.models._Run.stalled`).
+STALLED_LABEL = "已中断 stopped"

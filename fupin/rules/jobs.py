@@ -3,7 +3,8 @@
 Decision (as :mod:`fupin.imports.views`): the run works in a daemon thread of the web process (no task
 queue in this deployment) that closes its database connection at the end; ``settings.FUPIN_IMPORT_SYNC
 = True`` runs it inline (tests). The run row carries status and progress, which the page polls with
-htmx. A run left ``running`` by a restarted process keeps its last progress; start a new one.
+htmx. The run writes a heartbeat while it works (:mod:`fupin.core.heartbeat`); a run whose process
+ended (a restart, a kill) misses its beats and shows as stopped (``_Run.stalled``): start a new one.
 """
 
 from __future__ import annotations

@@ -15,11 +15,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils import timezone
 
-from .choices import DecisionKind, PolicyStatus, RuleKind, RunKind, RunStatus
+from fupin.core import heartbeat
+
+from .choices import STALLED_LABEL, DecisionKind, PolicyStatus, RuleKind, RunKind, RunStatus
 
 
 class ReleasedPolicyError(RuntimeError):
@@ -226,6 +231,8 @@ class _Run(models.Model):
     source = models.CharField(max_length=20, blank=True, help_text="web, api, cli")
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True,
+                                        help_text="last sign of life of the run at work (fupin.core.heartbeat)")
 
     class Meta:
         abstract = True
@@ -233,7 +240,21 @@ class _Run(models.Model):
 
     @property
     def running(self) -> bool:
-        return self.status in (RunStatus.QUEUED, RunStatus.RUNNING)
+        """Queued or running, and not stopped (:meth:`stalled`): the page polls its progress."""
+        return self.status in (RunStatus.QUEUED, RunStatus.RUNNING) and not self.stalled()
+
+    def stalled(self, now: datetime | None = None) -> bool:
+        """运行中断: queued or running, and no sign of life for :func:`fupin.core.heartbeat.stall_seconds` —
+        the process that worked on it has ended (a restart, a kill). Start the run again."""
+        if self.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
+            return False
+        last = self.heartbeat_at or self.created_at
+        return last is not None and last < (now or timezone.now()) - timedelta(seconds=heartbeat.stall_seconds())
+
+    @property
+    def status_label(self) -> str:
+        """The status as shown: 已中断 for a stalled run, else the stored status."""
+        return str(STALLED_LABEL) if self.stalled() else str(self.get_status_display())
 
 
 class RuleRun(_Run):

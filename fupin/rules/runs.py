@@ -19,7 +19,7 @@ import polars as pl
 from django.db import transaction
 from django.utils import timezone
 
-from fupin.core import audit
+from fupin.core import audit, heartbeat
 from fupin.core.bulk import copy_frame
 from fupin.core.scoping import require_in_scope
 from fupin.policy import clock, roles
@@ -54,6 +54,11 @@ def _set_progress(model: type[RuleRun] | type[PathwayRun], pk: int, percent: int
     model.objects.filter(pk=pk).update(progress=percent, progress_label=label[:100])
     if progress:
         progress(percent, label)
+
+
+def _beat(model: type[RuleRun] | type[PathwayRun], pk: int) -> None:
+    """The run's heartbeat (:mod:`fupin.core.heartbeat`), while it is running."""
+    model.objects.filter(pk=pk, status=RunStatus.RUNNING).update(heartbeat_at=timezone.now())
 
 
 def _with_levels(frame: pl.DataFrame) -> pl.DataFrame:
@@ -151,30 +156,31 @@ def _rule_hits(run: RuleRun, group: frames.ViewGroup) -> pl.DataFrame:
 def execute_rule_run(run_id: int, *, progress: Progress | None = None) -> RuleRun:
     """Run a queued rule run over its region in Polars; store the matches (bulk) and the counts."""
     run = RuleRun.objects.get(pk=run_id)
-    RuleRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, error="")
+    RuleRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, error="", heartbeat_at=timezone.now())
     try:
-        _set_progress(RuleRun, run.pk, 5, "读取登记数据 / reading the registry", progress)
-        groups = frames.view_groups(run.region_code, as_of=run.as_of)
-        _set_progress(RuleRun, run.pk, 50, "运行规则 / running the rules", progress)
-        hits = pl.concat([_rule_hits(run, g) for g in groups] or [pl.DataFrame(schema=HITS_SCHEMA)], how="vertical")
-        places = pl.concat([g.households.select("household_id", "village_code") for g in groups]
-                           or [pl.DataFrame(schema={"household_id": pl.Int64, "village_code": pl.String})])
-        located = hits.join(places, on="household_id")
-        counts = {
-            "households": places.height,
-            "line_years": sorted({g.line_year for g in groups}),
-            "by_rule": {r["rule_id"]: r["households"] for r in
-                        located.group_by("rule_id").agg(pl.col("household_id").n_unique().alias("households"))
-                        .sort("rule_id").to_dicts()},
-            "regions": region_counts(located, "rule_id", level_of(run.region_code)),
-        }
-        _set_progress(RuleRun, run.pk, 80, "保存结果 / storing the results", progress)
-        with transaction.atomic():
-            RuleMatch.objects.filter(run_id=run.pk).delete()
-            copy_frame(RuleMatch, hits.select(pl.lit(run.pk, pl.Int64).alias("run_id"), "household_id", "rule_id"))
-            RuleRun.objects.filter(pk=run.pk).update(
-                status=RunStatus.DONE, counts=counts, policy_version=_versions_label(groups) or run.policy_version,
-                progress=100, progress_label="完成 / done", finished_at=timezone.now())
+        with heartbeat.beating(lambda: _beat(RuleRun, run.pk), every=heartbeat.beat_seconds()):
+            _set_progress(RuleRun, run.pk, 5, "读取登记数据 / reading the registry", progress)
+            groups = frames.view_groups(run.region_code, as_of=run.as_of)
+            _set_progress(RuleRun, run.pk, 50, "运行规则 / running the rules", progress)
+            hits = pl.concat([_rule_hits(run, g) for g in groups] or [pl.DataFrame(schema=HITS_SCHEMA)], how="vertical")
+            places = pl.concat([g.households.select("household_id", "village_code") for g in groups]
+                               or [pl.DataFrame(schema={"household_id": pl.Int64, "village_code": pl.String})])
+            located = hits.join(places, on="household_id")
+            counts = {
+                "households": places.height,
+                "line_years": sorted({g.line_year for g in groups}),
+                "by_rule": {r["rule_id"]: r["households"] for r in
+                            located.group_by("rule_id").agg(pl.col("household_id").n_unique().alias("households"))
+                            .sort("rule_id").to_dicts()},
+                "regions": region_counts(located, "rule_id", level_of(run.region_code)),
+            }
+            _set_progress(RuleRun, run.pk, 80, "保存结果 / storing the results", progress)
+            with transaction.atomic():
+                RuleMatch.objects.filter(run_id=run.pk).delete()
+                copy_frame(RuleMatch, hits.select(pl.lit(run.pk, pl.Int64).alias("run_id"), "household_id", "rule_id"))
+                RuleRun.objects.filter(pk=run.pk).update(
+                    status=RunStatus.DONE, counts=counts, policy_version=_versions_label(groups) or run.policy_version,
+                    progress=100, progress_label="完成 / done", finished_at=timezone.now())
     except Exception as exc:
         log.exception("rule run %s failed", run.pk)
         message = exc.message if isinstance(exc, RulesRefused) else f"{type(exc).__name__}: {exc}"
@@ -243,39 +249,40 @@ def execute_pathway_run(run_id: int, *, progress: Progress | None = None) -> Pat
     and the counts for every region level. Counties whose policy lacks the scheme are left out (and
     named in the counts)."""
     run = PathwayRun.objects.get(pk=run_id)
-    PathwayRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, error="")
+    PathwayRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, error="", heartbeat_at=timezone.now())
     try:
-        _set_progress(PathwayRun, run.pk, 5, "读取登记数据 / reading the registry", progress)
-        groups = frames.view_groups(run.region_code, as_of=run.as_of)
-        _set_progress(PathwayRun, run.pk, 50, "分类 / classifying", progress)
-        parts: list[pl.DataFrame] = []
-        views: list[pl.DataFrame] = []
-        skipped: list[str] = []
-        scheme = None
-        for g in groups:
-            found = g.policy.schemes.get(run.scheme_id)
-            if found is None:
-                skipped.extend(g.county_codes)
-                continue
-            scheme = scheme or found
-            parts.append(classify(found, g.households, g.persons).select(list(ASSIGNED_SCHEMA)))
-            views.append(g.households.select("household_id", "village_code", "n_members"))
-        if scheme is None:
-            raise RulesRefused(f"本区域的政策没有方案 {run.scheme_id} / no policy here has the scheme")
-        assigned = pl.concat(parts, how="vertical").cast(ASSIGNED_SCHEMA)
-        households = pl.concat(views, how="vertical")
-        counts = pathway_counts(scheme, assigned, households, level_of(run.region_code))
-        counts["pathways"] = [{"id": p.id, "label_zh": p.label_zh, "label_en": p.label_en} for p in scheme.pathways]
-        counts["line_years"] = sorted({g.line_year for g in groups})
-        counts["skipped_counties"] = skipped
-        _set_progress(PathwayRun, run.pk, 80, "保存结果 / storing the results", progress)
-        with transaction.atomic():
-            PathwayAssignment.objects.filter(run_id=run.pk).delete()
-            copy_frame(PathwayAssignment, assigned.with_columns(pl.lit(run.pk, pl.Int64).alias("run_id")))
-            PathwayRun.objects.filter(pk=run.pk).update(
-                status=RunStatus.DONE, counts=counts, unit=scheme.unit,
-                policy_version=_versions_label(groups) or run.policy_version, progress=100,
-                progress_label="完成 / done", finished_at=timezone.now())
+        with heartbeat.beating(lambda: _beat(PathwayRun, run.pk), every=heartbeat.beat_seconds()):
+            _set_progress(PathwayRun, run.pk, 5, "读取登记数据 / reading the registry", progress)
+            groups = frames.view_groups(run.region_code, as_of=run.as_of)
+            _set_progress(PathwayRun, run.pk, 50, "分类 / classifying", progress)
+            parts: list[pl.DataFrame] = []
+            views: list[pl.DataFrame] = []
+            skipped: list[str] = []
+            scheme = None
+            for g in groups:
+                found = g.policy.schemes.get(run.scheme_id)
+                if found is None:
+                    skipped.extend(g.county_codes)
+                    continue
+                scheme = scheme or found
+                parts.append(classify(found, g.households, g.persons).select(list(ASSIGNED_SCHEMA)))
+                views.append(g.households.select("household_id", "village_code", "n_members"))
+            if scheme is None:
+                raise RulesRefused(f"本区域的政策没有方案 {run.scheme_id} / no policy here has the scheme")
+            assigned = pl.concat(parts, how="vertical").cast(ASSIGNED_SCHEMA)
+            households = pl.concat(views, how="vertical")
+            counts = pathway_counts(scheme, assigned, households, level_of(run.region_code))
+            counts["pathways"] = [{"id": p.id, "label_zh": p.label_zh, "label_en": p.label_en} for p in scheme.pathways]
+            counts["line_years"] = sorted({g.line_year for g in groups})
+            counts["skipped_counties"] = skipped
+            _set_progress(PathwayRun, run.pk, 80, "保存结果 / storing the results", progress)
+            with transaction.atomic():
+                PathwayAssignment.objects.filter(run_id=run.pk).delete()
+                copy_frame(PathwayAssignment, assigned.with_columns(pl.lit(run.pk, pl.Int64).alias("run_id")))
+                PathwayRun.objects.filter(pk=run.pk).update(
+                    status=RunStatus.DONE, counts=counts, unit=scheme.unit,
+                    policy_version=_versions_label(groups) or run.policy_version, progress=100,
+                    progress_label="完成 / done", finished_at=timezone.now())
     except Exception as exc:
         log.exception("pathway run %s failed", run.pk)
         message = exc.message if isinstance(exc, RulesRefused) else f"{type(exc).__name__}: {exc}"

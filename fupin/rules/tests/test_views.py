@@ -190,3 +190,63 @@ def test_a_running_run_shows_its_progress_and_polls(client, make_user):
     response = client.get(f"/rules/runs/{run.pk}/progress/", HTTP_HX_REQUEST="true")
     assert response["HX-Refresh"] == "true"
     assert 'id="counts"' in text(client.get(f"/rules/runs/{run.pk}/"))
+
+
+def test_a_run_whose_process_ended_shows_as_stopped(client, make_user):
+    """运行中断: a run left running by a process that ended (a restart, a kill) has no heartbeat; after four
+    missed beats its page stops polling and says so, the list and the API call it stopped, and a fresh
+    heartbeat keeps it running."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from fupin.api.tests.conftest import token_api
+    from fupin.rules.choices import RunStatus
+
+    user = make_user("county", MINGXI)
+    client.force_login(user)
+    run = services.create_rule_run(actor=user, region_code=MINGXI, eligibility=True)
+    pathway = services.create_pathway_run(actor=user, region_code=MINGXI, scheme_id="national5", on=ON)
+    silent_since = timezone.now() - timedelta(minutes=10)  # the default 30 s beat: stopped after 2 min
+    RuleRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, heartbeat_at=silent_since, progress=50)
+    PathwayRun.objects.filter(pk=pathway.pk).update(created_at=silent_since)  # queued, never started
+    for url in (f"/rules/runs/{run.pk}/", f"/rules/pathways/{pathway.pk}/"):
+        page = text(client.get(url))
+        assert 'id="run-stalled"' in page and "已中断" in page, url
+        assert "hx-get=" not in page and 'id="progress"' not in page
+    response = client.get(f"/rules/runs/{run.pk}/progress/", HTTP_HX_REQUEST="true")
+    assert response["HX-Refresh"] == "true"  # a page still polling reloads into the notice
+    listing = text(client.get("/rules/runs/"))
+    assert listing.count("已中断 stopped") == 2
+    body = token_api(client, user).get(f"/rules/runs/{run.pk}").json()
+    assert (body["status"], body["stalled"], body["status_label"]) == ("running", True, "已中断 stopped")
+
+    RuleRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())  # a beat: at work again
+    page = text(client.get(f"/rules/runs/{run.pk}/"))
+    assert f'hx-get="/rules/runs/{run.pk}/progress/"' in page and 'id="run-stalled"' not in page
+    assert "运行中 running" in page
+
+
+def test_a_run_beats_while_it_works(make_user, monkeypatch, settings):
+    """The run writes its heartbeat when it starts and from a helper thread while it works."""
+    import time
+
+    from fupin.rules import runs
+
+    settings.FUPIN_IMPORT_HEARTBEAT_SECONDS = 0.05
+    user = make_user("county", MINGXI)
+    run = services.create_rule_run(actor=user, region_code=MINGXI, eligibility=True)
+    beats = []
+    real_beat = runs._beat
+    monkeypatch.setattr(runs, "_beat", lambda model, pk: beats.append(pk) or real_beat(model, pk))
+    real_groups = runs.frames.view_groups
+
+    def slow_groups(*args, **kwargs):
+        assert RuleRun.objects.get(pk=run.pk).heartbeat_at is not None  # written with the status
+        time.sleep(0.3)
+        return real_groups(*args, **kwargs)
+
+    monkeypatch.setattr(runs.frames, "view_groups", slow_groups)
+    done = services.execute_rule_run(run.pk)
+    assert done.status == "done" and not done.stalled() and done.status_label == "已完成 done"
+    assert beats and set(beats) == {run.pk}
