@@ -643,8 +643,7 @@ def parse_xls(path: Path, reader: fastexcel.ExcelReader | None = None, index: in
         raise RosterReadError(XLS_ROWS_UNKNOWN)
 
     def merges(data_from: int) -> list[Merge]:
-        return _in_grid_columns([m for m in cells.merges if m[1] >= data_from],
-                                lambda: xls_rows.first_column(path, name))
+        return _in_grid_columns([m for m in cells.merges if m[1] >= data_from], lambda: cells.first_column)
 
     return _from_grid(reader, index, grid, first=first, number_rows=lambda id_col: None, encoding="xls",
                       merges=merges)

@@ -9,10 +9,9 @@ stream, is not read — Excel and the libraries pad it past that), the sheets' n
 (``BOUNDSHEET``), and in the chosen sheet the row of every record that holds a value (``NUMBER``,
 ``RK``, ``MULRK``, ``LABEL``, ``LABELSST``, ``RSTRING``, ``FORMULA``, ``BOOLERR``) — not
 ``BLANK``/``MULBLANK`` (formatted empty cells, which the reader skips too). Embedded chart substreams
-(a nested ``BOF`` … ``EOF``) are not counted. The same pass takes the sheet's merged ranges
-(``MERGEDCELLS``), for the merged data cells a printed roster has (:func:`sheet_cells`); where the data
-rows have some, a second pass finds the first column holding a value (:func:`first_column`:
-fastexcel's grid leaves out the empty columns left of it).
+(a nested ``BOF`` … ``EOF``) are not counted. The same pass takes the first column holding a value
+(fastexcel's grid leaves out the empty columns left of it) and the sheet's merged ranges
+(``MERGEDCELLS``), for the merged data cells a printed roster has (:func:`sheet_cells`).
 
 :func:`used_rows` returns None for anything it does not know (BIFF5 and older, a damaged file), and
 the caller compares the row count with the grid's height before it trusts the numbers: a file that
@@ -118,42 +117,46 @@ def _sheet_offsets(stream: bytes) -> dict[str, int]:
 
 
 _HEAD = struct.Struct("<HH").unpack_from
-_WORD = struct.Struct("<H").unpack_from
+_ROW_COLUMN = struct.Struct("<HH").unpack_from
 _RANGE = struct.Struct("<HHHH").unpack_from
 
 
 @dataclass(frozen=True)
 class SheetCells:
     """What the records of an .xls sheet say of its cells: the first and last row holding a value
-    (1-based), and the merged ranges that span rows, as (first column, 0-based; first row; last row),
-    rows 1-based as the sheet numbers them."""
+    (1-based), the first column holding one (0-based: fastexcel's grid leaves out the empty columns
+    left of it), and the merged ranges that span rows, as (first column, 0-based; first row; last
+    row), rows 1-based as the sheet numbers them."""
     first_row: int
     last_row: int
+    first_column: int
     merges: list[tuple[int, int, int]]
 
 
 def _scan_sheet(stream: bytes, at: int) -> SheetCells | None:
-    """One pass over the records of the sheet substream at ``at``, reading four bytes of each and two
-    more of a value record; the value test first, as most records are values. Measured on a
-    65,000-row roster (2M cells, 59 MB): 1.1 s; 1.6 s with ``struct.unpack_from`` by format and the
-    value test last. Collecting the number cells of every column as well (to spare fastexcel a second
-    load of the ID column) made the scan 2.1 s, and, run beside fastexcel, the whole read slower
-    (3.4–3.6 s against 2.9–3.2 s): not kept. Nor was reading each value's column too (for
-    :func:`first_column`): 50,000 rows, 1.85 → 2.05 s, and the whole read 0.2–0.35 s slower, where
-    few sheets need it. None: no value."""
+    """One pass over the records of the sheet substream at ``at``, reading four bytes of each and four
+    more of a value record (its row and column); the value test first, as most records are values.
+    Measured on a 65,000-row roster (2M cells, 59 MB): 1.1 s for the rows alone; 1.6 s with
+    ``struct.unpack_from`` by format and the value test last. Collecting the number cells of every
+    column as well (to spare fastexcel a second load of the ID column) made the scan 2.1 s, and, run
+    beside fastexcel, the whole read slower (3.4–3.6 s against 2.9–3.2 s): not kept. Reading each
+    value's column too cost 1.88 → 2.05 s on 50,000 rows (the whole read 0.2–0.35 s slower): kept,
+    for one pass that knows all a sheet needs. None: no value."""
     values, end = _VALUE_RECORDS, len(stream)
     first: int | None = None
-    last, depth = -1, 0
+    last, left, depth = -1, 1 << 16, 0
     merges: list[tuple[int, int, int]] = []
     while at + 4 <= end:
         kind, length = _HEAD(stream, at)
         if kind in values:
-            if depth == 1 and length >= 2:
-                row = _WORD(stream, at + 4)[0]
+            if depth == 1 and length >= 4:
+                row, column = _ROW_COLUMN(stream, at + 4)
                 if first is None or row < first:
                     first = row
                 if row > last:
                     last = row
+                if column < left:
+                    left = column
         elif kind == _BOF:
             depth += 1
         elif kind == _EOF:
@@ -167,32 +170,7 @@ def _scan_sheet(stream: bytes, at: int) -> SheetCells | None:
                 if bottom > top:
                     merges.append((column, top + 1, bottom + 1))
         at += 4 + length
-    return None if first is None else SheetCells(first + 1, last + 1, merges)
-
-
-def _first_column(stream: bytes, at: int) -> int | None:
-    """The first column (0-based) holding a value in the sheet substream at ``at``; the pass ends at
-    the first value in column A (a roster mostly starts there)."""
-    values, end = _VALUE_RECORDS, len(stream)
-    left: int | None = None
-    depth = 0
-    while at + 4 <= end:
-        kind, length = _HEAD(stream, at)
-        if kind in values:
-            if depth == 1 and length >= 4:
-                column = _WORD(stream, at + 6)[0]
-                if left is None or column < left:
-                    left = column
-                    if column == 0:
-                        break
-        elif kind == _BOF:
-            depth += 1
-        elif kind == _EOF:
-            depth -= 1
-            if depth == 0:
-                break
-        at += 4 + length
-    return left
+    return None if first is None else SheetCells(first + 1, last + 1, left, merges)
 
 
 def _sheet_stream(path: Path, sheet_name: str) -> tuple[bytes, int] | None:
@@ -207,22 +185,11 @@ def _sheet_stream(path: Path, sheet_name: str) -> tuple[bytes, int] | None:
 
 
 def sheet_cells(path: Path, sheet_name: str) -> SheetCells | None:
-    """The rows and merged ranges of sheet ``sheet_name`` of the .xls at ``path`` (:class:`SheetCells`);
+    """The rows, first column and merged ranges of sheet ``sheet_name`` of the .xls at ``path`` (:class:`SheetCells`);
     None when they cannot be told (not BIFF8, damaged, no such sheet, no value)."""
     try:
         found = _sheet_stream(path, sheet_name)
         return None if found is None else _scan_sheet(*found)
-    except (_Damaged, struct.error, OSError, UnicodeDecodeError):
-        return None
-
-
-def first_column(path: Path, sheet_name: str) -> int | None:
-    """The first column (0-based) holding a value in sheet ``sheet_name`` of the .xls at ``path``:
-    fastexcel's grid leaves out the empty columns left of it. A second pass, made only for a sheet
-    whose data rows have merged ranges. None when it cannot be told."""
-    try:
-        found = _sheet_stream(path, sheet_name)
-        return None if found is None else _first_column(*found)
     except (_Damaged, struct.error, OSError, UnicodeDecodeError):
         return None
 

@@ -181,7 +181,7 @@ def test_an_xls_whose_row_numbers_cannot_be_told_is_refused(tmp_path, monkeypatc
 
     path = rf.write_xls(tmp_path / "r.xls", rf.build_roster(1), title_rows=["花名册"])
     assert xls_rows.used_rows(path, "花名册") is not None
-    monkeypatch.setattr(xls_rows, "sheet_cells", lambda p, name: xls_rows.SheetCells(1, 2, []))
+    monkeypatch.setattr(xls_rows, "sheet_cells", lambda p, name: xls_rows.SheetCells(1, 2, 0, []))
     with pytest.raises(RosterReadError, match=re.escape("无法确定该.xls文件的行号")):
         read_roster(path)
 
