@@ -6,8 +6,9 @@ its helpers (:func:`fupin.imports.pipelines.read_roster.normalise_header`, ``dec
 column set. Decisions:
 
 - **Formats**, told apart by the first bytes, not the name (:mod:`fupin.imports.pipelines.file_kind`).
-  xlsx and xls through fastexcel, every cell as a string (the first sheet whose first 30 rows hold a
-  header; an xls's row numbers from its own records); text files are CSV, UTF-8 with or without BOM,
+  xlsx and xls through fastexcel, every cell as a string (the one visible sheet whose first 30 rows
+  hold a header — a workbook with two such sheets is refused, naming them; an xls's row numbers from
+  its own records); text files are CSV, UTF-8 with or without BOM,
   else GB18030 (a superset of GBK and GB2312), judged on the first 64 KiB, split by commas or — as
   Excel and WPS save "文本文件(制表符分隔)" — by tabs, whichever makes the header name more columns
   (:func:`fupin.imports.pipelines.read_roster.split_by_delimiter`). Other files are refused saying
@@ -164,39 +165,57 @@ def _build(kind: ColumnSet, body: pl.DataFrame, *, first_data_row: int, header_r
 # xlsx ------------------------------------------------------------------------------------------
 
 def read_xlsx(path: Path, kind: ColumnSet, *, file_type: str = "xlsx") -> RawList:
-    """Read a workbook (``file_type`` xlsx, xls or ods): the first sheet with a header. An .ods is given
-    to fastexcel as bytes (it tells the format from them, not from the file's name)."""
+    """Read a workbook (``file_type`` xlsx, xls or ods): its one visible sheet with a header
+    (:func:`_list_sheet`). An .ods is given to fastexcel as bytes (it tells the format from them, not
+    from the file's name)."""
     reader = fastexcel.read_excel(Path(path).read_bytes() if file_type == "ods" else path)
+    index, grid, header_index_ = _list_sheet(reader, kind)
+    header = [None if v is None else str(v) for v in grid.row(header_index_)]
+    id_col = next(i for i, h in enumerate(header) if field_of(kind, h) == "id_number")
+    id_numeric: pl.Series | None = id_number_cells(reader, index, grid.columns[id_col])
+    if id_numeric is not None and id_numeric.len() != grid.height:  # ranges differ: no numeric cells known
+        id_numeric = None
+    if file_type == "xls":
+        first_row = xls_first_row(xls_rows.used_rows(path, reader.sheet_names[index]), grid.height)
+        if first_row is None:
+            raise ListReadError(XLS_ROWS_UNKNOWN)
+        first = first_row
+    elif file_type == "ods":
+        first_row = ods_rows.first_row(path, reader.sheet_names[index])
+        if first_row is None:
+            raise ListReadError(ODS_ROWS_UNKNOWN)
+        first = first_row
+    else:
+        first = xlsx_first_row(path, index)
+    start = header_index_ + 1
+    return _build(kind, grid.slice(start), first_data_row=first + start, header_row=first + header_index_,
+                  header=header, id_numeric=None if id_numeric is None else id_numeric.slice(start),
+                  encoding=file_type)
+
+
+def _list_sheet(reader: fastexcel.ExcelReader, kind: ColumnSet) -> tuple[int, pl.DataFrame, int]:
+    """(index, grid, 0-based header row) of the workbook's list sheet: of the visible sheets (every
+    sheet, if none is), the one whose first rows hold a header (:func:`_find_header`). Hidden sheets
+    (a code table, a copy put away) are not read. Two or more such sheets refuse the file, naming
+    them: the rows of the others would be left out without a word (a township's sheets, or an
+    older copy beside the list), and which to read is the user's call."""
+    sheets = [reader.load_sheet(i, header_row=None, dtypes="string") for i in range(len(reader.sheet_names))]
+    shown = [i for i, sheet in enumerate(sheets) if sheet.visible == "visible"] or list(range(len(sheets)))
+    found: list[tuple[int, pl.DataFrame, int]] = []
     error: ListReadError | None = None
-    for index in range(len(reader.sheet_names)):
-        grid = reader.load_sheet(index, header_row=None, dtypes="string").to_polars()
-        rows = [list(r) for r in grid.head(HEADER_SCAN_ROWS).iter_rows()]
+    for index in shown:
+        grid = sheets[index].to_polars()
         try:
-            header_index_ = _find_header(kind, rows)
+            found.append((index, grid, _find_header(kind, [list(r) for r in grid.head(HEADER_SCAN_ROWS).iter_rows()])))
         except ListReadError as exc:
             error = error or exc
-            continue
-        header = list(rows[header_index_])
-        id_col = next(i for i, h in enumerate(header) if field_of(kind, h) == "id_number")
-        id_numeric: pl.Series | None = id_number_cells(reader, index, grid.columns[id_col])
-        if id_numeric is not None and id_numeric.len() != grid.height:  # ranges differ: no numeric cells known
-            id_numeric = None
-        if file_type == "xls":
-            first_row = xls_first_row(xls_rows.used_rows(path, reader.sheet_names[index]), grid.height)
-            if first_row is None:
-                raise ListReadError(XLS_ROWS_UNKNOWN)
-            first = first_row
-        elif file_type == "ods":
-            first_row = ods_rows.first_row(path, reader.sheet_names[index])
-            if first_row is None:
-                raise ListReadError(ODS_ROWS_UNKNOWN)
-            first = first_row
-        else:
-            first = xlsx_first_row(path, index)
-        start = header_index_ + 1
-        return _build(kind, grid.slice(start), first_data_row=first + start, header_row=first + header_index_,
-                      header=header, id_numeric=None if id_numeric is None else id_numeric.slice(start),
-                      encoding=file_type)
+    if len(found) > 1:
+        names = "、".join(reader.sheet_names[i] for i, _grid, _at in found)
+        raise ListReadError(f"工作簿中有{len(found)}个工作表都是名单({names}),一次只导入一个:请分别另存为单独的文件导入,"
+                            f"或合并到一个工作表 / {len(found)} sheets of the workbook are lists ({names}); one is "
+                            "imported at a time: save each as a file of its own, or put them on one sheet")
+    if found:
+        return found[0]
     raise error or ListReadError("工作簿中没有工作表 / the workbook has no sheet")
 
 

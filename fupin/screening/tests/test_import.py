@@ -251,6 +251,41 @@ def test_an_xls_list_starting_right_of_column_a_has_its_number_cell_ids_found_in
     assert (row, column, reason) == (3, "身份证号码", NUMERIC_ID_REASON)
 
 
+def test_a_workbook_is_read_from_its_one_visible_list_sheet_and_refused_with_two(county, tmp_path):
+    """A 说明 sheet and a hidden older copy beside the list: the list is read, the copy is not. Two visible
+    sheets that are lists (a township's sheets): the file is refused naming them, nothing loaded — reading
+    one would leave the other's rows out without a word."""
+    import xlsxwriter
+
+    a, b, c = person_id(67), person_id(68), person_id(69)
+    headers = ["身份证号码", "姓名", "车牌号"]
+
+    def workbook(path: Path, sheets: dict[str, list[list[str]]], hidden: set[str] = frozenset()) -> Path:
+        book = xlsxwriter.Workbook(str(path))
+        for name, rows in sheets.items():
+            sheet = book.add_worksheet(name)
+            for r, row in enumerate(rows):
+                sheet.write_row(r, 0, row)
+            if name in hidden:
+                sheet.hide()
+        book.close()
+        return path
+
+    one = workbook(tmp_path / "车辆.xlsx", {"说明": [["本表为2024年车辆名单"]], "旧名单": [headers, [c, "赵四", "闽G1"]],
+                                           "名单": [headers, [a, "王二", "闽G2"], [b, "李三", "闽G3"]]}, hidden={"旧名单"})
+    loaded = services.import_list(actor=county, kind="vehicle", region_code=MINGXI, as_of=AS_OF,
+                                  file_name=one.name, path=one, source="test")
+    assert loaded.status == "loaded", loaded.error
+    assert [(r["row_number"], r["id_number"]) for r in _records(loaded)] == [(2, a), (3, b)]
+
+    two = workbook(tmp_path / "车辆2.xlsx", {"城关镇": [headers, [a, "王二", "闽G2"]], "夏阳乡": [headers, [c, "赵四", "闽G1"]]})
+    failed = services.import_list(actor=county, kind="vehicle", region_code=MINGXI, as_of=AS_OF,
+                                  file_name=two.name, path=two, source="test")
+    assert failed.status == "failed"
+    assert "2个工作表都是名单(城关镇、夏阳乡)" in failed.error and "2 sheets of the workbook are lists" in failed.error
+    assert not DepartmentRecord.objects.filter(department_list=failed).exists()
+
+
 def test_an_ods_list_is_read_with_its_own_row_numbers(county, tmp_path):
     """OpenDocument (LibreOffice, WPS "ODF 表格"), named like an xlsx: a blank row and a title above the
     header, rows numbered as the sheet shows them, a number-cell ID refused."""
