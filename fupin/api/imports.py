@@ -123,6 +123,8 @@ class BatchOut(Schema):
     rows_read: int
     rows_imported: int
     rows_rejected: int
+    rows_hidden: int = Field(0, description="隐藏行: of the rows read, those hidden in the sheet (a filter); read and "
+                                           "checked like the others")
     households_new: int
     households_changed: int
     households_unchanged: int

@@ -75,6 +75,8 @@ class ImportBatch(models.Model):
     rows_read = models.PositiveIntegerField(default=0)
     rows_imported = models.PositiveIntegerField(default=0, help_text="rows valid (at review) or written (merged)")
     rows_rejected = models.PositiveIntegerField(default=0)
+    rows_hidden = models.PositiveIntegerField(
+        default=0, help_text="隐藏行: data rows hidden in the sheet (a filter, or by hand), read and checked like the others")
     households_new = models.PositiveIntegerField(default=0)
     households_changed = models.PositiveIntegerField(default=0)
     households_unchanged = models.PositiveIntegerField(default=0)

@@ -292,6 +292,7 @@ def _counts(checked: CheckedRoster, diff: RosterDiff) -> dict[str, Any]:
     counts = {k: diff.counts[k] for k in _COMPARED_COUNTS}
     counts["rows_read"] = checked.rows_read
     counts["rows_rejected"] = checked.rows_rejected + diff.counts["rows_rejected_extra"]
+    counts["rows_hidden"] = checked.hidden_rows
     counts["by_village"] = diff.by_village
     if counts["rows_read"] != counts["rows_imported"] + counts["rows_rejected"]:
         raise AssertionError(f"accounting broken: {counts}")

@@ -64,6 +64,8 @@ class CheckedRoster:
     unknown_headers: list[str]
     #: A ZIP of rosters: its files' names, in order (rows carried by file, :mod:`.zip_rosters`).
     parts: tuple[str, ...] = ()
+    #: Data rows hidden in the sheet (a filter): read and checked like the others (:class:`.read_roster.RawRoster`).
+    hidden_rows: int = 0
     #: The active members holding the file's ID numbers, as the check saw them (the diff reuses them).
     holders: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(
         schema={"id_number": pl.Utf8, "household_number": pl.Utf8}))
@@ -114,4 +116,5 @@ def check_roster(path: Path, context: RosterContext) -> CheckedRoster:
         valid=valid, rejections=rejections, rows_read=raw.frame.height, rows_rejected=rows_rejected,
         encoding=raw.encoding, header_row=raw.header_row, unknown_headers=raw.unknown_headers, holders=holders,
         parts=raw.parts, rejected_persons=rejected_persons, present=fields_present(raw.frame),
+        hidden_rows=raw.hidden_rows,
     )

@@ -55,7 +55,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TypeVar
 from xml.etree import ElementTree
@@ -103,6 +103,8 @@ class RawRoster:
     headers: dict[str, str]  # field -> header as written in the file
     #: A ZIP of rosters (:mod:`.zip_rosters`): its files' names, in order; rows carried by file.
     parts: tuple[str, ...] = ()
+    #: Data rows hidden in the sheet (a filter, 隐藏行): read and checked like the others; the review says so.
+    hidden_rows: int = 0
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,8 @@ class ParsedSheet:
     header: list[str | None]
     id_numeric: pl.Series | None
     encoding: str
+    #: The file rows hidden in the sheet (xlsx ``<row hidden="1">``, an xls row's hidden flag).
+    hidden: frozenset[int] = frozenset()
 
 
 def normalise_header(text: object) -> str:
@@ -254,8 +258,10 @@ def _build(parsed: ParsedSheet, rows: pl.Series | None = None) -> RawRoster:
     frame = unguard(_data_rows(frame, [*headers, *others]).drop(others), list(headers))
     missing = [f for f in headers if f not in frame.columns]
     frame = frame.with_columns([pl.lit(None, dtype=pl.Utf8).alias(f) for f in missing])
+    hidden = (int(frame.get_column("_row").is_in(pl.Series(sorted(parsed.hidden), dtype=pl.Int64).implode()).sum())
+              if parsed.hidden else 0)
     return RawRoster(frame=frame, encoding=parsed.encoding, header_row=parsed.header_row, unknown_headers=unknown,
-                     headers=headers)
+                     headers=headers, hidden_rows=hidden)
 
 
 # xlsx ------------------------------------------------------------------------------------------
@@ -387,6 +393,8 @@ _TEXT_CELL_TYPES = (b't="s"', b't="str"', b't="inlineStr"', b't="b"', b't="e"', 
 
 #: A merged range of a sheet's XML (``<mergeCell ref="A5:A7"/>``, after the cells).
 _MERGE = re.compile(rb'<mergeCell ref="([A-Z]{1,3})(\d+):([A-Z]{1,3})(\d+)"')
+#: A row hidden in the sheet (``<row r="7" spans="1:9" hidden="1">``: a filter, or hidden by hand).
+_HIDDEN_ROW = re.compile(rb'<row r="(\d+)"[^>]*? hidden="(?:1|true)"')
 #: A merged range: (first column, 0-based; first row; last row), rows as the sheet numbers them.
 Merge = tuple[int, int, int]
 
@@ -397,6 +405,7 @@ class SheetScan:
     (None: not asked, or the cells carry no ``r`` references) and the merged ranges spanning rows."""
     numbers: set[int] | None
     merges: list[Merge]
+    hidden: set[int] = field(default_factory=set)
 
 
 def xlsx_number_rows(path: Path, sheet_index: int, column: int) -> set[int] | None:
@@ -414,6 +423,7 @@ def xlsx_scan(path: Path, sheet_index: int, column: int | None) -> SheetScan | N
                if column is not None else None)
     numbers: set[int] = set()
     merges: list[Merge] = []
+    hidden: set[int] = set()
     seen = False
 
     def take(body: bytes) -> None:
@@ -423,6 +433,8 @@ def xlsx_scan(path: Path, sheet_index: int, column: int | None) -> SheetScan | N
                 seen = True
                 if not any(t in match.group(2) for t in _TEXT_CELL_TYPES):
                     numbers.add(int(match.group(1)))
+        if b'hidden="' in body:
+            hidden.update(int(r) for r in _HIDDEN_ROW.findall(body))
         if b"<mergeCell " in body:
             for c1, r1, _c2, r2 in _MERGE.findall(body):
                 if int(r2) > int(r1):
@@ -442,10 +454,10 @@ def xlsx_scan(path: Path, sheet_index: int, column: int | None) -> SheetScan | N
                     take(body)
                 take(tail)
             if pattern is not None and not seen and _has_cells_without_refs(zf, name):
-                return SheetScan(None, merges)
+                return SheetScan(None, merges, hidden)
     except (KeyError, zipfile.BadZipFile, ElementTree.ParseError, OSError):
         return None
-    return SheetScan(numbers if pattern is not None else None, merges)
+    return SheetScan(numbers if pattern is not None else None, merges, hidden)
 
 
 def _has_cells_without_refs(zf: zipfile.ZipFile, name: str) -> bool:
@@ -616,7 +628,7 @@ def parse_xlsx(path: Path, reader: fastexcel.ExcelReader | None = None, index: i
         return [(column - offset, top, bottom) for column, top, bottom in scans[-1].merges if column >= offset]
 
     return _from_grid(reader, index, grid, first=xlsx_first_row(path, index), number_rows=number_rows,
-                      encoding="xlsx", merges=merges)
+                      encoding="xlsx", merges=merges, hidden=lambda: scans[-1].hidden if scans else set())
 
 
 def read_xls(path: Path) -> RawRoster:
@@ -646,7 +658,7 @@ def parse_xls(path: Path, reader: fastexcel.ExcelReader | None = None, index: in
         return _in_grid_columns([m for m in cells.merges if m[1] >= data_from], lambda: cells.first_column)
 
     return _from_grid(reader, index, grid, first=first, number_rows=lambda id_col: None, encoding="xls",
-                      merges=merges)
+                      merges=merges, hidden=lambda: set(cells.hidden))
 
 
 def _in_grid_columns(merges: list[Merge], first_column: Callable[[], int | None]) -> list[Merge]:
@@ -672,11 +684,13 @@ def xls_first_row(rows: tuple[int, int] | None, height: int) -> int | None:
 
 def _from_grid(reader: fastexcel.ExcelReader, index: int, grid: pl.DataFrame, *, first: int,
                number_rows: Callable[[int], set[int] | None], encoding: str,
-               merges: Callable[[int], list[Merge]] | None = None) -> ParsedSheet:
+               merges: Callable[[int], list[Merge]] | None = None,
+               hidden: Callable[[], set[int]] | None = None) -> ParsedSheet:
     """A workbook sheet's grid (its first row is the file's row ``first``) as a roster; ``number_rows``:
     the file rows whose ID number cell is a number, when the file says so cheaply (else None: the
     ID column is loaded again as booleans); ``merges``: the sheet's merged ranges spanning rows, in
-    the grid's columns, given the first data row (:func:`filled_merges`)."""
+    the grid's columns, given the first data row (:func:`filled_merges`); ``hidden``: the file rows
+    hidden in the sheet, asked after the other two (which may scan the sheet for them)."""
     rows = [list(r) for r in grid.head(HEADER_SCAN_ROWS).iter_rows()]
     header_index, header, header_rows = _find_header(rows)
     id_col = next((i for i, h in enumerate(header) if field_of(h) == "id_number"), None)
@@ -695,7 +709,7 @@ def _from_grid(reader: fastexcel.ExcelReader, index: int, grid: pl.DataFrame, *,
         grid = filled_merges(grid, merges(first + start), first=first, data_from=first + start)
     return ParsedSheet(body=grid.slice(start), first_data_row=first + start, header_row=first + header_index,
                        header=header, id_numeric=None if id_numeric is None else id_numeric.slice(start),
-                       encoding=encoding)
+                       encoding=encoding, hidden=frozenset(hidden()) if hidden is not None else frozenset())
 
 
 def id_number_cells(reader: fastexcel.ExcelReader, index: int, column: str) -> pl.Series:
@@ -878,14 +892,14 @@ def parse_ods(path: Path, reader: fastexcel.ExcelReader | None = None, index: in
     if first is None:
         raise RosterReadError(ODS_ROWS_UNKNOWN)
 
+    layout = ods_rows.sheet_layout(path, name) or ods_rows.SheetLayout()
+
     def merges(data_from: int) -> list[Merge]:
-        found = ods_rows.sheet_merges(path, name)
-        if found is None:
-            return []
-        return _in_grid_columns([m for m in found if m[1] >= data_from], lambda: ods_column_offset(path, name, grid))
+        return _in_grid_columns([m for m in layout.merges if m[1] >= data_from],
+                                lambda: ods_column_offset(path, name, grid))
 
     return _from_grid(reader, index, grid, first=first, number_rows=lambda id_col: None, encoding="ods",
-                      merges=merges)
+                      merges=merges, hidden=lambda: layout.hidden)
 
 
 def ods_column_offset(path: Path, sheet_name: str, grid: pl.DataFrame) -> int | None:
@@ -979,6 +993,7 @@ class _Run:
         self.first_name = first_name
         self.sheets: list[ParsedSheet] = []
         self.rows: list[pl.Series] = []
+        self.hidden: set[int] = set()
 
     def takes(self, parsed: ParsedSheet) -> bool:
         last = self.sheets[-1]
@@ -990,6 +1005,7 @@ class _Run:
                                        header=parsed.header, id_numeric=parsed.id_numeric, encoding=parsed.encoding))
         self.rows.append(pl.int_range(parsed.first_data_row, parsed.first_data_row + body.height, dtype=pl.Int64,
                                       eager=True) + k * zip_rosters.ROW_STRIDE)
+        self.hidden.update(r + k * zip_rosters.ROW_STRIDE for r in parsed.hidden)
 
     def build(self) -> RawRoster:
         sheets, first = self.sheets, self.sheets[0]
@@ -999,7 +1015,7 @@ class _Run:
                                  else pl.repeat(False, p.body.height, dtype=pl.Boolean, eager=True) for p in sheets])
         together = ParsedSheet(body=pl.concat([p.body for p in sheets]), first_data_row=first.first_data_row,
                                header_row=first.header_row, header=first.header, id_numeric=numeric,
-                               encoding=first.encoding)
+                               encoding=first.encoding, hidden=frozenset(self.hidden))
         return _build(together, rows=pl.concat(self.rows))
 
 
@@ -1045,7 +1061,7 @@ def _combine(parts: Iterable[tuple[str, ParsedSheet]], *, encoding: str) -> RawR
         headers = {**b.headers, **headers}
         unknown += [h for h in b.unknown_headers if h not in unknown]
     return RawRoster(frame=frame, encoding=encoding, header_row=built[0].header_row, unknown_headers=unknown,
-                     headers=headers, parts=tuple(names))
+                     headers=headers, parts=tuple(names), hidden_rows=sum(b.hidden_rows for b in built))
 
 
 #: Whether the file must have person columns (姓名 or 证件号码): not when only household columns are

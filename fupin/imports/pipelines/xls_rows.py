@@ -29,7 +29,8 @@ from .file_kind import OLE2_MAGIC
 
 _END_OF_CHAIN = 0xFFFFFFFA  # sector numbers from here up are markers (end of chain, free, FAT, DIFAT)
 _DIRECTORY_ENTRY = 128
-_BOF, _EOF, _BOUNDSHEET, _MERGEDCELLS = 0x0809, 0x000A, 0x0085, 0x00E5
+_BOF, _EOF, _BOUNDSHEET, _MERGEDCELLS, _ROW_RECORD = 0x0809, 0x000A, 0x0085, 0x00E5, 0x0208
+_ROW_HIDDEN = 0x0020  # fDyZero in a ROW record's flags: the row is hidden
 _VALUE_RECORDS = frozenset({0x0203, 0x027E, 0x00BD, 0x0204, 0x00FD, 0x00D6, 0x0006, 0x0205})
 
 
@@ -126,11 +127,13 @@ class SheetCells:
     """What the records of an .xls sheet say of its cells: the first and last row holding a value
     (1-based), the first column holding one (0-based: fastexcel's grid leaves out the empty columns
     left of it), and the merged ranges that span rows, as (first column, 0-based; first row; last
-    row), rows 1-based as the sheet numbers them."""
+    row), rows 1-based as the sheet numbers them; and the hidden rows."""
     first_row: int
     last_row: int
     first_column: int
     merges: list[tuple[int, int, int]]
+    #: Rows hidden in the sheet (1-based): a filter, or hidden by hand (the ROW records' flag).
+    hidden: tuple[int, ...] = ()
 
 
 def _scan_sheet(stream: bytes, at: int) -> SheetCells | None:
@@ -146,6 +149,7 @@ def _scan_sheet(stream: bytes, at: int) -> SheetCells | None:
     first: int | None = None
     last, left, depth = -1, 1 << 16, 0
     merges: list[tuple[int, int, int]] = []
+    hidden: list[int] = []
     while at + 4 <= end:
         kind, length = _HEAD(stream, at)
         if kind in values:
@@ -163,6 +167,9 @@ def _scan_sheet(stream: bytes, at: int) -> SheetCells | None:
             depth -= 1
             if depth == 0:
                 break
+        elif kind == _ROW_RECORD and depth == 1 and length >= 14:
+            if _u16(stream, at + 16) & _ROW_HIDDEN:
+                hidden.append(_u16(stream, at + 4) + 1)
         elif kind == _MERGEDCELLS and depth == 1 and length >= 2:
             count = min(_u16(stream, at + 4), (length - 2) // 8)
             for i in range(count):
@@ -170,7 +177,7 @@ def _scan_sheet(stream: bytes, at: int) -> SheetCells | None:
                 if bottom > top:
                     merges.append((column, top + 1, bottom + 1))
         at += 4 + length
-    return None if first is None else SheetCells(first + 1, last + 1, left, merges)
+    return None if first is None else SheetCells(first + 1, last + 1, left, merges, tuple(hidden))
 
 
 def _sheet_stream(path: Path, sheet_name: str) -> tuple[bytes, int] | None:

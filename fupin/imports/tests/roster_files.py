@@ -308,8 +308,9 @@ def write_xlsx(path: Path, rows: Sequence[dict[str, str]], *, headers: Sequence[
                rename: dict[str, str] | None = None, title_rows: Sequence[str] = (), two_row_header: bool = False,
                numeric_id_rows: Iterable[int] = (), trailing_empty: int = 0, note_rows: Sequence[str] = (),
                sheet_name: str = "花名册", other_sheet_first: bool = False, leading_blank_rows: int = 0,
-               merged_columns: Collection[str] = (), first_column: int = 0) -> Path:
-    """Write an xlsx roster (xlsxwriter) laid out by :func:`_workbook_cells`."""
+               merged_columns: Collection[str] = (), first_column: int = 0, hidden_rows: Collection[int] = ()) -> Path:
+    """Write an xlsx roster (xlsxwriter) laid out by :func:`_workbook_cells`; ``hidden_rows``: sheet rows
+    (0-based) hidden, as a filter hides them."""
     cols = _headers(rows, headers)
     shown = [(rename or {}).get(h, h) for h in cols]
     workbook = xlsxwriter.Workbook(str(path))
@@ -329,6 +330,8 @@ def write_xlsx(path: Path, rows: Sequence[dict[str, str]], *, headers: Sequence[
             sheet.write_number(*cell)
         else:
             sheet.write_string(*cell)
+    for r in hidden_rows:
+        sheet.set_row(r, None, None, {"hidden": True})
     workbook.close()
     return path
 
@@ -337,7 +340,7 @@ def write_ods(path: Path, rows: Sequence[dict[str, str]], *, headers: Sequence[s
               title_rows: Sequence[str] = (), two_row_header: bool = False, numeric_id_rows: Iterable[int] = (),
               trailing_empty: int = 0, note_rows: Sequence[str] = (), sheet_name: str = "花名册",
               other_sheet_first: bool = False, leading_blank_rows: int = 0, formatted_empty_rows: int = 0,
-              merged_columns: Collection[str] = (), first_column: int = 0) -> Path:
+              merged_columns: Collection[str] = (), first_column: int = 0, hidden_rows: Collection[int] = ()) -> Path:
     """Write an OpenDocument spreadsheet roster (.ods) laid out by :func:`_workbook_cells`, as
     :func:`write_xlsx` lays it out, in the XML LibreOffice writes: merged cells spanning with covered
     cells under them, numbers as ``float`` cells, the empty rows below the table as one row repeated
@@ -374,7 +377,8 @@ def write_ods(path: Path, rows: Sequence[dict[str, str]], *, headers: Sequence[s
         else:
             parts = [cells.get((r, c)) or ("<table:covered-table-cell/>" if (r, c) in covered else "<table:table-cell/>")
                      for c in range(width)]
-        xml_rows.append(f"<table:table-row>{''.join(parts)}</table:table-row>")
+        shown = ' table:visibility="collapse"' if r in hidden_rows else ""
+        xml_rows.append(f"<table:table-row{shown}>{''.join(parts)}</table:table-row>")
     xml_rows.append('<table:table-row table:number-rows-repeated="1048000"><table:table-cell/></table:table-row>')
     ns = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
           'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
@@ -391,7 +395,7 @@ def write_xls(path: Path, rows: Sequence[dict[str, str]], *, headers: Sequence[s
               title_rows: Sequence[str] = (), two_row_header: bool = False, numeric_id_rows: Iterable[int] = (),
               trailing_empty: int = 0, note_rows: Sequence[str] = (), sheet_name: str = "花名册",
               other_sheet_first: bool = False, leading_blank_rows: int = 0, formatted_empty_rows: int = 0,
-              merged_columns: Collection[str] = (), first_column: int = 0) -> Path:
+              merged_columns: Collection[str] = (), first_column: int = 0, hidden_rows: Collection[int] = ()) -> Path:
     """Write an Excel 97–2003 roster (xlwt, BIFF8) laid out by :func:`_workbook_cells`, as
     :func:`write_xlsx` lays it out; ``formatted_empty_rows``: rows of bordered, filled, empty cells at
     the top (BLANK records, which hold no value)."""
@@ -418,6 +422,8 @@ def write_xls(path: Path, rows: Sequence[dict[str, str]], *, headers: Sequence[s
             sheet.write(*cell, bold)
         else:
             sheet.write(*cell)
+    for r in hidden_rows:
+        sheet.row(r).hidden = True
     book.save(str(path))
     return path
 

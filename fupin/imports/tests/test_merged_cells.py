@@ -115,9 +115,9 @@ def test_an_ods_without_a_cell_merged_down_is_not_scanned_for_ranges(tmp_path, m
         raise AssertionError("parsed")
 
     monkeypatch.setattr(ods_rows, "_SpanScan", no_parse)
-    assert ods_rows.sheet_merges(plain, "花名册") == []
+    assert ods_rows.sheet_layout(plain, "花名册") == ods_rows.SheetLayout()
     with pytest.raises(AssertionError, match="parsed"):
-        ods_rows.sheet_merges(write_merged(tmp_path / "m.ods", rows), "花名册")
+        ods_rows.sheet_layout(write_merged(tmp_path / "m.ods", rows), "花名册")
 
 
 def test_xls_merged_ranges_from_the_records(tmp_path):

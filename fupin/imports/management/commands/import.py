@@ -264,7 +264,7 @@ class Command(BaseCommand):
         return {k: getattr(batch, k) for k in (
             "rows_read", "rows_imported", "rows_rejected", "households_new", "households_changed",
             "households_unchanged", "persons_new", "persons_changed", "persons_unchanged", "persons_left",
-            "persons_moved", "households_absent")}
+            "persons_moved", "households_absent", "rows_hidden")}
 
     def _report(self, user: Any, region_code: str, content: bytes, rows: int, path: str, kind: str) -> None:
         """Write a batch's report (the rejected rows, or the list of changes) and record it (导出记录: it
@@ -317,6 +317,10 @@ class Command(BaseCommand):
         if c.get("persons_moved"):
             self.stdout.write(f"其中 {c['persons_moved']} 人在文件的另一户中(分户或迁至他户)/ of them, listed in another "
                               f"household of the file (split off or moved): moved={c['persons_moved']}")
+        if c.get("rows_hidden"):
+            self.stdout.write(f"其中 {c['rows_hidden']} 行在表格中是隐藏的(如筛选后),已一并读取和校验 / of the rows read, "
+                              f"hidden in the sheet (e.g. by a filter), read and checked like the others: "
+                              f"hidden={c['rows_hidden']}")
         if c.get("households_absent"):
             self.stdout.write(f"在册但文件中没有的户(不变) / registered households of the file's villages not in the file "
                               f"(left as they are): absent={c['households_absent']}")
