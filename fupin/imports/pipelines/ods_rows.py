@@ -14,8 +14,8 @@ a merged one) holds none.
 
 A printed roster merges the household columns down over the household's rows
 (``table:number-rows-spanned``); fastexcel gives the value in the range's first row only.
-:func:`sheet_layout` finds those ranges (and the rows hidden, by hand or by a filter), so the reader can fill them as the sheet shows them; only a
-workbook that has such a cell is scanned for them. :func:`first_row_columns` gives the first row's
+:func:`sheet_layout` finds those ranges (and the rows hidden, by hand or by a filter), so the reader
+can fill them as the sheet shows them; only a workbook that has such a cell or row is scanned. :func:`first_row_columns` gives the first row's
 filled columns, which tell where fastexcel's grid starts (it leaves out the empty columns on the left).
 """
 
@@ -103,6 +103,8 @@ def _value_columns(row: ElementTree.Element) -> list[int]:
     return columns
 
 
+#: Bytes of the XML taken at a time by :func:`sheet_layout` (a row cut by a chunk's end waits for the next).
+SCAN_CHUNK = 8 << 20
 #: A hidden row repeated more often is the empty rows below the table, not data (not recorded).
 _MAX_HIDDEN_REPEAT = 1000
 _TABLE_PREFIX = re.compile(rb'xmlns:([\w.-]+)="' + re.escape(TABLE.encode()) + rb'"')
@@ -149,8 +151,8 @@ class SheetLayout:
 
 class _SpanScan:
     """The merged ranges spanning rows of one table, and its hidden rows, from the XML's bytes fed a
-    chunk at a time. A row is looked into only when it holds ``rows-spanned`` (found by ``bytes.find``); its cells are then
-    counted, repeated ones too, to place the range in its column. Parsing every cell as XML took 12 s
+    chunk at a time. A row is looked into only when it holds ``rows-spanned`` (found by
+    ``bytes.find``); its cells are then counted, repeated ones too, to place the range in its column. Parsing every cell as XML took 12 s
     for 50,000 rows of 59 columns (iterparse), 6.8 s with a parser target that builds no tree."""
 
     def __init__(self, prefix: bytes, sheet_name: str) -> None:
@@ -222,13 +224,16 @@ def sheet_layout(path: Path, sheet_name: str) -> SheetLayout | None:
             if not _worth_a_scan(archive):
                 return SheetLayout()
             with archive.open("content.xml") as content:
-                data = content.read(1 << 20)
-                prefix = _TABLE_PREFIX.search(data)
+                data = b""  # up to the root element's namespaces
+                while (prefix := _TABLE_PREFIX.search(data)) is None and len(data) < 1 << 20:
+                    if not (chunk := content.read(SCAN_CHUNK)):
+                        break
+                    data += chunk
                 if prefix is None:
                     return None
                 scan = _SpanScan(prefix.group(1), sheet_name)
                 while True:
-                    chunk = content.read(8 << 20)
+                    chunk = content.read(SCAN_CHUNK)
                     rest = scan.feed(data, final=not chunk)
                     if not chunk or scan.ended:
                         break
