@@ -28,6 +28,7 @@ from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from fupin.core.scoping import ScopeError, require_in_scope
+from fupin.imports.pipelines import zip_rosters
 from fupin.policy import department_lists, roles
 from fupin.policy.idnumber import mask_id_number
 from fupin.registry.services import RegistryError
@@ -87,6 +88,7 @@ class ListOut(Schema):
     error: str
     headers: dict[str, str]
     unknown_headers: list[str]
+    source_sheets: list[str] = Field([], description="a workbook's list sheets read together, in order")
     rows_read: int
     rows_accepted: int
     rows_rejected: int
@@ -103,7 +105,9 @@ class ListPage(Page):
 
 
 class RejectionOut(Schema):
-    row_number: int
+    row_number: int = Field(..., description="the sheet's row; k × 1,000,000 + row when several sheets were read")
+    sheet: str = Field("", description="the sheet of the row, when a workbook's sheets were read together")
+    row: int = Field(0, description="the row as its sheet numbers it")
     column: str
     value: str
     reason: str
@@ -223,6 +227,14 @@ def run_out(r: Any) -> dict[str, Any]:
     return data
 
 
+def _sheet_and_row(row_number: int, sheets: list[str]) -> tuple[str, int]:
+    """(sheet, its own row) of a list's row; ("", the row) for a list read from one sheet."""
+    if not sheets:
+        return "", row_number
+    k, own = zip_rosters.split_row(row_number)
+    return (sheets[k - 1] if 1 <= k <= len(sheets) else f"#{k}"), own
+
+
 def hit_out(h: Any, full_id: bool) -> dict[str, Any]:
     record, dept = h.record, h.record.department_list
     return {
@@ -282,9 +294,11 @@ def list_rejections(request: HttpRequest, list_id: RecordId, query: Query[PageQu
     if not selectors.may_see_rows(user, dept_list):
         raise ScopeError("不存在或无权查看 / not found")
     full = user.may_see_full_id
+    sheets = list(dept_list.source_sheets or ())
 
     def present(r: Any) -> dict[str, Any]:
-        return {"row_number": r.row_number, "column": r.column, "reason": r.reason,
+        sheet, row = _sheet_and_row(r.row_number, sheets)
+        return {"row_number": r.row_number, "sheet": sheet, "row": row, "column": r.column, "reason": r.reason,
                 "value": r.value if full else mask_id_number(r.value)}
 
     return _paged(selectors.list_rejections(user, list_id), query, present)

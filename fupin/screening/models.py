@@ -47,6 +47,9 @@ class DepartmentList(models.Model):
     error = models.TextField(blank=True, help_text="why the file failed as a whole")
     headers = models.JSONField(default=dict, help_text="{field: header as written in the file}")
     unknown_headers = models.JSONField(default=list)
+    source_sheets = models.JSONField("读取的工作表 sheets read", default=list, blank=True,
+                                     help_text="a workbook's list sheets read together, in order; their rows are "
+                                               "numbered k × 1,000,000 + row (fupin.imports.pipelines.zip_rosters)")
 
     rows_read = models.PositiveIntegerField(default=0)
     rows_accepted = models.PositiveIntegerField(default=0)

@@ -45,6 +45,7 @@ from fupin.core.bulk import copy_frame
 from fupin.core.models import ChangeAction
 from fupin.core.scoping import ScopeError, require_in_scope
 from fupin.core.xlsx_sheet import xlsx_bytes
+from fupin.imports.pipelines import zip_rosters
 from fupin.policy import clock, department_lists, roles
 from fupin.policy.regions import RegionCodeError, ancestor_codes, normalize_code, prefix_of
 from fupin.regions.models import Region
@@ -150,7 +151,8 @@ def _refuse_duplicate(kind: str, sha: str, region_code: str) -> None:
 
 def _load(list_id: int, kind_def: department_lists.ListKind, path: Path, *, actor: Any, source: str) -> None:
     try:
-        checked = check_list(read_list(path, kind_def), kind_def)
+        raw = read_list(path, kind_def, sheets_together=True)
+        checked = check_list(raw, kind_def)
         if checked.rows_read != checked.records.height + checked.rejections.height:
             raise AssertionError("accounting broken")
         with transaction.atomic():
@@ -166,6 +168,7 @@ def _load(list_id: int, kind_def: department_lists.ListKind, path: Path, *, acto
             dept_list.encoding = checked.encoding[:20]
             dept_list.headers = checked.headers
             dept_list.unknown_headers = checked.unknown_headers
+            dept_list.source_sheets = list(raw.parts)
             dept_list.rows_read = checked.rows_read
             dept_list.rows_accepted = checked.records.height
             dept_list.rows_rejected = checked.rejections.height
@@ -196,8 +199,13 @@ def rejections_xlsx(list_id: int, *, mask: bool) -> bytes:
     if mask:
         rows = [(r, c, mask_id_number(v), why) for r, c, v, why in rows]
     frame = pl.DataFrame(rows, schema={k: pl.Int64 if k == "row_number" else pl.Utf8 for k in REJECTION_HEADERS},
-                         orient="row").rename(REJECTION_HEADERS)
-    return xlsx_bytes(frame, sheet="错误行", split=True)
+                         orient="row")
+    sheets = DepartmentList.objects.values_list("source_sheets", flat=True).get(pk=list_id) or []
+    if sheets:  # a workbook's sheets read together: the sheet, then its own row
+        name, own = zip_rosters.file_and_row(pl.col("row_number"), sheets)
+        frame = frame.select(name.alias("sheet"), own.alias("row_number"), pl.exclude("row_number"))
+    return xlsx_bytes(frame.rename({"sheet": "工作表 sheet", **REJECTION_HEADERS}, strict=False), sheet="错误行",
+                      split=True)
 
 
 # --- screening runs ---------------------------------------------------------------------------------

@@ -6,9 +6,10 @@ its helpers (:func:`fupin.imports.pipelines.read_roster.normalise_header`, ``dec
 column set. Decisions:
 
 - **Formats**, told apart by the first bytes, not the name (:mod:`fupin.imports.pipelines.file_kind`).
-  xlsx and xls through fastexcel, every cell as a string (the one visible sheet whose first 30 rows
-  hold a header — a workbook with two such sheets is refused, naming them; an xls's row numbers from
-  its own records); text files are CSV, UTF-8 with or without BOM,
+  xlsx and xls through fastexcel, every cell as a string (the visible sheets whose first 30 rows
+  hold a header: one is read as it is; several are read together when the caller names rows by
+  sheet — department lists — and refused naming them otherwise; an xls's row numbers from its own
+  records); text files are CSV, UTF-8 with or without BOM,
   else GB18030 (a superset of GBK and GB2312), judged on the first 64 KiB, split by commas or — as
   Excel and WPS save "文本文件(制表符分隔)" — by tabs, whichever makes the header name more columns
   (:func:`fupin.imports.pipelines.read_roster.split_by_delimiter`). Other files are refused saying
@@ -39,7 +40,7 @@ from typing import Protocol
 import fastexcel
 import polars as pl
 
-from fupin.imports.pipelines import ods_rows, xls_rows
+from fupin.imports.pipelines import ods_rows, xls_rows, zip_rosters
 from fupin.imports.pipelines.file_kind import ODS_ROWS_UNKNOWN, XLS_ROWS_UNKNOWN, read_by_kind
 from fupin.imports.pipelines.read_roster import (
     csv_source,
@@ -80,6 +81,8 @@ class RawList:
     header_row: int
     headers: dict[str, str]  # field -> header as written in the file
     unknown_headers: list[str]
+    #: A workbook's list sheets read together (``sheets_together``): their names, in order; rows carried by sheet.
+    parts: tuple[str, ...] = ()
 
 
 @cache
@@ -164,12 +167,42 @@ def _build(kind: ColumnSet, body: pl.DataFrame, *, first_data_row: int, header_r
 
 # xlsx ------------------------------------------------------------------------------------------
 
-def read_xlsx(path: Path, kind: ColumnSet, *, file_type: str = "xlsx") -> RawList:
-    """Read a workbook (``file_type`` xlsx, xls or ods): its one visible sheet with a header
-    (:func:`_list_sheet`). An .ods is given to fastexcel as bytes (it tells the format from them, not
-    from the file's name)."""
+def read_xlsx(path: Path, kind: ColumnSet, *, file_type: str = "xlsx", together: bool = False) -> RawList:
+    """Read a workbook (``file_type`` xlsx, xls or ods): its visible sheets with a list header
+    (:func:`_list_sheets`). One is read as it is. Several are refused naming them, unless
+    ``together``: then they are read one after the other, the ``k``-th sheet's rows carried as
+    ``k × 1,000,000 + row`` and the sheets named in ``parts``, as a roster's sheets are
+    (:mod:`fupin.imports.pipelines.zip_rosters`). An .ods is given to fastexcel as bytes (it tells the
+    format from them, not from the file's name)."""
     reader = fastexcel.read_excel(Path(path).read_bytes() if file_type == "ods" else path)
-    index, grid, header_index_ = _list_sheet(reader, kind)
+    found = _list_sheets(reader, kind)
+    if len(found) == 1:
+        return _sheet_list(reader, Path(path), kind, file_type, *found[0])
+    names = [reader.sheet_names[index] for index, _grid, _at in found]
+    if not together:
+        raise ListReadError(f"工作簿中有{len(found)}个工作表都是名单({'、'.join(names)}),一次只导入一个:请分别另存为单独的"
+                            f"文件导入,或合并到一个工作表 / {len(found)} sheets of the workbook are lists "
+                            f"({', '.join(names)}); one is imported at a time: save each as a file of its own, or "
+                            "put them on one sheet")
+    lists = [_sheet_list(reader, Path(path), kind, file_type, *sheet) for sheet in found]
+    for name, one in zip(names, lists, strict=True):
+        if one.frame.height and int(one.frame.get_column("_row").max() or 0) >= zip_rosters.ROW_STRIDE:
+            raise ListReadError(f"{name}: 多个工作表一起导入时,每个不能超过{zip_rosters.ROW_STRIDE - 1}行 / a sheet "
+                                f"imported with others may have at most {zip_rosters.ROW_STRIDE - 1} rows")
+    headers: dict[str, str] = {}
+    unknown: list[str] = []
+    for one in lists:
+        headers = {**one.headers, **headers}
+        unknown += [h for h in one.unknown_headers if h not in unknown]
+    frame = pl.concat([zip_rosters.carried_rows(one.frame, k) for k, one in enumerate(lists, start=1)])
+    return RawList(frame=frame, encoding=file_type, header_row=lists[0].header_row, headers=headers,
+                   unknown_headers=unknown, parts=tuple(names))
+
+
+def _sheet_list(reader: fastexcel.ExcelReader, path: Path, kind: ColumnSet, file_type: str, index: int,
+                grid: pl.DataFrame, header_index_: int) -> RawList:
+    """One sheet (its grid, its header at ``header_index_``) as a list: rows numbered as the sheet
+    shows them, ID numbers stored as numbers marked."""
     header = [None if v is None else str(v) for v in grid.row(header_index_)]
     id_col = next(i for i, h in enumerate(header) if field_of(kind, h) == "id_number")
     id_numeric: pl.Series | None = id_number_cells(reader, index, grid.columns[id_col])
@@ -193,12 +226,10 @@ def read_xlsx(path: Path, kind: ColumnSet, *, file_type: str = "xlsx") -> RawLis
                   encoding=file_type)
 
 
-def _list_sheet(reader: fastexcel.ExcelReader, kind: ColumnSet) -> tuple[int, pl.DataFrame, int]:
-    """(index, grid, 0-based header row) of the workbook's list sheet: of the visible sheets (every
-    sheet, if none is), the one whose first rows hold a header (:func:`_find_header`). Hidden sheets
-    (a code table, a copy put away) are not read. Two or more such sheets refuse the file, naming
-    them: the rows of the others would be left out without a word (a township's sheets, or an
-    older copy beside the list), and which to read is the user's call."""
+def _list_sheets(reader: fastexcel.ExcelReader, kind: ColumnSet) -> list[tuple[int, pl.DataFrame, int]]:
+    """(index, grid, 0-based header row) of the workbook's list sheets: of the visible sheets (every
+    sheet, if none is), those whose first rows hold a header (:func:`_find_header`). Hidden sheets (a
+    code table, a copy put away) are not read. None at all: the first sheet's reason."""
     sheets = [reader.load_sheet(i, header_row=None, dtypes="string") for i in range(len(reader.sheet_names))]
     shown = [i for i, sheet in enumerate(sheets) if sheet.visible == "visible"] or list(range(len(sheets)))
     found: list[tuple[int, pl.DataFrame, int]] = []
@@ -209,14 +240,9 @@ def _list_sheet(reader: fastexcel.ExcelReader, kind: ColumnSet) -> tuple[int, pl
             found.append((index, grid, _find_header(kind, [list(r) for r in grid.head(HEADER_SCAN_ROWS).iter_rows()])))
         except ListReadError as exc:
             error = error or exc
-    if len(found) > 1:
-        names = "、".join(reader.sheet_names[i] for i, _grid, _at in found)
-        raise ListReadError(f"工作簿中有{len(found)}个工作表都是名单({names}),一次只导入一个:请分别另存为单独的文件导入,"
-                            f"或合并到一个工作表 / {len(found)} sheets of the workbook are lists ({names}); one is "
-                            "imported at a time: save each as a file of its own, or put them on one sheet")
-    if found:
-        return found[0]
-    raise error or ListReadError("工作簿中没有工作表 / the workbook has no sheet")
+    if not found:
+        raise error or ListReadError("工作簿中没有工作表 / the workbook has no sheet")
+    return found
 
 
 # CSV -------------------------------------------------------------------------------------------
@@ -238,8 +264,11 @@ def read_csv(path: Path, kind: ColumnSet) -> RawList:
                   id_numeric=None, encoding=encoding)
 
 
-def read_list(path: Path, kind: ColumnSet) -> RawList:
+def read_list(path: Path, kind: ColumnSet, *, sheets_together: bool = False) -> RawList:
     """Read ``path`` (xlsx, xls, ods or CSV, told apart by content: :func:`fupin.imports.pipelines.file_kind.file_kind`)
-    as a list of ``kind``; a file that cannot be read raises :class:`ListReadError` saying why."""
-    return read_by_kind(Path(path), workbook=lambda p, file_type: read_xlsx(p, kind, file_type=file_type),
+    as a list of ``kind``; a file that cannot be read raises :class:`ListReadError` saying why.
+    ``sheets_together``: a workbook's several list sheets are read as parts (:func:`read_xlsx`; the
+    caller names each row by its sheet), else refused."""
+    return read_by_kind(Path(path), workbook=lambda p, file_type: read_xlsx(p, kind, file_type=file_type,
+                                                                            together=sheets_together),
                         text=lambda p: read_csv(p, kind), error=ListReadError)

@@ -10,6 +10,7 @@ import pytest
 from fupin.core.models import ChangeRecord
 from fupin.core.scoping import ScopeError
 from fupin.imports.pipelines.validate_roster import NUMERIC_ID_REASON
+from fupin.policy import department_lists
 from fupin.policy.idnumber import check_character, validate_id_number
 from fupin.screening import services
 from fupin.screening.models import DepartmentList, DepartmentRecord, DepartmentRejection
@@ -251,11 +252,17 @@ def test_an_xls_list_starting_right_of_column_a_has_its_number_cell_ids_found_in
     assert (row, column, reason) == (3, "身份证号码", NUMERIC_ID_REASON)
 
 
-def test_a_workbook_is_read_from_its_one_visible_list_sheet_and_refused_with_two(county, tmp_path):
-    """A 说明 sheet and a hidden older copy beside the list: the list is read, the copy is not. Two visible
-    sheets that are lists (a township's sheets): the file is refused naming them, nothing loaded — reading
-    one would leave the other's rows out without a word."""
+def test_a_workbooks_visible_list_sheets_are_read_and_its_hidden_ones_not(county, tmp_path, client):
+    """A 说明 sheet and a hidden older copy beside the list: the list is read, the copy is not. A township's
+    workbook with a sheet per town: every sheet is read, each row named by its sheet (page, errors file, API,
+    a hit's record) — the reader took the first sheet with a header and left the others out without a word.
+    The other importers of such lists (减员原因表, monitoring data) refuse several sheets, naming them."""
+    import fastexcel
     import xlsxwriter
+
+    from fupin.api.tests.conftest import token_api
+    from fupin.screening.pipelines.read_list import ListReadError, read_list
+    from fupin.screening.templatetags.screening_tags import sheet_row
 
     a, b, c = person_id(67), person_id(68), person_id(69)
     headers = ["身份证号码", "姓名", "车牌号"]
@@ -277,13 +284,32 @@ def test_a_workbook_is_read_from_its_one_visible_list_sheet_and_refused_with_two
                                   file_name=one.name, path=one, source="test")
     assert loaded.status == "loaded", loaded.error
     assert [(r["row_number"], r["id_number"]) for r in _records(loaded)] == [(2, a), (3, b)]
+    assert loaded.source_sheets == []
 
-    two = workbook(tmp_path / "车辆2.xlsx", {"城关镇": [headers, [a, "王二", "闽G2"]], "夏阳乡": [headers, [c, "赵四", "闽G1"]]})
-    failed = services.import_list(actor=county, kind="vehicle", region_code=MINGXI, as_of=AS_OF,
+    two = workbook(tmp_path / "车辆2.xlsx", {"城关镇": [["城关镇车辆名单"], headers, [a, "王二", "闽G2"]],
+                                            "夏阳乡": [headers, [c, "赵四", "闽G1"], ["35042119600101001", "钱五", "闽G4"]]})
+    loaded = services.import_list(actor=county, kind="vehicle", region_code=MINGXI, as_of=AS_OF,
                                   file_name=two.name, path=two, source="test")
-    assert failed.status == "failed"
-    assert "2个工作表都是名单(城关镇、夏阳乡)" in failed.error and "2 sheets of the workbook are lists" in failed.error
-    assert not DepartmentRecord.objects.filter(department_list=failed).exists()
+    assert loaded.status == "loaded", loaded.error
+    assert loaded.source_sheets == ["城关镇", "夏阳乡"]
+    assert (loaded.rows_read, loaded.rows_accepted, loaded.rows_rejected) == (3, 2, 1)
+    assert [(r["row_number"], r["id_number"]) for r in _records(loaded)] == [(1_000_003, a), (2_000_002, c)]
+    [(row, column, _value, _reason)] = _rejections(loaded)
+    assert (sheet_row(row, loaded.source_sheets), column) == ("夏阳乡 第3行", "身份证号码")
+
+    client.force_login(county)
+    page = client.get(f"/screening/lists/{loaded.pk}/").content.decode()
+    assert 'id="source-sheets"' in page and "夏阳乡 第3行" in page
+    errors = fastexcel.read_excel(client.get(f"/screening/lists/{loaded.pk}/rejections.xlsx").content).load_sheet(
+        0, dtypes="string").to_polars()
+    assert errors.select("工作表 sheet", "行号 row").rows() == [("夏阳乡", "3")]
+    api = token_api(client, county)
+    assert api.get(f"/screening/lists/{loaded.pk}").json()["source_sheets"] == ["城关镇", "夏阳乡"]
+    [item] = api.get(f"/screening/lists/{loaded.pk}/rejections").json()["items"]
+    assert (item["row_number"], item["sheet"], item["row"]) == (2_000_003, "夏阳乡", 3)
+
+    with pytest.raises(ListReadError, match=r"2个工作表都是名单\(城关镇、夏阳乡\)"):
+        read_list(two, department_lists.BY_ID["vehicle"])
 
 
 def test_an_ods_list_is_read_with_its_own_row_numbers(county, tmp_path):
