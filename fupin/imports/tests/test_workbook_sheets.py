@@ -191,6 +191,7 @@ def test_one_sheet_per_village_from_the_page_the_api_and_the_command(make_househ
     page = client.get("/imports/").content.decode()
     assert '<option value="sheets">分村分表（一个xlsx，每村一个工作表）</option>' in page
     assert "每村一个工作表的工作簿，各表一并读取。" in page  # the upload form says so
+    assert "合并单元格按表中显示的值读取；筛选隐藏的行也会读取。" in page
     response = client.get("/imports/export/", {"region": MINGXI, "format": "xlsx", "split": "sheets"})
     assert response.status_code == 200
     assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

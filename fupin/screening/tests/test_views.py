@@ -45,6 +45,7 @@ def test_upload_a_list_and_see_its_counts_and_rejections(client, county_officer)
     _login(client, county_officer)
     page = client.get(reverse("screening:lists"))
     assert page.status_code == 200 and "upload-form" in page.text and "房屋坐落" in page.text
+    assert "每乡镇一个工作表的工作簿各表一并读取;隐藏的工作表不读取。" in page.text  # the form says how sheets are read
     good, bad = person_id(501), person_id(502)[:17] + "Y"
     response = client.post(reverse("screening:lists"), {
         "kind": "real_estate", "region_code": MINGXI, "as_of": "2024-06-30", "source_department": "",
