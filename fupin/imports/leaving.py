@@ -186,7 +186,8 @@ def sheet_xlsx(batch: ImportBatch, *, full: bool) -> tuple[bytes, int]:
 
 
 class LeaveSheetRefused(ImportRefused):
-    """A filled 减员原因表 with errors: nothing was saved. ``errors``: row, column, reason (every one)."""
+    """A filled 减员原因表 with errors: nothing was saved. ``errors``: row, column, reason (every one) and
+    the sheet of a workbook read whole (:func:`.pipelines.leave_sheet.by_sheet`)."""
 
     SHOWN = 10
 
@@ -250,7 +251,7 @@ def give_reasons_from_sheet(*, actor: Any, batch_id: int, path: Path, file_name:
             raise refused from exc
         filled = leave_sheet.read_filled(raw.frame, _leaving(batch))
         if filled.errors.height:
-            sheet_refused = LeaveSheetRefused(filled.errors, file_name)
+            sheet_refused = LeaveSheetRefused(leave_sheet.by_sheet(filled.errors, raw.parts), file_name)
             kept(outcome=SheetOutcome.REFUSED, rows=filled.rows, errors=filled.errors.height,
                  refusal=sheet_refused.message[:500])
             recorded = True

@@ -3,9 +3,11 @@
 A file of another department's records keyed by ID number — medical spending (医保部门: the
 out-of-pocket amount and the settlement date), disaster losses (应急管理部门: the loss and the date),
 deaths (公安/民政/卫健: the date of death) — is landed (a copy in the data folder, its SHA-256), read by
-the screening app's reader (:func:`fupin.screening.pipelines.read_list.read_list`: xlsx, xls or CSV in
-UTF-8/GBK, header found in the first 30 rows, title and note rows skipped) with this module's column
-sets (:data:`KINDS`, :class:`fupin.policy.department_lists.ListKind`), and checked in one Polars pass:
+the screening app's reader (:func:`fupin.screening.pipelines.read_list.read_list`: xlsx, xls, ods or
+CSV in UTF-8/GBK, header found in the first 30 rows, title and note rows skipped; a workbook's visible
+list sheets — a sheet per township — read together, as department lists are, the sheets kept in
+``source_sheets`` and each row named by its sheet, ``夏阳乡 第3行``) with this module's column sets
+(:data:`KINDS`, :class:`fupin.policy.department_lists.ListKind`), and checked in one Polars pass:
 
 - the amount (医疗、受灾) must be a number ≥ 0 (``1,234.50``, ``1234元`` and ``￥1234`` are read);
 - the date is read like the screening dates (``2024-03-04``, ``2024/3/4``, ``2024年3月4日``, ``20240304``
@@ -263,6 +265,7 @@ def _load(list_id: int, kind: ListKind, path: Path, *, as_of: date, actor: Any, 
             data_list.encoding = raw.encoding[:20]
             data_list.headers = raw.headers
             data_list.unknown_headers = raw.unknown_headers
+            data_list.source_sheets = list(raw.parts)
             data_list.rows_read = raw.frame.height
             data_list.rows_accepted = records.height
             data_list.rows_rejected = rejections.height

@@ -313,6 +313,9 @@ class MonitoringDataList(models.Model):
     error = models.TextField(blank=True)
     headers = models.JSONField(default=dict)
     unknown_headers = models.JSONField(default=list)
+    #: 读取的工作表: a workbook's list sheets read together, in order; the ``k``-th sheet's rows are numbered
+    #: ``k × 1,000,000 + row`` (:func:`fupin.imports.pipelines.zip_rosters.row_label` names them).
+    source_sheets = models.JSONField("读取的工作表 sheets read", default=list, blank=True)
     rows_read = models.PositiveIntegerField(default=0)
     rows_accepted = models.PositiveIntegerField(default=0)
     rows_rejected = models.PositiveIntegerField(default=0)

@@ -151,7 +151,7 @@ def _refuse_duplicate(kind: str, sha: str, region_code: str) -> None:
 
 def _load(list_id: int, kind_def: department_lists.ListKind, path: Path, *, actor: Any, source: str) -> None:
     try:
-        raw = read_list(path, kind_def, sheets_together=True)
+        raw = read_list(path, kind_def)
         checked = check_list(raw, kind_def)
         if checked.rows_read != checked.records.height + checked.rejections.height:
             raise AssertionError("accounting broken")

@@ -23,6 +23,8 @@ system's member number (成员编号) or by the full ID number.
   file gives (分户, 迁至户) the row is ignored when it repeats that reason and an error otherwise.
 - The comment (说明): at most :data:`COMMENT_MAX` characters.
 - The same person twice: an error on the later row unless it says the same.
+- A workbook of several sheets (a township's villages, a sheet each) is read whole, as department
+  lists are; each error names its sheet (:func:`by_sheet`).
 
 The service applies the sheet all or nothing: one error refuses it, every error named by row, column
 and reason. Pure column work, no Django.
@@ -37,6 +39,7 @@ import polars as pl
 from fupin.policy import codes
 from fupin.policy.department_lists import ListColumn
 
+from . import zip_rosters
 from .leave_reasons import FILE_SILENT, GIVEN_REASONS
 from .normalise_roster import code_index
 
@@ -218,7 +221,20 @@ def read_filled(sheet: pl.DataFrame, leaving: pl.DataFrame) -> FilledSheet:
                        ignored=ok.filter(pl.col("file_reason") != FILE_SILENT).height)
 
 
+def by_sheet(errors: pl.DataFrame, sheets: tuple[str, ...] | list[str]) -> pl.DataFrame:
+    """The errors with a ``sheet`` column: for a workbook whose sheets were read together (``sheets``:
+    their names; a village's sheet each), each row's sheet and its own row, and another row named in a
+    reason as "第2个工作表第5行"; null for a file read as one list."""
+    if not sheets:
+        return errors.with_columns(pl.lit(None, pl.Utf8).alias("sheet"))
+    name, own = zip_rosters.file_and_row(pl.col("row"), sheets)
+    return errors.with_columns(name.alias("sheet"), own.alias("row"),
+                               zip_rosters.reason_rows(pl.col("reason"), sheets=True).alias("reason"))
+
+
 def error_lines(errors: pl.DataFrame, limit: int | None = None) -> list[str]:
-    """``第5行 减员原因: …`` for each error (the first ``limit``)."""
+    """``第5行 减员原因: …`` (``城关镇 第5行 …`` with its sheet, :func:`by_sheet`) for each error (the
+    first ``limit``)."""
     frame = errors if limit is None else errors.head(limit)
-    return [f"第{r['row']}行 {r['column']}: {r['reason']}" for r in frame.iter_rows(named=True)]
+    return [f"{r['sheet'] + ' ' if r.get('sheet') else ''}第{r['row']}行 {r['column']}: {r['reason']}"
+            for r in frame.iter_rows(named=True)]

@@ -162,10 +162,65 @@ def test_a_sheet_with_one_error_saves_nothing(batch_at_review, tmp_path):
         leaving.give_reasons_from_sheet(actor=officer, batch_id=batch.pk, path=path, file_name="x.xlsx")
     order = _read_xlsx(leaving.sheet_xlsx(batch, full=False)[0])["姓名"].to_list()
     row = 3 + order.index(married)  # a title row, the header, then the persons
-    assert refused.value.errors.rows() == [
-        (row, "减员原因", "不是减员原因: 出嫁(可填:死亡、婚出、迁出、服刑、录入错误、其他) / not a reason for leaving")]
+    assert refused.value.errors.rows() == [  # one sheet: no sheet named
+        (row, "减员原因", "不是减员原因: 出嫁(可填:死亡、婚出、迁出、服刑、录入错误、其他) / not a reason for leaving", None)]
     assert "有 1 处错误,未保存任何原因" in refused.value.message
     assert not LeavingReason.objects.exists() and not ChangeRecord.objects.filter(model="imports.leavingreason").exists()
+
+
+def _write_sheets(path: Path, sheets: dict[str, pl.DataFrame]) -> Path:
+    """A workbook with a sheet per village, each with its header (as a township gathers them)."""
+    book = xlsxwriter.Workbook(str(path))
+    for name, frame in sheets.items():
+        sheet = book.add_worksheet(name)
+        sheet.write_row(0, 0, frame.columns)
+        for r, row in enumerate(frame.iter_rows(), start=1):
+            for c, value in enumerate(row):
+                if value not in (None, ""):
+                    sheet.write_string(r, c, str(value))
+    book.close()
+    return path
+
+
+def test_a_workbook_with_a_sheet_per_village_is_read_whole_and_errors_name_their_sheet(batch_at_review, tmp_path,
+                                                                                      client):
+    """A township sends the filled lists of its villages as one workbook, a sheet each. Every sheet is read
+    (before, the first sheet alone; then the workbook was refused); an error names its sheet and its own
+    row there, and a row it refers to, on another sheet, by that sheet's number."""
+    officer, batch = batch_at_review
+    sheet = _read_xlsx(leaving.sheet_xlsx(batch, full=False)[0])
+    listed = leaving.persons_leaving(batch, full=True).filter(pl.col("file_reason") == "other").sort("member_id")
+    died, married = listed["name"].to_list()
+    name = pl.col("姓名")
+
+    def give(frame: pl.DataFrame, reasons: dict[str, str]) -> pl.DataFrame:
+        return frame.with_columns(name.replace_strict(reasons, default=pl.col("减员原因")).alias("减员原因"))
+
+    first, rest = sheet.filter(name == died), sheet.filter(name != died)
+    bad = _write_sheets(tmp_path / "乡镇汇总.xlsx", {
+        "城东村": give(first, {died: "死亡"}),
+        "城西村": give(pl.concat([rest, first]), {married: "出嫁", died: "婚出"})})
+    with pytest.raises(leaving.LeaveSheetRefused) as refused:
+        leaving.give_reasons_from_sheet(actor=officer, batch_id=batch.pk, path=bad, file_name=bad.name)
+    west = 2 + rest["姓名"].to_list().index(married)
+    assert refused.value.errors.select("sheet", "row", "column", "reason").rows() == [
+        ("城西村", west, "减员原因", "不是减员原因: 出嫁(可填:死亡、婚出、迁出、服刑、录入错误、其他) / not a reason for leaving"),
+        ("城西村", rest.height + 2, "减员原因",
+         "与第1个工作表第2行是同一人,但原因或说明不同 / the same person as row 2 of sheet 1 with another reason")]
+    assert f"城西村 第{west}行 减员原因: 不是减员原因" in refused.value.message
+    assert not LeavingReason.objects.exists()
+
+    client.force_login(officer)
+    with bad.open("rb") as f:
+        page = client.post(f"/imports/{batch.pk}/leaving/sheet/", {"sheet": f})
+    assert page.status_code == 422 and f"<td>城西村 第{west}行</td>" in page.content.decode()
+
+    good = _write_sheets(tmp_path / "乡镇汇总2.xlsx", {"城东村": give(first, {died: "死亡"}),
+                                                        "城西村": give(rest, {married: "婚出"})})
+    applied = leaving.give_reasons_from_sheet(actor=officer, batch_id=batch.pk, path=good, file_name=good.name)
+    assert (applied.reasons, applied.changed, applied.rows, applied.ignored) == (2, 2, 3, 1)
+    assert sorted(LeavingReason.objects.filter(batch=batch).values_list("reason", flat=True)) == ["death",
+                                                                                                  "marriage_out"]
 
 
 def test_a_villages_own_gbk_csv_by_id_number(batch_at_review, tmp_path):

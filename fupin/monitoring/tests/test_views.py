@@ -170,6 +170,47 @@ def test_department_data_upload(client, people, household):
     assert client.post(reverse("monitoring:data"), {}).status_code == 404
 
 
+def test_department_data_in_a_workbook_with_a_sheet_per_township(client, people, household):
+    """A 医保 workbook with a sheet per township (and a hidden code table): both township sheets are read,
+    the rows accounted for together, the sheets shown and each rejected row named by its sheet. Before, the
+    first sheet was read and the other left out without a word; then the workbook was refused."""
+    import xlsxwriter
+
+    from fupin.monitoring.models import MonitoringDataRecord
+
+    h = household()
+    first, second = list(h.members.order_by("id"))[:2]
+    headers = ["参保人身份证号码", "参保人姓名", "个人自付金额(元)", "结算日期"]
+    upload = io.BytesIO()
+    book = xlsxwriter.Workbook(upload, {"in_memory": True})
+    for name, rows in {"城关镇": [["城关镇医保结算"], headers, [first.id_number, first.name, "30000", "2024-03-01"]],
+                       "代码": [["身份证号码", "说明"], ["1", "代码表"]],
+                       "夏阳乡": [headers, [second.id_number, second.name, "12000", "2024-04-02"],
+                                  ["bad", "x", "1", ""]]}.items():
+        sheet = book.add_worksheet(name)
+        for r, row in enumerate(rows):
+            sheet.write_row(r, 0, row)
+        if name == "代码":
+            sheet.hide()
+    book.close()
+    upload.seek(0)
+    upload.name = "医保.xlsx"
+    login(client, people["county"])
+    response = client.post(reverse("monitoring:data"), {"kind": "medical", "region_code": "350421000000",
+                                                        "as_of": ON.isoformat(), "source_department": "县医保局",
+                                                        "file": upload})
+    assert response.status_code == 302
+    data_list = MonitoringDataList.objects.get()
+    assert data_list.status == "loaded", data_list.error
+    assert data_list.source_sheets == ["城关镇", "夏阳乡"]
+    assert (data_list.rows_read, data_list.rows_accepted, data_list.rows_rejected) == (3, 2, 1)
+    assert list(MonitoringDataRecord.objects.filter(data_list=data_list).order_by("row_number")
+                .values_list("row_number", "id_number")) == [(1_000_003, first.id_number), (2_000_002, second.id_number)]
+    page = client.get(response["Location"]).content.decode()
+    assert 'id="source-sheets"' in page and "<li>夏阳乡</li>" in page
+    assert '<td class="num">夏阳乡 第3行</td>' in page
+
+
 def test_policy_page(client, people):
     page = login(client, people["village"]).get(reverse("monitoring:policy")).content.decode()
     assert "10560" in page and "monitoring-2021.1" in page and "村内公示" in page and 'id="current-line"' in page

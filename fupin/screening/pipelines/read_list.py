@@ -7,9 +7,8 @@ column set. Decisions:
 
 - **Formats**, told apart by the first bytes, not the name (:mod:`fupin.imports.pipelines.file_kind`).
   xlsx and xls through fastexcel, every cell as a string (the visible sheets whose first 30 rows
-  hold a header: one is read as it is; several are read together when the caller names rows by
-  sheet — department lists — and refused naming them otherwise; an xls's row numbers from its own
-  records); text files are CSV, UTF-8 with or without BOM,
+  hold a header: one is read as it is, several together — a sheet per township — each row carried
+  by its sheet; an xls's row numbers from its own records); text files are CSV, UTF-8 with or without BOM,
   else GB18030 (a superset of GBK and GB2312), judged on the first 64 KiB, split by commas or — as
   Excel and WPS save "文本文件(制表符分隔)" — by tabs, whichever makes the header name more columns
   (:func:`fupin.imports.pipelines.read_roster.split_by_delimiter`). Other files are refused saying
@@ -81,7 +80,7 @@ class RawList:
     header_row: int
     headers: dict[str, str]  # field -> header as written in the file
     unknown_headers: list[str]
-    #: A workbook's list sheets read together (``sheets_together``): their names, in order; rows carried by sheet.
+    #: A workbook's list sheets read together: their names, in order; rows carried by sheet.
     parts: tuple[str, ...] = ()
 
 
@@ -167,23 +166,18 @@ def _build(kind: ColumnSet, body: pl.DataFrame, *, first_data_row: int, header_r
 
 # xlsx ------------------------------------------------------------------------------------------
 
-def read_xlsx(path: Path, kind: ColumnSet, *, file_type: str = "xlsx", together: bool = False) -> RawList:
+def read_xlsx(path: Path, kind: ColumnSet, *, file_type: str = "xlsx") -> RawList:
     """Read a workbook (``file_type`` xlsx, xls or ods): its visible sheets with a list header
-    (:func:`_list_sheets`). One is read as it is. Several are refused naming them, unless
-    ``together``: then they are read one after the other, the ``k``-th sheet's rows carried as
-    ``k × 1,000,000 + row`` and the sheets named in ``parts``, as a roster's sheets are
-    (:mod:`fupin.imports.pipelines.zip_rosters`). An .ods is given to fastexcel as bytes (it tells the
-    format from them, not from the file's name)."""
+    (:func:`_list_sheets`). One is read as it is. Several (a sheet per township) are read one after the
+    other, the ``k``-th sheet's rows carried as ``k × 1,000,000 + row`` and the sheets named in
+    ``parts``, as a roster's sheets are (:mod:`fupin.imports.pipelines.zip_rosters`); the caller names
+    each row by its sheet (:func:`~fupin.imports.pipelines.zip_rosters.row_label`). An .ods is given to
+    fastexcel as bytes (it tells the format from them, not from the file's name)."""
     reader = fastexcel.read_excel(Path(path).read_bytes() if file_type == "ods" else path)
     found = _list_sheets(reader, kind)
     if len(found) == 1:
         return _sheet_list(reader, Path(path), kind, file_type, *found[0])
     names = [reader.sheet_names[index] for index, _grid, _at in found]
-    if not together:
-        raise ListReadError(f"工作簿中有{len(found)}个工作表都是名单({'、'.join(names)}),一次只导入一个:请分别另存为单独的"
-                            f"文件导入,或合并到一个工作表 / {len(found)} sheets of the workbook are lists "
-                            f"({', '.join(names)}); one is imported at a time: save each as a file of its own, or "
-                            "put them on one sheet")
     lists = [_sheet_list(reader, Path(path), kind, file_type, *sheet) for sheet in found]
     for name, one in zip(names, lists, strict=True):
         if one.frame.height and int(one.frame.get_column("_row").max() or 0) >= zip_rosters.ROW_STRIDE:
@@ -264,11 +258,9 @@ def read_csv(path: Path, kind: ColumnSet) -> RawList:
                   id_numeric=None, encoding=encoding)
 
 
-def read_list(path: Path, kind: ColumnSet, *, sheets_together: bool = False) -> RawList:
+def read_list(path: Path, kind: ColumnSet) -> RawList:
     """Read ``path`` (xlsx, xls, ods or CSV, told apart by content: :func:`fupin.imports.pipelines.file_kind.file_kind`)
-    as a list of ``kind``; a file that cannot be read raises :class:`ListReadError` saying why.
-    ``sheets_together``: a workbook's several list sheets are read as parts (:func:`read_xlsx`; the
-    caller names each row by its sheet), else refused."""
-    return read_by_kind(Path(path), workbook=lambda p, file_type: read_xlsx(p, kind, file_type=file_type,
-                                                                            together=sheets_together),
+    as a list of ``kind``; a file that cannot be read raises :class:`ListReadError` saying why. A
+    workbook's several list sheets are read as parts (:func:`read_xlsx`)."""
+    return read_by_kind(Path(path), workbook=lambda p, file_type: read_xlsx(p, kind, file_type=file_type),
                         text=lambda p: read_csv(p, kind), error=ListReadError)

@@ -11,7 +11,6 @@ from typing import Any
 from django import template
 from django.utils.translation import get_language
 
-from fupin.imports.pipelines import zip_rosters
 from fupin.policy import department_lists
 
 register = template.Library()
@@ -19,13 +18,6 @@ register = template.Library()
 
 def _en() -> bool:
     return (get_language() or "").startswith("en")
-
-
-@register.filter
-def sheet_row(row: Any, sheets: Any) -> str:
-    """A list's row as the user finds it: ``夏阳乡 第12行`` when its workbook's sheets were read together
-    (``sheets``: their names), the row number itself otherwise."""
-    return zip_rosters.row_label(int(row), list(sheets or ()))
 
 
 @register.filter

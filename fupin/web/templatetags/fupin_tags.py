@@ -12,11 +12,19 @@ from django import template
 from django.conf import settings
 from django.utils.translation import get_language, gettext
 
+from fupin.imports.pipelines import zip_rosters
 from fupin.policy import clock, codes, roles
 from fupin.policy.masking import mask_account, mask_id_number
 from fupin.web import labels
 
 register = template.Library()
+
+
+@register.filter
+def sheet_row(row: Any, sheets: Any) -> str:
+    """A list's row as the user finds it: ``夏阳乡 第12行`` when its workbook's sheets were read together
+    (``sheets``: their names), the row number itself otherwise."""
+    return zip_rosters.row_label(int(row), list(sheets or ()))
 
 
 @register.simple_tag
