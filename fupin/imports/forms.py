@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from fupin.core.bilingual import choices_in_language
 from fupin.core.landing import too_large
 from fupin.core.scoping import visible_to
 from fupin.policy import codes, roles
@@ -95,7 +96,7 @@ class BatchFilterForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [("", _("All")), *BatchStatus.choices]
+        self.fields["status"].choices = [("", _("All")), *choices_in_language(BatchStatus.choices)]
         self.fields["region"].choices = [("", _("All")), *region_choices(user, roles.VIEW_REGISTRY)]
 
     def where(self) -> BatchFilter:

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from fupin.core.bilingual import in_language
 from fupin.policy.monitoring import MonitoringPolicy
 from fupin.web.forms.procedure import date_field
 from fupin.web.forms.procedure import label as _label
@@ -19,13 +20,6 @@ def _today():
     from .services import today
 
     return today()
-
-
-def _choice_label(label: Any) -> str:
-    """A "中文 English" choice label in the active language."""
-    text = str(label)
-    zh, _sep, en = text.partition(" ")
-    return _label(zh, en or zh)
 
 
 class ObjectFilterForm(forms.Form):
@@ -41,9 +35,9 @@ class ObjectFilterForm(forms.Form):
     def __init__(self, *args: Any, policy: MonitoringPolicy, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = [("open", _("Open (flagged, under identification, monitored)")),
-                                         *((v, _choice_label(lab)) for v, lab in MonitoringStatus.choices),
+                                         *((v, in_language(lab)) for v, lab in MonitoringStatus.choices),
                                          ("all", _("All"))]
-        self.fields["type"].choices = [("", _("All")), *((v, _choice_label(lab)) for v, lab in MonitoringType.choices)]
+        self.fields["type"].choices = [("", _("All")), *((v, in_language(lab)) for v, lab in MonitoringType.choices)]
         self.fields["cause"].choices = [("", _("All")), *((r.id, _label(r.label_zh, r.label_en))
                                                           for r in policy.flag_rules)]
 
@@ -59,7 +53,7 @@ class FlagForm(forms.Form):
     def __init__(self, *args: Any, policy: MonitoringPolicy, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["causes"].choices = [(r.id, _label(r.label_zh, r.label_en)) for r in policy.active_flag_rules]
-        self.fields["channel"].choices = [(v, _choice_label(lab)) for v, lab in Channel.choices
+        self.fields["channel"].choices = [(v, in_language(lab)) for v, lab in Channel.choices
                                           if v != Channel.DEPARTMENT]
         self.fields["on"].initial = _today()
 
@@ -117,4 +111,4 @@ class DataUploadForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [(v, _choice_label(lab)) for v, lab in DataKind.choices]
+        self.fields["kind"].choices = [(v, in_language(lab)) for v, lab in DataKind.choices]

@@ -10,6 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from fupin.core.bilingual import choices_in_language
 from fupin.core.scoping import visible_to
 from fupin.imports.forms import region_choices
 from fupin.policy import clock, roles
@@ -53,7 +54,7 @@ class CoverageForm(forms.Form):
 class HelperFilterForm(forms.Form):
     q = forms.CharField(label=_("Name, unit or phone"), required=False)
     unit_level = forms.ChoiceField(label=_("Unit level"), required=False,
-                                   choices=[("", _("All levels")), *UnitLevel.choices])
+                                   choices=[("", _("All levels")), *choices_in_language(UnitLevel.choices)])
     active = forms.ChoiceField(label=_("Status"), required=False,
                                choices=[("1", _("Active")), ("0", _("Left")), ("all", _("All"))])
 
@@ -63,7 +64,7 @@ class HelperForm(forms.Form):
 
     name = forms.CharField(label=_("Name"), max_length=60)
     unit = forms.CharField(label=_("Unit"), max_length=100)
-    unit_level = forms.ChoiceField(label=_("Unit level"), choices=UnitLevel.choices)
+    unit_level = forms.ChoiceField(label=_("Unit level"), choices=choices_in_language(UnitLevel.choices))
     phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
     region_code = forms.ChoiceField(label=_("Region of the helper"))
     username = forms.CharField(label=_("Login (username)"), max_length=150, required=False,
@@ -103,7 +104,7 @@ class EndForm(forms.Form):
     """结束结对: the reason, the day, a comment (required for 其他)."""
 
     reason = forms.ChoiceField(label=_("Reason"),
-                               choices=[c for c in EndReason.choices if c[0] != EndReason.TRANSFER])
+                               choices=choices_in_language(c for c in EndReason.choices if c[0] != EndReason.TRANSFER))
     ended_on = _date(_("Ended on"))
     comment = forms.CharField(label=_("Comment"), required=False, max_length=500)
 
@@ -117,7 +118,7 @@ class TeamForm(forms.Form):
 
     village = forms.ChoiceField(label=_("Village"))
     sending_unit = forms.CharField(label=_("Sending unit"), max_length=100)
-    unit_level = forms.ChoiceField(label=_("Unit level"), choices=UnitLevel.choices)
+    unit_level = forms.ChoiceField(label=_("Unit level"), choices=choices_in_language(UnitLevel.choices))
     name = forms.CharField(label=_("Team name"), max_length=100, required=False)
     started_on = _date(_("Stationed from"))
 
@@ -187,7 +188,7 @@ class PlaceForm(forms.Form):
     """Start a unit, leader, enterprise, village or county pairing (fields by kind)."""
 
     unit = forms.CharField(label=_("Unit"), max_length=100, required=False)
-    unit_level = forms.ChoiceField(label=_("Unit level"), choices=UnitLevel.choices, required=False)
+    unit_level = forms.ChoiceField(label=_("Unit level"), choices=choices_in_language(UnitLevel.choices), required=False)
     leader_name = forms.CharField(label=_("Leader"), max_length=60, required=False)
     leader_title = forms.CharField(label=_("Title"), max_length=60, required=False)
     enterprise = forms.CharField(label=_("Enterprise"), max_length=120, required=False)

@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from fupin.core.bilingual import choices_in_language
 from fupin.imports.forms import region_choices
 from fupin.policy import clock, department_lists, roles
 
@@ -77,7 +78,7 @@ class QueueFilterForm(forms.Form):
     def __init__(self, *args: Any, user: Any, lang: str = "zh", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = [("", _("All kinds")), *department_lists.choices(lang)]
-        self.fields["status"].choices = [("", _("All statuses")), *HitStatus.choices]
+        self.fields["status"].choices = [("", _("All statuses")), *choices_in_language(HitStatus.choices)]
         self.fields["region"].choices = [("", _("Whole scope")), *region_choices(user, roles.VIEW_SCREENING)]
 
 

@@ -22,8 +22,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from fupin.core.bilingual import in_language
 from fupin.core.scoping import region_in_scope
 from fupin.policy import department_lists, roles
 from fupin.regions.models import Region
@@ -113,7 +115,7 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, exc.message)
         return _back(target, hit.pk)
     hit.refresh_from_db()
-    messages.success(request, f"疑点#{hit.pk}:{hit.get_status_display()}")
+    messages.success(request, _("Hit #%(n)s: %(status)s") % {"n": hit.pk, "status": in_language(hit.get_status_display())})
     return _back(target, hit.pk)
 
 

@@ -261,7 +261,7 @@ def test_a_re_import_warns_of_a_person_leaving_and_lists_them(live_server, chang
     # 核对减员: back on the batch, the merge needs the box ticked; the browser will not send the form without it.
     page.click("#batch-link")
     page.click("#merge-button")
-    expect(page.locator("#batch-status")).to_have_text("待确认 awaiting review")
+    expect(page.locator("#batch-status")).to_have_text("待确认")
     page.check("#persons-left-confirmed")
     page.click("#merge-button")
     expect(page.locator("#merged-note")).to_be_visible()

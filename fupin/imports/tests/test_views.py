@@ -284,7 +284,7 @@ def test_a_tab_delimited_list_uploaded_as_listed_persons_only_updates_them(clien
     assert (batch.mode, batch.encoding, batch.rows_imported, batch.persons_changed, batch.persons_left) == (
         "members", "gb18030", 1, 1, 0), batch.error
     html = client.get(f"/imports/{batch.pk}/").content.decode()
-    assert re.search(r'id="batch-mode">只更新所列成员 listed persons only', html)
+    assert re.search(r'id="batch-mode">只更新所列成员', html)
     assert "不读取户信息" in html
     assert '<td class="num absent">—</td>' in html  # 在册但文件中没有的户: not counted for a list
     form = client.get("/imports/").content.decode()
@@ -294,7 +294,7 @@ def test_a_tab_delimited_list_uploaded_as_listed_persons_only_updates_them(clien
     assert re.search(r'<input type="radio" name="mode" value="household_columns"[^>]*>\s*只更新户信息:每户一行', form)
     assert not re.search(r'value="members"[^>]*checked', form)
     # the batch list names a mode other than whole households under the file's name
-    assert re.search(r'健康名单.txt</a>\s*<div class="muted batch-mode">只更新所列成员 listed persons only</div>', form)
+    assert re.search(r'健康名单.txt</a>\s*<div class="muted batch-mode">只更新所列成员</div>', form)
     assert 'accept=".xlsx,.xls,.ods,.csv,.txt,.tsv,.zip"' in form
 
 
@@ -1052,3 +1052,18 @@ def test_the_decision_says_when_an_undecided_batch_is_refused_by_the_system(clie
     body = client.get(f"/imports/{batch.pk}/").content.decode()
     day = (checked + timedelta(days=30)).astimezone(clock.ZONE).strftime("%Y-%m-%d")  # as the page shows it
     assert f"超过 30 天未处理的批次由系统自动拒绝：本批次自 {day} 起。" in body
+
+
+def test_a_batchs_status_and_mode_are_shown_in_the_pages_language(client, batch_at_review):
+    """The choice labels are "中文 English" (admin, command line); a page shows one language — the list's
+    status filter too. Before, a Chinese page said "待确认 awaiting review"."""
+    officer, batch = batch_at_review
+    client.force_login(officer)
+    zh = client.get(f"/imports/{batch.pk}/").content.decode()
+    assert 'id="batch-status">待确认</dd>' in zh and re.search(r'id="batch-mode">整户导入\s*<', zh)
+    listing = client.get("/imports/").content.decode()
+    assert '<option value="review">待确认</option>' in listing and "awaiting review" not in listing
+    client.cookies["django_language"] = "en"
+    en = client.get(f"/imports/{batch.pk}/").content.decode()
+    assert 'id="batch-status">awaiting review</dd>' in en and re.search(r'id="batch-mode">whole households\s*<', en)
+    assert '<option value="review">awaiting review</option>' in client.get("/imports/").content.decode()

@@ -113,7 +113,7 @@ def test_county_officer_pairs_households_with_a_new_helper(live_server, helper_s
     helper_url = page.url
     expect(page.locator("h1")).to_contain_text("周干部")
     expect(page.locator("#helper-load")).to_have_text("0 / 5")
-    expect(page.locator("#helper-details")).to_contain_text("县直 county")
+    expect(page.locator("#helper-details")).to_contain_text("县直")
     expect(page.locator("#helper-details")).to_contain_text("zhou_helper")
 
     # pair the first household by its number
@@ -294,7 +294,7 @@ def test_township_officer_stations_a_work_team(live_server, team_scene, logged_i
     expect(page.locator(".alert.success")).to_contain_text("已保存")
     place = page.locator("#places tbody tr")
     expect(place).to_have_count(1)
-    expect(place).to_contain_text(f"明溪县财政局 (县直 county) → {village.name}")
+    expect(place).to_contain_text(f"明溪县财政局 (县直) → {village.name}")
     expect(place).to_contain_text("2025-05-01")
     page.screenshot(path=str(shots / "pairing-places.png"), full_page=True)
     _unique_ids(page)

@@ -121,7 +121,7 @@ def test_county_officer_tries_a_rule_runs_the_eligibility_set_and_decides(live_s
     page.screenshot(path=str(shots / "rules-run-progress.png"), full_page=True)
     expect(page.locator("#counts")).to_be_visible(timeout=30_000)
     assert polls and polls[-1] == "true"  # htmx polled, and the last answer told it to reload
-    expect(page.locator("#status")).to_have_text("已完成 done")
+    expect(page.locator("#status")).to_have_text("已完成")
     expect(page.locator("#run-policy-version")).to_have_text("national-2016.1")
     expect(page.locator("#counts thead")).to_contain_text("符合识别条件")
     # columns: eligible, income below the line, not eligible — one row per township with households
@@ -137,7 +137,7 @@ def test_county_officer_tries_a_rule_runs_the_eligibility_set_and_decides(live_s
     expect(page.locator("#drill-path")).to_have_text(re.compile(f"明溪县\\s*{scene.township_name}"))
     expect(page.locator(f"#region-{scene.village} td")).to_have_text([scene.village_name, "1", "1", "0"])
     page.locator(f"#region-{scene.village} td").nth(1).locator("a").click()
-    expect(page.locator("#households")).to_have_text("符合识别条件 eligible · 1 户")
+    expect(page.locator("#households")).to_have_text("符合识别条件 · 1 户")
     listed = page.locator("#household-list tbody tr")
     expect(listed).to_have_count(1)
     expect(listed.first.locator("td").nth(0)).to_have_text(scene.poor.household_number)
@@ -153,7 +153,7 @@ def test_county_officer_tries_a_rule_runs_the_eligibility_set_and_decides(live_s
     expect(page.locator(".alert.success")).to_have_text("已记录判定。")
     decision = page.locator("#decisions article.decision")
     expect(decision).to_have_count(1)
-    expect(decision.locator(".outcome")).to_have_text("符合识别条件 eligible")
+    expect(decision.locator(".outcome")).to_have_text("符合识别条件")
     expect(decision.locator("h3 small")).to_contain_text("mingxi_rules · manual_check")
     expect(decision.locator(".policy-version")).to_have_text("national-2016.1")
     expect(decision.locator(".reasons li[data-rule=income_below_line]")).to_contain_text("年人均纯收入低于扶贫标准")
@@ -164,7 +164,7 @@ def test_county_officer_tries_a_rule_runs_the_eligibility_set_and_decides(live_s
     page.goto(f"{live_server.url}/rules/runs/")
     run_row = page.locator("#rule-runs tbody tr")
     expect(run_row).to_have_count(1)
-    expect(run_row.locator("td").nth(3)).to_have_text("已完成 done")
+    expect(run_row.locator("td").nth(3)).to_have_text("已完成")
     expect(run_row.locator("td").nth(7)).to_have_text("2")
     context.close()
 

@@ -12,12 +12,20 @@ from django import template
 from django.conf import settings
 from django.utils.translation import get_language, gettext
 
+from fupin.core import bilingual
 from fupin.imports.pipelines import zip_rosters
 from fupin.policy import clock, codes, roles
 from fupin.policy.masking import mask_account, mask_id_number
 from fupin.web import labels
 
 register = template.Library()
+
+
+@register.filter(name="in_language")
+def in_language(label: Any) -> str:
+    """A "中文 English" choice label (``get_status_display``) in the active language
+    (:func:`fupin.core.bilingual.in_language`)."""
+    return bilingual.in_language(label)
 
 
 @register.filter
