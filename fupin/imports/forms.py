@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from fupin.core.bilingual import choices_in_language
@@ -137,7 +138,7 @@ class ExportForm(forms.Form):
                                initial="xlsx")
     poverty_status = forms.MultipleChoiceField(
         label=_("Poverty status"), required=False, widget=forms.CheckboxSelectMultiple,
-        choices=[(item.code, f"{item.code} {item.zh}") for item in codes.POVERTY_STATUS.items],
+        choices=lambda: [(item.code, f"{item.code} {_code_text(item)}") for item in codes.POVERTY_STATUS.items],
         help_text=_("None ticked: every household."))
     identification_year = forms.CharField(label=_("Identified in"), required=False, max_length=20,
                                           widget=forms.TextInput(attrs={"placeholder": "2014 / 2014-2016", "size": 12}))
@@ -146,18 +147,18 @@ class ExportForm(forms.Form):
     planned_exit_year = forms.CharField(label=_("Planned exit year"), required=False, max_length=20,
                                         widget=forms.TextInput(attrs={"placeholder": "2019", "size": 12}))
     cause = forms.ChoiceField(label=_("Cause of poverty"), required=False, choices=lambda: [
-        ("", _("All")), *((item.code, f"{item.code} {item.zh}") for item in codes.POVERTY_CAUSE.items)])
+        ("", _("All")), *((item.code, f"{item.code} {_code_text(item)}") for item in codes.POVERTY_CAUSE.items)])
     category = forms.ChoiceField(label=_("Household category"), required=False, choices=lambda: [
-        ("", _("All")), *((f"{version}:{item.code}", f"{item.zh} ({version})")
+        ("", _("All")), *((f"{version}:{item.code}", f"{_code_text(item)} ({version})")
                           for version, cl in sorted(codes.HOUSEHOLD_CATEGORY_BY_VERSION.items(), reverse=True)
                           for item in cl.items)])
     shortfall = forms.MultipleChoiceField(
         label=_("Falls short on (两不愁三保障)"), required=False, widget=forms.CheckboxSelectMultiple,
-        choices=[(g.key, g.zh) for g in GUARANTEES],
+        choices=lambda: [(g.key, _code_text(g)) for g in GUARANTEES],
         help_text=_("Households falling short on any of those ticked; none ticked: every household."))
     dilapidated = forms.MultipleChoiceField(
         label=_("Dilapidated housing (危房户)"), required=False, widget=forms.CheckboxSelectMultiple,
-        choices=[(item.code, item.zh) for item in codes.DILAPIDATED_GRADE.items if item.code],
+        choices=lambda: [(item.code, _code_text(item)) for item in codes.DILAPIDATED_GRADE.items if item.code],
         help_text=_("Households whose house has a grade ticked; none ticked: every household."))
     split = forms.ChoiceField(label=_("Split"), required=False, initial="", choices=[
         ("", _("One file")), ("township", _("One file per township (ZIP)")),
@@ -194,12 +195,38 @@ class ExportForm(forms.Form):
 PERSON_FILTERS = ("sex", "ethnicity", "education", "schooling", "health", "labour_skill", "migrant_work", "age")
 
 
+def _english() -> bool:
+    return (get_language() or "").startswith("en")
+
+
+def _code_text(item: Any) -> str:
+    """A code's (or a guarantee's) label in the language the form is shown in (its ``zh`` or ``en``)."""
+    return str(item.en if _english() else item.zh)
+
+
+def _group_text(words: tuple[str, ...]) -> str:
+    """A group's word as shown: its first English word on an English page (``Students``), else its first
+    word (``在校生``, also the value sent)."""
+    if _english():
+        word = next((w for w in words if w.isascii()), words[0])
+        return word[:1].upper() + word[1:]
+    return words[0]
+
+
 def _person_choices(field: str, *, groups: bool = True) -> list[tuple[str, str]]:
     """A member column's codes with their labels, its group words first (在校生, 劳动力, 未务工, 务工;
-    none without ``groups``)."""
+    none without ``groups``), in the language the form is shown in; the values are the codes and the
+    groups' first words whatever the language."""
     person = PERSON_BY_FIELD[field]
-    words = [(w[0], w[0] + ("" if chosen == ("",) else f" ({'、'.join(person.label(c) for c in chosen)})"
-                            if len(chosen) <= 3 else " (全部)"))
+    code_list = person.code_list()
+
+    def label(code: str) -> str:
+        return _group_text(next(w for w, chosen in person.groups if chosen == ("",))) if code == "" \
+            else code_list.label(code, "en" if _english() else "zh")
+
+    sep, everything = (", ", "all") if _english() else ("、", "全部")
+    words = [(w[0], _group_text(w) + ("" if chosen == ("",) else f" ({sep.join(label(c) for c in chosen)})"
+                                      if len(chosen) <= 3 else f" ({everything})"))
              for w, chosen in person.groups]
-    return [*(words if groups else []), *((item.code, f"{item.code} {item.zh}") for item in person.code_list().items
+    return [*(words if groups else []), *((item.code, f"{item.code} {_code_text(item)}") for item in code_list.items
                                           if item.code)]

@@ -16,11 +16,13 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fupin.core.scoping import region_in_scope
 from fupin.policy import codes, roles
+from fupin.web.upload import redirect_for_upload
 
 from . import leaving, selectors, services
 from .choices import ExportChannel
@@ -44,10 +46,11 @@ class _Rows:
     def __getitem__(self, window: slice) -> list[dict[str, Any]]:
         start = window.start or 0
         rows = self.frame.slice(start, max((window.stop or start) - start, 0)).to_dicts()
+        lang = get_language() or "zh"
         for row in rows:
-            row["relation_label"] = codes.RELATION.label(row["relation"])
-            row["file_reason_label"] = codes.MEMBER_LEAVE_REASON.label(row["file_reason"])
-            row["reason_label"] = codes.MEMBER_LEAVE_REASON.label(row["reason"])
+            row["relation_label"] = codes.RELATION.label(row["relation"], lang)
+            row["file_reason_label"] = codes.MEMBER_LEAVE_REASON.label(row["file_reason"], lang)
+            row["reason_label"] = codes.MEMBER_LEAVE_REASON.label(row["reason"], lang)
             row["silent"] = row["file_reason"] == FILE_SILENT
         return rows
 
@@ -89,11 +92,12 @@ def batch_leaving(request: HttpRequest, pk: int) -> HttpResponse:
 def _page(request: HttpRequest, batch: Any, *, available: bool, can_give: bool,
           sheet_errors: leaving.LeaveSheetRefused | None = None) -> HttpResponse:
     frame = leaving.persons_leaving(batch, full=services.may_see_full_numbers(request.user))
+    lang = get_language() or "zh"
     page = Paginator(_Rows(frame), PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "batch": batch, "page": page, "available": available, "can_give": can_give,
-        "reasons": [(r, codes.MEMBER_LEAVE_REASON.label(r)) for r in GIVEN_REASONS],
-        "given": [(codes.MEMBER_LEAVE_REASON.label(r), n) for r, n in leaving.given_counts(batch).items()], "silent": int(frame.filter(pl.col("file_reason") == FILE_SILENT).height),
+        "reasons": [(r, codes.MEMBER_LEAVE_REASON.label(r, lang)) for r in GIVEN_REASONS],
+        "given": [(codes.MEMBER_LEAVE_REASON.label(r, lang), n) for r, n in leaving.given_counts(batch).items()], "silent": int(frame.filter(pl.col("file_reason") == FILE_SILENT).height),
         "full_numbers": services.may_see_full_numbers(request.user),
         "received": list(batch.leave_sheets.all()), "can_take_sheets": may_take_landed_files(request.user),
     }
@@ -123,6 +127,7 @@ def batch_leaving_sheet(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@redirect_for_upload
 def batch_leaving_upload(request: HttpRequest, pk: int) -> HttpResponse:
     """The filled 减员原因表 uploaded (field ``sheet``): all or nothing; a refused sheet shows every row,
     column and reason on the page (422)."""

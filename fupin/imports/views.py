@@ -33,8 +33,8 @@ from django.db import connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from fupin.core.scoping import ScopeError, region_in_scope
@@ -42,6 +42,7 @@ from fupin.core.xlsx_sheet import TooManyRows
 from fupin.policy import codes, roles
 from fupin.policy.regions import RegionCodeError, normalize_code
 from fupin.regions.models import Region
+from fupin.web.upload import redirect_for_upload
 
 from . import holding, leaving, selectors, services
 from .choices import BatchStatus, ExportChannel
@@ -121,6 +122,7 @@ def run_validation(batch_id: int, actor: Any) -> None:
 
 
 @login_required
+@redirect_for_upload
 def batch_list(request: HttpRequest) -> HttpResponse:
     """导入导出 — the batches the user may see, the upload form (editors) and the export form."""
     user = request.user
@@ -183,9 +185,10 @@ def _detail_context(request: HttpRequest, batch: Any, refuse_form: RefuseForm | 
     user = request.user
     rejections = Paginator(batch.rejections.all(), REJECTIONS_PAGE_SIZE).get_page(request.GET.get("page"))
     full = services.may_see_full_numbers(user)
+    english = (get_language() or "").startswith("en")
     for r in rejections.object_list:  # one page: ID numbers and bank accounts as this user may see them
         r.shown_value = services.rejection_value(r.column, r.value, full=full)
-        r.row_label = zip_rosters.row_label(r.row_number, batch.source_files or ())
+        r.row_label = zip_rosters.row_label(r.row_number, batch.source_files or (), english=english)
     editor = region_in_scope(user, batch.region_code, roles.EDIT_REGISTRY)
     stalled = batch.stalled()
     region = Region.objects.filter(code=batch.region_code).first()
@@ -194,7 +197,8 @@ def _detail_context(request: HttpRequest, batch: Any, refuse_form: RefuseForm | 
         "batch": batch, "region": region, "running": _running(batch), "stalled": stalled,
         "checked": checked, "changes_summary": _changes_summary(batch) if checked else [],
         "changes_available": checked and services.changes_available(batch),
-        "given_reasons": [(codes.MEMBER_LEAVE_REASON.label(r), n) for r, n in leaving.given_counts(batch).items()]
+        "given_reasons": [(codes.MEMBER_LEAVE_REASON.label(r, get_language() or "zh"), n)
+                          for r, n in leaving.given_counts(batch).items()]
         if batch.persons_left else [],
         "rejections": rejections, "can_decide": batch.status == BatchStatus.REVIEW and editor,
         "can_revalidate": editor and (stalled or batch.status == BatchStatus.FAILED),

@@ -29,6 +29,7 @@ from fupin.web.forms.members import new_member_formset
 from fupin.web.forms.procedure import ObjectionForm, ReasonForm, ResolveForm, StepForm
 from fupin.web.procedure import ActionForms
 from fupin.web.procedure_pages import breadcrumbs, label
+from fupin.web.upload import redirect_for_upload
 
 from . import data_import, runs, selectors, services
 from .choices import MonitoringStatus, MonitoringType, RunKind
@@ -381,6 +382,7 @@ def _count_rows(counts: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 
 @login_required
+@redirect_for_upload
 def data_list_page(request: HttpRequest) -> HttpResponse:
     """部门数据 — medical spending, disaster losses and deaths imported for the flags."""
     user = request.user

@@ -29,6 +29,7 @@ from fupin.core.bilingual import in_language
 from fupin.core.scoping import region_in_scope
 from fupin.policy import department_lists, roles
 from fupin.regions.models import Region
+from fupin.web.upload import redirect_for_upload
 
 from . import selectors, services
 from .choices import HitStatus
@@ -124,6 +125,7 @@ def _back(target: str, hit_id: int) -> HttpResponse:
 
 
 @login_required
+@redirect_for_upload
 def lists_page(request: HttpRequest) -> HttpResponse:
     """部门名单 — the lists the user may see with their counts; the upload form for county officers."""
     user = request.user

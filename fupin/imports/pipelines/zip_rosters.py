@@ -150,14 +150,14 @@ def split_row(row: int) -> tuple[int, int]:
     return divmod(int(row), ROW_STRIDE)
 
 
-def row_label(row: int, parts: Sequence[str]) -> str:
-    """A row as the user finds it: ``城东村.xlsx 第12行`` for a batch read from a ZIP (``parts``: its
-    files' names), the number itself otherwise."""
+def row_label(row: int, parts: Sequence[str], *, english: bool = False) -> str:
+    """A row as the user finds it: ``城东村.xlsx 第12行`` (``english``: ``城东村.xlsx row 12``) for a batch
+    read from a ZIP or a workbook's sheets (``parts``: their names), the number itself otherwise."""
     if not parts:
         return str(row)
     k, r = split_row(row)
     name = parts[k - 1] if 1 <= k <= len(parts) else f"#{k}"
-    return f"{name} 第{r}行"
+    return f"{name} row {r}" if english else f"{name} 第{r}行"
 
 
 def file_and_row(rows: pl.Expr, parts: Sequence[str]) -> tuple[pl.Expr, pl.Expr]:

@@ -11,6 +11,7 @@ loop starts, and the test body makes no ORM call.
 
 from __future__ import annotations
 
+import re
 import time
 from types import SimpleNamespace
 
@@ -69,9 +70,15 @@ def test_county_officer_imports_a_roster(live_server, scene, logged_in_page, sho
     page.screenshot(path=str(shots / "import-upload.png"), full_page=True)
     polls: list[str] = []
     page.on("response", lambda r: polls.append(r.headers.get("hx-refresh", "")) if "/progress/" in r.url else None)
+    uploads: list[tuple[str, str | None]] = []
+    page.on("request", lambda r: uploads.append((r.resource_type, r.headers.get("x-fupin-upload")))
+            if r.method == "POST" and r.url.endswith("/imports/") else None)
     page.click("#upload-form button[type=submit]")
 
-    # the batch page polls the progress and reloads itself at review
+    # the file is sent by the upload script (its progress shown), then the batch page polls the check's
+    # progress and reloads itself at review
+    expect(page).to_have_url(re.compile(r"/imports/\d+/$"))
+    assert uploads == [("xhr", "1")]
     expect(page.locator("progress")).to_be_visible()
     page.screenshot(path=str(shots / "import-progress.png"), full_page=True)
     expect(page.locator("#rows-read")).to_have_text("6", timeout=30_000)
@@ -152,6 +159,25 @@ def list_scene(live_server, settings, tmp_path):
     path = tmp_path / "健康名单.csv"
     path.write_bytes(roster_csv([dict(rows[1], 健康状况="长期慢性病")]))
     return SimpleNamespace(officer=officer, path=path, id_number=rows[1]["证件号码"])
+
+
+def test_an_upload_the_server_refuses_shows_the_form_with_its_error(live_server, scene, logged_in_page, tmp_path):
+    """The upload script sends the file and shows the page the server answers with: a file of another
+    kind refused by the form (422) — the message on the import page, the button usable again."""
+    from playwright.sync_api import expect
+
+    context, page = logged_in_page(scene.officer.username)
+    page.goto(f"{live_server.url}/imports/")
+    wrong = tmp_path / "花名册.pdf"
+    wrong.write_bytes(b"%PDF-1.4 not a roster")
+    page.set_input_files("#id_file", str(wrong))
+    with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/imports/")) as answer:
+        page.click("#upload-form button[type=submit]")
+    assert answer.value.status == 422 and answer.value.request.resource_type == "xhr"
+    expect(page.locator("#upload-form")).to_contain_text("只能导入")
+    expect(page).to_have_url(f"{live_server.url}/imports/")
+    expect(page.locator("#upload-form button[type=submit]")).to_be_enabled()
+    context.close()
 
 
 def test_a_list_of_one_member_is_imported_as_listed_persons_only(live_server, list_scene, logged_in_page, shots):

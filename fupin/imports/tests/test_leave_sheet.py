@@ -214,6 +214,11 @@ def test_a_workbook_with_a_sheet_per_village_is_read_whole_and_errors_name_their
     with bad.open("rb") as f:
         page = client.post(f"/imports/{batch.pk}/leaving/sheet/", {"sheet": f})
     assert page.status_code == 422 and f"<td>城西村 第{west}行</td>" in page.content.decode()
+    client.cookies["django_language"] = "en"
+    with bad.open("rb") as f:
+        page = client.post(f"/imports/{batch.pk}/leaving/sheet/", {"sheet": f})
+    assert page.status_code == 422 and f"<td>城西村 row {west}</td>" in page.content.decode()
+    del client.cookies["django_language"]
 
     good = _write_sheets(tmp_path / "乡镇汇总2.xlsx", {"城东村": give(first, {died: "死亡"}),
                                                         "城西村": give(rest, {married: "婚出"})})

@@ -159,6 +159,12 @@ def test_the_page_lists_the_persons_leaving_and_saves_the_reasons(client, login,
     assert 'id="given-summary"' in page and '<span class="tag">死亡</span> 1' in page
     detail = client.get(f"/imports/{batch.pk}/").content.decode()
     assert '<span id="given-reasons">(已填写的减员原因： 死亡 1)</span>' in detail
+    client.cookies["django_language"] = "en"  # an English page: the code labels in English
+    english = client.get(url).content.decode()
+    assert '<option value="death" selected>Death</option>' in english and "死亡" not in english
+    assert '<span class="tag">Death</span> 1' in english and "分户" not in english
+    assert "Death 1" in client.get(f"/imports/{batch.pk}/").content.decode()
+    del client.cookies["django_language"]
     # 统一设为: the rows of the page left empty take the chosen reason; a row filled in keeps its own
     filled = client.post(url, {f"reason-{died}": "death", f"comment-{died}": "病故", f"reason-{married}": "",
                                "fill_reason": "moved_out", "fill": "1"})

@@ -1067,3 +1067,21 @@ def test_a_batchs_status_and_mode_are_shown_in_the_pages_language(client, batch_
     en = client.get(f"/imports/{batch.pk}/").content.decode()
     assert 'id="batch-status">awaiting review</dd>' in en and re.search(r'id="batch-mode">whole households\s*<', en)
     assert '<option value="review">awaiting review</option>' in client.get("/imports/").content.decode()
+
+
+def test_the_export_forms_choices_are_in_the_pages_language(client, make_user):
+    """导出筛选 and 人员筛选 named their codes in Chinese on an English page too. The values sent stay the
+    same whatever the language (codes, and the groups' first words, which the filter reads)."""
+    client.force_login(make_user("county", MINGXI))
+    zh = client.get("/imports/").content.decode()
+    for label in ("1 已脱贫(享受政策)", "不愁吃", "C级危房", "1 因病", "在校生 (全部)", "劳动力 (普通劳动力、技能劳动力)"):
+        assert label in zh, label
+    client.cookies["django_language"] = "en"
+    en = client.get("/imports/").content.decode()
+    for label in ("1 Exited (still receiving support)", "enough food", "Grade C (partly unsafe)", "1 Illness",
+                  "Students (all)",
+                  "Labour (Ordinary labour, Skilled labour)"):
+        assert label in en, label
+    for chinese in ("不愁吃", "C级危房", "在校生 (全部)", "已脱贫(享受政策)"):
+        assert chinese not in en, chinese
+    assert 'value="在校生"' in en and 'value="food"' in en  # the values the filter reads

@@ -113,6 +113,9 @@ def test_a_batch_of_sheets_names_each_sheet_and_row(tmp_path, villages, make_use
     html, errors, fix = rows_named_by_part(client, officer, batch)
     assert '<div id="source-files"><dt>读取的工作表</dt><dd><ol><li>城东</li><li>城西</li></ol>' in html
     assert '<td class="num">城西 第3行</td>' in html and '<td class="num">城西 第4行</td>' in html
+    client.cookies["django_language"] = "en"  # an English page names the row in English
+    assert '<td class="num">城西 row 3</td>' in client.get(f"/imports/{batch.pk}/").content.decode()
+    del client.cookies["django_language"]
     assert errors.select("文件 file", "行号 row").rows() == [("城西", 3), ("城西", 4)]
     assert fix.select("来源文件", "原行号").rows() == [("城西", 3), ("城西", 4)]
     assert fix["错误原因"][0].startswith("同户第2个工作表第4行有错误")

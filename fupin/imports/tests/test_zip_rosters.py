@@ -52,6 +52,7 @@ def test_entries_skip_folders_copies_and_lock_files_and_read_gbk_names(tmp_path)
 
 def test_row_labels_and_reasons_name_the_file():
     assert zip_rosters.row_label(3_000_012, ["a.xlsx", "b.csv", "城西村.xlsx"]) == "城西村.xlsx 第12行"
+    assert zip_rosters.row_label(3_000_012, ["a.xlsx", "b.csv", "城西村.xlsx"], english=True) == "城西村.xlsx row 12"
     assert zip_rosters.row_label(1_000_012, []) == "1000012"  # a plain file's row stays as it is
     reasons = pl.DataFrame({"r": ["同户第3000012行有错误,整户未导入 / another row", "证件号码在文件中重复(另见第12000105行) / "
                                   "duplicate ID number in the file (also row 12000105)", "出生日期不在合理范围"]})

@@ -300,6 +300,9 @@ def test_a_workbooks_visible_list_sheets_are_read_and_its_hidden_ones_not(county
     client.force_login(county)
     page = client.get(f"/screening/lists/{loaded.pk}/").content.decode()
     assert 'id="source-sheets"' in page and "夏阳乡 第3行" in page
+    client.cookies["django_language"] = "en"
+    assert "夏阳乡 row 3" in client.get(f"/screening/lists/{loaded.pk}/").content.decode()
+    del client.cookies["django_language"]
     errors = fastexcel.read_excel(client.get(f"/screening/lists/{loaded.pk}/rejections.xlsx").content).load_sheet(
         0, dtypes="string").to_polars()
     assert errors.select("工作表 sheet", "行号 row").rows() == [("夏阳乡", "3")]

@@ -30,9 +30,9 @@ def in_language(label: Any) -> str:
 
 @register.filter
 def sheet_row(row: Any, sheets: Any) -> str:
-    """A list's row as the user finds it: ``夏阳乡 第12行`` when its workbook's sheets were read together
-    (``sheets``: their names), the row number itself otherwise."""
-    return zip_rosters.row_label(int(row), list(sheets or ()))
+    """A list's row as the user finds it: ``夏阳乡 第12行`` (``夏阳乡 row 12`` in English) when its
+    workbook's sheets were read together (``sheets``: their names), the row number itself otherwise."""
+    return zip_rosters.row_label(int(row), list(sheets or ()), english=current_lang().startswith("en"))
 
 
 @register.simple_tag
