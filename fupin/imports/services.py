@@ -332,12 +332,16 @@ def max_file_bytes() -> int:
 
 def land_file(*, actor: Any, file_name: str, content: bytes | BinaryIO | None = None,
               path: Path | None = None, region_code: str, source: str,
-              mode: str = ImportMode.HOUSEHOLDS) -> ImportBatch:
+              mode: str = ImportMode.HOUSEHOLDS, expire_stale: bool = True) -> ImportBatch:
     """Keep a copy of the file (data folder), its SHA-256 and size; status ``landed``.
 
     ``content``: the bytes, or an open binary file (an upload, read block by block: never held whole
     in memory); ``path``: a file on disk. An empty file and one over :func:`max_file_bytes` are
-    refused before any batch exists (:mod:`fupin.core.landing`)."""
+    refused before any batch exists (:mod:`fupin.core.landing`).
+
+    ``expire_stale``: once the file is kept, the batches left undecided past the limit are refused
+    (:func:`expire_undecided`), so the rule the batch page states holds where no daily
+    ``fupin expire_imports`` runs; a failure there is logged and leaves the new batch as it is."""
     try:
         region_code = normalize_code(region_code)
     except RegionCodeError as exc:
@@ -367,6 +371,11 @@ def land_file(*, actor: Any, file_name: str, content: bytes | BinaryIO | None = 
     stored = landed.keep_as(imports_dir() / f"batch-{batch.pk:06d}-{landed.sha256[:12]}{suffix}")
     batch.stored_path = str(stored)
     batch.save(update_fields=["stored_path"])
+    if expire_stale:
+        try:
+            expire_undecided(trigger=f"批次 #{batch.pk} 上传时 / when batch #{batch.pk} was uploaded")
+        except Exception:  # housekeeping: never the upload's failure
+            log.exception("expiring undecided batches after landing batch %s failed", batch.pk)
     return batch
 
 
@@ -587,14 +596,15 @@ def last_activity(batch: ImportBatch) -> Any:
     return max(t for t in (batch.created_at, batch.validated_at, batch.heartbeat_at) if t is not None)
 
 
-def expire_undecided(*, days: int | None = None, now: Any = None,
-                     dry_run: bool = False) -> list[tuple[ImportBatch, str]]:
+def expire_undecided(*, days: int | None = None, now: Any = None, dry_run: bool = False,
+                     trigger: str = "fupin expire_imports") -> list[tuple[ImportBatch, str]]:
     """超期未审核的批次 — refuse, as the system, every batch left undecided for ``days``
     (:func:`undecided_days` by default): at review, failed, or landed/validating with its check
     stopped (a check at work is never touched), nothing having happened to it since the cutoff. The
     comment says why; the working files go as for any refusal (the landed file, its rejected rows
     and its list of changes stay with the batch). With ``dry_run`` nothing is changed. Returns the
-    batches refused (or that would be), oldest first, each with the status it had. Meant to run daily (``fupin expire_imports``).
+    batches refused (or that would be), oldest first, each with the status it had. Meant to run daily (``fupin expire_imports``),
+    and run when a file is landed (:func:`land_file`); ``trigger`` (what ran it) ends the comment.
     Undecided batches are few; they are taken one by one through :func:`refuse_batch`."""
     days = undecided_days() if days is None else days
     if days < 1:
@@ -609,7 +619,7 @@ def expire_undecided(*, days: int | None = None, now: Any = None,
     if dry_run:
         return [(b, b.status) for b in due]
     comment = (f"超过{days}天未处理，系统自动拒绝 / not decided within {days} days: refused by the system "
-               "(fupin expire_imports)")
+               f"({trigger})")
     refused = []
     for batch in due:
         try:

@@ -30,7 +30,7 @@ def _batch(*, days_ago: float, status: str = "review", heartbeat_days_ago: float
     """A batch checked (or only landed) ``days_ago``; its times moved back as a real one's would be."""
     village = first_village(MINGXI)
     batch = services.land_file(actor=None, file_name=f"{status}-{days_ago}.csv", content=small_roster(village),
-                               region_code=MINGXI, source="test")
+                               region_code=MINGXI, source="test", expire_stale=False)
     if status in ("review", "merged", "refused"):
         batch = services.validate_batch(batch.pk)
         assert batch.status == BatchStatus.REVIEW, batch.error
@@ -115,3 +115,28 @@ def test_the_command_lists_refuses_and_counts():
     assert ImportBatch.objects.get(pk=batch.pk).status == BatchStatus.REFUSED
     with pytest.raises(CommandError):
         call_command("expire_imports", "--days", "0")
+
+
+def test_landing_a_file_refuses_the_batches_past_the_limit_where_no_daily_run_does(monkeypatch, caplog):
+    """The batch page says a batch undecided for 30 days is refused by the system. Where no cron runs
+    ``fupin expire_imports`` that stayed untrue; now every file landed sweeps them first (the demo, a
+    small office). A sweep that fails is logged and the upload goes on."""
+    old_review = _batch(days_ago=31)
+    recent_review = _batch(days_ago=29)
+    village = first_village(MINGXI)
+    new = services.land_file(actor=None, file_name="new.csv", content=small_roster(village), region_code=MINGXI,
+                             source="test")
+    old_review.refresh_from_db()
+    recent_review.refresh_from_db()
+    assert (old_review.status, recent_review.status, new.status) == ("refused", "review", "landed")
+    assert old_review.decision_comment.endswith(f"(批次 #{new.pk} 上传时 / when batch #{new.pk} was uploaded)")
+    assert old_review.decided_by_name and "超过30天未处理" in old_review.decision_comment
+
+    def broken(**_kwargs):
+        raise RuntimeError("disk gone")
+
+    monkeypatch.setattr(services, "expire_undecided", broken)
+    again = services.land_file(actor=None, file_name="again.csv", content=small_roster(village, bad_rows=1),
+                               region_code=MINGXI, source="test")
+    assert again.status == "landed" and Path(again.stored_path).exists()
+    assert "expiring undecided batches after landing batch" in caplog.text

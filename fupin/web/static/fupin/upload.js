@@ -5,11 +5,16 @@
  * it. The server answers such a request (header X-Fupin-Upload) with 204 and X-Fupin-Redirect instead
  * of a redirect (fupin.web.upload.redirect_for_upload), so the page it leads to is loaded once, with
  * its messages; a page it answers with (the form and its errors) is shown as it is. Without
- * JavaScript, or without a file chosen, the form is posted as usual. The buttons are disabled while
+ * JavaScript, or without a file chosen, the form is posted as usual; so is it when anything in the
+ * script fails (an old browser: plain ES5 here, no NodeList.forEach). The buttons are disabled while
  * the file is sent: a second click would send it again.
  */
 (function () {
   "use strict";
+
+  function each(list, fn) {
+    for (var i = 0; i < list.length; i += 1) fn(list[i]);
+  }
 
   function show(html) {
     document.open();
@@ -24,14 +29,21 @@
     var input = form.querySelector("input[type=file]");
     if (!input || !input.files || !input.files.length) return;
     event.preventDefault();
+    try {
+      send(form, event.submitter);
+    } catch (err) {
+      form.submit();  // as without the script
+    }
+  });
 
+  function send(form, submitter) {
     var status = form.querySelector("[data-upload-status]");
     var bar = status ? status.querySelector("progress") : null;
     var text = status ? status.querySelector("[data-upload-text]") : null;
     var buttons = form.querySelectorAll("button[type=submit]");
     var data = new FormData(form);
-    if (event.submitter && event.submitter.name) data.append(event.submitter.name, event.submitter.value);
-    buttons.forEach(function (button) { button.disabled = true; });
+    if (submitter && submitter.name) data.append(submitter.name, submitter.value);
+    each(buttons, function (button) { button.disabled = true; });
     if (status) status.hidden = false;
 
     var xhr = new XMLHttpRequest();
@@ -56,10 +68,10 @@
       }
     });
     xhr.addEventListener("error", function () {
-      buttons.forEach(function (button) { button.disabled = false; });
+      each(buttons, function (button) { button.disabled = false; });
       if (bar) bar.value = 0;
       if (text) text.textContent = text.getAttribute("data-failed");
     });
     xhr.send(data);
-  });
+  }
 })();
