@@ -163,7 +163,8 @@ def list_scene(live_server, settings, tmp_path):
 
 def test_an_upload_the_server_refuses_shows_the_form_with_its_error(live_server, scene, logged_in_page, tmp_path):
     """The upload script sends the file and shows the page the server answers with: a file of another
-    kind refused by the form (422) — the message on the import page, the button usable again."""
+    kind refused by the form (422) — the message on the import page, the button usable again, and the
+    page shown working (the right file then sent by the script and landed)."""
     from playwright.sync_api import expect
 
     context, page = logged_in_page(scene.officer.username)
@@ -177,6 +178,13 @@ def test_an_upload_the_server_refuses_shows_the_form_with_its_error(live_server,
     expect(page.locator("#upload-form")).to_contain_text("只能导入")
     expect(page).to_have_url(f"{live_server.url}/imports/")
     expect(page.locator("#upload-form button[type=submit]")).to_be_enabled()
+    # the page shown is a working page: the right file, sent again by the script, lands
+    page.set_input_files("#id_file", str(scene.path))
+    with page.expect_request(lambda r: r.method == "POST" and r.url.endswith("/imports/")) as sent:
+        page.click("#upload-form button[type=submit]")
+    assert sent.value.resource_type == "xhr"
+    expect(page).to_have_url(re.compile(r"/imports/\d+/$"))
+    expect(page.locator("#rows-read")).to_have_text("6", timeout=30_000)  # its check done before the test ends
     context.close()
 
 
