@@ -140,3 +140,20 @@ ID_KINDS = {
     "disability": _("Disability certificate"),
 }
 CATEGORY_FORM_VERSIONS = {"2014": _("2014 form"), "2016": _("2016 form")}
+
+
+def roster_column_label(header: str, field: str = "") -> str | None:
+    """The English label (translated) of a roster column (花名册列) named by its ``field``, else by its
+    ``header`` as the template writes it; None for a column of neither (a location name, the file's
+    own extra columns). A ``…_check`` column is labelled as the field it checks."""
+    from fupin.imports import roster  # pure data
+
+    column = roster.BY_FIELD.get(field) if field else None
+    if column is None:
+        column = next((c for c in roster.COLUMNS if c.header == header), None)
+    name = column.field if column is not None else field
+    name = name.removesuffix("_check")
+    level = column.level if column is not None else ""
+    first, second = (MEMBER_LABELS, HOUSEHOLD_LABELS) if level == roster.MEMBER else (HOUSEHOLD_LABELS, MEMBER_LABELS)
+    label = first.get(name) or second.get(name)
+    return None if label is None else str(label)

@@ -1067,6 +1067,10 @@ def test_a_batchs_status_and_mode_are_shown_in_the_pages_language(client, batch_
     en = client.get(f"/imports/{batch.pk}/").content.decode()
     assert 'id="batch-status">awaiting review</dd>' in en and re.search(r'id="batch-mode">whole households\s*<', en)
     assert '<option value="review">awaiting review</option>' in client.get("/imports/").content.decode()
+    # the roster's columns: the file's header on a Chinese page, the English label with it on an English one
+    assert "Relation to head (与户主关系)" in en and "Relation to head (与户主关系)" not in zh
+    changes = client.get(f"/imports/{batch.pk}/changes/").content.decode()
+    assert "(与户主关系)</td>" in changes
 
 
 def test_the_export_forms_choices_are_in_the_pages_language(client, make_user):

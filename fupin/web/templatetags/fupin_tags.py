@@ -29,6 +29,17 @@ def in_language(label: Any) -> str:
 
 
 @register.filter
+def roster_column(header: Any, field: Any = "") -> str:
+    """A roster column (花名册列) on a page: the file's header on a Chinese page; on an English one its
+    English label with the header, ``Phone (联系电话)`` (the header alone for a column without one)."""
+    text = "" if header is None else str(header)
+    if not current_lang().startswith("en"):
+        return text
+    label = labels.roster_column_label(text, str(field or ""))
+    return f"{label} ({text})" if label and text else (label or text)
+
+
+@register.filter
 def sheet_row(row: Any, sheets: Any) -> str:
     """A list's row as the user finds it: ``夏阳乡 第12行`` (``夏阳乡 row 12`` in English) when its
     workbook's sheets were read together (``sheets``: their names), the row number itself otherwise."""
