@@ -108,6 +108,8 @@ TEMPLATES = [
         },
     },
 ]
+# Django's form templates with fupin's error list: errors in the page's language (fupin.web.form_renderer).
+FORM_RENDERER = "fupin.web.form_renderer.FormRenderer"
 
 _db_url = os.environ.get("FUPIN_DATABASE_URL", "").strip()
 if _db_url:

@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from fupin.accounts.models import User
+from fupin.core import bilingual
 from fupin.core.scoping import get_visible_or_404, region_in_scope, visible_to
 from fupin.policy import roles
 from fupin.policy.pairing_rules import attendance_short, funds_short
@@ -317,7 +318,8 @@ def pairing_end(request: HttpRequest, pk: int) -> HttpResponse:
         except RegistryError as exc:
             messages.error(request, "; ".join(e for errs in exc.field_errors.values() for e in errs) or exc.message)
         else:
-            messages.success(request, f"结对已结束 / the pairing ended ({EndReason(c['reason']).label})")
+            reason = bilingual.split(EndReason(c["reason"]).label) or (EndReason(c["reason"]).label,) * 2
+            messages.success(request, f"结对已结束({reason[0]}) / the pairing ended ({reason[1]})")
     else:
         messages.error(request, "请填写结束原因和日期 / give the reason and the date")
     back = request.POST.get("next") or reverse("pairing:household", args=[pairing.household_id])

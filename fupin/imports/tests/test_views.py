@@ -248,6 +248,13 @@ def test_upload_validates_and_shows_the_review_page(client, login, upload, mingx
     assert f"/imports/{batch.pk}/errors.xlsx" in body
     assert "证件号码" in body  # the rejected row's column
     assert 'hx-trigger="every 1s"' not in body  # no polling at review
+    # the rejected row's reason, stored "中文 / English", in the page's language
+    reason = batch.rejections.get().reason
+    assert reason == "校验位错误(应为X) / wrong check character (expected X)"
+    assert '<td class="wrap">校验位错误(应为X)</td>' in body and "wrong check character" not in body
+    client.cookies["django_language"] = "en"
+    english = client.get(f"/imports/{batch.pk}/").content.decode()
+    assert '<td class="wrap">wrong check character (expected X)</td>' in english and "校验位错误" not in english
 
 
 @pytest.mark.parametrize("kind", ["xls", "ods"])
@@ -901,6 +908,7 @@ def test_a_filtered_or_split_export_from_the_page(client, login, make_household,
         refused = client.get("/imports/export/", {"region": MINGXI, "format": "csv", **bad}, follow=True)
         assert refused.redirect_chain[-1][0].endswith("/imports/")
         assert words in refused.content.decode()
+        assert "/ not" not in refused.content.decode()  # the flash message in the page's language only
     assert ExportRecord.objects.count() == 3
     assert client.get("/imports/export/", {"region": MINGXI, "split": "county"}).status_code == 400
 

@@ -119,7 +119,8 @@ def test_run_then_work_the_queue(client, planted, county_officer, make_user):
     back = reverse("screening:queue") + "?kind=payroll"
     refused = client.post(reverse("screening:decide", args=[hit.pk]), {"decision": "dismiss", "comment": "",
                                                                        "next": back}, follow=True)
-    assert refused.redirect_chain[-1][0] == back and "needs a comment" in refused.text
+    assert refused.redirect_chain[-1][0] == back and "排除疑点须填写核实意见" in refused.text
+    assert "needs a comment" not in refused.text  # the message in the page's language
     hit.refresh_from_db()
     assert hit.status == "open"
     done = client.post(reverse("screening:decide", args=[hit.pk]), {"decision": "dismiss", "comment": "已离职",

@@ -28,6 +28,13 @@ def in_language(label: Any) -> str:
     return bilingual.in_language(label)
 
 
+@register.filter(name="message_in_language")
+def message_in_language(text: Any) -> str:
+    """A stored "中文 / English" message (a rejected row's reason, an error, a progress label, a
+    flash message) in the active language (:func:`fupin.core.bilingual.message_in_language`)."""
+    return bilingual.message_in_language(text)
+
+
 @register.filter
 def roster_column(header: Any, field: Any = "") -> str:
     """A roster column (花名册列) on a page: the file's header on a Chinese page; on an English one its
