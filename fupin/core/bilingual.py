@@ -81,11 +81,12 @@ def split_message(text: object) -> tuple[str, str] | None:
 
 def _quoting(value: str, first: re.Match[str], second: re.Match[str]) -> tuple[str, str] | None:
     """"中文1 / English1: 中文2 / English2" → ("中文1:中文2", "English1: English2"), or None when the
-    middle is not an English part, ": " and a Chinese part."""
+    middle is not an English part, ": " and a Chinese part (which does not start with a Latin letter:
+    "… / refused: by the system (批次 #5 上传时 / when …)" is not a quoted message)."""
     middle = value[first.end():second.start()]
     # the last ": " with only English before it: the quoted Chinese part may hold its own ": "
     ats = [m.start() for m in re.finditer(": ", middle) if not _HAN.search(middle, 0, m.start())]
-    if not ats or not _HAN.search(middle, ats[-1] + 2):
+    if not ats or not _HAN.search(middle, ats[-1] + 2) or re.match(r"\s*[A-Za-z]", middle[ats[-1] + 2:]):
         return None
     at = ats[-1]
     chinese = value[:first.start()].rstrip() + ":" + middle[at + 2:].strip()

@@ -42,7 +42,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from fupin.core import heartbeat, landing, sqlite_stage
+from fupin.core import bilingual, heartbeat, landing, sqlite_stage
 from fupin.core.audit import actor_name
 from fupin.core.bulk import copy_frame
 from fupin.core.frames import rows_in
@@ -618,8 +618,11 @@ def expire_undecided(*, days: int | None = None, now: Any = None, dry_run: bool 
            and (b.status in (BatchStatus.REVIEW, BatchStatus.FAILED) or b.stalled(now))]
     if dry_run:
         return [(b, b.status) for b in due]
-    comment = (f"超过{days}天未处理，系统自动拒绝 / not decided within {days} days: refused by the system "
-               f"({trigger})")
+    # the trigger in each language's part ("批次 #5 上传时 / when batch #5 was uploaded"), so a page shows
+    # the comment in one language (fupin.core.bilingual.split_message)
+    trigger_zh, trigger_en = bilingual.split_message(trigger) or (trigger, trigger)
+    comment = (f"超过{days}天未处理，系统自动拒绝({trigger_zh}) / not decided within {days} days: refused by the "
+               f"system ({trigger_en})")
     refused = []
     for batch in due:
         try:

@@ -80,6 +80,7 @@ def _every_choice_label_splits():
     ("两不愁三保障未达标 / falls short on: 不是两不愁三保障的一项: x(可用: food 不愁吃、两不愁三保障 any)/ not one of the guarantees",
      ("两不愁三保障未达标:不是两不愁三保障的一项: x(可用: food 不愁吃、两不愁三保障 any)", "falls short on: not one of the guarantees")),
     # not (clearly) such a message: shown as it is
+    ("超过30天未处理 / not decided within 30 days: refused by the system (批次 #5 上传时 / when batch #5 was uploaded)", None),
     ("脱贫不稳定户 / 边缘易致贫户 / 突发严重困难户", None), ("未保存 / not saved: 不是数字 / not a number; 不能为负 / negative", None),
     ("a / b", None), ("已保存", None), ("saved", None), ("", None),
 ])

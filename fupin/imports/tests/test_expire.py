@@ -129,7 +129,8 @@ def test_landing_a_file_refuses_the_batches_past_the_limit_where_no_daily_run_do
     old_review.refresh_from_db()
     recent_review.refresh_from_db()
     assert (old_review.status, recent_review.status, new.status) == ("refused", "review", "landed")
-    assert old_review.decision_comment.endswith(f"(批次 #{new.pk} 上传时 / when batch #{new.pk} was uploaded)")
+    assert old_review.decision_comment == (f"超过30天未处理，系统自动拒绝(批次 #{new.pk} 上传时) / not decided within 30 "
+                                           f"days: refused by the system (when batch #{new.pk} was uploaded)")
     assert old_review.decided_by_name and "超过30天未处理" in old_review.decision_comment
 
     def broken(**_kwargs):
@@ -140,3 +141,23 @@ def test_landing_a_file_refuses_the_batches_past_the_limit_where_no_daily_run_do
                                region_code=MINGXI, source="test")
     assert again.status == "landed" and Path(again.stored_path).exists()
     assert "expiring undecided batches after landing batch" in caplog.text
+
+
+def test_the_batch_page_shows_the_systems_refusal_in_the_pages_language(client, make_user):
+    """A batch the system refused: "系统" / "the system" as who decided, its comment in one language;
+    a comment a person wrote is shown as written."""
+    old_review = _batch(days_ago=31)
+    services.expire_undecided(trigger="批次 #9 上传时 / when batch #9 was uploaded")
+    by_hand = _batch(days_ago=1)
+    services.refuse_batch(actor=None, batch_id=by_hand.pk, comment="重复上传 / uploaded twice")
+    ImportBatch.objects.filter(pk=by_hand.pk).update(decided_by_name="mingxi_county")
+    client.force_login(make_user("county", MINGXI))
+    page = client.get(f"/imports/{old_review.pk}/").content.decode()
+    assert '<dd id="decision-comment">超过30天未处理，系统自动拒绝(批次 #9 上传时)</dd>' in page
+    assert '<dd id="decided-by">系统 · ' in page
+    assert '<dd id="decision-comment">重复上传 / uploaded twice</dd>' in client.get(f"/imports/{by_hand.pk}/").content.decode()
+    client.cookies["django_language"] = "en"
+    english = client.get(f"/imports/{old_review.pk}/").content.decode()
+    assert ('<dd id="decision-comment">not decided within 30 days: refused by the system (when batch #9 was '
+            'uploaded)</dd>') in english
+    assert '<dd id="decided-by">the system · ' in english
