@@ -38,8 +38,13 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     return {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
 
 
+#: Who a write was made by when no user made it (a command run as the system, a daily run, a sweep).
+SYSTEM_ACTOR = "system"
+
+
 def actor_name(actor: Any) -> str:
-    return getattr(actor, "username", "") or "system"
+    """The name a record keeps of who wrote it: the user's username, or :data:`SYSTEM_ACTOR`."""
+    return getattr(actor, "username", "") or SYSTEM_ACTOR
 
 
 def record(

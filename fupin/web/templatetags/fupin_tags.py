@@ -13,6 +13,7 @@ from django.conf import settings
 from django.utils.translation import get_language, gettext
 
 from fupin.core import bilingual
+from fupin.core.audit import SYSTEM_ACTOR
 from fupin.imports.pipelines import zip_rosters
 from fupin.policy import clock, codes, roles
 from fupin.policy.masking import mask_account, mask_id_number
@@ -26,6 +27,13 @@ def in_language(label: Any) -> str:
     """A "中文 English" choice label (``get_status_display``) in the active language
     (:func:`fupin.core.bilingual.in_language`)."""
     return bilingual.in_language(label)
+
+
+@register.filter
+def actor_label(name: Any) -> str:
+    """Who did it, as stored (``actor_name``, ``…_by_name``): a user's name as it is; the system's
+    (:func:`fupin.core.audit.actor_name` of no user: ``system``) as "系统" / "the system"."""
+    return gettext("the system") if name == SYSTEM_ACTOR else str(name or "")
 
 
 @register.filter(name="message_in_language")

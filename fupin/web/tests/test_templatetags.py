@@ -5,8 +5,10 @@ from types import SimpleNamespace
 from django.template import Context, Template
 from django.utils import translation
 
+from fupin.core.audit import actor_name
 from fupin.web.templatetags.fupin_tags import (
     account_for,
+    actor_label,
     category_label,
     code_label,
     id_for,
@@ -55,3 +57,14 @@ def test_role_label():
     with translation.override("zh-hans"):
         assert role_label(SimpleNamespace(role="evaluator")) == "第三方评估"
     assert role_label(SimpleNamespace(role="nobody")) == ""
+
+
+def test_the_system_is_named_in_the_page_language_and_a_user_as_stored():
+    """A write made by no user keeps ``system`` (the audit trail, the API); the pages say 系统 / the system."""
+    assert actor_name(None) == "system"
+    with translation.override("zh-hans"):
+        assert (actor_label(actor_name(None)), actor_label("mingxi_county"), actor_label("")) == ("系统", "mingxi_county", "")
+        out = Template("{% load fupin_tags %}{{ b.actor_name|actor_label }}").render(Context({"b": {"actor_name": "system"}}))
+        assert out == "系统"
+    with translation.override("en"):
+        assert actor_label("system") == "the system"
