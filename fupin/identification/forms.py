@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from fupin.core.bilingual import choices_in_language
 from fupin.policy.procedure import PROCEDURES
 from fupin.web.forms.procedure import (
     Dated,
@@ -55,7 +56,7 @@ class CaseFilterForm(forms.Form):
             for s in p.steps[1:]:
                 steps.setdefault(s.id, _label(s.label_zh, s.label_en))
         self.fields["step"].choices = [("", _("All")), *steps.items()]
-        self.fields["status"].choices = [*IdentificationStatus.choices, ("all", _("All"))]
+        self.fields["status"].choices = [*choices_in_language(IdentificationStatus.choices), ("all", _("All"))]
         self.fields["status"].initial = IdentificationStatus.IN_PROGRESS
 
 

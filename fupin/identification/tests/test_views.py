@@ -64,6 +64,7 @@ def test_list_filters_by_step(client, apply, people):
     client.force_login(people["township"])
     body = text(client.get(reverse("identification:list"), {"step": "first_publicity"}))
     assert f'id="case-{a.pk}"' in body and f'id="case-{b.pk}"' not in body
+    assert ">办理中</option>" in body and "in progress" not in body  # the status filter in the page's language
 
 
 def test_case_page_shows_the_form_of_the_current_step_to_the_right_role(client, apply, people):

@@ -132,6 +132,8 @@ def test_place_pairings_page(signed_in, county_officer, village):
     assert response.status_code == 302
     page = client.get(url).content.decode()
     assert "三明某公司" in page
+    # the kinds in the page's language ("百企联百村 enterprise–village" is stored with both)
+    assert "<h2>百企联百村</h2>" in page and "enterprise–village" not in page
     assert client.get(reverse("pairing:places_kind", args=["nothing"])).status_code == 404
     bad = client.post(url, {"action": "start", "enterprise": "", "village": village.code, "started_on": "2016-05-01"})
     assert bad.status_code == 200 and "必填" in bad.content.decode()

@@ -68,6 +68,9 @@ def test_list_open_close_and_report(client, setup):
     body = client.get(f"/review/flows/?region={MINGXI}&year=2016").content.decode()
     assert "年度进出统计" in body or "进出" in body
     assert 'id="children"' in body and 'id="missing-' not in body
+    # a year without its snapshots: the reason in the page's language (stored "中文 / English")
+    missing = client.get(f"/review/flows/?region={MINGXI}&year=2019").content.decode()
+    assert f'<p class="alert" id="missing-{MINGXI}">{MINGXI}: 缺少2018年快照</p>' in missing
     # Counts, not the project's 贫困户 / 人口 (msgctxt "count"): the totals rows and the rows of each area.
     assert '<tr id="totals-households"><th>户数</th>' in body and '<tr id="totals-persons"><th>人数</th>' in body
     assert "<td>户数</td>" in body and "<td>人数</td>" in body

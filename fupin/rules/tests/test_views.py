@@ -116,6 +116,7 @@ def test_run_the_eligibility_set_from_the_page(client, make_user, household):
     page = text(client.get(f"/rules/runs/{run.pk}/", {"rule": "eligible"}))
     assert f'id="household-{poor.pk}"' in page
     assert "符合识别条件" in page
+    assert '<th class="num">符合识别条件</th>' in page and "eligible<" not in page  # outcomes in one language
 
 
 def test_the_run_form_names_its_radio_buttons_and_checkboxes_with_a_legend(client, make_user):

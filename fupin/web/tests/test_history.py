@@ -101,3 +101,18 @@ def test_history_in_english(client, login, mingxi_household):
     body = text(client.get(f"/households/{mingxi_household.pk}/history/"))
     assert change_row("Main cause of poverty", "—", "Illness") in body
     assert '<strong class="action">Created</strong>' in body
+
+
+def test_a_record_of_another_model_is_named_by_its_verbose_name_in_the_page_language():
+    """An audit row about a household's pairing (or any other model) names it as its model's verbose
+    name says, in the page's language — not ``pairing.householdpairing``; a label no model has any
+    more is shown as stored."""
+    from django.utils import translation
+
+    from fupin.web.views.history import model_label
+
+    with translation.override("zh-hans"):
+        assert (model_label("pairing.householdpairing"), model_label("registry.household")) == ("结对帮扶", "贫困户")
+        assert model_label("gone.model") == "gone.model"
+    with translation.override("en"):
+        assert model_label("pairing.householdpairing") == "household pairing"

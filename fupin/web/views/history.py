@@ -13,12 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.apps import apps
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
+from fupin.core.bilingual import in_language
 from fupin.core.models import ChangeRecord
 from fupin.core.scoping import visible_to
 from fupin.policy import roles
@@ -114,8 +116,21 @@ def build_entries(user: Any, household: Household, records: list[ChangeRecord]) 
         ]
         member_name = names.get(int(record.object_id), "") if member and record.object_id.isdigit() else ""
         entries.append(Entry(record, str(ACTIONS.get(record.action, record.action)),
-                             str(MODELS.get(record.model, record.model)), member_name, changes))
+                             model_label(record.model), member_name, changes))
     return entries
+
+
+def model_label(model: str) -> str:
+    """What kind of record an audit row is about, in the page's language: 户 / 成员 by name, any other
+    model by its verbose name ("结对帮扶 household pairing" → 结对帮扶), the stored label
+    (``app.model``) when no model has it (one since removed)."""
+    if model in MODELS:
+        return str(MODELS[model])
+    try:
+        found = apps.get_model(model)
+    except (LookupError, ValueError):
+        return model
+    return in_language(found._meta.verbose_name)
 
 
 @login_required
