@@ -176,4 +176,10 @@ def test_the_qiqing_include_for_the_household_page(rf, world):
     included = Template('{% include "assistance/includes/qiqing.html" %}').render(Context({
         "qiqing": selectors.qiqing(world.county, world.h1), "request": request}))
     assert 'id="qiqing-depth"' in included and "元/人" in included
+    # 项目清: a fund named in the help given, its kind in the page's language ("资金 fund" stored)
+    services.record_measure_given(actor=world.helper_user, household_id=world.h1.pk, measure_type="finance_microloan",
+                                  given_on=ago(1), amount="30000", loan_ref="", fund_ref="贴息资金")
+    included = Template('{% include "assistance/includes/qiqing.html" %}').render(Context({
+        "qiqing": selectors.qiqing(world.county, world.h1), "request": request}))
+    assert '<span class="badge">资金: 贴息资金</span>' in included and "fund:" not in included
     assert Template('{% include "assistance/includes/qiqing.html" %}').render(Context({})).strip() == ""
