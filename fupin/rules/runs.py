@@ -298,9 +298,10 @@ def run_scheme(actor: Any, region_code: str, scheme_id: str, *, on: date | None 
     return execute_pathway_run(run.pk)
 
 
-def rule_labels(policy: PolicySet) -> dict[str, str]:
-    """rule id → Chinese label: the policy's rules, the outcome codes and the ad-hoc rule."""
-    out = {r.id: r.label_zh for r in (*policy.eligibility, *policy.exclusions)}
+def rule_labels(policy: PolicySet, *, english: bool = False) -> dict[str, str]:
+    """rule id → label: the policy's rules (Chinese, or English with ``english`` where the rule has
+    one), the outcome codes and the ad-hoc rule (both languages: ``中文 English``)."""
+    out = {r.id: (r.label_en or r.label_zh) if english else r.label_zh for r in (*policy.eligibility, *policy.exclusions)}
     out.update({o.value: o.label for o in Outcome})
     out[ADHOC_RULE_ID] = "试算规则 ad-hoc rule"
     return out

@@ -23,6 +23,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -213,7 +214,7 @@ def rule_run(request: HttpRequest, pk: int) -> HttpResponse:
     run = selectors.rule_run(request.user, pk)
     code = _sub_region(request, run)
     policy = services.effective_policy(run.region_code, run.as_of)
-    labels = services.rule_labels(policy)
+    labels = services.rule_labels(policy, english=_english())
     rule_id = request.GET.get("rule", "")
     table = selectors.count_table(run.counts or {}, "rule_id", code)
     page = None
@@ -239,6 +240,11 @@ def _run_crumbs(request: HttpRequest, run: RuleRun | PathwayRun, code: str) -> l
     return [r for r in [*region.ancestors(), region] if r.level >= level_of(run.region_code)]
 
 
+def _english() -> bool:
+    """The page is in English (a rule's or pathway's label then in English where it has one)."""
+    return (get_language() or "").startswith("en")
+
+
 @login_required
 @require_GET
 def pathway_run(request: HttpRequest, pk: int) -> HttpResponse:
@@ -247,7 +253,7 @@ def pathway_run(request: HttpRequest, pk: int) -> HttpResponse:
     run = selectors.pathway_run(request.user, pk)
     code = _sub_region(request, run)
     pathways = (run.counts or {}).get("pathways", [])
-    labels = {p["id"]: p["label_zh"] for p in pathways}
+    labels = {p["id"]: (p.get("label_en") or p["label_zh"]) if _english() else p["label_zh"] for p in pathways}
     keys = [p["id"] for p in pathways] + ["*"]
     table = selectors.count_table(run.counts or {}, "pathway_id", code, keys=keys)
     pathway_id = request.GET.get("pathway", "")

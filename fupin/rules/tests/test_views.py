@@ -101,6 +101,10 @@ def test_run_a_scheme_from_the_page_and_drill_down(client, make_user, household,
     assert f'id="household-{ill.pk}"' in listed
     # the household's size (msgctxt "rules"), not the project's section title 家庭成员
     assert '<th class="num">人口</th>' in listed and '<th class="num">家庭成员</th>' not in listed
+    client.cookies["django_language"] = "en"  # the scheme's pathways by their English label
+    assert "<h2 id=\"households\">Medical aid · " in text(client.get(f"/rules/pathways/{run.pk}/",
+                                                                   {"region": township, "pathway": "medical"}))
+    del client.cookies["django_language"]
     progress = client.get(f"/rules/pathways/{run.pk}/progress/", HTTP_HX_REQUEST="true")
     assert progress.status_code == 200 and progress["HX-Refresh"] == "true"
     assert client.get(f"/rules/pathways/{run.pk}/", {"region": NINGHUA}).status_code == 404
@@ -117,6 +121,11 @@ def test_run_the_eligibility_set_from_the_page(client, make_user, household):
     assert f'id="household-{poor.pk}"' in page
     assert "符合识别条件" in page
     assert '<th class="num">符合识别条件</th>' in page and "eligible<" not in page  # outcomes in one language
+    assert '<th class="num">年人均纯收入低于扶贫标准</th>' in page
+    client.cookies["django_language"] = "en"
+    english = text(client.get(f"/rules/runs/{run.pk}/"))
+    assert '<th class="num">eligible</th>' in english  # the policy's rules by their English label
+    assert '<th class="num">Net income per person below the poverty line</th>' in english
 
 
 def test_the_run_form_names_its_radio_buttons_and_checkboxes_with_a_legend(client, make_user):
