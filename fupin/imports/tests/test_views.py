@@ -1079,6 +1079,7 @@ def test_a_batchs_status_and_mode_are_shown_in_the_pages_language(client, batch_
     assert "Relation to head (与户主关系)" in en and "Relation to head (与户主关系)" not in zh
     changes = client.get(f"/imports/{batch.pk}/changes/").content.decode()
     assert "(与户主关系)</td>" in changes
+    assert '<option value="relation">Relation to head (与户主关系)</option>' in changes  # the field filter too
 
 
 def test_the_export_forms_choices_are_in_the_pages_language(client, make_user):
